@@ -1,0 +1,63 @@
+"""The one exception hierarchy of feeds, and the Problem record every stage reports.
+
+No click here: only ``cli.py`` turns these into messages and exit codes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input: where it is, what it is, what to do."""
+
+    path: str  # as the user would type it (relative to the current folder when possible)
+    line: int | None
+    message: str  # "what is wrong; what to do"
+    level: str = ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == ERROR
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        prefix = "" if self.is_error else "warning: "
+        return f"{where}: {prefix}{self.message}" if where else f"{prefix}{self.message}"
+
+
+def display_path(path: Path | str) -> str:
+    """A path as short as it can be said from the current folder."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(p)
+
+
+class FeedsError(Exception):
+    """Base of everything feeds raises on purpose."""
+
+
+class ConfigError(FeedsError):
+    """config.yaml or an option is wrong (exit code 2)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class BuildError(FeedsError):
+    """The posts have errors; nothing was written (exit code 1)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class OutputError(FeedsError):
+    """The output folder cannot be written (busy, read-only, full disk)."""
