@@ -1,0 +1,110 @@
+"""Posts -> FeedSpecs: one per format-independent feed (site, each category, each tag).
+
+A FeedSpec says everything a feed is (title, entries in order, where its files go) so that
+``write`` can loop over them once, whatever their kind.
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote
+
+from .config import Config
+from .errors import WARNING, Problem
+from .posts import Post
+
+_KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_MAX_SLUG_BYTES = 180  # file names stay far below the 255-byte limit with an extension added
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    format: str  # "atom" or "rss"
+    path: str  # relative to the output folder, "/"-separated, UTF-8
+    url: str  # absolute, percent-encoded
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    kind: str  # "site", "category" or "tag"
+    name: str  # as the posts spell it (the most common spelling when several fold together)
+    slug: str
+    title: str
+    entries: tuple[Post, ...]  # newest first, at most `limit`
+    total: int  # posts in the group, before the limit
+    files: tuple[FeedFile, ...]
+
+
+@lru_cache(maxsize=65536)
+def slugify(name: str) -> str:
+    """Unicode letters and digits kept (NFC, lowercase), every other run becomes one '-'.
+
+    Never empty, never '.', '..', a leading dot or a '/'; Windows device names get a '-'.
+    """
+    text = unicodedata.normalize("NFC", name).lower()
+    chars = [c if unicodedata.category(c)[0] in _KEEP else "-" for c in text]
+    slug = "-".join(part for part in "".join(chars).split("-") if part)
+    if not slug:
+        return "x" + hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+    if len(slug.encode()) > _MAX_SLUG_BYTES:
+        digest = hashlib.blake2b(slug.encode(), digest_size=4).hexdigest()
+        slug = slug.encode()[:_MAX_SLUG_BYTES].decode("utf-8", "ignore").rstrip("-") + "-" + digest
+    return slug + "-" if slug in _RESERVED else slug
+
+
+def feed_url(cfg: Config, path: str) -> str:
+    return cfg.site.url + "/" + quote(path, safe="/-._~!$&'()*+,;=:@")
+
+
+def _files(cfg: Config, kind: str, slug: str) -> tuple[FeedFile, ...]:
+    paths = ((fmt, cfg.feeds.path(f"{kind}_{fmt}").replace("{slug}", slug)) for fmt in cfg.feeds.formats)
+    return tuple(FeedFile(fmt, path, feed_url(cfg, path)) for fmt, path in paths)
+
+
+def newest_first(posts: list[Post]) -> list[Post]:
+    return sorted(posts, key=lambda p: (-p.date.timestamp(), p.id))
+
+
+def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Problem]]:
+    """The feeds a build writes, in a stable order: site, categories, tags (each by slug)."""
+    ordered = newest_first(posts)
+    limit = cfg.feeds.limit or len(ordered)
+    specs: list[FeedSpec] = []
+    problems: list[Problem] = []
+    if cfg.feeds.site:
+        title = cfg.site.title or cfg.site.url.split("//", 1)[1]
+        specs.append(FeedSpec("site", title, "", title, tuple(ordered[:limit]), len(ordered), _files(cfg, "site", "")))
+    for kind, enabled in (("category", cfg.feeds.categories), ("tag", cfg.feeds.tags)):
+        if enabled:
+            groups, found = _by_slug(ordered, kind)
+            problems += found
+            for slug, (name, members) in sorted(groups.items()):
+                title = f"{cfg.site.title}: {name}" if cfg.site.title else name
+                specs.append(FeedSpec(kind, name, slug, title, tuple(members[:limit]), len(members),
+                                      _files(cfg, kind, slug)))
+    return specs, problems
+
+
+def _by_slug(ordered: list[Post], kind: str) -> tuple[dict[str, tuple[str, list[Post]]], list[Problem]]:
+    members: dict[str, list[Post]] = defaultdict(list)
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for post in ordered:
+        names = post.categories if kind == "category" else post.tags
+        for slug in dict.fromkeys(slugify(n) for n in names):
+            members[slug].append(post)
+        for name in names:
+            spellings[slugify(name)][name] += 1
+    groups, problems = {}, []
+    for slug, posts in members.items():
+        counts = spellings[slug]
+        name = min(counts, key=lambda n: (-counts[n], n))
+        groups[slug] = (name, posts)
+        if len(counts) > 1:
+            listed = ", ".join(f"'{n}'" for n in sorted(counts))
+            problems.append(Problem("", None, f"{kind} names {listed} share the slug '{slug}' and one feed; "
+                                    "spell them the same way to silence this", WARNING))
+    return groups, problems

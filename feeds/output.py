@@ -1,0 +1,179 @@
+"""Putting a build's files into the output folder: confined, all-or-nothing, never touching
+files that feeds did not write.
+
+How a build lands:
+1. a lock (``.feeds.lock``) keeps two builds off the same folder;
+2. new and changed files go to a staging folder inside the output folder (same filesystem);
+3. when the whole build succeeded, a COMMIT marker is written (fsync'd) into the staging
+   folder, then each file is renamed into place, stale feeds are deleted, the manifest of the
+   files feeds owns (``.feeds-manifest.json``) is replaced, and the staging folder removed.
+A build killed before step 3 leaves the folder untouched (the next run deletes its staging);
+one killed during step 3 is finished by the next run, which finds the COMMIT marker.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from types import TracebackType
+
+from .errors import OutputError, display_path
+
+LOCK, MANIFEST, STAGING, COMMIT = ".feeds.lock", ".feeds-manifest.json", ".feeds-staging", "COMMIT"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def confined(root: Path, relative: str) -> Path:
+    """The file for ``relative`` inside ``root``; refuses anything that would land outside it."""
+    if not relative or relative.startswith("/") or "\x00" in relative or "\\" in relative:
+        raise OutputError(f"refusing to write '{relative}': not a relative path inside the output folder")
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root.resolve()) or any(p in ("..", ".") for p in relative.split("/")):
+        raise OutputError(f"refusing to write '{relative}': it would land outside {display_path(root)}")
+    return target
+
+
+class Output:
+    """The output folder during one build: ``with Output(path) as out: out.put(...); out.commit()``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.staging = root / STAGING
+        self.manifest: dict[str, list[object]] = {}  # path -> [digest, inputs fingerprint, size, mtime_ns]
+        self.produced: dict[str, list[object]] = {}
+        self.written: list[str] = []
+        self.removed: list[str] = []
+        self._lock: int | None = None
+
+    def __enter__(self) -> "Output":
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._lock = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise OutputError(f"{display_path(self.root)}: cannot use the output folder: {exc.strerror}; "
+                              "check its permissions") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"{display_path(self.root)}: another feeds build is writing to this folder; "
+                              "wait for it to finish, then run again") from None
+        self._recover()
+        self.manifest = self._read_manifest()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self.staging.exists() and not (self.staging / COMMIT).exists():
+            shutil.rmtree(self.staging, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)  # releases the flock
+
+    def _recover(self) -> None:
+        """Finish a build that committed but was cut off; drop one that never committed."""
+        if (self.staging / COMMIT).exists():
+            self._apply(json.loads((self.staging / COMMIT).read_text("utf-8")))
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _read_manifest(self) -> dict[str, list[object]]:
+        try:
+            data = json.loads((self.root / MANIFEST).read_text("utf-8"))
+            return {str(k): list(v) for k, v in data.get("files", {}).items() if len(v) == 4}
+        except (OSError, ValueError, AttributeError, TypeError):
+            return {}
+
+    def _on_disk(self, relative: str) -> bool:
+        """The file is still as feeds left it (same size and modification time)."""
+        try:
+            st = (self.root / relative).stat()
+        except OSError:
+            return False
+        return self.manifest[relative][2:] == [st.st_size, st.st_mtime_ns]
+
+    def same_inputs(self, relative: str, inputs: str) -> bool:
+        """The file was made from exactly these inputs last time and is untouched since."""
+        entry = self.manifest.get(relative)
+        return entry is not None and entry[1] == inputs and self._on_disk(relative)
+
+    def keep(self, relative: str) -> None:
+        """The file stays as it is and stays ours."""
+        self.produced[relative] = self.manifest[relative]
+
+    def put(self, relative: str, data: bytes, inputs: str) -> bool:
+        """Stage the file's bytes; False when the file already holds them (nothing to write)."""
+        confined(self.root, relative)
+        sha = digest(data)
+        old = self.manifest.get(relative)
+        if old is not None and old[0] == sha and self._on_disk(relative):
+            self.produced[relative] = [sha, inputs, *old[2:]]
+            return False
+        target = self.staging / "files" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.produced[relative] = [sha, inputs, len(data), 0]
+        self.written.append(relative)
+        return True
+
+    def commit(self) -> None:
+        """Move every staged file into place, delete the feeds no longer produced."""
+        stale = sorted(set(self.manifest) - set(self.produced))
+        plan = {"written": sorted(self.written), "removed": stale, "files": self.produced}
+        try:
+            self.staging.mkdir(exist_ok=True)
+            os.sync()  # staged bytes reach the disk before the marker says they are complete
+            marker = self.staging / (COMMIT + ".tmp")
+            marker.write_text(json.dumps(plan, ensure_ascii=False), "utf-8")
+            _fsync(marker)
+            os.replace(marker, self.staging / COMMIT)
+        except OSError as exc:
+            raise OutputError(_disk_message(self.root, exc)) from None
+        self._apply(plan)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.removed = stale
+
+    def _apply(self, plan: dict[str, object]) -> None:
+        for relative in plan["written"]:  # type: ignore[attr-defined]
+            target = confined(self.root, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / "files" / relative, target)
+            files = plan["files"]  # type: ignore[index]
+            files[relative][3] = target.stat().st_mtime_ns  # type: ignore[index]
+        for relative in plan["removed"]:  # type: ignore[attr-defined]
+            _remove(confined(self.root, relative), self.root)
+        manifest = self.staging / (MANIFEST + ".tmp")
+        manifest.write_text(json.dumps({"files": plan["files"]}, ensure_ascii=False, sort_keys=True, indent=0), "utf-8")
+        os.replace(manifest, self.root / MANIFEST)
+
+
+def _remove(path: Path, root: Path) -> None:
+    """Delete a stale feed, and the folders it leaves empty (never the output folder itself)."""
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    while folder != root.resolve() and folder.is_relative_to(root.resolve()):
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+        folder = folder.parent
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _disk_message(root: Path, exc: OSError) -> str:
+    why = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+    return f"{display_path(root)}: cannot write the feeds ({why}); nothing in the folder was changed"
+
+
+def staging_error(root: Path, exc: OSError) -> OutputError:
+    return OutputError(_disk_message(root, exc))

@@ -1,0 +1,133 @@
+"""A post body -> a clean HTML fragment with absolute URLs, and a plain-text summary.
+
+Markdown goes through cmarkgfm (CommonMark + GFM tables/strikethrough/autolinks, raw HTML
+passed through: our users' bodies are mostly raw HTML with Markdown links between). The result
+then makes one pass through nh3 (ammonia), which sanitises and, through its attribute filter,
+makes every URL absolute against the post's own URL.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import cmarkgfm
+import nh3
+from cmarkgfm.cmark import Options
+
+from .config import Config
+from .errors import WARNING, Problem
+from .posts import Post
+from .text import plain_text, xml_safe
+
+SUMMARY_CHARS = 300
+_EXTENSIONS = ["table", "strikethrough", "autolink"]  # not tagfilter: sanitising is nh3's job
+_URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
+_FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
+_LIQUID_BLOCK = re.compile(r"{%-?\s*(raw|endraw)\s*-?%}")
+_HIGHLIGHT = re.compile(r"{%-?\s*highlight\s+(\w+)[^%]*%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.S)
+_SITE_VAR = re.compile(r"{{\s*site\.(url|baseurl)\s*}}")
+SAFE_EXTRA_TAGS = {"video", "audio", "source", "track", "picture", "figure", "figcaption", "tfoot"}
+SAFE_EXTRA_ATTRS = {
+    "img": {"srcset", "sizes", "loading", "title"}, "source": {"src", "srcset", "type", "media", "sizes"},
+    "video": {"src", "poster", "controls", "width", "height", "loop", "muted", "preload"},
+    "audio": {"src", "controls", "loop", "preload"}, "track": {"src", "kind", "srclang", "label"},
+    "a": {"title", "name", "id"}, "*": {"id", "class", "title", "lang", "dir"},
+}
+OPEN_TAGS = {"script", "style", "iframe", "object", "embed", "form", "input", "button", "select", "option",
+             "textarea", "label", "noscript", "template", "svg", "math", "canvas", "link", "meta"}
+OPEN_ATTRS = {"style", "width", "height", "align", "border", "bgcolor", "color", "face", "size", "target",
+              "rel", "name", "type", "value", "frameborder", "allowfullscreen", "allow", "async", "defer",
+              "crossorigin", "integrity", "media", "charset", "content", "http-equiv", "role", "hidden",
+              "onclick", "onload", "onerror", "onmouseover", "onsubmit", "onchange", "srcdoc", "sandbox"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    content: str  # HTML fragment, absolute URLs, XML 1.0 characters only
+    summary: str  # plain text
+
+
+def markdown_to_html(text: str) -> str:
+    return cmarkgfm.markdown_to_html_with_extensions(text, options=Options.CMARK_OPT_UNSAFE, extensions=_EXTENSIONS)
+
+
+def expand_liquid(text: str, site_url: str) -> str:
+    """The Liquid our users' posts carry that has an obvious meaning outside Jekyll."""
+    text = _HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}```\n", text)
+    text = _SITE_VAR.sub(lambda m: site_url if m.group(1) == "url" else "", text)
+    return _LIQUID_BLOCK.sub("", text)
+
+
+def absolute(url: str, base: str, scheme: str) -> str:
+    """A URL from the content, made absolute against the post's URL; mailto:, data: etc. kept."""
+    url = url.strip()
+    if not url:
+        return url
+    if url.startswith("//"):
+        return f"{scheme}:{url}"
+    if urlsplit(url).scheme:
+        return url
+    return urljoin(base, url)
+
+
+def _srcset(value: str, base: str, scheme: str) -> str:
+    parts = []
+    for candidate in value.split(","):
+        bits = candidate.strip().split(None, 1)
+        if bits:
+            parts.append(" ".join([absolute(bits[0], base, scheme), *bits[1:]]))
+    return ", ".join(parts)
+
+
+@lru_cache(maxsize=8)
+def _allowlist(sanitize: bool, extra_tags: tuple[str, ...], extra_attrs: tuple[str, ...]) -> dict[str, object]:
+    """nh3 options: a safe list by default; with sanitize off, practically everything."""
+    tags = set(nh3.ALLOWED_TAGS) | SAFE_EXTRA_TAGS | set(extra_tags)
+    attrs: dict[str, set[str]] = {t: set(a) for t, a in nh3.ALLOWED_ATTRIBUTES.items()}
+    for tag, names in SAFE_EXTRA_ATTRS.items():
+        attrs.setdefault(tag, set()).update(names)
+    attrs["*"].update(extra_attrs)
+    options: dict[str, object] = {"link_rel": None, "strip_comments": True}
+    if not sanitize:
+        tags |= OPEN_TAGS
+        attrs["*"].update(OPEN_ATTRS | _URL_ATTRS | {"srcset"})
+        options.update(clean_content_tags=set(), strip_comments=False,
+                       url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"javascript", "data", "ftp"})
+    else:
+        options["url_schemes"] = set(nh3.ALLOWED_URL_SCHEMES) | {"data"}
+    return {"tags": tags, "attributes": attrs, **options}
+
+
+def clean_html(fragment: str, base: str, cfg: Config) -> str:
+    """Sanitise (unless configured off) and make every URL absolute, in one nh3 pass."""
+    scheme = urlsplit(cfg.site.url).scheme
+
+    def rewrite(tag: str, attr: str, value: str) -> str | None:
+        if attr in _URL_ATTRS:
+            return absolute(value, base, scheme)
+        if attr == "srcset":
+            return _srcset(value, base, scheme)
+        return value
+
+    opts = _allowlist(cfg.content.sanitize, cfg.content.allow_tags, cfg.content.allow_attributes)
+    return nh3.clean(fragment, attribute_filter=rewrite, **opts)  # type: ignore[arg-type]
+
+
+def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Problem]]:
+    """The entry's content and summary; a warning when characters XML forbids were removed."""
+    body, removed = xml_safe(body)
+    problems = []
+    if removed:
+        problems.append(Problem(post.path, None, f"{removed} character(s) that XML 1.0 forbids (control "
+                                "characters) removed from the body; delete them from the file", WARNING))
+    html = markdown_to_html(expand_liquid(body, cfg.site.url)) if post.markdown else body
+    content = clean_html(html, post.url, cfg).strip()
+    summary = plain_text(post.summary) if post.summary else _first_paragraph(content)
+    return Rendered(content, summary), problems
+
+
+def _first_paragraph(content: str) -> str:
+    match = _FIRST_PARAGRAPH.search(content)
+    return plain_text(match.group(0) if match else content, SUMMARY_CHARS)

@@ -1,0 +1,93 @@
+"""FeedSpec + rendered entries -> RSS 2.0 / Atom 1.0 bytes (feedgen), and the OPML list.
+
+Pure: bytes out, nothing written here (``output`` puts bytes on disk). feedgen's traps
+(FIELD-NOTES) are handled here: every date set and aware, entries appended in our order, the
+self link first and the site link last, type="html" content, dc:creator for author names,
+no version in <generator> so an upgrade does not change every feed.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Mapping
+from xml.etree import ElementTree as ET
+
+from feedgen.feed import FeedGenerator
+
+from .config import Config
+from .group import FeedSpec
+from .render import Rendered
+from .text import xml_safe
+
+GENERATOR = "feeds"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _second(when: datetime) -> datetime:
+    return when.replace(microsecond=0)
+
+
+def _safe(text: str) -> str:
+    return xml_safe(text)[0]
+
+
+def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> dict[str, bytes]:
+    """Every format of one feed: {format: bytes}. ``rendered`` maps post ids to their content."""
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    newest = max((p.updated for p in spec.entries), default=EPOCH)
+    newest_date = max((p.date for p in spec.entries), default=EPOCH)
+    site = cfg.site
+    fg.title(_safe(spec.title))
+    fg.description(_safe(site.description or spec.title))
+    fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
+               **({"email": site.author.email} if site.author.email else {})})
+    fg.generator(GENERATOR)
+    fg.updated(_second(newest))
+    fg.lastBuildDate(_second(newest_date))
+    if site.language:
+        fg.language(site.language)
+    for post in spec.entries:
+        _add_entry(fg, post, rendered[post.id])
+    out: dict[str, bytes] = {}
+    for file in spec.files:
+        fg.id(file.url)
+        fg.link(href=file.url, rel="self", replace=True)
+        fg.link(href=site.url + "/", rel="alternate")  # RSS <link> is the last one set
+        out[file.format] = (fg.atom_str if file.format == "atom" else fg.rss_str)(pretty=True)
+    return out
+
+
+def _add_entry(fg: FeedGenerator, post, content: Rendered) -> None:  # type: ignore[no-untyped-def]
+    fe = fg.add_entry(order="append")
+    fe.id(post.id)
+    fe.guid(post.id, permalink=post.id == post.url)
+    fe.title(post.title)
+    fe.link(href=post.url, rel="alternate")
+    fe.published(_second(post.date))
+    fe.updated(_second(post.updated))
+    if post.author:
+        fe.author({"name": post.author})
+        fe.dc.dc_creator(post.author)
+    for name in (*post.categories, *post.tags):
+        fe.category(term=name)
+    if content.summary:
+        fe.summary(content.summary)
+    fe.content(content.content, type="html")
+
+
+def opml_bytes(cfg: Config, specs: list[FeedSpec]) -> bytes:
+    """OPML 2.0: every feed, grouped as site / categories / tags."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = _safe(f"{cfg.site.title or cfg.site.url}: feeds")
+    body = ET.SubElement(root, "body")
+    for kind, label in (("site", "Site"), ("category", "Categories"), ("tag", "Tags")):
+        group = [s for s in specs if s.kind == kind]
+        if group:
+            folder = ET.SubElement(body, "outline", text=label)
+            for spec in group:
+                for file in spec.files:
+                    ET.SubElement(folder, "outline", type="rss", text=_safe(f"{spec.title} ({file.format})"),
+                                  title=_safe(spec.title), xmlUrl=file.url, htmlUrl=cfg.site.url + "/")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
