@@ -1,0 +1,196 @@
+"""Serve a built output folder over HTTP for a local look at the feeds.
+
+Feed readers are picky about media types and revalidate with conditional GETs,
+so this answers the way a real static host would (sniffed Atom/RSS types, ETag,
+Last-Modified, 304) and never hands out anything outside the folder it was given.
+Standard library only.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import mimetypes
+import re
+import socket
+import socketserver
+import sys
+import time
+from datetime import timezone
+from email.utils import formatdate, parsedate_to_datetime
+from functools import partial
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path, PurePath
+from typing import Any, Callable
+from urllib.parse import quote, unquote, urlsplit
+
+from .errors import OutputError, display_path
+
+SNIFF_BYTES = 1024
+_PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
+_ROOT = re.compile(rb"<(?:[\w.-]+:)?(feed|rss)[\s/>]")
+_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_TAG = re.compile(r'(?:W/)?("[^"]*")')
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+_XML_TYPES = {".rss": "application/rss+xml", ".opml": "text/x-opml"}
+
+
+def media_type(name: str, data: bytes) -> str:
+    """The Content-Type a reader expects; a `.xml` is sniffed because its name says nothing of Atom vs RSS."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".xml":
+        head = _PROLOG.sub(b"", data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf")).lstrip()
+        root = _ROOT.match(head)
+        kind = {b"feed": "application/atom+xml", b"rss": "application/rss+xml"}.get(
+            root.group(1) if root else b"", "application/xml")
+    elif suffix in _XML_TYPES:
+        kind = _XML_TYPES[suffix]
+    else:
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind
+    declared = _ENCODING.match(data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf"))
+    return f"{kind}; charset={declared.group(1).decode().lower() if declared else 'utf-8'}"
+
+
+def resolve(root: Path, url_path: str) -> Path | None:
+    """The existing file or folder a URL path names inside `root`, or None for anything that would leave it."""
+    try:
+        parts = [p for p in unquote(url_path, errors="strict").split("/") if p]
+    except UnicodeDecodeError:
+        return None
+    if not url_path.startswith("/") or any(
+            p == ".." or "\0" in p or PurePath(p).anchor or len(PurePath(p).parts) != 1 for p in parts):
+        return None
+    try:
+        target = root.joinpath(*parts).resolve()  # follows symlinks, so links out are caught below
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return target if target.is_relative_to(root) and target.exists() else None
+
+
+class FeedHandler(BaseHTTPRequestHandler):
+    """GET and HEAD for one folder, with the validators readers use to skip unchanged feeds."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive: a reader polls many feeds from one host
+    server_version = "feeds"
+    timeout = 30  # idle keep-alive connections do not hold a thread forever
+
+    def __init__(self, *args: Any, root: Path, **kwargs: Any) -> None:
+        self.root = root
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+    def _answer(self, with_body: bool) -> None:
+        url = urlsplit(self.path)
+        target = resolve(self.root, url.path)
+        if target is None:
+            return self.send_error(HTTPStatus.NOT_FOUND)
+        if target.is_dir():
+            if not url.path.endswith("/"):  # so relative links work; one leading "/" so it stays on this host
+                return self._redirect("/" + url.path.lstrip("/") + "/" + (f"?{url.query}" if url.query else ""))
+            target = resolve(self.root, url.path + "index.html") or target
+        try:
+            data = self._listing(target, url.path) if target.is_dir() else target.read_bytes()
+            mtime = target.stat().st_mtime
+        except OSError:  # unreadable, or gone since resolve()
+            return self.send_error(HTTPStatus.NOT_FOUND)
+        ctype = "text/html; charset=utf-8" if target.is_dir() else media_type(target.name, data)
+        self._send(data, ctype, mtime, with_body)
+
+    def _send(self, data: bytes, ctype: str, mtime: float, with_body: bool) -> None:
+        etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+        status = HTTPStatus.NOT_MODIFIED if self._fresh(etag, mtime) else HTTPStatus.OK
+        self.send_response(status)
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", formatdate(mtime, usegmt=True))
+        self.send_header("Cache-Control", "no-cache")  # store, but revalidate every time
+        if status is HTTPStatus.OK:
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if with_body and status is HTTPStatus.OK:
+            self.wfile.write(data)
+
+    def _fresh(self, etag: str, mtime: float) -> bool:
+        """True when the reader's copy is current; If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)."""
+        if_none_match = self.headers.get_all("If-None-Match")
+        if if_none_match:
+            value = ", ".join(if_none_match)
+            return value.strip() == "*" or etag in _TAG.findall(value)  # weak comparison: W/ is dropped
+        since = self.headers.get("If-Modified-Since")
+        try:
+            moment = parsedate_to_datetime(since) if since else None
+        except (TypeError, ValueError, IndexError):
+            return False  # an unparseable date is ignored
+        if moment is None:
+            return False
+        return int(mtime) <= (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _listing(self, folder: Path, url_path: str) -> bytes:
+        """A bare index so a folder of feeds can be clicked through; names escaped, links percent-encoded."""
+        names = sorted(p.name + "/" * p.is_dir() for p in folder.iterdir() if p.resolve().is_relative_to(self.root))
+        title = html.escape(unquote(url_path))
+        items = "".join(f'<li><a href="{html.escape(quote(n))}">{html.escape(n)}</a></li>\n' for n in names)
+        return (f'<!doctype html>\n<meta charset="utf-8">\n<title>{title}</title>\n'
+                f"<h1>{title}</h1>\n<ul>\n{items}</ul>\n").encode()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """One compact line per request: time, method, decoded path, status."""
+        path = unquote(getattr(self, "path", "-")).translate(_CONTROL)
+        sys.stderr.write(f"{time.strftime('%H:%M:%S')} {self.command or '-'} {path} {getattr(code, 'value', code)}\n")
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """Silent: every error response is already logged by log_request; idle timeouts are noise."""
+
+
+class FeedServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that speaks IPv6 when asked and skips the reverse-DNS lookup that can stall bind."""
+
+    def __init__(self, address: tuple[str, int], handler: Callable[..., FeedHandler]) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+    def server_bind(self) -> None:
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+
+
+def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+    """Bind now, so port 0 and 'address in use' are known before serving starts."""
+    root = Path(directory).resolve()
+    if not root.is_dir():
+        raise OutputError(f"{display_path(directory)}: no such folder; build the feeds first")
+    try:
+        return FeedServer((host, port), partial(FeedHandler, root=root))
+    except OSError as error:
+        raise OutputError(f"cannot listen on {host}:{port}: {error.strerror or error}; try another port") from error
+
+
+def server_url(server: ThreadingHTTPServer) -> str:
+    """The URL to open: a wildcard address is shown as loopback, which a browser can reach."""
+    host, port = str(server.server_address[0]), server.server_address[1]
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def serve(directory: Path, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
+    """Serve until Ctrl-C, then close the socket so the port is free again at once."""
+    with make_server(directory, host, port) as server:
+        if ready is not None:
+            ready(server_url(server))
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
