@@ -4,6 +4,7 @@ No click here: only ``cli.py`` turns these into messages and exit codes.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +32,12 @@ class Problem:
 
 
 def display_path(path: Path | str) -> str:
-    """A path as short as it can be said from the current folder."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(p)
+    """A path as short as it can be said from the current folder (string work only: it is hot)."""
+    text = os.path.abspath(path)
+    cwd = os.getcwd()
+    if text.startswith(cwd + os.sep):
+        return text[len(cwd) + 1:]
+    return text
 
 
 class FeedsError(Exception):

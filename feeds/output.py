@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
@@ -31,13 +32,24 @@ def digest(data: bytes) -> str:
 
 
 def confined(root: Path, relative: str) -> Path:
-    """The file for ``relative`` inside ``root``; refuses anything that would land outside it."""
-    if not relative or relative.startswith("/") or "\x00" in relative or "\\" in relative:
+    """The file for ``relative`` inside ``root``; refuses anything that would land outside it.
+
+    The name is checked as text, and its folder resolved (once per folder) so that a symbolic
+    link inside the output folder cannot carry a write outside it either.
+    """
+    parts = relative.split("/")
+    if not relative or relative.startswith("/") or "\x00" in relative or "\\" in relative \
+            or any(p in ("", ".", "..") for p in parts):
         raise OutputError(f"refusing to write '{relative}': not a relative path inside the output folder")
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()) or any(p in ("..", ".") for p in relative.split("/")):
+    if not _folder_inside(str(root), "/".join(parts[:-1])):
         raise OutputError(f"refusing to write '{relative}': it would land outside {display_path(root)}")
-    return target
+    return root / relative
+
+
+@lru_cache(maxsize=4096)
+def _folder_inside(root: str, folder: str) -> bool:
+    real_root = Path(root).resolve()
+    return (real_root / folder).resolve().is_relative_to(real_root)
 
 
 class Output:

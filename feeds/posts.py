@@ -11,6 +11,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -345,8 +346,14 @@ def build_time() -> datetime:
     return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
 
 
+@lru_cache(maxsize=16)
+def _resolved(sources: tuple[Path, ...]) -> tuple[Path, ...]:
+    return tuple(s.resolve() for s in sources)
+
+
 def source_root(path: Path, cfg: Config) -> Path:
-    return next((s.resolve() for s in cfg.sources if path.is_relative_to(s.resolve())), path.parent)
+    """The source folder a post file was found in (its folder categories start there)."""
+    return next((s for s in _resolved(cfg.sources) if path.is_relative_to(s)), path.parent)
 
 
 def read_posts(cfg: Config, files: list[Path], now: datetime) -> tuple[list[Post], list[Problem]]:
