@@ -1,4 +1,8 @@
-"""The pipeline in one readable function: config -> posts -> group -> render -> write -> disk."""
+"""The pipeline in one readable function: config -> posts -> group -> render -> write -> disk.
+
+Around the pure stages, ``build`` adds what big sites need: a persistent cache (``cache``),
+all cores (``parallel``), and skipping every feed whose inputs did not change.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -9,14 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
-from .config import Config
-from .errors import OutputError, Problem
+from . import __version__, parallel
+from .cache import Cache, ReadResult
+from .config import Config, default_jobs
+from .errors import Problem
 from .group import FeedSpec, group_posts
 from .output import Output, staging_error
-from .posts import Post, build_time, check_ids, find_post_files, read_body, read_posts
+from .posts import (NEVER, Post, build_time, check_ids, find_post_files, finish_reading, read_body, read_post,
+                    read_source, site_zone, source_root)
 from .render import Rendered, render_post
-from .write import feed_bytes, opml_bytes
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -52,65 +57,154 @@ def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
     """A feed file's inputs: when they are the same as last time, so are its bytes."""
     h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n".encode(), digest_size=16)
     for post in spec.entries:
-        h.update(f"{post.path}\0{post.digest}\0{post.date.isoformat()}\n".encode())
+        h.update(f"{post.path}\0{post.digest}\n".encode())
     return h.hexdigest()
 
 
-def load(cfg: Config, now: datetime | None = None) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
-    """Read and group without writing: what `feeds check` and `feeds list` need."""
-    files, problems = find_post_files(cfg)
-    posts, found = read_posts(cfg, files, now or build_time())
-    problems += found + check_ids(posts)
-    specs, found = group_posts(cfg, posts)
-    return posts, specs, list(cfg.warnings) + problems + found
+def render_key(key: str, post: Post) -> str:
+    return hashlib.blake2b(f"{key}\0{post.path}\0{post.digest}".encode(), digest_size=16).hexdigest()
 
 
 def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
     """Build every feed; on errors write nothing unless ``keep_going``. Never prints."""
     started = time.perf_counter()
-    posts, specs, problems = load(cfg)
-    result = BuildResult(posts=len(posts), feeds=specs, problems=problems)
-    if result.errors and not keep_going:
-        result.seconds = time.perf_counter() - started
-        return result
+    cache = Cache(cfg.cache)
+    try:
+        posts, specs, problems = load(cfg, cache=cache, progress=progress)
+        result = BuildResult(posts=len(posts), feeds=specs, problems=problems)
+        if not result.errors or keep_going:
+            _publish(cfg, specs, cache, result, progress)
+    finally:
+        cache.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
+         progress: Progress | None = None) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
+    """Read and group without writing: what `feeds check` and `feeds list` need too."""
+    files, problems = find_post_files(cfg)
+    results = _read_all(cfg, files, cache or Cache(None), progress)
+    posts, found = finish_reading(cfg, results, now or build_time())
+    problems += found + check_ids(posts)
+    specs, found = group_posts(cfg, posts)
+    return posts, specs, list(cfg.warnings) + problems + found
+
+
+def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
+             progress: Progress | None) -> None:
+    """Render what changed feeds carry, write them, and commit the output folder in one step."""
+    key = output_key(cfg)
     try:
         with Output(cfg.output) as out:
-            _write_all(cfg, specs, out, result, progress)
+            todo = []
+            for spec in specs:
+                prints = [fingerprint(key, spec, f.path) for f in spec.files]
+                if all(out.same_inputs(f.path, p) for f, p in zip(spec.files, prints)):
+                    for file in spec.files:
+                        out.keep(file.path)
+                else:
+                    todo.append(spec)
+            rendered = _render_all(cfg, key, todo, cache, result, progress)
+            _write_all(cfg, key, todo, out, rendered, progress)
+            from .write import opml_bytes
+            out.put(cfg.feeds.path("opml"), opml_bytes(cfg, specs), key)
             out.commit()
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None
     result.written, result.removed, result.wrote = out.written, out.removed, True
     result.unchanged = len(out.produced) - len(out.written)
-    result.seconds = time.perf_counter() - started
-    return result
 
 
-def _write_all(cfg: Config, specs: list[FeedSpec], out: Output, result: BuildResult,
-               progress: Progress | None) -> None:
+# --- reading: cached by content hash, misses read on every core ---------------------------
+
+def _read_task(path: str) -> tuple[str, int, int, str, ReadResult | None]:
+    cfg, hits = parallel.state()
+    file = Path(path)
+    st = file.stat()
+    source = read_source(file, cfg.content.max_file_bytes)
+    if source.digest and (source.digest, path) in hits:
+        return path, st.st_size, st.st_mtime_ns, source.digest, None
+    result = read_post(file, source_root(file, cfg), cfg, site_zone(cfg), NEVER, source)
+    return path, st.st_size, st.st_mtime_ns, source.digest, result
+
+
+def _read_all(cfg: Config, files: list[Path], cache: Cache, progress: Progress | None) -> list[ReadResult]:
+    """What reading each file gives, from the cache when its bytes were seen before."""
     key = output_key(cfg)
-    todo = [s for s in specs if not all(out.same_inputs(f.path, fingerprint(key, s, f.path)) for f in s.files)]
-    for spec in specs:
-        if spec not in todo:
-            for file in spec.files:
-                out.keep(file.path)
-    rendered = _render(cfg, todo, result, progress)
-    for done, spec in enumerate(todo, 1):
-        data = feed_bytes(cfg, spec, rendered)
-        for file in spec.files:
-            out.put(file.path, data[file.format], fingerprint(key, spec, file.path))
-        if progress:
-            progress("write", done, len(todo))
-    out.put(cfg.feeds.path("opml"), opml_bytes(cfg, specs), key)
+    known, hits = cache.known_digests(), cache.read_results(key)
+    digests: dict[str, str] = {}
+    misses = []
+    for file in files:
+        path = str(file)
+        seen = known.get(path)
+        try:
+            st = file.stat()
+        except OSError:
+            st = None
+        if seen and st and seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
+            digests[path] = seen[2]
+        else:
+            misses.append(path)
+    fresh: dict[str, ReadResult] = {}
+    rows, new = [], []
+    for done, (path, size, mtime, digest, result) in enumerate(
+            parallel.run(_read_task, misses, default_jobs(cfg), (cfg, set(hits)), chunksize=64), 1):
+        digests[path] = digest
+        rows.append((path, size, mtime, digest))
+        if result is not None:
+            fresh[path] = result
+            if digest:
+                new.append((digest, path, result))
+        if progress and done % 500 == 0:
+            progress("read", done, len(misses))
+    cache.store_read(key, new)
+    cache.remember_files(rows, {str(f) for f in files})
+    return [fresh[str(f)] if str(f) in fresh else hits[(digests[str(f)], str(f))] for f in files]
 
 
-def _render(cfg: Config, specs: list[FeedSpec], result: BuildResult, progress: Progress | None
-            ) -> dict[str, Rendered]:
-    """Render each post that a feed to be written carries, once."""
+# --- rendering: cached, on every core -----------------------------------------------------
+
+def _render_task(post: Post) -> tuple[str, Rendered, list[Problem]]:
+    cfg, key = parallel.state()
+    rendered, problems = render_post(post, read_body(post), cfg)
+    return render_key(key, post), rendered, problems
+
+
+def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, result: BuildResult,
+                progress: Progress | None) -> dict[str, Rendered]:
+    """Content for every post that a feed to be written carries, rendered once."""
     needed = {p.id: p for s in specs for p in s.entries}
-    rendered = {}
-    for done, post in enumerate(needed.values(), 1):
-        rendered[post.id], found = render_post(post, read_body(post), cfg)
-        result.problems += found
+    keys = {pid: render_key(key, p) for pid, p in needed.items()}
+    found = cache.rendered(list(keys.values()))
+    misses = [p for pid, p in needed.items() if keys[pid] not in found]
+    fresh = []
+    for done, item in enumerate(parallel.run(_render_task, misses, default_jobs(cfg), (cfg, key)), 1):
+        found[item[0]] = (item[1], item[2])
+        fresh.append(item)
         if progress and done % 200 == 0:
-            progress("render", done, len(needed))
-    return rendered
+            progress("render", done, len(misses))
+    cache.store_rendered(fresh)
+    for rendered, problems in found.values():
+        result.problems += problems
+    return {pid: found[keys[pid]][0] for pid in needed}
+
+
+# --- writing: feedgen on every core, each worker staging its own files --------------------
+
+def _write_task(spec: FeedSpec) -> list[tuple[str, list[object], bool]]:
+    from .write import feed_bytes
+
+    cfg, key, out, rendered = parallel.state()
+    data = feed_bytes(cfg, spec, rendered)
+    return [(f.path, *out.stage(f.path, data[f.format], fingerprint(key, spec, f.path))) for f in spec.files]
+
+
+def _write_all(cfg: Config, key: str, specs: list[FeedSpec], out: Output, rendered: dict[str, Rendered],
+               progress: Progress | None) -> None:
+    shared = (cfg, key, out, rendered)
+    for done, staged in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared, chunksize=8), 1):
+        for path, entry, written in staged:
+            out.record(path, entry, written)
+        if progress and done % 100 == 0:
+            progress("write", done, len(specs))

@@ -8,7 +8,12 @@ How a build lands:
    folder, then each file is renamed into place, stale feeds are deleted, the manifest of the
    files feeds owns (``.feeds-manifest.json``) is replaced, and the staging folder removed.
 A build killed before step 3 leaves the folder untouched (the next run deletes its staging);
-one killed during step 3 is finished by the next run, which finds the COMMIT marker.
+one killed during step 3 is finished by the next run, which finds the COMMIT marker. SIGINT
+and SIGTERM wait until step 3 is over, so only SIGKILL or a crash of the machine can leave a
+mix of old and new files, and only until the next run.
+
+A file in the output folder that feeds did not write (not in the manifest) is never replaced
+or deleted: a build that would overwrite one stops before step 3 and names it.
 """
 from __future__ import annotations
 
@@ -18,9 +23,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
+from typing import Iterator
 
 from .errors import OutputError, display_path
 
@@ -74,17 +83,27 @@ class Output:
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self._unlock()
             raise OutputError(f"{display_path(self.root)}: another feeds build is writing to this folder; "
                               "wait for it to finish, then run again") from None
-        self._recover()
+        try:
+            self._recover()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._unlock()
+            raise OutputError(f"{display_path(self.root)}: cannot finish the build that was interrupted "
+                              f"while moving files into place ({_why(exc)}); fix that, then run again") from None
         self.manifest = self._read_manifest()
         return self
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # releases the flock
+            self._lock = None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self.staging.exists() and not (self.staging / COMMIT).exists():
             shutil.rmtree(self.staging, ignore_errors=True)
-        if self._lock is not None:
-            os.close(self._lock)  # releases the flock
+        self._unlock()
 
     def _recover(self) -> None:
         """Finish a build that committed but was cut off; drop one that never committed."""
@@ -118,48 +137,105 @@ class Output:
 
     def put(self, relative: str, data: bytes, inputs: str) -> bool:
         """Stage the file's bytes; False when the file already holds them (nothing to write)."""
+        entry, written = self.stage(relative, data, inputs)
+        self.record(relative, entry, written)
+        return written
+
+    def stage(self, relative: str, data: bytes, inputs: str) -> tuple[list[object], bool]:
+        """Write the bytes to the staging folder unless the file already holds them.
+
+        Safe to call from worker processes: it only writes its own staging file."""
         confined(self.root, relative)
         sha = digest(data)
         old = self.manifest.get(relative)
         if old is not None and old[0] == sha and self._on_disk(relative):
-            self.produced[relative] = [sha, inputs, *old[2:]]
-            return False
+            return [sha, inputs, *old[2:]], False
         target = self.staging / "files" / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.produced[relative] = [sha, inputs, len(data), 0]
-        self.written.append(relative)
-        return True
+        return [sha, inputs, len(data), 0], True
+
+    def record(self, relative: str, entry: list[object], written: bool) -> None:
+        self.produced[relative] = entry
+        if written:
+            self.written.append(relative)
 
     def commit(self) -> None:
         """Move every staged file into place, delete the feeds no longer produced."""
+        self._refuse_foreign()
         stale = sorted(set(self.manifest) - set(self.produced))
         plan = {"written": sorted(self.written), "removed": stale, "files": self.produced}
-        try:
-            self.staging.mkdir(exist_ok=True)
-            os.sync()  # staged bytes reach the disk before the marker says they are complete
-            marker = self.staging / (COMMIT + ".tmp")
-            marker.write_text(json.dumps(plan, ensure_ascii=False), "utf-8")
-            _fsync(marker)
-            os.replace(marker, self.staging / COMMIT)
-        except OSError as exc:
-            raise OutputError(_disk_message(self.root, exc)) from None
-        self._apply(plan)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        with _signals_deferred():
+            try:
+                self.staging.mkdir(exist_ok=True)
+                marker = self.staging / (COMMIT + ".tmp")
+                marker.write_text(json.dumps(plan, ensure_ascii=False), "utf-8")
+                os.replace(marker, self.staging / COMMIT)  # from here on, the next run finishes the move
+            except OSError as exc:
+                raise OutputError(_disk_message(self.root, exc)) from None
+            try:
+                self._apply(plan)
+            except OSError as exc:
+                raise OutputError(f"{display_path(self.root)}: cannot finish moving the new feeds into place "
+                                  f"({_why(exc)}); some feeds are new, some old until the next run finishes "
+                                  "the move; fix that, then run feeds build again") from None
+            shutil.rmtree(self.staging, ignore_errors=True)
         self.removed = stale
 
+    def _refuse_foreign(self) -> None:
+        """Stop before anything moves if a new file would replace one that feeds did not write."""
+        foreign = [r for r in self.written if r not in self.manifest and os.path.lexists(self.root / r)]
+        if foreign:
+            listed = "\n".join(f"  {display_path(self.root / r)}" for r in foreign)
+            raise OutputError(f"{display_path(self.root)}: {len(foreign)} file(s) there were not written by "
+                              f"feeds and would be replaced:\n{listed}\nnothing was changed; move them away, "
+                              "or choose other feed paths with feeds.paths in config.yaml")
+
     def _apply(self, plan: dict[str, object]) -> None:
+        """Carry out a committed plan; run again after an interruption, it finishes the job."""
+        files = plan["files"]  # type: ignore[index]
         for relative in plan["written"]:  # type: ignore[attr-defined]
             target = confined(self.root, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / "files" / relative, target)
-            files = plan["files"]  # type: ignore[index]
+            staged = self.staging / "files" / relative
+            if staged.exists() or not target.exists():  # else: moved before the interruption
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, target)
             files[relative][3] = target.stat().st_mtime_ns  # type: ignore[index]
         for relative in plan["removed"]:  # type: ignore[attr-defined]
             _remove(confined(self.root, relative), self.root)
         manifest = self.staging / (MANIFEST + ".tmp")
-        manifest.write_text(json.dumps({"files": plan["files"]}, ensure_ascii=False, sort_keys=True, indent=0), "utf-8")
+        manifest.write_text(json.dumps({"files": files}, ensure_ascii=False, sort_keys=True, indent=0), "utf-8")
         os.replace(manifest, self.root / MANIFEST)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, then deliver them.
+
+    Ctrl-C or a CI runner's SIGTERM in the middle of the renames would leave old and new feeds
+    side by side on a live site until the next run; waiting the few milliseconds the renames
+    take avoids that. Signal handlers can only be changed from the main thread; elsewhere the
+    COMMIT marker alone protects the folder.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.signal(kind, lambda number, frame: caught.append(number)) for kind in kinds}
+    try:
+        yield
+    finally:
+        for kind, handler in previous.items():
+            signal.signal(kind, handler if handler is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+    return f"its record is damaged: {exc}; delete the folder .feeds-staging"
 
 
 def _remove(path: Path, root: Path) -> None:
@@ -183,8 +259,7 @@ def _fsync(path: Path) -> None:
 
 
 def _disk_message(root: Path, exc: OSError) -> str:
-    why = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
-    return f"{display_path(root)}: cannot write the feeds ({why}); nothing in the folder was changed"
+    return f"{display_path(root)}: cannot write the feeds ({_why(exc)}); nothing in the folder was changed"
 
 
 def staging_error(root: Path, exc: OSError) -> OutputError:
