@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, parallel
-from .cache import Cache, ReadResult
+from .cache import Cache, ReadResult, RenderedReader
 from .config import Config, default_jobs
 from .errors import Problem
 from .group import FeedSpec, group_posts
@@ -48,7 +48,7 @@ class BuildResult:
 
 def output_key(cfg: Config) -> str:
     """Everything in the config and the tool that changes output bytes, as one hash."""
-    relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."),
+    relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
                        sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
     return hashlib.blake2b(f"{__version__}\n{relevant!r}".encode(), digest_size=16).hexdigest()
 
@@ -105,8 +105,9 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                         out.keep(file.path)
                 else:
                     todo.append(spec)
-            rendered = _render_all(cfg, key, todo, cache, result, progress)
-            _write_all(cfg, key, todo, out, rendered, progress)
+            _render_all(cfg, key, todo, cache, result, progress)
+            result.problems += _render_problems(key, specs, cache)
+            _write_all(cfg, key, todo, out, cache, progress)
             from .write import opml_bytes
             out.put(cfg.feeds.path("opml"), opml_bytes(cfg, specs), key)
             out.commit()
@@ -120,29 +121,36 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
 
 def _read_task(path: str) -> tuple[str, int, int, str, ReadResult | None]:
     cfg, hits = parallel.state()
+    try:
+        st = os.stat(path)
+        size, mtime = st.st_size, st.st_mtime_ns
+    except OSError:
+        size = mtime = -1  # read_source says what is wrong with it
     file = Path(path)
-    st = file.stat()
     source = read_source(file, cfg.content.max_file_bytes)
     if source.digest and (source.digest, path) in hits:
-        return path, st.st_size, st.st_mtime_ns, source.digest, None
+        return path, size, mtime, source.digest, None
     result = read_post(file, source_root(file, cfg), cfg, site_zone(cfg), NEVER, source)
-    return path, st.st_size, st.st_mtime_ns, source.digest, result
+    return path, size, mtime, source.digest, result
 
 
-def _read_all(cfg: Config, files: list[Path], cache: Cache, progress: Progress | None) -> list[ReadResult]:
-    """What reading each file gives, from the cache when its bytes were seen before."""
+def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
+    """What reading each file gives, from the cache when its bytes were seen before.
+
+    A file whose size and mtime are as last seen here is not even opened; any other file is
+    hashed, and parsed only when no cached result has that hash."""
     key = output_key(cfg)
     known, hits = cache.known_digests(), cache.read_results(key)
     digests: dict[str, str] = {}
     misses = []
-    for file in files:
-        path = str(file)
+    for path in files:
         seen = known.get(path)
         try:
-            st = file.stat()
+            st = os.stat(path)
         except OSError:
-            st = None
-        if seen and st and seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
+            misses.append(path)
+            continue
+        if seen and seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
             digests[path] = seen[2]
         else:
             misses.append(path)
@@ -159,8 +167,8 @@ def _read_all(cfg: Config, files: list[Path], cache: Cache, progress: Progress |
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
     cache.store_read(key, new)
-    cache.remember_files(rows, {str(f) for f in files})
-    return [fresh[str(f)] if str(f) in fresh else hits[(digests[str(f)], str(f))] for f in files]
+    cache.remember_files(rows, set(files))
+    return [fresh[f] if f in fresh else hits[(digests[f], f)] for f in files]
 
 
 # --- rendering: cached, on every core -----------------------------------------------------
@@ -172,22 +180,31 @@ def _render_task(post: Post) -> tuple[str, Rendered, list[Problem]]:
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, result: BuildResult,
-                progress: Progress | None) -> dict[str, Rendered]:
-    """Content for every post that a feed to be written carries, rendered once."""
-    needed = {p.id: p for s in specs for p in s.entries}
-    keys = {pid: render_key(key, p) for pid, p in needed.items()}
-    found = cache.rendered(list(keys.values()))
-    misses = [p for pid, p in needed.items() if keys[pid] not in found]
-    fresh = []
+                progress: Progress | None) -> None:
+    """Render every post that a feed to be written carries, once, into the cache.
+
+    Results stream into the cache in batches and are not kept here: memory follows the
+    number of feeds' entries being written, not the size of every body."""
+    needed = {render_key(key, p): p for s in specs for p in s.entries}
+    found = cache.rendered(list(needed))
+    misses = [p for rkey, p in needed.items() if rkey not in found]
+    batch: list[tuple[str, Rendered, list[Problem]]] = []
     for done, item in enumerate(parallel.run(_render_task, misses, default_jobs(cfg), (cfg, key)), 1):
-        found[item[0]] = (item[1], item[2])
-        fresh.append(item)
+        batch.append(item)
+        if len(batch) >= 500 or done == len(misses):
+            cache.store_rendered(batch)
+            batch = []
         if progress and done % 200 == 0:
             progress("render", done, len(misses))
-    cache.store_rendered(fresh)
-    for rendered, problems in found.values():
-        result.problems += problems
-    return {pid: found[keys[pid]][0] for pid in needed}
+    cache.commit()
+
+
+def _render_problems(key: str, specs: list[FeedSpec], cache: Cache) -> list[Problem]:
+    """What rendering said about every post the feeds carry, rendered now or in an earlier run,
+    so that a rerun reports the same warnings (and --strict fails the same way)."""
+    said = cache.render_problems()
+    keys = dict.fromkeys(render_key(key, p) for s in specs for p in s.entries)
+    return [problem for rkey in keys for problem in said.get(rkey, [])]
 
 
 # --- writing: feedgen on every core, each worker staging its own files --------------------
@@ -195,14 +212,15 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, resu
 def _write_task(spec: FeedSpec) -> list[tuple[str, list[object], bool]]:
     from .write import feed_bytes
 
-    cfg, key, out, rendered = parallel.state()
-    data = feed_bytes(cfg, spec, rendered)
+    cfg, key, out, reader = parallel.state()
+    content = reader.get([render_key(key, p) for p in spec.entries])
+    data = feed_bytes(cfg, spec, {p.id: content[render_key(key, p)] for p in spec.entries})
     return [(f.path, *out.stage(f.path, data[f.format], fingerprint(key, spec, f.path))) for f in spec.files]
 
 
-def _write_all(cfg: Config, key: str, specs: list[FeedSpec], out: Output, rendered: dict[str, Rendered],
+def _write_all(cfg: Config, key: str, specs: list[FeedSpec], out: Output, cache: Cache,
                progress: Progress | None) -> None:
-    shared = (cfg, key, out, rendered)
+    shared = (cfg, key, out, RenderedReader(cache.file))
     for done, staged in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared, chunksize=8), 1):
         for path, entry, written in staged:
             out.record(path, entry, written)

@@ -6,6 +6,7 @@ Exit codes: 0 success (warnings printed), 1 problems in the posts (errors, or wa
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +15,7 @@ import click
 
 from .build import BuildResult, build, load
 from .config import Config, load_config
-from .errors import ConfigError, FeedsError, OutputError, Problem
+from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
 
 CONFIG_HELP = "config file (default: ./config.yaml)"
 
@@ -26,6 +27,10 @@ def _config(config: str | None, **overrides: Any) -> Config:
         _report(exc.problems)
         sys.exit(2)
     return cfg
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _report(problems: list[Problem], quiet: bool = False) -> None:
@@ -94,11 +99,15 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     Example: feeds build --config config.yaml --output public
     """
     cfg = _config(config, **_overrides(**options))
+    signal.signal(signal.SIGTERM, _interrupt)  # a CI runner's cancel: clean up like Ctrl-C
     try:
         result = build(cfg, keep_going=keep_going, progress=_progress(not quiet))
     except OutputError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(f"Interrupted: {display_path(cfg.output)} was left as the last finished build made it", err=True)
+        sys.exit(130)
     _report(result.problems, quiet)
     if verbose:
         for path in result.written:

@@ -83,6 +83,7 @@ class Config:
     drafts: bool = False
     future: bool = False
     jobs: int = 0  # 0: one per core
+    file: str = "config.yaml"  # the config file, as messages name it
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
 
@@ -137,6 +138,11 @@ def _text_list(value: Any) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in items if v is not None and str(v).strip())
 
 
+def _path_list(value: Any) -> tuple[str, ...]:
+    """One path, or a list of them; unlike names, a single path is never split at its spaces."""
+    return _text_list([value] if isinstance(value, str) else value)
+
+
 KNOWN_KEYS: dict[str, Any] = {
     "site": {"title": 0, "url": 0, "description": 0, "language": 0, "author": {"name": 0, "email": 0}},
     "source": 0, "posts": 0, "output": 0, "timezone": 0, "permalink": 0,
@@ -157,6 +163,25 @@ def _unknown_keys(raw: Any, known: dict[str, Any], prefix: str = "") -> list[str
             found.append(f"{prefix}{key}")
         elif isinstance(known[key], dict):
             found += _unknown_keys(value, known[key], f"{prefix}{key}.")
+    return found
+
+
+SCALAR_SECTIONS = {"cache"}  # the cache section's own reader decides what a scalar means
+
+
+def _not_sections(raw: Any, known: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Keys that hold a section of keys but were given a scalar or a list (``feeds: 5``)."""
+    if not isinstance(raw, dict):
+        return []
+    found = []
+    for key, spec in known.items():
+        value, dotted = raw.get(key), f"{prefix}{key}"
+        if not isinstance(spec, dict) or value is None or dotted in SCALAR_SECTIONS:
+            continue
+        if isinstance(value, dict):
+            found += _not_sections(value, spec, f"{dotted}.")
+        elif not (dotted == "site.author" and isinstance(value, str)):  # author: Name is allowed
+            found.append((dotted, value))
     return found
 
 
@@ -231,6 +256,18 @@ def _path_pattern(value: Any) -> str:
     return text
 
 
+def _path_clashes(feeds: FeedsOptions) -> list[tuple[str, str]]:
+    """Patterns that would make two feeds share a file: no {slug} in a per-name pattern, or a repeat."""
+    used = [(k, p) for k, p in feeds.paths if k == "opml" or k.rsplit("_", 1)[1] in feeds.formats]
+    found = [(k, "has no {slug}, so every feed of its kind would be the same file; e.g. feed/{slug}.xml")
+             for k, p in used if k.startswith(("category_", "tag_")) and "{slug}" not in p]
+    first: dict[str, str] = {}
+    for key, pattern in used:
+        if first.setdefault(pattern, key) != key:
+            found.append((key, f"is the same path as feeds.paths.{first[pattern]} ({pattern}); give each its own"))
+    return found
+
+
 def _entry_id(value: Any) -> str:
     text = _text(value).lower()
     if text not in ("jekyll", "url"):
@@ -265,6 +302,8 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
     r = _Reader(raw, where)
     for key in _unknown_keys(raw, KNOWN_KEYS):
         r.fail(key, "unknown key, ignored; check its spelling against the README", WARNING)
+    for key, value in _not_sections(raw, KNOWN_KEYS):
+        r.fail(key, f"expected a section of keys indented under '{key.rsplit('.', 1)[-1]}:', got {value!r}")
     root = path.resolve().parent
     url = r.get("site.url", "", _site_url, "an absolute http(s) URL")
     if "site.url" not in {p.message.split(":")[0] for p in r.problems} and not url:
@@ -279,15 +318,17 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         r.get("feeds.formats", FORMATS, _formats, "a list"), r.get("feeds.limit", 20, _count, "a whole number >= 0"),
         r.get("feeds.site", True, _bool, "true or false"), r.get("feeds.categories", True, _bool, "true or false"),
         r.get("feeds.tags", True, _bool, "true or false"), r.get("feeds.entry_id", "jekyll", _entry_id, "text"), paths)
+    for key, message in _path_clashes(feeds):
+        r.fail(f"feeds.paths.{key}", message)
     content = ContentOptions(
         r.get("content.sanitize", True, _bool, "true or false"), r.get("content.allow_tags", (), _text_list, "a list"),
         r.get("content.allow_attributes", (), _text_list, "a list"),
         r.get("content.max_file_bytes", 4 * 1024 * 1024, _count, "a number of bytes"))
     cache = raw.get("cache", {}).get("path", ".feeds-cache") if isinstance(raw.get("cache"), dict) else ".feeds-cache"
-    sources = r.get("source", (".",), _text_list, "a folder or a list of folders")
+    sources = r.get("source", (".",), _path_list, "a folder or a list of folders")
     cfg = Config(
         site=site, root=root, sources=tuple(root / s for s in sources or (".",)),
-        posts=r.get("posts", (), _text_list, "a list of glob patterns"),
+        posts=r.get("posts", (), _path_list, "a list of glob patterns"),
         output=root / r.get("output", "public", _text, "a folder"),
         timezone=r.get("timezone", "", _timezone, "an IANA zone name such as Asia/Shanghai"),
         permalink=r.get("permalink", PERMALINK_STYLES["date"], _permalink, f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /"),
@@ -296,7 +337,7 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         drafts=r.get("build.drafts", False, _bool, "true or false"),
         future=r.get("build.future", False, _bool, "true or false"),
         jobs=r.get("build.jobs", 0, _count, "a whole number >= 0"),
-        warnings=tuple(p for p in r.problems if not p.is_error),
+        file=where, warnings=tuple(p for p in r.problems if not p.is_error),
     )
     errors = [p for p in r.problems if p.is_error] + _check_folders(cfg, where)
     if errors:

@@ -111,6 +111,10 @@ def expand_permalink(pattern: str, when: datetime, slug: str, categories: list[s
 
 
 def jekyll_id(url_path: str, slug: str) -> str:
-    """Jekyll's Document#id: the URL's folder joined with the slug (jekyll-feed's entry id)."""
-    folder = str(PurePosixPath(url_path if not url_path.endswith("/") else url_path + "x").parent)
-    return escape_path(folder.rstrip("/") + "/" + slug)
+    """Jekyll's Document#id: the URL's folder joined with the slug (jekyll-feed's entry id).
+
+    ``url_path`` is already escaped; only the slug is escaped here. Ruby's File.dirname ignores
+    a trailing '/', so a pretty URL /a/b/slug/ has the folder /a/b, as pathlib's parent does.
+    """
+    folder = str(PurePosixPath(url_path).parent)
+    return folder.rstrip("/") + "/" + escape_path(slug)

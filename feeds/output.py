@@ -161,13 +161,23 @@ class Output:
             self.written.append(relative)
 
     def commit(self) -> None:
-        """Move every staged file into place, delete the feeds no longer produced."""
+        """Move every staged file into place, delete the feeds no longer produced.
+
+        Everything that can fail for want of space or permission happens before the COMMIT
+        marker: staging, the new manifest, a probe of every folder a rename or deletion will
+        touch. What follows the marker is renames and deletions only.
+        """
         self._refuse_foreign()
         stale = sorted(set(self.manifest) - set(self.produced))
-        plan = {"written": sorted(self.written), "removed": stale, "files": self.produced}
+        for relative in self.written:  # a rename keeps the mtime: the manifest can be written now
+            self.produced[relative][3] = (self.staging / "files" / relative).stat().st_mtime_ns
+        plan = {"written": sorted(self.written), "removed": stale}
         with _signals_deferred():
             try:
+                self._probe_folders(self.written + stale)
                 self.staging.mkdir(exist_ok=True)
+                (self.staging / MANIFEST).write_text(json.dumps({"files": self.produced}, ensure_ascii=False,
+                                                                sort_keys=True, indent=0), "utf-8")
                 marker = self.staging / (COMMIT + ".tmp")
                 marker.write_text(json.dumps(plan, ensure_ascii=False), "utf-8")
                 os.replace(marker, self.staging / COMMIT)  # from here on, the next run finishes the move
@@ -182,6 +192,18 @@ class Output:
             shutil.rmtree(self.staging, ignore_errors=True)
         self.removed = stale
 
+    def _probe_folders(self, relatives: list[str]) -> None:
+        """Create and delete a file in each folder the commit will change: a folder that is
+        read-only or out of space fails here, while nothing has moved yet."""
+        folders = {str(Path(confined(self.root, r)).parent) for r in relatives} | {str(self.root)}
+        for folder in sorted(folders):
+            existing = Path(folder)
+            while not existing.exists() and existing != self.root:
+                existing = existing.parent  # mkdir will happen here
+            probe = existing / f".feeds-probe-{os.getpid()}"
+            os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            os.unlink(probe)
+
     def _refuse_foreign(self) -> None:
         """Stop before anything moves if a new file would replace one that feeds did not write."""
         foreign = [r for r in self.written if r not in self.manifest and os.path.lexists(self.root / r)]
@@ -191,21 +213,18 @@ class Output:
                               f"feeds and would be replaced:\n{listed}\nnothing was changed; move them away, "
                               "or choose other feed paths with feeds.paths in config.yaml")
 
-    def _apply(self, plan: dict[str, object]) -> None:
+    def _apply(self, plan: dict[str, list[str]]) -> None:
         """Carry out a committed plan; run again after an interruption, it finishes the job."""
-        files = plan["files"]  # type: ignore[index]
-        for relative in plan["written"]:  # type: ignore[attr-defined]
+        for relative in plan["written"]:
             target = confined(self.root, relative)
             staged = self.staging / "files" / relative
             if staged.exists() or not target.exists():  # else: moved before the interruption
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged, target)
-            files[relative][3] = target.stat().st_mtime_ns  # type: ignore[index]
-        for relative in plan["removed"]:  # type: ignore[attr-defined]
+        for relative in plan["removed"]:
             _remove(confined(self.root, relative), self.root)
-        manifest = self.staging / (MANIFEST + ".tmp")
-        manifest.write_text(json.dumps({"files": files}, ensure_ascii=False, sort_keys=True, indent=0), "utf-8")
-        os.replace(manifest, self.root / MANIFEST)
+        if (self.staging / MANIFEST).exists():
+            os.replace(self.staging / MANIFEST, self.root / MANIFEST)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from typing import Any, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -29,5 +30,12 @@ def run(func: Callable[[T], R], tasks: list[T], jobs: int, shared: Any, chunksiz
     if jobs <= 1 or len(tasks) < MIN_TASKS_PER_JOB * 2 or not hasattr(os, "fork"):
         yield from map(func, tasks)
         return
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals) as pool:
         yield from pool.imap(func, tasks, chunksize=chunksize)
+
+
+def _worker_signals() -> None:
+    """Ctrl-C and SIGTERM are the parent's to handle: it stops the pool and cleans up, so a
+    worker must not die half-way through on its own (a pool that loses workers can hang)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -22,19 +22,21 @@ import frontmatter
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, Problem, display_path
-from .text import clean_name, plain_title, xml_safe
-from .yamlload import YamlProblem, load_text_yaml
+from .text import clean_name, describe_forbidden, plain_title, xml_safe
+from .yamlload import NOT_YAML, YamlProblem, load_text_yaml
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
 SKIP_DIRS = {"node_modules", "vendor", "_site", ".git"}
 _HANDLER = frontmatter.YAMLHandler()
 TRUE_WORDS = {"true", "yes", "on", "y"}
+_ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
+NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
 
 @dataclass(frozen=True)
 class Post:
     path: str  # as shown to the user
-    file: Path  # absolute
+    file: str  # absolute path
     digest: str  # hash of the file's bytes: the cache key
     title: str
     date: datetime  # aware
@@ -59,9 +61,10 @@ class SourceText:
     problem: Problem | None = None
 
 
-def find_post_files(cfg: Config) -> tuple[list[Path], list[Problem]]:
-    """Every post file, as Jekyll finds them: files under any `_posts/` folder, plus `posts:` globs."""
-    found: dict[Path, None] = {}
+def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
+    """Every post file (absolute paths, sorted), as Jekyll finds them: files under any `_posts/`
+    folder, plus `posts:` globs. Strings, not Paths: on 100,000 files pathlib costs seconds."""
+    found: dict[str, None] = {}
     problems: list[Problem] = []
     output = cfg.output.resolve()
     for source in cfg.sources:
@@ -69,29 +72,36 @@ def find_post_files(cfg: Config) -> tuple[list[Path], list[Problem]]:
         for path in _walk_posts(root, output, cfg.drafts):
             _add_file(path, root, found, problems)
         for pattern in cfg.posts:
-            for path in sorted(root.glob(pattern)):
-                if path.suffix.lower() in POST_EXTENSIONS and not path.resolve().is_relative_to(output):
-                    _add_file(path, root, found, problems)
+            for match in sorted(root.glob(pattern)):
+                if match.suffix.lower() in POST_EXTENSIONS and not match.resolve().is_relative_to(output):
+                    _add_file(str(match), root, found, problems, through_links=True)
     return sorted(found), problems
 
 
-def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[Path]:
+def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[str]:
+    """Post files under `_posts/`; also symlinked folders there, so that _add_file can say it skips them."""
     wanted = {"_posts", "_drafts"} if drafts else {"_posts"}
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
+    for folder, dirs, files in os.walk(root):  # never descends into symlinked folders
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                         and (here / d).resolve() != output)
-        inside = wanted.intersection(here.relative_to(root).parts)
-        if inside:
-            yield from (here / f for f in sorted(files) if Path(f).suffix.lower() in POST_EXTENSIONS)
+                         and Path(folder, d).resolve() != output)
+        if wanted.intersection(Path(folder).relative_to(root).parts):
+            yield from (os.path.join(folder, d) for d in dirs if os.path.islink(os.path.join(folder, d)))
+            yield from (os.path.join(folder, f) for f in sorted(files)
+                        if os.path.splitext(f)[1].lower() in POST_EXTENSIONS)
 
 
-def _add_file(path: Path, root: Path, found: dict[Path, None], problems: list[Problem]) -> None:
-    if path.is_symlink() and not path.resolve().is_relative_to(root):
-        problems.append(Problem(display_path(path), None, "symbolic link to a file outside the source "
-                                "folder, not followed; copy the file in if it is a post", WARNING))
+def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Problem],
+              through_links: bool = False) -> None:
+    """Keep a post file, unless it really lives outside the source folder (a symlink, or under one).
+
+    Only links need resolving: the walk never enters a linked folder and ``root`` is resolved; a
+    glob does enter them (``through_links``), so what it finds is always resolved."""
+    if (through_links or os.path.islink(path)) and not Path(path).resolve().is_relative_to(root):
+        what = "folder" if os.path.isdir(path) else "file"
+        problems.append(Problem(display_path(path), None, f"symbolic link to a {what} outside the source "
+                                f"folder, not followed; copy the {what} in if it holds posts", WARNING))
         return
-    if path.is_file():
+    if os.path.isfile(path):
         found[path] = None
 
 
@@ -130,8 +140,8 @@ def split_front_matter(text: str, where: str) -> tuple[FrontMatter | None, list[
     stripped = text.lstrip(" \t\n\ufeff")
     skipped = text.count("\n", 0, len(text) - len(stripped))
     if skipped and stripped.startswith("---"):
-        problems.append(Problem(where, 1, f"{skipped} blank line(s) before the opening '---'; Jekyll would "
-                                "not see this front matter; delete the blank line(s)", WARNING))
+        problems.append(Problem(where, 1, f"{skipped} blank line(s) before the opening '---'; read anyway, "
+                                "but Jekyll would not publish this post; delete the blank line(s)", WARNING))
     if not _HANDLER.detect(stripped):
         return None, problems + [Problem(where, 1, "no front matter: Jekyll does not publish a post without "
                                          "it; start the file with '---', title: and date:, then '---'", WARNING)]
@@ -143,21 +153,35 @@ def split_front_matter(text: str, where: str) -> tuple[FrontMatter | None, list[
     except ValueError:
         return None, problems + [Problem(where, skipped + 1, "front matter is never closed; add a line "
                                          "'---' after the last key")]
+    fm, removed = _drop_control_characters(fm, first, where, problems)
     try:
         data = load_text_yaml(fm)
     except YamlProblem as exc:
         line = first + exc.line if exc.line else skipped + 1
-        hint = "; quote the value with ' and double any ' inside" if "found" in exc.message or "expected" in exc.message else ""
-        return None, problems + [Problem(where, line, f"front matter: {exc.message}{hint}")]
+        return None, problems + [Problem(where, line, f"front matter: {exc.message}")]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return None, problems + [Problem(where, first + 1, f"front matter is a {type(data).__name__}, not "
-                                         "a mapping; write it as key: value lines")]
+        what = "a list" if isinstance(data, list) else "plain text"
+        line = first + len(fm) - len(fm.lstrip("\n")) + 1  # its first line (the YAML starts with "\n")
+        return None, problems + [Problem(where, line, f"front matter is {what}, not a mapping of keys; "
+                                         "write it as key: value lines (title: …, date: …)")]
     lines = {str(k): first + i + 1 for i, row in enumerate(fm.split("\n"))
              for k in data if row.startswith(f"{k}:")}
     body_start = len(text) - len(body)
     return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
+
+
+def _drop_control_characters(fm: str, first: int, where: str, problems: list[Problem]) -> tuple[str, int]:
+    """Control characters in the front matter: YAML refuses them and XML forbids most; drop them, warn."""
+    found = NOT_YAML.search(fm)
+    if not found:
+        return fm, 0
+    cleaned, removed = NOT_YAML.subn("", fm)
+    problems.append(Problem(where, first + fm.count("\n", 0, found.start()) + 1, f"front matter: {removed} "
+                            "control character(s) removed (YAML and XML do not allow them); delete them "
+                            "from the file", WARNING))
+    return cleaned, removed
 
 
 class _Fields:
@@ -168,6 +192,15 @@ class _Fields:
 
     def say(self, key: str, message: str, level: str = ERROR) -> None:
         self.problems.append(Problem(self.where, self.fm.line_of.get(key), f"{key}: {message}", level))
+
+    def clean(self, key: str, text: str) -> str:
+        """The text without what XML 1.0 forbids; a warning naming the key when something went."""
+        _, which = describe_forbidden(text)
+        text, removed = xml_safe(text)
+        if removed:
+            self.say(key, f"{removed} control character(s) that XML 1.0 forbids or discourages ({which}) "
+                     "removed; delete them from the file", WARNING)
+        return text
 
     def text(self, *keys: str) -> tuple[str, str]:
         """The first of ``keys`` that is set, as text; (key, "") when none is."""
@@ -200,7 +233,9 @@ class _Fields:
         if any(isinstance(item, (list, dict)) for item in items):
             self.say(key, "nested lists or mappings are not names; write a flat list such as [a, b]")
             return []
-        return [name for name in (clean_name(str(i)) for i in items if i is not None) if name]
+        texts = [str(i) for i in items if i is not None]
+        self.clean(key, "".join(texts))  # one warning for the key, however many names had some
+        return [name for name in (clean_name(t) for t in texts) if name]
 
     def flag(self, key: str) -> bool:
         return str(self.data.get(key, "")).strip().lower() in TRUE_WORDS
@@ -213,6 +248,10 @@ class _Fields:
                 self.say(key, "is empty; write the date, e.g. 2022-03-04 13:23:21 +0800, or delete the key")
                 return None, True
             return None, False
+        if _ONLY_OFFSET.match(str(value).strip()):
+            self.say(key, f"holds only a time zone offset ('{str(value).strip()}'), no date; write the date, "
+                     "e.g. 2022-03-04 13:23:21 +0800")
+            return None, True
         try:
             when, had_offset = jekyll.parse_date(value)
         except jekyll.DateError as exc:
@@ -221,11 +260,13 @@ class _Fields:
         return (when if had_offset else when.replace(tzinfo=zone)), False
 
 
-def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, now: datetime
-              ) -> tuple[Post | None, list[Problem], bool]:
-    """One post file -> (Post or None when it is excluded or broken, problems, used_default_zone)."""
+def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, now: datetime,
+              source: SourceText | None = None) -> tuple[Post | None, list[Problem], bool]:
+    """One post file -> (Post or None when it is excluded or broken, problems, used_default_zone).
+
+    ``source`` spares reading the file again when the caller has just read it."""
     where = display_path(path)
-    source = read_source(path, cfg.content.max_file_bytes)
+    source = source or read_source(path, cfg.content.max_file_bytes)
     if source.text is None:
         return None, [source.problem] if source.problem else [], False
     fm, problems = split_front_matter(source.text, where)
@@ -275,9 +316,12 @@ def _has_offset(value: Any) -> bool:
 def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg: Config) -> str | None:
     """The post's URL path (escaped), from `permalink:` or the site's pattern."""
     key, own = f.text("permalink")
-    if own.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own):
-        f.say(key, f"'{own}' points at another host; a permalink is a path on this site, such as /news/x.html")
+    own = own.strip()
+    if own.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own):  # as written, before cleaning
+        f.say(key, f"'{f.clean(key, own)}' points at another host or scheme; a permalink is a path on this "
+              "site, such as /news/x.html")
         return None
+    own = f.clean(key, own)
     pattern = own or cfg.permalink
     if ":" in pattern:
         path = jekyll.expand_permalink(pattern, when, slug, categories, ".html")
@@ -287,10 +331,10 @@ def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg:
 
 
 def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str:
-    _, own = f.text("id", "guid")
+    key, own = f.text("id", "guid")
     base = cfg.site.url
+    own = f.clean(key, own).strip()
     if own:
-        own = xml_safe(own.strip())[0]
         return own if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own) else base + "/" + jekyll.escape_path(own.lstrip("/"))
     if cfg.feeds.entry_id == "url":
         return base + url_path
@@ -301,7 +345,7 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
               now: datetime) -> tuple[Post | None, bool]:
     when, used_zone = _post_date(f, path, zone)
     _, name_slug = jekyll.split_filename(path.name)
-    slug = f.text("slug")[1] or name_slug
+    slug = f.clean(*f.text("slug")) or name_slug
     folders = [clean_name(p) for p in path.relative_to(root).parts[:-1]]
     categories = [c for c in folders[: folders.index("_posts")] if c] if "_posts" in folders else []
     categories = list(dict.fromkeys(categories + f.names("category", "categories")))
@@ -314,17 +358,17 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
     if url_path is None:
         return None, False
     title_key, title = f.text("title")
-    title = plain_title(xml_safe(title)[0])
+    title = plain_title(f.clean(title_key, title))
     if not title:
         title = jekyll.titleize(slug) or path.stem
         f.say(title_key, f"missing or empty; used '{title}' from the file name; add title: to the front matter",
               WARNING)
     updated, _ = f.date("last_modified_at", zone) if "last_modified_at" in f.data else f.date("updated", zone)
     return Post(
-        path=f.where, file=path, digest=digest, title=title, date=when, updated=max(updated or when, when),
+        path=f.where, file=str(path), digest=digest, title=title, date=when, updated=max(updated or when, when),
         categories=tuple(categories), tags=tuple(tags), url=cfg.site.url + url_path,
-        id=_entry_id(f, url_path, slug, cfg), author=clean_name(f.text("author", "authors")[1]),
-        summary=xml_safe(f.text("excerpt", "description")[1])[0],
+        id=_entry_id(f, url_path, slug, cfg), author=clean_name(f.clean(*f.text("author", "authors"))),
+        summary=f.clean(*f.text("excerpt", "description")),
         markdown=path.suffix.lower() not in (".html", ".htm"),
         body_start=f.fm.body_start, body_line=f.fm.body_line,
     ), used_zone
@@ -332,7 +376,7 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
 
 def read_body(post: Post) -> str:
     """The post's body again, from disk (only posts a feed carries get here)."""
-    text = read_source(post.file, 1 << 62).text or ""
+    text = read_source(Path(post.file), 1 << 62).text or ""
     return text[post.body_start:]
 
 
@@ -356,18 +400,25 @@ def source_root(path: Path, cfg: Config) -> Path:
     return next((s for s in _resolved(cfg.sources) if path.is_relative_to(s)), path.parent)
 
 
-def read_posts(cfg: Config, files: list[Path], now: datetime) -> tuple[list[Post], list[Problem]]:
-    """Read the given post files in order; one summary warning for dates that took UTC."""
-    posts, problems, naive = [], [], 0
+def read_posts(cfg: Config, files: list[str] | list[Path], now: datetime) -> tuple[list[Post], list[Problem]]:
+    """Read the given post files in order (the simple, single-process path)."""
     zone = site_zone(cfg)
-    for path in files:
-        post, found, used_zone = read_post(path, source_root(path, cfg), cfg, zone, now)
+    paths = [Path(f) for f in files]
+    return finish_reading(cfg, [read_post(p, source_root(p, cfg), cfg, zone, NEVER) for p in paths], now)
+
+
+def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], bool]], now: datetime
+                   ) -> tuple[list[Post], list[Problem]]:
+    """Posts from read results: future posts dropped (unless configured), one warning for dates that
+    took UTC. Kept apart from read_post so that its results do not depend on the clock (cacheable)."""
+    posts, problems, naive = [], [], 0
+    for post, found, used_zone in results:
         problems += found
-        if post is not None:
+        if post is not None and (cfg.future or post.date <= now):
             posts.append(post)
             naive += used_zone
     if naive and not cfg.timezone:
-        problems.append(Problem("config.yaml", None, f"timezone: not set; {naive} post(s) have dates without "
+        problems.append(Problem(cfg.file, None, f"timezone: not set; {naive} post(s) have dates without "
                                 "an offset and were read as UTC; set timezone: (e.g. Asia/Shanghai)", WARNING))
     return posts, problems
 

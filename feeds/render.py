@@ -19,10 +19,11 @@ from cmarkgfm.cmark import Options
 from .config import Config
 from .errors import WARNING, Problem
 from .posts import Post
-from .text import plain_text, xml_safe
+from .text import describe_forbidden, plain_text, xml_safe
 
 SUMMARY_CHARS = 300
 _EXTENSIONS = ["table", "strikethrough", "autolink"]  # not tagfilter: sanitising is nh3's job
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
 _FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
 _LIQUID_BLOCK = re.compile(r"{%-?\s*(raw|endraw)\s*-?%}")
@@ -63,11 +64,11 @@ def expand_liquid(text: str, site_url: str) -> str:
 def absolute(url: str, base: str, scheme: str) -> str:
     """A URL from the content, made absolute against the post's URL; mailto:, data: etc. kept."""
     url = url.strip()
-    if not url:
+    if not url or url.startswith(("https://", "http://")):
         return url
     if url.startswith("//"):
         return f"{scheme}:{url}"
-    if urlsplit(url).scheme:
+    if _SCHEME.match(url):
         return url
     return urljoin(base, url)
 
@@ -82,24 +83,35 @@ def _srcset(value: str, base: str, scheme: str) -> str:
 
 
 class _UrlRewriter:
-    """nh3's attribute filter: makes URLs absolute against the post being cleaned (``base``)."""
+    """nh3's attribute filter: makes URLs absolute against the post being cleaned (``base``).
 
-    def __init__(self, scheme: str):
-        self.scheme, self.base = scheme, ""
+    Sanitising, it also drops ``data:`` URLs except images: ``<a href="data:text/html,…">`` is a
+    page of the attacker's making, while an inline picture in ``<img>`` cannot run anything.
+    """
+
+    def __init__(self, scheme: str, sanitize: bool = True):
+        self.scheme, self.base, self.sanitize = scheme, "", sanitize
 
     def __call__(self, tag: str, attr: str, value: str) -> str | None:
         if attr in _URL_ATTRS:
-            return absolute(value, self.base, self.scheme)
+            url = absolute(value, self.base, self.scheme)
+            return None if self.sanitize and not _harmless_data(tag, url) else url
         if attr == "srcset":
             return _srcset(value, self.base, self.scheme)
         return value
+
+
+def _harmless_data(tag: str, url: str) -> bool:
+    """Any URL but data:, or a data: image where an image goes."""
+    head = url[:16].lower()
+    return not head.startswith("data:") or (head.startswith("data:image/") and tag in ("img", "source"))
 
 
 @lru_cache(maxsize=8)
 def _cleaner(scheme: str, sanitize: bool, extra_tags: tuple[str, ...], extra_attrs: tuple[str, ...]
              ) -> tuple[nh3.Cleaner, _UrlRewriter]:
     """One nh3 Cleaner per configuration: building the allowlists per post costs more than cleaning."""
-    rewriter = _UrlRewriter(scheme)
+    rewriter = _UrlRewriter(scheme, sanitize)
     return nh3.Cleaner(attribute_filter=rewriter, **_allowlist(sanitize, extra_tags, extra_attrs)), rewriter
 
 
@@ -115,9 +127,11 @@ def _allowlist(sanitize: bool, extra_tags: tuple[str, ...], extra_attrs: tuple[s
         tags |= OPEN_TAGS
         attrs["*"].update(OPEN_ATTRS | _URL_ATTRS | {"srcset"})
         options.update(clean_content_tags=set(), strip_comments=False,
-                       url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"javascript", "data", "ftp"})
+                       url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"javascript", "vbscript", "data", "ftp"})
     else:
-        options["url_schemes"] = set(nh3.ALLOWED_URL_SCHEMES) | {"data"}
+        # a tag the config allows is kept with its content (ammonia refuses a tag in both lists)
+        options.update(url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"data"},
+                       clean_content_tags={"script", "style"} - set(extra_tags))
     return {"tags": tags, "attributes": attrs, **options}
 
 
@@ -131,15 +145,21 @@ def clean_html(fragment: str, base: str, cfg: Config) -> str:
 
 def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Problem]]:
     """The entry's content and summary; a warning when characters XML forbids were removed."""
+    first, which = describe_forbidden(body)
     body, removed = xml_safe(body)
     problems = []
     if removed:
-        problems.append(Problem(post.path, None, f"{removed} character(s) that XML 1.0 forbids (control "
-                                "characters) removed from the body; delete them from the file", WARNING))
+        line = post.body_line + body.count("\n", 0, first)  # the first one's line in the file
+        problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
+                                f"discourages ({which}) removed from the body; delete them from the file", WARNING))
     html = markdown_to_html(expand_liquid(body, cfg.site.url)) if post.markdown else body
-    content = clean_html(html, post.url, cfg).strip()
+    # character references such as &#1; become the characters themselves on the way through
+    content, late = xml_safe(clean_html(html, post.url, cfg).strip())
+    if late:
+        problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
+                                "&#1;) removed from the body; delete them from the file", WARNING))
     summary = plain_text(post.summary) if post.summary else _first_paragraph(content)
-    return Rendered(content, summary), problems
+    return Rendered(content, xml_safe(summary)[0]), problems
 
 
 def _first_paragraph(content: str) -> str:

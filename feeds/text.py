@@ -5,15 +5,28 @@ import html
 import re
 import unicodedata
 
-# Everything XML 1.0 forbids: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Everything XML 1.0 forbids: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF; and DEL and
+# the C1 controls, which it discourages: they are mojibake in practice, and readers garble them
+# (feedparser turns U+0080 into '€'), so they could not reach a reader unchanged anyway.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACE = re.compile(r"\s+")
 
 
 def xml_safe(text: str) -> tuple[str, int]:
-    """Drop the characters XML 1.0 forbids; return the text and how many were dropped."""
+    """Drop the characters XML 1.0 forbids (and C1 controls); return the text and how many were dropped."""
     return _NOT_XML.subn("", text)
+
+
+def describe_forbidden(text: str) -> tuple[int, str]:
+    """Where the first character XML 1.0 forbids is (index, -1 if none) and which ones there are,
+    as a user can search for them: 'U+0008, U+000B'."""
+    found = _NOT_XML.search(text)
+    if not found:
+        return -1, ""
+    codes = sorted({ord(c) for c in _NOT_XML.findall(text)})
+    listed = ", ".join(f"U+{c:04X}" for c in codes[:4]) + (", …" if len(codes) > 4 else "")
+    return found.start(), listed
 
 
 def clean_name(name: str) -> str:

@@ -42,8 +42,6 @@ def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) ->
     fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
                **({"email": site.author.email} if site.author.email else {})})
     fg.generator(GENERATOR)
-    fg.updated(_second(newest))
-    fg.lastBuildDate(_second(newest_date))
     if site.language:
         fg.language(site.language)
     for post in spec.entries:
@@ -53,6 +51,8 @@ def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) ->
         fg.id(file.url)
         fg.link(href=file.url, rel="self", replace=True)
         fg.link(href=site.url + "/", rel="alternate")  # RSS <link> is the last one set
+        # feedgen's lastBuildDate() is another name for updated(): one value, set per format
+        fg.updated(_second(newest if file.format == "atom" else newest_date))
         out[file.format] = (fg.atom_str if file.format == "atom" else fg.rss_str)(pretty=True)
     return out
 

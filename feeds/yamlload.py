@@ -6,12 +6,18 @@ Why not plain ``yaml.safe_load``:
   text that was written and the stage that reads it decides what it means.
 - Duplicate keys are silently merged by PyYAML; here they are an error with a line.
 - Aliases can expand a small document into millions of items; a size limit refuses that.
-- ``!!python/…`` tags never construct objects (SafeConstructor refuses them).
+- ``!!python/…`` tags never construct objects (SafeConstructor refuses them); the other
+  explicit scalar tags (``!!int``, ``!!timestamp``, ``!!binary``…) give text too, so a value is
+  always text, a list, a mapping or None, and never refers to itself.
+- Messages say what is wrong in the user's words (a tab, an unclosed quote), at the line where
+  the user must look, not PyYAML's parser state, and never ``"<unicode string>"``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+import re
 
 import yaml
 
@@ -49,7 +55,8 @@ class _TextLoader(_BaseLoader):  # type: ignore[misc, valid-type]
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=True)
                 if isinstance(key, (list, dict)):
-                    raise YamlProblem(key_node.start_mark.line + 1, "a key must be plain text")
+                    raise YamlProblem(key_node.start_mark.line + 1, "a key must be plain text; "
+                                      "write key: value")
                 if key in seen:
                     raise YamlProblem(
                         key_node.start_mark.line + 1,
@@ -58,18 +65,79 @@ class _TextLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
+    def construct_as_text(self, node: Any) -> str:
+        """``!!int 5``, ``!!timestamp …``: the text as written, like every untagged scalar."""
+        return str(self.construct_scalar(node))
 
-def _expanded_size(node: Any, memo: dict[int, int]) -> int:
-    """Nodes the document holds once every alias is expanded (memoised per node)."""
+    def refuse_tag(self, node: Any) -> None:
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        raise YamlProblem(node.start_mark.line + 1, f"the YAML tag {tag} is not allowed here (tags "
+                          "can create objects); remove the tag and write the value as plain text")
+
+
+for _tag in ("bool", "int", "float", "timestamp", "binary"):
+    _TextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _TextLoader.construct_as_text)
+for _tag in ("set", "omap", "pairs"):
+    _TextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _TextLoader.refuse_tag)
+_TextLoader.add_constructor(None, _TextLoader.refuse_tag)  # every unknown tag, !!python/... included
+
+# Characters YAML itself refuses in a stream (PyYAML's Reader.NON_PRINTABLE).
+NOT_YAML = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
+
+# PyYAML's problem -> (what is wrong; what to do), in the words of someone writing a post.
+_EXPLAINED = (
+    ("end of stream", "a quoted value is never closed; add the closing quote, or remove the opening one"),
+    ("did not find expected key", "this line does not read as 'key: value' (often a \" inside a \"…\" "
+     "value); quote such a value with ' instead, doubling any ' inside, e.g. title: 'He said \"hi\"'"),
+    ("mapping values are not allowed", "a ': ' inside a value, or a key indented too far; quote the "
+     "value, or align the key with the others"),
+    ("found undefined alias", "a value starts with '*' (a YAML alias); quote the value"),
+    ("unknown escape character", "an unknown \\ escape inside \"…\"; write \\\\ for a backslash, or "
+     "quote the value with ' instead"),
+    ("expected ',' or ']'", "a '[' list is never closed; add the ']', or quote the value"),
+    ("expected ',' or '}'", "a '{' mapping is never closed; add the '}', or quote the value"),
+    ("maximum nesting depth", "lists or mappings nest too deeply; flatten them"),
+    ("expected '-' indicator", "list items ('- …') and keys are mixed at one level; check the indentation"),
+)
+
+
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]:
+    """(1-based line, message) for a PyYAML error, pointing where the user has to look."""
+    problem = exc.problem or ""
+    at_start = "end of stream" in problem or "expected ','" in problem  # where the quote/bracket opened
+    mark = (exc.context_mark if at_start else None) or exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    if "cannot start any token" in problem and mark is not None:
+        row = text.split("\n")[mark.line] if mark.line < text.count("\n") + 1 else ""
+        char = row[mark.column] if mark.column < len(row) else ""
+        if char == "\t":
+            return line, "a tab character; YAML indents with spaces only; replace the tab with spaces"
+        return line, f"a value cannot start with '{char}'; quote the value"
+    for needle, message in _EXPLAINED:
+        if needle in problem:
+            return line, message
+    what = " ".join(part for part in (exc.context, problem) if part)
+    return line, f"YAML: {what}; check the quoting and indentation of this line"
+
+
+def _expanded_size(node: Any, memo: dict[int, int], open_: set[int]) -> int:
+    """Nodes the document holds once every alias is expanded (memoised per node).
+
+    A node that contains itself (``a: &x [*x]``) is refused: it would be an endless value.
+    """
     known = memo.get(id(node))
     if known is not None:
         return known
-    memo[id(node)] = 1  # a recursive alias counts once instead of looping
+    if id(node) in open_:
+        raise YamlProblem(node.start_mark.line + 1, "an alias refers to the value that contains it; "
+                          "write the value out without '&' and '*'")
+    open_.add(id(node))
     size = 1
     if isinstance(node, yaml.SequenceNode):
-        size += sum(_expanded_size(child, memo) for child in node.value)
+        size += sum(_expanded_size(child, memo, open_) for child in node.value)
     elif isinstance(node, yaml.MappingNode):
-        size += sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+        size += sum(_expanded_size(k, memo, open_) + _expanded_size(v, memo, open_) for k, v in node.value)
+    open_.discard(id(node))
     memo[id(node)] = size
     return size
 
@@ -79,12 +147,15 @@ def load_text_yaml(text: str) -> Any:
 
     Raises YamlProblem with the line (1-based, within ``text``) of the fault.
     """
+    bad = NOT_YAML.search(text)
+    if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
+        raise _bad_character(text, bad.start())
     loader = _TextLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node, {}) > MAX_NODES:
+        if "*" in text and _expanded_size(node, {}, set()) > MAX_NODES:  # no "*", no alias
             raise YamlProblem(
                 node.start_mark.line + 1,
                 f"the YAML expands to more than {MAX_NODES:,} items (aliases); "
@@ -92,13 +163,15 @@ def load_text_yaml(text: str) -> Any:
             )
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise YamlProblem(line, f"YAML: {what}") from None
+        raise YamlProblem(*_explain(exc, text)) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(None, f"YAML: {exc}") from None
     except RecursionError:
-        raise YamlProblem(None, "YAML nests too deeply") from None
+        raise YamlProblem(None, "YAML nests too deeply; flatten the nested lists") from None
     finally:
         loader.dispose()
+
+
+def _bad_character(text: str, index: int) -> YamlProblem:
+    return YamlProblem(text.count("\n", 0, index) + 1, f"a control character (U+{ord(text[index]):04X}) "
+                      "that YAML does not allow; delete it")
