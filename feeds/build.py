@@ -5,7 +5,9 @@ all cores (``parallel``), and skipping every feed whose inputs did not change.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -46,11 +48,26 @@ class BuildResult:
         return [p for p in self.problems if not p.is_error]
 
 
+@functools.lru_cache(maxsize=1)
+def tool_key() -> str:
+    """The code that makes the bytes: this package's source and the libraries that shape output.
+    A change to any of them (even without a version bump) invalidates the cache and every feed."""
+    h = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(source.name.encode() + source.read_bytes())
+    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter"):
+        try:
+            h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    return h.hexdigest()
+
+
 def output_key(cfg: Config) -> str:
     """Everything in the config and the tool that changes output bytes, as one hash."""
     relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
                        sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
-    return hashlib.blake2b(f"{__version__}\n{relevant!r}".encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(f"{tool_key()}\n{relevant!r}".encode(), digest_size=16).hexdigest()
 
 
 def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
@@ -74,6 +91,9 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems)
         if not result.errors or keep_going:
             _publish(cfg, specs, cache, result, progress)
+        if cache.posts_changed:  # edited or deleted posts leave rendered content nobody needs
+            key = output_key(cfg)
+            cache.keep_rendered({render_key(key, p) for p in posts})
     finally:
         cache.close()
     result.seconds = time.perf_counter() - started

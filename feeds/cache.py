@@ -87,6 +87,7 @@ class Cache:
         self._scratch = None if path is not None else tempfile.TemporaryDirectory(prefix="feeds-cache-")
         self.file = Path(self._scratch.name if self._scratch else path) / "cache.sqlite3"  # type: ignore[arg-type]
         self.rebuilt = False
+        self.posts_changed = False  # a post was read afresh, or one is gone
         self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -140,6 +141,7 @@ class Cache:
     def remember_files(self, rows: list[tuple[str, int, int, str]], present: set[str]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows)
         gone = [(p,) for (p,) in self.db.execute("SELECT path FROM files") if p not in present]
+        self.posts_changed |= bool(gone)
         self.db.executemany("DELETE FROM files WHERE path = ?", gone)
         self.db.executemany("DELETE FROM posts WHERE path = ?", gone)
 
@@ -161,6 +163,7 @@ class Cache:
                                                  [[p.path, p.line, p.message, p.level] for p in problems], naive],
                                                 ensure_ascii=False))
                 for digest, path, (post, problems, naive) in items]
+        self.posts_changed |= bool(rows)
         self.db.executemany("DELETE FROM posts WHERE path = ? AND digest != ?", [(p, d) for d, p, _, _ in rows])
         self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)
         self.db.execute("DELETE FROM posts WHERE key != ?", (key,))

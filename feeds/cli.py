@@ -160,6 +160,8 @@ def list_command(config: str | None, as_json: bool, **options: Any) -> None:
     for row in rows:
         paths = "  ".join(f["path"] for f in row["files"])
         click.echo(f"{row['kind']:<8} {row['entries']:>4}  {row['name']}  {paths}")
+    if any(p.is_error for p in problems):
+        sys.exit(1)
 
 
 @main.command("serve")

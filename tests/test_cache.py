@@ -1,0 +1,175 @@
+"""The cache and the incremental path (issue 4): a rebuild from the cache must give exactly
+the bytes a cold build gives, for edits, additions, deletions and config changes, and must
+rewrite only the feeds that carry the changed post. A damaged or foreign cache is rebuilt."""
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from feeds import build, load_config
+from feeds.config import Config
+
+POSTS = 160  # enough for the worker pool to start (parallel.MIN_TASKS_PER_JOB * 2 tasks)
+CATS = ["zhongguoyouzhengkuaidibao", "21caijingAPP", "TechWeb", "科技", "news"]
+TAGS = ["中国邮政快递报新闻", "快递新闻", "open source", "财经", "天气", "汽车"]
+
+
+def write_post(site: Path, n: int, body_extra: str = "") -> Path:
+    rnd = random.Random(n)
+    path = site / "_posts" / f"2022-{1 + n % 12:02d}-{1 + n % 28:02d}-post-{n}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cats = " ".join(rnd.sample(CATS, rnd.choice([1, 2])))
+    tags = rnd.sample(TAGS, rnd.choice([1, 2, 3]))
+    path.write_text(
+        f"---\ntitle: \"第{n}篇 post {n}\"\ndate: 2022-{1 + n % 12:02d}-{1 + n % 28:02d} "
+        f"{n % 24:02d}:{n % 60:02d}:00 +0800\ncategories: {cats}\ntags: [{', '.join(tags)}]\n---\n"
+        f"<p>正文 {n} {body_extra}</p>\n\n[相关](../related-{n}/) ![图](img/{n}.png)\n", "utf-8")
+    return path
+
+
+def make_site(root: Path, extra: dict[str, Any] | None = None) -> Path:
+    site = root / "site"
+    for n in range(POSTS):
+        write_post(site, n)
+    config = {"site": {"title": "Cache test", "url": "https://c.test"}, "source": "site",
+              "timezone": "Asia/Shanghai", "output": "public", "cache": {"path": ".cache"}, **(extra or {})}
+    (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    return root / "config.yaml"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+
+
+def cold(config: Path, tmp: Path, **overrides: Any) -> dict[str, bytes]:
+    """A build from nothing: no cache, an empty output folder."""
+    out = tmp / f"cold-{len(list(tmp.iterdir()))}"
+    cfg = load_config(config, {"output": str(out), **overrides})
+    cfg = _without_cache(cfg)
+    result = build(cfg)
+    assert not result.errors, result.errors
+    return tree(out)
+
+
+def _without_cache(cfg: Config) -> Config:
+    from dataclasses import replace
+    return replace(cfg, cache=None)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    config = make_site(tmp_path)
+    first = build(load_config(config))
+    assert first.written and not first.errors
+    return config
+
+
+def rebuild(config: Path, **overrides: Any) -> tuple[list[str], dict[str, bytes]]:
+    result = build(load_config(config, overrides))
+    assert not result.errors, result.errors
+    return sorted(result.written), tree(config.parent / "public")
+
+
+def feeds_of(config: Path, title: str) -> set[str]:
+    """The feed files whose entries include the post with this title."""
+    from feeds.build import load
+    _, specs, _ = load(load_config(config))
+    return {f.path for s in specs if any(p.title == title for p in s.entries) for f in s.files}
+
+
+def test_no_change_rebuild_writes_nothing(site: Path) -> None:
+    written, _ = rebuild(site)
+    assert written == []
+
+
+def test_new_mtimes_same_bytes_write_nothing(site: Path) -> None:
+    """A fresh CI clone: every file touched, no byte changed. The cache is keyed by content."""
+    for path in (site.parent / "site" / "_posts").iterdir():
+        os.utime(path, ns=(1_800_000_000_000_000_000, 1_800_000_000_000_000_000))
+    written, _ = rebuild(site)
+    assert written == []
+
+
+def test_edit_rewrites_only_the_feeds_that_carry_the_post(site: Path, tmp_path: Path) -> None:
+    before = feeds_of(site, "第159篇 post 159")
+    write_post(site.parent / "site", 159, body_extra="（更正）")
+    written, out = rebuild(site)
+    assert set(written) - {"feeds.opml"} == before
+    assert out == cold(site, tmp_path)
+
+
+def test_addition_matches_a_cold_build(site: Path, tmp_path: Path) -> None:
+    write_post(site.parent / "site", 999)
+    written, out = rebuild(site)
+    assert set(written) - {"feeds.opml"} == feeds_of(site, "第999篇 post 999")
+    assert out == cold(site, tmp_path)
+
+
+def test_deletion_matches_a_cold_build(site: Path, tmp_path: Path) -> None:
+    victim = next((site.parent / "site" / "_posts").glob("*-post-7.md"))
+    before = feeds_of(site, "第7篇 post 7")
+    victim.unlink()
+    written, out = rebuild(site)
+    assert out == cold(site, tmp_path)
+    assert before and all("/post-7.html" not in data.decode() for data in out.values())
+    assert set(written) - {"feeds.opml"} <= before
+
+
+@pytest.mark.parametrize("overrides", [
+    {"feeds.limit": 3}, {"site.title": "Renamed"}, {"site.url": "https://other.test"}, {"timezone": "UTC"},
+])
+def test_config_change_matches_a_cold_build(site: Path, tmp_path: Path, overrides: dict[str, Any]) -> None:
+    _, out = rebuild(site, **overrides)
+    assert out == cold(site, tmp_path, **overrides)
+
+
+def test_two_jobs_and_one_job_give_the_same_bytes(site: Path, tmp_path: Path) -> None:
+    one = cold(site, tmp_path, **{"build.jobs": 1})
+    two = cold(site, tmp_path, **{"build.jobs": 2})
+    assert one == two and len(one) > 20
+
+
+@pytest.mark.parametrize("damage", ["garbage", "foreign", "truncated", "bad rows"])
+def test_damaged_cache_is_rebuilt_never_trusted(site: Path, tmp_path: Path, damage: str) -> None:
+    file = site.parent / ".cache" / "cache.sqlite3"
+    if damage != "bad rows":
+        for suffix in ("-wal", "-shm"):
+            Path(f"{file}{suffix}").unlink(missing_ok=True)
+    if damage == "garbage":
+        file.write_bytes(b"not a database at all" * 100)
+    elif damage == "foreign":
+        file.unlink()
+        db = sqlite3.connect(file)
+        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('app', 'somebody-else')")
+        db.commit()
+        db.close()
+    elif damage == "truncated":
+        data = file.read_bytes()
+        file.write_bytes(data[: len(data) // 3])
+    else:
+        db = sqlite3.connect(file)
+        db.execute("UPDATE posts SET data = '[1, 2'")
+        db.execute("UPDATE rendered SET data = 'null'")
+        db.commit()
+        db.close()
+    write_post(site.parent / "site", 3, body_extra="changed")
+    _, out = rebuild(site)
+    assert out == cold(site, tmp_path)
+
+
+def test_the_cache_location_is_configurable_and_can_be_off(tmp_path: Path) -> None:
+    config = make_site(tmp_path, {"cache": {"path": "elsewhere/cache"}})
+    build(load_config(config))
+    assert (tmp_path / "elsewhere" / "cache" / "cache.sqlite3").is_file()
+    config = make_site(tmp_path / "two", {"cache": {"path": None}})
+    result = build(load_config(config))
+    assert result.written and not (tmp_path / "two" / ".feeds-cache").exists()
