@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from pathlib import PurePosixPath
+from typing import Callable
 from urllib.parse import quote
 
 FILENAME_DATE = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*?)(\.[^.]+)?$")
@@ -91,23 +93,40 @@ def clean_path(path: str) -> str:
     return "/" + "/".join(parts) + tail
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Each placeholder computed only when a pattern uses it; names in English whatever the locale.
+_PLACEHOLDERS: dict[str, Callable[[datetime, str, list[str], str], str]] = {
+    "year": lambda d, s, c, e: f"{d.year:04d}", "short_year": lambda d, s, c, e: f"{d.year % 100:02d}",
+    "month": lambda d, s, c, e: f"{d.month:02d}", "i_month": lambda d, s, c, e: str(d.month),
+    "short_month": lambda d, s, c, e: _MONTHS[d.month - 1][:3], "long_month": lambda d, s, c, e: _MONTHS[d.month - 1],
+    "day": lambda d, s, c, e: f"{d.day:02d}", "i_day": lambda d, s, c, e: str(d.day),
+    "y_day": lambda d, s, c, e: f"{d.timetuple().tm_yday:03d}",
+    "hour": lambda d, s, c, e: f"{d.hour:02d}", "minute": lambda d, s, c, e: f"{d.minute:02d}",
+    "second": lambda d, s, c, e: f"{d.second:02d}", "week": lambda d, s, c, e: f"{d.isocalendar()[1]:02d}",
+    "short_day": lambda d, s, c, e: _DAYS[d.weekday()][:3], "long_day": lambda d, s, c, e: _DAYS[d.weekday()],
+    "title": lambda d, s, c, e: pretty_slug(s), "name": lambda d, s, c, e: pretty_slug(s),
+    "slug": lambda d, s, c, e: pretty_slug(s).lower(),
+    "categories": lambda d, s, c, e: "/".join(dict.fromkeys(x.lower() for x in c)),
+    "output_ext": lambda d, s, c, e: e,
+}
+# longest first, so that :i_month is not read as :i + _month, nor :short_year as :short + _year
+_PLACEHOLDER = re.compile(":(" + "|".join(sorted(_PLACEHOLDERS, key=len, reverse=True)) + ")")
+
+
+@lru_cache(maxsize=64)
+def _tokens(pattern: str) -> tuple[str, ...]:
+    """A pattern split once into literal text (even indexes) and placeholder names (odd)."""
+    return tuple(_PLACEHOLDER.split(pattern))
+
+
 def expand_permalink(pattern: str, when: datetime, slug: str, categories: list[str], ext: str) -> str:
     """Jekyll's permalink placeholders -> a clean, unescaped URL path."""
-    values = {
-        "year": f"{when.year:04d}", "short_year": f"{when.year % 100:02d}",
-        "month": f"{when.month:02d}", "i_month": str(when.month),
-        "short_month": when.strftime("%b"), "long_month": when.strftime("%B"),
-        "day": f"{when.day:02d}", "i_day": str(when.day), "y_day": f"{when.timetuple().tm_yday:03d}",
-        "hour": f"{when.hour:02d}", "minute": f"{when.minute:02d}", "second": f"{when.second:02d}",
-        "week": f"{when.isocalendar()[1]:02d}", "short_day": when.strftime("%a"),
-        "long_day": when.strftime("%A"),
-        "title": pretty_slug(slug), "slug": pretty_slug(slug).lower(), "name": pretty_slug(slug),
-        "categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
-        "output_ext": ext,
-    }
-    names = sorted(values, key=len, reverse=True)  # :i_month before :month, :short_year before :year
-    expanded = re.sub(":(" + "|".join(names) + ")", lambda m: values[m.group(1)], pattern)
-    return clean_path(expanded)
+    parts = list(_tokens(pattern))
+    for i in range(1, len(parts), 2):
+        parts[i] = _PLACEHOLDERS[parts[i]](when, slug, categories, ext)
+    return clean_path("".join(parts))
 
 
 def jekyll_id(url_path: str, slug: str) -> str:
