@@ -5,10 +5,10 @@ jekyll-feed made, so these follow Jekyll 4 closely (lib/jekyll/{document,url,uti
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Callable
 from urllib.parse import quote
 
@@ -133,7 +133,7 @@ def jekyll_id(url_path: str, slug: str) -> str:
     """Jekyll's Document#id: the URL's folder joined with the slug (jekyll-feed's entry id).
 
     ``url_path`` is already escaped; only the slug is escaped here. Ruby's File.dirname ignores
-    a trailing '/', so a pretty URL /a/b/slug/ has the folder /a/b, as pathlib's parent does.
+    a trailing '/', so a pretty URL /a/b/slug/ has the folder /a/b.
     """
-    folder = str(PurePosixPath(url_path).parent)
+    folder = posixpath.dirname(url_path.rstrip("/") or "/")
     return folder.rstrip("/") + "/" + escape_path(slug)
