@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Iterator
 
-from .errors import OutputError, display_path
+from .errors import WARNING, OutputError, Problem, display_path
 
 LOCK, MANIFEST, STAGING, COMMIT = ".feeds.lock", ".feeds-manifest.json", ".feeds-staging", "COMMIT"
 
@@ -283,3 +283,46 @@ def _disk_message(root: Path, exc: OSError) -> str:
 
 def staging_error(root: Path, exc: OSError) -> OutputError:
     return OutputError(_disk_message(root, exc))
+
+
+def inspect_output(root: Path) -> list[Problem]:
+    """What ``feeds check`` can tell about the folder itself, beyond the feeds' contents: a build
+    cut off while moving files (a mix of old and new feeds is being served), and files that feeds
+    wrote but that were deleted or changed since."""
+    where = display_path(root)
+    if _locked(root):
+        return [Problem(where, None, "a feeds build is writing to this folder right now; check again when it "
+                        "has finished", WARNING)]
+    problems = []
+    if (root / STAGING / COMMIT).exists():  # the files are half moved: comparing them says nothing more
+        return [Problem(where, None, "a build was cut off while moving its files into place: some feeds are "
+                        "new, some old; run feeds build to finish it")]
+    if (root / STAGING).exists():
+        problems.append(Problem(where, None, "a build was cut off before it changed anything; the next feeds "
+                                "build clears its leftovers (.feeds-staging)", WARNING))
+    for relative, entry in sorted(Output(root)._read_manifest().items()):
+        path = root / relative
+        try:
+            data = path.read_bytes()
+        except OSError:
+            problems.append(Problem(display_path(path), None, "written by feeds, now missing; run feeds build "
+                                    "to write it again"))
+            continue
+        if digest(data) != entry[0]:
+            problems.append(Problem(display_path(path), None, "changed since feeds wrote it; the next feeds "
+                                    "build writes it again", WARNING))
+    return problems
+
+
+def _locked(root: Path) -> bool:
+    try:
+        fd = os.open(root / LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the shared lock if we got it
