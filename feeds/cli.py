@@ -6,6 +6,7 @@ Exit codes: 0 success (warnings printed), 1 problems in the posts (errors, or wa
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 
 from .build import BuildResult, build, load
 from .config import Config, load_config
+from .parallel import request_stop
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
 
 CONFIG_HELP = "config file (default: ./config.yaml)"
@@ -30,6 +32,7 @@ def _config(config: str | None, **overrides: Any) -> Config:
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    request_stop()
     raise KeyboardInterrupt
 
 
@@ -99,7 +102,8 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     Example: feeds build --config config.yaml --output public
     """
     cfg = _config(config, **_overrides(**options))
-    signal.signal(signal.SIGTERM, _interrupt)  # a CI runner's cancel: clean up like Ctrl-C
+    for kind in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a CI runner's cancel: clean up, stop
+        signal.signal(kind, _interrupt)
     try:
         result = build(cfg, keep_going=keep_going, progress=_progress(not quiet))
     except OutputError as exc:
@@ -107,7 +111,8 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo(f"Interrupted: {display_path(cfg.output)} was left as the last finished build made it", err=True)
-        sys.exit(130)
+        sys.stderr.flush()
+        os._exit(130)  # everything is cleaned up; skip exit hooks that could wait on dead workers
     _report(result.problems, quiet)
     if verbose:
         for path in result.written:
@@ -128,12 +133,13 @@ def check_command(config: str | None, strict: bool, **options: Any) -> None:
 
     Example: feeds check --config config.yaml
     """
+    from .output import inspect_output
     from .validate import check_output
 
     cfg = _config(config, **_overrides(**options))
     posts, specs, problems = load(cfg)
     if cfg.output.is_dir():
-        problems += check_output(cfg.output, cfg.site.url)
+        problems += inspect_output(cfg.output) + check_output(cfg.output, cfg.site.url)
     _report(problems)
     errors = [p for p in problems if p.is_error]
     click.echo(f"feeds: {len(posts)} posts read, {len(specs)} feeds planned, {len(problems) - len(errors)} "

@@ -7,6 +7,7 @@ no version in <generator> so an upgrade does not change every feed.
 """
 from __future__ import annotations
 
+import html
 from datetime import datetime, timezone
 from typing import Mapping
 from xml.etree import ElementTree as ET
@@ -71,7 +72,9 @@ def _add_entry(fg: FeedGenerator, post, content: Rendered) -> None:  # type: ign
     for name in (*post.categories, *post.tags):
         fe.category(term=name)
     if content.summary:
-        fe.summary(content.summary)
+        # Plain text, escaped as HTML: RSS readers render <description> as HTML, so a summary
+        # that quotes "<script>" as text must not become markup on the way.
+        fe.summary(html.escape(content.summary, quote=False), type="html")
     fe.content(content.content, type="html")
 
 

@@ -191,12 +191,7 @@ def test_killed_build_leaves_old_or_recovers_to_new(world: World, moment: str, s
     world.reset()
     if moment == "reading":
         forget_cache(world.site)
-    try:
-        err = kill_when(start_build(world), world.output, MOMENTS[moment](), sig)
-    except Hung as exc:
-        if sig == signal.SIGTERM and moment == "reading":
-            pytest.xfail(f"{exc}: parallel.py, see test_sigterm_while_workers_run_never_hangs")
-        raise
+    err = kill_when(start_build(world), world.output, MOMENTS[moment](), sig)
     assert "Traceback" not in err, err
     now = visible(world.output)
     if not committed(world.output):
@@ -211,9 +206,6 @@ def test_killed_build_leaves_old_or_recovers_to_new(world: World, moment: str, s
     assert recovered in (world.old, world.new), "never a mix"
 
 
-@pytest.mark.xfail(strict=False, reason="parallel.py (lead): workers die at once on SIGTERM (SIG_DFL), one may die "
-                   "holding the pool's task-queue lock, and Pool.terminate() then waits for that lock forever; "
-                   "ignore SIGTERM in workers too and stop them from the parent, or use ProcessPoolExecutor")
 def test_sigterm_while_workers_run_never_hangs(world: World) -> None:
     """A CI runner's cancel signals the whole process group while the reading workers run."""
     for attempt in range(4):
