@@ -67,7 +67,8 @@ def output_key(cfg: Config) -> str:
     """Everything in the config and the tool that changes output bytes, as one hash."""
     relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
                        sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
-    return hashlib.blake2b(f"{tool_key()}\n{relevant!r}".encode(), digest_size=16).hexdigest()
+    # the working folder too: cached messages name files relative to it
+    return hashlib.blake2b(f"{tool_key()}\n{os.getcwd()}\n{relevant!r}".encode(), digest_size=16).hexdigest()
 
 
 def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
