@@ -79,6 +79,14 @@ def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
     return h.hexdigest()
 
 
+def _opml_inputs(key: str, specs: list[FeedSpec]) -> str:
+    """The OPML lists every feed's kind, title and files: the same list, the same bytes."""
+    h = hashlib.blake2b(key.encode(), digest_size=16)
+    for spec in specs:
+        h.update("\0".join((spec.kind, spec.title, *(f.url for f in spec.files), "\n")).encode())
+    return h.hexdigest()
+
+
 def render_key(key: str, post: Post) -> str:
     return hashlib.blake2b(f"{key}\0{post.path}\0{post.digest}".encode(), digest_size=16).hexdigest()
 
@@ -129,8 +137,12 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             _render_all(cfg, key, todo, cache, result, progress)
             result.problems += _render_problems(key, specs, cache)
             _write_all(cfg, key, todo, out, cache, progress)
-            from .write import opml_bytes
-            out.put(cfg.feeds.path("opml"), opml_bytes(cfg, specs), key)
+            opml, listed = cfg.feeds.path("opml"), _opml_inputs(key, specs)
+            if out.same_inputs(opml, listed):
+                out.keep(opml)
+            else:
+                from .write import opml_bytes
+                out.put(opml, opml_bytes(cfg, specs), listed)
             out.commit()
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None

@@ -23,12 +23,12 @@ from .errors import Problem
 from .posts import Post
 from .render import Rendered
 
-SCHEMA = 3
+SCHEMA = 4
 APP = "feeds-cache"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
-CREATE TABLE IF NOT EXISTS posts (digest TEXT, path TEXT, key TEXT, data TEXT, PRIMARY KEY (digest, path, key));
+CREATE TABLE IF NOT EXISTS posts (path TEXT, key TEXT, digest TEXT, data TEXT, PRIMARY KEY (path, key));
 CREATE TABLE IF NOT EXISTS rendered (rkey TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS render_problems (rkey TEXT PRIMARY KEY, data TEXT);
 """
@@ -58,10 +58,16 @@ def post_from_json(data: list[Any]) -> Post:
     data[_DATE] = datetime.fromisoformat(data[_DATE])
     data[_UPDATED] = datetime.fromisoformat(data[_UPDATED])
     data[_CATS], data[_TAGS] = tuple(data[_CATS]), tuple(data[_TAGS])
-    return Post(*data)
+    # a frozen dataclass's __init__ sets each field through object.__setattr__; filling __dict__
+    # directly is twice as fast, and 100,000 posts come through here on every rebuild
+    post = object.__new__(Post)
+    post.__dict__.update(zip(_FIELDS, data))
+    return post
 
 
-def _problems_from(rows: Iterable[list[Any]]) -> list[Problem]:
+def _problems_from(rows: list[list[Any]]) -> list[Problem]:
+    if not rows:
+        return []
     return [Problem(str(p), None if line is None else int(line), str(m), str(lv)) for p, line, m, lv in rows]
 
 
@@ -149,7 +155,7 @@ class Cache:
     def read_results(self, key: str) -> dict[tuple[str, str], ReadResult]:
         """(digest, path) -> what reading that post gave, for this config."""
         found = {}
-        for digest, path, data in self.db.execute("SELECT digest, path, data FROM posts WHERE key = ?", (key,)):
+        for path, digest, data in self.db.execute("SELECT path, digest, data FROM posts WHERE key = ?", (key,)):
             try:
                 post, problems, naive = json.loads(data)
                 found[(digest, path)] = (post_from_json(post) if post else None, _problems_from(problems), naive)
@@ -159,13 +165,12 @@ class Cache:
 
     @_guarded(lambda: None)
     def store_read(self, key: str, items: list[tuple[str, str, ReadResult]]) -> None:
-        rows = [(digest, path, key, json.dumps([post_to_json(post) if post else None,
+        rows = [(path, key, digest, json.dumps([post_to_json(post) if post else None,
                                                  [[p.path, p.line, p.message, p.level] for p in problems], naive],
                                                 ensure_ascii=False))
                 for digest, path, (post, problems, naive) in items]
         self.posts_changed |= bool(rows)
-        self.db.executemany("DELETE FROM posts WHERE path = ? AND digest != ?", [(p, d) for d, p, _, _ in rows])
-        self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)
+        self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)  # one row per file
         self.db.execute("DELETE FROM posts WHERE key != ?", (key,))
 
     @_guarded(dict)

@@ -69,39 +69,44 @@ def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
     output = cfg.output.resolve()
     for source in cfg.sources:
         root = source.resolve()
-        for path in _walk_posts(root, output, cfg.drafts):
-            _add_file(path, root, found, problems)
+        for path, is_link in _walk_posts(root, output, cfg.drafts):
+            _add_file(path, root, found, problems, is_link)
         for pattern in cfg.posts:
             for match in sorted(root.glob(pattern)):
                 if match.suffix.lower() in POST_EXTENSIONS and not match.resolve().is_relative_to(output):
-                    _add_file(str(match), root, found, problems, through_links=True)
+                    _add_file(str(match), root, found, problems, is_link=True)
     return sorted(found), problems
 
 
-def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[str]:
-    """Post files under `_posts/`; also symlinked folders there, so that _add_file can say it skips them."""
+def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[tuple[str, bool]]:
+    """(path, is a link) for post files under `_posts/`, and for symlinked folders there (so that
+    _add_file can say it skips them). Types come from the directory listing: no stat per file."""
     wanted = {"_posts", "_drafts"} if drafts else {"_posts"}
-    for folder, dirs, files in os.walk(root):  # never descends into symlinked folders
+    for folder, dirs, _ in os.walk(root):  # never descends into symlinked folders
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
                          and Path(folder, d).resolve() != output)
-        if wanted.intersection(Path(folder).relative_to(root).parts):
-            yield from (os.path.join(folder, d) for d in dirs if os.path.islink(os.path.join(folder, d)))
-            yield from (os.path.join(folder, f) for f in sorted(files)
-                        if os.path.splitext(f)[1].lower() in POST_EXTENSIONS)
+        if not wanted.intersection(Path(folder).relative_to(root).parts):
+            continue
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        for entry in entries:
+            if entry.is_symlink() and entry.is_dir():
+                yield entry.path, True
+            elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
+                yield entry.path, entry.is_symlink()
 
 
-def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Problem],
-              through_links: bool = False) -> None:
+def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Problem], is_link: bool) -> None:
     """Keep a post file, unless it really lives outside the source folder (a symlink, or under one).
 
     Only links need resolving: the walk never enters a linked folder and ``root`` is resolved; a
-    glob does enter them (``through_links``), so what it finds is always resolved."""
-    if (through_links or os.path.islink(path)) and not Path(path).resolve().is_relative_to(root):
+    glob does enter them, so what it finds is always resolved (``is_link`` True)."""
+    if is_link and not Path(path).resolve().is_relative_to(root):
         what = "folder" if os.path.isdir(path) else "file"
         problems.append(Problem(display_path(path), None, f"symbolic link to a {what} outside the source "
                                 f"folder, not followed; copy the {what} in if it holds posts", WARNING))
         return
-    if os.path.isfile(path):
+    if not is_link or os.path.isfile(path):
         found[path] = None
 
 
