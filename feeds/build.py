@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, parallel
-from .cache import Cache, ReadResult, RenderedReader
+from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import Problem
 from .group import FeedSpec, group_posts
@@ -26,6 +26,7 @@ from .posts import (NEVER, Post, build_time, check_ids, find_post_files, finish_
 from .render import Rendered, render_post
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
 
 
 @dataclass
@@ -206,30 +207,29 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
 
 # --- rendering: cached, on every core -----------------------------------------------------
 
-def _render_task(post: Post) -> tuple[str, Rendered, list[Problem]]:
-    cfg, key = parallel.state()
-    rendered, problems = render_post(post, read_body(post), cfg)
-    return render_key(key, post), rendered, problems
+def _render_task(posts: list[Post]) -> int:
+    cfg, key, store = parallel.state()
+    store.put([(render_key(key, p), *render_post(p, read_body(p), cfg)) for p in posts])
+    return len(posts)
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, result: BuildResult,
                 progress: Progress | None) -> None:
     """Render every post that a feed to be written carries, once, into the cache.
 
-    Results stream into the cache in batches and are not kept here: memory follows the
-    number of feeds' entries being written, not the size of every body."""
+    Workers store what they render themselves, a batch per task: the bodies never travel back
+    here, and memory follows the number of feeds' entries being written, not every body."""
     needed = {render_key(key, p): p for s in specs for p in s.entries}
     found = cache.rendered(list(needed))
     misses = [p for rkey, p in needed.items() if rkey not in found]
-    batch: list[tuple[str, Rendered, list[Problem]]] = []
-    for done, item in enumerate(parallel.run(_render_task, misses, default_jobs(cfg), (cfg, key)), 1):
-        batch.append(item)
-        if len(batch) >= 500 or done == len(misses):
-            cache.store_rendered(batch)
-            batch = []
-        if progress and done % 200 == 0:
+    batches = [misses[i:i + RENDER_BATCH] for i in range(0, len(misses), RENDER_BATCH)]
+    cache.commit()  # the workers write to the same file
+    jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
+    done = 0
+    for count in parallel.run(_render_task, batches, jobs, (cfg, key, WorkerCache(cache.file)), chunksize=1):
+        done += count
+        if progress:
             progress("render", done, len(misses))
-    cache.commit()
 
 
 def _render_problems(key: str, specs: list[FeedSpec], cache: Cache) -> list[Problem]:
@@ -245,15 +245,16 @@ def _render_problems(key: str, specs: list[FeedSpec], cache: Cache) -> list[Prob
 def _write_task(spec: FeedSpec) -> list[tuple[str, list[object], bool]]:
     from .write import feed_bytes
 
-    cfg, key, out, reader = parallel.state()
-    content = reader.get([render_key(key, p) for p in spec.entries])
-    data = feed_bytes(cfg, spec, {p.id: content[render_key(key, p)] for p in spec.entries})
+    cfg, key, out, store = parallel.state()
+    content = store.get([render_key(key, p) for p in spec.entries])
+    rendered = {p.id: content.get(render_key(key, p)) or render_post(p, read_body(p), cfg)[0] for p in spec.entries}
+    data = feed_bytes(cfg, spec, rendered)
     return [(f.path, *out.stage(f.path, data[f.format], fingerprint(key, spec, f.path))) for f in spec.files]
 
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], out: Output, cache: Cache,
                progress: Progress | None) -> None:
-    shared = (cfg, key, out, RenderedReader(cache.file))
+    shared = (cfg, key, out, WorkerCache(cache.file))
     for done, staged in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared, chunksize=8), 1):
         for path, entry, written in staged:
             out.record(path, entry, written)

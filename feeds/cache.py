@@ -189,12 +189,7 @@ class Cache:
 
     @_guarded(lambda: None)
     def store_rendered(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
-        rows = [(rkey, json.dumps([r.content, r.summary, [[p.path, p.line, p.message, p.level] for p in probs]],
-                                  ensure_ascii=False)) for rkey, r, probs in items]
-        self.db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)", rows)
-        said = [(rkey, json.dumps([[p.path, p.line, p.message, p.level] for p in probs], ensure_ascii=False))
-                for rkey, _, probs in items if probs]
-        self.db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)", said)
+        _insert_rendered(self.db, items)
 
     @_guarded(dict)
     def render_problems(self) -> dict[str, list[Problem]]:
@@ -231,18 +226,45 @@ class Cache:
             self._scratch.cleanup()
 
 
-class RenderedReader:
-    """Rendered content by key, read from the cache file: each write worker opens its own
-    connection (sqlite connections do not survive fork), so no process holds every body."""
+def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
+    db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)",
+                   [(rkey, json.dumps([r.content, r.summary, _said(probs)], ensure_ascii=False))
+                    for rkey, r, probs in items])
+    db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)",
+                   [(rkey, json.dumps(_said(probs), ensure_ascii=False)) for rkey, _, probs in items if probs])
+
+
+def _said(problems: list[Problem]) -> list[list[Any]]:
+    return [[p.path, p.line, p.message, p.level] for p in problems]
+
+
+class WorkerCache:
+    """The rendered-content part of the cache, as a worker process uses it: its own connection
+    (sqlite connections do not survive fork), so rendered bodies go from the worker straight to
+    the file, and no process ever holds every body. A damaged cache costs work, never a build:
+    ``put`` then stores nothing and ``get`` answers what it can; callers render what is missing."""
 
     def __init__(self, file: Path):
         self.file = file
         self._db: sqlite3.Connection | None = None
         self._pid = 0
 
-    def get(self, rkeys: list[str]) -> dict[str, Rendered]:
+    def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
-            self._db, self._pid = sqlite3.connect(f"file:{self.file}?mode=ro", uri=True), os.getpid()
+            self._db, self._pid = Cache._tune(sqlite3.connect(self.file, timeout=60)), os.getpid()
+        return self._db
+
+    def get(self, rkeys: list[str]) -> dict[str, Rendered]:
         marks = ",".join("?" * len(rkeys))
-        rows = self._db.execute(f"SELECT rkey, data FROM rendered WHERE rkey IN ({marks})", rkeys)
-        return {rkey: Rendered(*json.loads(data)[:2]) for rkey, data in rows}
+        try:
+            rows = self._connection().execute(f"SELECT rkey, data FROM rendered WHERE rkey IN ({marks})", rkeys)
+            return {rkey: Rendered(*json.loads(data)[:2]) for rkey, data in rows}
+        except (sqlite3.Error, ValueError, TypeError):
+            return {}
+
+    def put(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
+        try:
+            with self._connection() as db:  # one transaction per batch
+                _insert_rendered(db, items)
+        except sqlite3.Error:
+            pass
