@@ -21,9 +21,9 @@ from .config import Config, default_jobs
 from .errors import Problem
 from .group import FeedSpec, group_posts
 from .output import Output, staging_error
-from .posts import (NEVER, Post, build_time, check_ids, find_post_files, finish_reading, read_body, read_post,
-                    read_source, site_zone, source_root)
-from .render import Rendered, render_post
+from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
+from .sources import find_post_files, read_source, source_root
+from .render import render_post
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
@@ -54,7 +54,7 @@ def tool_key() -> str:
     """The code that makes the bytes: this package's source and the libraries that shape output.
     A change to any of them (even without a version bump) invalidates the cache and every feed."""
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for source in sorted(Path(__file__).parent.glob("*.py")):
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
         h.update(source.name.encode() + source.read_bytes())
     for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter"):
         try:

@@ -1,20 +1,16 @@
-"""Find post files, split and read their front matter with Jekyll's semantics -> Post records.
+"""Post files -> Post records: front matter split and read with Jekyll's semantics.
 
 A Post holds what grouping and feeds need (metadata, URL, id) but not the body: bodies are
 read again only for posts a feed will carry, so memory grows with feed entries, not site size.
 """
 from __future__ import annotations
 
-import hashlib
-import html
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -22,11 +18,10 @@ import frontmatter
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, Problem, display_path
+from .sources import SourceText, read_source, source_root
 from .text import clean_name, describe_forbidden, plain_title, xml_safe
 from .yamlload import NOT_YAML, YamlProblem, load_text_yaml
 
-POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
-SKIP_DIRS = {"node_modules", "vendor", "_site", ".git"}
 _HANDLER = frontmatter.YAMLHandler()
 TRUE_WORDS = {"true", "yes", "on", "y"}
 _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
@@ -50,85 +45,6 @@ class Post:
     markdown: bool
     body_start: int  # character offset of the body in the normalised text
     body_line: int  # 1-based line of the body's first line in the file
-
-
-@dataclass
-class SourceText:
-    """A post file as text: BOM dropped, CRLF made LF; or the problem that stopped that."""
-
-    text: str | None
-    digest: str
-    problem: Problem | None = None
-
-
-def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
-    """Every post file (absolute paths, sorted), as Jekyll finds them: files under any `_posts/`
-    folder, plus `posts:` globs. Strings, not Paths: on 100,000 files pathlib costs seconds."""
-    found: dict[str, None] = {}
-    problems: list[Problem] = []
-    output = cfg.output.resolve()
-    for source in cfg.sources:
-        root = source.resolve()
-        for path, is_link in _walk_posts(root, output, cfg.drafts):
-            _add_file(path, root, found, problems, is_link)
-        for pattern in cfg.posts:
-            for match in sorted(root.glob(pattern)):
-                if match.suffix.lower() in POST_EXTENSIONS and not match.resolve().is_relative_to(output):
-                    _add_file(str(match), root, found, problems, is_link=True)
-    return sorted(found), problems
-
-
-def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[tuple[str, bool]]:
-    """(path, is a link) for post files under `_posts/`, and for symlinked folders there (so that
-    _add_file can say it skips them). Types come from the directory listing: no stat per file."""
-    wanted = {"_posts", "_drafts"} if drafts else {"_posts"}
-    for folder, dirs, _ in os.walk(root):  # never descends into symlinked folders
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                         and Path(folder, d).resolve() != output)
-        if not wanted.intersection(Path(folder).relative_to(root).parts):
-            continue
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
-        for entry in entries:
-            if entry.is_symlink() and entry.is_dir():
-                yield entry.path, True
-            elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
-                yield entry.path, entry.is_symlink()
-
-
-def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Problem], is_link: bool) -> None:
-    """Keep a post file, unless it really lives outside the source folder (a symlink, or under one).
-
-    Only links need resolving: the walk never enters a linked folder and ``root`` is resolved; a
-    glob does enter them, so what it finds is always resolved (``is_link`` True)."""
-    if is_link and not Path(path).resolve().is_relative_to(root):
-        what = "folder" if os.path.isdir(path) else "file"
-        problems.append(Problem(display_path(path), None, f"symbolic link to a {what} outside the source "
-                                f"folder, not followed; copy the {what} in if it holds posts", WARNING))
-        return
-    if not is_link or os.path.isfile(path):
-        found[path] = None
-
-
-def read_source(path: Path, max_bytes: int) -> SourceText:
-    """The file's text, or a problem naming the size limit or the first byte that is not UTF-8."""
-    where = display_path(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return SourceText(None, "", Problem(where, None, f"file is {size:,} bytes, over the limit of "
-                                                f"{max_bytes:,}; raise content.max_file_bytes or split it"))
-        data = path.read_bytes()
-    except OSError as exc:
-        return SourceText(None, "", Problem(where, None, f"cannot read the file: {exc.strerror or exc}"))
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return SourceText(None, digest, Problem(where, line, f"not UTF-8 (byte 0x{data[exc.start]:02x} at "
-                                                f"offset {exc.start}); save the file as UTF-8"))
-    return SourceText(text.replace("\r\n", "\n").replace("\r", "\n"), digest)
 
 
 @dataclass
@@ -393,16 +309,6 @@ def build_time() -> datetime:
     """'Now' for excluding future posts; SOURCE_DATE_EPOCH makes it reproducible."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
-
-
-@lru_cache(maxsize=16)
-def _resolved(sources: tuple[Path, ...]) -> tuple[Path, ...]:
-    return tuple(s.resolve() for s in sources)
-
-
-def source_root(path: Path, cfg: Config) -> Path:
-    """The source folder a post file was found in (its folder categories start there)."""
-    return next((s for s in _resolved(cfg.sources) if path.is_relative_to(s)), path.parent)
 
 
 def read_posts(cfg: Config, files: list[str] | list[Path], now: datetime) -> tuple[list[Post], list[Problem]]:
