@@ -50,7 +50,7 @@ def slugify(name: str) -> str:
     chars = [c if unicodedata.category(c)[0] in _KEEP else "-" for c in text]
     slug = "-".join(part for part in "".join(chars).split("-") if part)
     if not slug:
-        return "x" + hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+        return "x" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
     if len(slug.encode()) > _MAX_SLUG_BYTES:
         digest = hashlib.blake2b(slug.encode(), digest_size=4).hexdigest()
         slug = slug.encode()[:_MAX_SLUG_BYTES].decode("utf-8", "ignore").rstrip("-") + "-" + digest
