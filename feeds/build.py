@@ -95,7 +95,7 @@ def render_key(key: str, post: Post) -> str:
 def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
     """Build every feed; on errors write nothing unless ``keep_going``. Never prints."""
     started = time.perf_counter()
-    cache = Cache(cfg.cache)
+    cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
     try:
         posts, specs, problems = load(cfg, cache=cache, progress=progress)
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems)
@@ -114,7 +114,13 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
          progress: Progress | None = None) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
     """Read and group without writing: what `feeds check` and `feeds list` need too."""
     files, problems = find_post_files(cfg)
-    results = _read_all(cfg, files, cache or Cache(None), progress)
+    own = cache is None
+    cache = cache or Cache(None)
+    try:
+        results = _read_all(cfg, files, cache, progress)
+    finally:
+        if own:
+            cache.close()
     posts, found = finish_reading(cfg, results, now or build_time())
     problems += found + check_ids(posts)
     specs, found = group_posts(cfg, posts)
@@ -135,9 +141,11 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                         out.keep(file.path)
                 else:
                     todo.append(spec)
-            _render_all(cfg, key, todo, cache, result, progress)
+            # a cache that earlier runs left intact remembers what rendering said about the posts
+            # of unchanged feeds; without one, render those too, so every run warns the same
+            _render_all(cfg, key, todo if cache.trusted else specs, cache, result, progress)
             result.problems += _render_problems(key, specs, cache)
-            _write_all(cfg, key, todo, out, cache, progress)
+            _write_all(cfg, key, todo, out, cache, result, progress)
             opml, listed = cfg.feeds.path("opml"), _opml_inputs(key, specs)
             if out.same_inputs(opml, listed):
                 out.keep(opml)
@@ -226,7 +234,8 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, resu
     cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done = 0
-    for count in parallel.run(_render_task, batches, jobs, (cfg, key, WorkerCache(cache.file)), chunksize=1):
+    shared = (cfg, key, WorkerCache(cache.file))
+    for count in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         done += count
         if progress:
             progress("render", done, len(misses))
@@ -242,21 +251,30 @@ def _render_problems(key: str, specs: list[FeedSpec], cache: Cache) -> list[Prob
 
 # --- writing: feedgen on every core, each worker staging its own files --------------------
 
-def _write_task(spec: FeedSpec) -> list[tuple[str, list[object], bool]]:
+def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], list[Problem]]:
     from .write import feed_bytes
 
     cfg, key, out, store = parallel.state()
-    content = store.get([render_key(key, p) for p in spec.entries])
-    rendered = {p.id: content.get(render_key(key, p)) or render_post(p, read_body(p), cfg)[0] for p in spec.entries}
+    keys = [render_key(key, p) for p in spec.entries]
+    content = store.get(keys)
+    rendered, problems = {}, []
+    for post, rkey in zip(spec.entries, keys):
+        if rkey not in content:  # the cache lost it (damaged, or not writable): render it now
+            content[rkey], said = render_post(post, read_body(post), cfg)
+            problems += said
+        rendered[post.id] = content[rkey]
     data = feed_bytes(cfg, spec, rendered)
-    return [(f.path, *out.stage(f.path, data[f.format], fingerprint(key, spec, f.path))) for f in spec.files]
+    staged = [(f.path, *out.stage(f.path, data[f.format], fingerprint(key, spec, f.path))) for f in spec.files]
+    return staged, problems
 
 
-def _write_all(cfg: Config, key: str, specs: list[FeedSpec], out: Output, cache: Cache,
+def _write_all(cfg: Config, key: str, specs: list[FeedSpec], out: Output, cache: Cache, result: BuildResult,
                progress: Progress | None) -> None:
     shared = (cfg, key, out, WorkerCache(cache.file))
-    for done, staged in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared, chunksize=8), 1):
+    for done, (staged, problems) in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared,
+                                                           chunksize=8), 1):
         for path, entry, written in staged:
             out.record(path, entry, written)
+        result.problems += [p for p in problems if p not in result.problems]
         if progress and done % 100 == 0:
             progress("write", done, len(specs))

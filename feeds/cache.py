@@ -79,6 +79,10 @@ def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Calla
         def guarded(self: "Cache", *args: Any) -> Any:
             try:
                 return method(self, *args)
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):  # another build holds it: a miss, not damage
+                    self.reset()
+                return default()
             except sqlite3.DatabaseError:
                 self.reset()
                 return default()
@@ -89,12 +93,18 @@ def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Calla
 class Cache:
     """``Cache(path)`` opens or creates it; ``Cache(None)`` is a cache that remembers nothing."""
 
-    def __init__(self, path: Path | None):
-        self._scratch = None if path is not None else tempfile.TemporaryDirectory(prefix="feeds-cache-")
-        self.file = Path(self._scratch.name if self._scratch else path) / "cache.sqlite3"  # type: ignore[arg-type]
-        self.rebuilt = False
+    def __init__(self, path: Path | None, name: str = "cache"):
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self.file = path / f"{name}.sqlite3" if path is not None else self._scratch_file()
+        # trusted: this is the cache earlier runs left, intact; only then may a build rely on it
+        # for what it did not redo (such as the warnings of posts it did not render again)
+        self.trusted = False
         self.posts_changed = False  # a post was read afresh, or one is gone
         self.db = self._open()
+
+    def _scratch_file(self) -> Path:
+        self._scratch = tempfile.TemporaryDirectory(prefix="feeds-cache-")
+        return Path(self._scratch.name) / "cache.sqlite3"
 
     def _open(self) -> sqlite3.Connection:
         try:
@@ -102,27 +112,32 @@ class Cache:
             db = sqlite3.connect(self.file)
             rows = dict(db.execute("SELECT name, value FROM meta").fetchall())
             if rows.get("app") == APP and rows.get("schema") == str(SCHEMA) and rows.get("tool") == __version__:
+                self.trusted = self._scratch is None
                 return self._tune(db)
             db.close()
-        except sqlite3.DatabaseError:
-            pass  # not a database, or not ours: rebuilt below
-        except OSError:
-            return self._create(sqlite3.connect(":memory:"))  # an unwritable cache folder: work without
-        self.reset(reopen=False)
-        return self._create(self._tune(sqlite3.connect(self.file)))
+        except (sqlite3.Error, OSError):
+            pass  # not a database, not ours, or not readable: a fresh one below
+        return self._fresh()
 
-    def reset(self, reopen: bool = True) -> None:
-        """Throw the cache file away (it is only ever a copy of work that can be redone)."""
-        if reopen:
-            try:
-                self.db.close()
-            except sqlite3.Error:
-                pass
-        self.rebuilt = True
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self.file}{suffix}").unlink(missing_ok=True)
-        if reopen:
-            self.db = self._create(sqlite3.connect(":memory:"))  # the rest of this build goes without
+    def _fresh(self) -> sqlite3.Connection:
+        """An empty cache; in a scratch folder when the configured place cannot be written."""
+        try:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.file}{suffix}").unlink(missing_ok=True)
+            return self._create(self._tune(sqlite3.connect(self.file)))
+        except (sqlite3.Error, OSError):
+            self.file = self._scratch_file()
+            return self._create(self._tune(sqlite3.connect(self.file)))
+
+    def reset(self) -> None:
+        """Throw a cache found damaged away (it only ever holds work that can be redone); the
+        rest of the build uses a fresh one and trusts nothing it did not do itself."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        self.trusted = False
+        self.db = self._fresh()
 
     @staticmethod
     def _tune(db: sqlite3.Connection) -> sqlite3.Connection:
@@ -173,18 +188,14 @@ class Cache:
         self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)  # one row per file
         self.db.execute("DELETE FROM posts WHERE key != ?", (key,))
 
-    @_guarded(dict)
-    def rendered(self, rkeys: list[str]) -> dict[str, tuple[Rendered, list[Problem]]]:
-        found = {}
+    @_guarded(set)
+    def rendered(self, rkeys: list[str]) -> set[str]:
+        """Which of these posts have rendered content here (the content itself stays on disk)."""
+        found: set[str] = set()
         for start in range(0, len(rkeys), 500):
             chunk = rkeys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for rkey, data in self.db.execute(f"SELECT rkey, data FROM rendered WHERE rkey IN ({marks})", chunk):
-                try:
-                    content, summary, problems = json.loads(data)
-                    found[rkey] = (Rendered(str(content), str(summary)), _problems_from(problems))
-                except (ValueError, TypeError):
-                    continue
+            found.update(k for (k,) in self.db.execute(f"SELECT rkey FROM rendered WHERE rkey IN ({marks})", chunk))
         return found
 
     @_guarded(lambda: None)
@@ -220,8 +231,8 @@ class Cache:
         try:
             self.db.commit()
             self.db.close()
-        except sqlite3.DatabaseError:
-            self.reset(reopen=False)
+        except sqlite3.Error:
+            pass
         if self._scratch is not None:
             self._scratch.cleanup()
 

@@ -192,3 +192,6 @@ def serve_command(config: str | None, host: str, port: int, **options: Any) -> N
     except FeedsError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("Interrupted", err=True)
+        sys.exit(130)

@@ -138,6 +138,15 @@ def _text_list(value: Any) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in items if v is not None and str(v).strip())
 
 
+def _globs(value: Any) -> tuple[str, ...]:
+    patterns = _path_list(value)
+    for pattern in patterns:
+        parts = pattern.replace("\\", "/").split("/")
+        if pattern.startswith("/") or ".." in parts or any("**" in p and p != "**" for p in parts):
+            raise ValueError(f"'{pattern}' is not a relative pattern inside the source folder")
+    return patterns
+
+
 def _path_list(value: Any) -> tuple[str, ...]:
     """One path, or a list of them; unlike names, a single path is never split at its spaces."""
     return _text_list([value] if isinstance(value, str) else value)
@@ -228,7 +237,7 @@ def _timezone(value: Any) -> str:
     if name and name.upper() != "UTC":
         try:
             zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a zone folder, "America"
             raise ValueError("") from None
     return name
 
@@ -324,11 +333,12 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         r.get("content.sanitize", True, _bool, "true or false"), r.get("content.allow_tags", (), _text_list, "a list"),
         r.get("content.allow_attributes", (), _text_list, "a list"),
         r.get("content.max_file_bytes", 4 * 1024 * 1024, _count, "a number of bytes"))
-    cache = raw.get("cache", {}).get("path", ".feeds-cache") if isinstance(raw.get("cache"), dict) else ".feeds-cache"
+    section = raw.get("cache", {})
+    cache = section.get("path", ".feeds-cache") if isinstance(section, dict) else section  # `cache: false` too
     sources = r.get("source", (".",), _path_list, "a folder or a list of folders")
     cfg = Config(
         site=site, root=root, sources=tuple(root / s for s in sources or (".",)),
-        posts=r.get("posts", (), _path_list, "a list of glob patterns"),
+        posts=r.get("posts", (), _globs, "a list of glob patterns inside the source folder, e.g. content/**/*.md"),
         output=root / r.get("output", "public", _text, "a folder"),
         timezone=r.get("timezone", "", _timezone, "an IANA zone name such as Asia/Shanghai"),
         permalink=r.get("permalink", PERMALINK_STYLES["date"], _permalink, f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /"),

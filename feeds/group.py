@@ -89,7 +89,26 @@ def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Pr
                 title = f"{cfg.site.title}: {name}" if cfg.site.title else name
                 specs.append(FeedSpec(kind, name, slug, title, tuple(members[:limit]), len(members),
                                       _files(cfg, kind, slug)))
-    return specs, problems
+    kept, clashes = _one_feed_per_file(cfg, specs)
+    return kept, problems + clashes
+
+
+def _one_feed_per_file(cfg: Config, specs: list[FeedSpec]) -> tuple[list[FeedSpec], list[Problem]]:
+    """Two feeds (or a feed and the OPML) whose paths come out the same would overwrite each
+    other, e.g. `site_atom: feed/news.xml` and a category "news": an error naming both, and the
+    first comer keeps the path (so that even --keep-going never writes one file twice)."""
+    owner: dict[str, str] = {cfg.feeds.path("opml"): "the OPML list"}
+    kept, problems = [], []
+    for spec in specs:
+        what = "the site feed" if spec.kind == "site" else f"the {spec.kind} '{spec.name}'"
+        taken = [(f.path, owner[f.path]) for f in spec.files if f.path in owner]
+        for path, other in taken:
+            problems.append(Problem(cfg.file, None, f"{what} and {other} would both be written to "
+                                    f"{path}; change feeds.paths so that they differ"))
+        if not taken:
+            owner.update((f.path, what) for f in spec.files)
+            kept.append(spec)
+    return kept, problems
 
 
 def _by_slug(ordered: list[Post], kind: str) -> tuple[dict[str, tuple[str, list[Post]]], list[Problem]]:

@@ -45,11 +45,13 @@ def state() -> Any:
     return _state
 
 
-def run(func: Callable[[T], R], tasks: list[T], jobs: int, shared: Any, chunksize: int = 16) -> Iterator[R]:
-    """``func`` over ``tasks``, results in task order; in-process when one job is enough."""
+def run(func: Callable[[T], R], tasks: list[T], jobs: int, shared: Any, chunksize: int = 16,
+        min_tasks: int = MIN_TASKS_PER_JOB * 2) -> Iterator[R]:
+    """``func`` over ``tasks``, results in task order; in-process when one job is enough (fewer
+    than ``min_tasks`` tasks: a pool costs more than it saves)."""
     global _state
     _state = shared
-    if jobs <= 1 or len(tasks) < MIN_TASKS_PER_JOB * 2 or not hasattr(os, "fork"):
+    if jobs <= 1 or len(tasks) < min_tasks or not hasattr(os, "fork"):
         yield from _checked(map(func, tasks))
         return
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)

@@ -194,7 +194,8 @@ def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, no
     if fm is None:
         return None, problems, False
     f = _Fields(fm, where)
-    if not cfg.drafts and (f.flag("draft") or "_drafts" in path.parts):
+    inside = path.relative_to(root).parts if path.is_relative_to(root) else path.parts  # not the site's own path
+    if not cfg.drafts and (f.flag("draft") or "_drafts" in inside):
         return None, problems, False
     if str(fm.data.get("published", "")).strip().lower() in {"false", "no", "off", "n"}:
         return None, problems, False

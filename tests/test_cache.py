@@ -139,7 +139,7 @@ def test_two_jobs_and_one_job_give_the_same_bytes(site: Path, tmp_path: Path) ->
 
 @pytest.mark.parametrize("damage", ["garbage", "foreign", "truncated", "bad rows"])
 def test_damaged_cache_is_rebuilt_never_trusted(site: Path, tmp_path: Path, damage: str) -> None:
-    file = site.parent / ".cache" / "cache.sqlite3"
+    file = site.parent / ".cache" / "config.sqlite3"
     if damage != "bad rows":
         for suffix in ("-wal", "-shm"):
             Path(f"{file}{suffix}").unlink(missing_ok=True)
@@ -169,7 +169,7 @@ def test_damaged_cache_is_rebuilt_never_trusted(site: Path, tmp_path: Path, dama
 def test_the_cache_location_is_configurable_and_can_be_off(tmp_path: Path) -> None:
     config = make_site(tmp_path, {"cache": {"path": "elsewhere/cache"}})
     build(load_config(config))
-    assert (tmp_path / "elsewhere" / "cache" / "cache.sqlite3").is_file()
+    assert (tmp_path / "elsewhere" / "cache" / "config.sqlite3").is_file()
     config = make_site(tmp_path / "two", {"cache": {"path": None}})
     result = build(load_config(config))
     assert result.written and not (tmp_path / "two" / ".feeds-cache").exists()

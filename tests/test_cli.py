@@ -345,3 +345,59 @@ def test_python_dash_m_feeds_help() -> None:
     assert "Usage: feeds" in done.stdout
     for command in ("build", "check", "list", "serve"):
         assert re.search(rf"^\s+{command}\s", done.stdout, re.M), command
+
+
+# --- found in review: each of these crashed or misled before ------------------------------------
+
+@pytest.mark.parametrize("cache", [{"path": None}, {"path": "not-a-folder"}])
+def test_a_rerun_without_a_usable_cache_reports_the_same_warnings(site: Callable[..., Path],
+                                                                  cache: dict[str, Any]) -> None:
+    """No cache (or one that cannot be created: here a file sits where its folder would be),
+    so nothing remembers what rendering said: the rerun must render again to warn the same."""
+    root = site({}, {"cache": cache})
+    (root / "not-a-folder").write_text("a file, not a folder")
+    body = (Path(__file__).parent / "fixtures/posts/2022-03-04-control-chars-in-body.md").read_bytes()
+    (root / "_posts/2022-03-04-control-chars-in-body.md").write_bytes(body)
+    first, second = run("build", "--strict"), run("build", "--strict")
+    assert (first.exit_code, summary(first)["warnings"]) == (1, 1)
+    assert (second.exit_code, summary(second)["warnings"], summary(second)["written"]) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("config, key", [
+    ({"timezone": "America"}, "timezone"),
+    ({"posts": ["/abs/*.md"]}, "posts"),
+    ({"posts": ["**x/*.md"]}, "posts"),
+    ({"posts": ["../*.md"]}, "posts"),
+])
+def test_config_values_that_used_to_crash_exit_2(site: Callable[..., Path], config: dict[str, Any],
+                                                 key: str) -> None:
+    site(None, config)
+    result = run("build")
+    assert result.exit_code == 2 and f"{key}: expected" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cache_false_turns_the_cache_off(site: Callable[..., Path]) -> None:
+    root = site(None, {"cache": False})
+    assert run("build").exit_code == 0
+    assert not (root / ".feeds-cache").exists()
+
+
+def test_two_feeds_on_one_path_is_an_error_naming_both(site: Callable[..., Path]) -> None:
+    root = site(None, {"feeds": {"paths": {"site_atom": "feed/news.xml"}}})
+    add_post(root, "2022-03-04-n.md", {"title": "N", "date": "2022-03-04 10:00:00 +0800", "categories": "news"})
+    result = run("build")
+    assert result.exit_code == 1
+    assert "the category 'news' and the site feed would both be written to feed/news.xml" in result.stderr
+    assert run("build", "--keep-going").exit_code == 1  # the first comer keeps the path; no file written twice
+    assert "<title>Test News</title>" in (root / "public/feed/news.xml").read_text("utf-8")
+
+
+def test_a_site_inside_a_folder_named_drafts_keeps_its_posts(make_site: Callable[..., Path], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    config = make_site(GOOD)
+    moved = tmp_path / "_drafts" / "blog"
+    moved.parent.mkdir()
+    config.parent.rename(moved)
+    monkeypatch.chdir(moved)
+    result = run("build")
+    assert result.exit_code == 0 and summary(result)["posts"] == len(GOOD)
