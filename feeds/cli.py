@@ -5,12 +5,14 @@ Exit codes: 0 success (warnings printed), 1 problems in the posts (errors, or wa
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -34,6 +36,21 @@ def _config(config: str | None, **overrides: Any) -> Config:
 def _interrupt(signum: int, frame: object) -> None:
     request_stop()
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C, or a CI runner's SIGTERM: stop the workers, clean up, say so (then restore)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.signal(kind, _interrupt) for kind in kinds}
+    try:
+        yield
+    finally:
+        for kind, handler in previous.items():
+            signal.signal(kind, handler)
 
 
 def _report(problems: list[Problem], quiet: bool = False) -> None:
@@ -102,10 +119,9 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     Example: feeds build --config config.yaml --output public
     """
     cfg = _config(config, **_overrides(**options))
-    for kind in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a CI runner's cancel: clean up, stop
-        signal.signal(kind, _interrupt)
     try:
-        result = build(cfg, keep_going=keep_going, progress=_progress(not quiet))
+        with _interruptible():
+            result = build(cfg, keep_going=keep_going, progress=_progress(not quiet))
     except OutputError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
