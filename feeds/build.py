@@ -66,10 +66,15 @@ def tool_key() -> str:
 
 def output_key(cfg: Config) -> str:
     """Everything in the config and the tool that changes output bytes, as one hash."""
+    return _output_key(cfg, os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _output_key(cfg: Config, cwd: str) -> str:
     relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
                        sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
     # the working folder too: cached messages name files relative to it
-    return hashlib.blake2b(f"{tool_key()}\n{os.getcwd()}\n{relevant!r}".encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(f"{tool_key()}\n{cwd}\n{relevant!r}".encode(), digest_size=16).hexdigest()
 
 
 def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
@@ -133,19 +138,20 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     key = output_key(cfg)
     try:
         with Output(cfg.output) as out:
-            todo = []
+            todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
             for spec in specs:
-                prints = [fingerprint(key, spec, f.path) for f in spec.files]
-                if all(out.same_inputs(f.path, p) for f, p in zip(spec.files, prints)):
-                    for file in spec.files:
-                        out.keep(file.path)
+                prints = {f.path: fingerprint(key, spec, f.path) for f in spec.files}
+                if all(out.same_inputs(path, p) for path, p in prints.items()):
+                    for path in prints:
+                        out.keep(path)
                 else:
                     todo.append(spec)
+                    inputs.update(prints)
             # a cache that earlier runs left intact remembers what rendering said about the posts
             # of unchanged feeds; without one, render those too, so every run warns the same
             _render_all(cfg, key, todo if cache.trusted else specs, cache, result, progress)
             result.problems += _render_problems(key, specs, cache)
-            _write_all(cfg, key, todo, out, cache, result, progress)
+            _write_all(cfg, key, todo, inputs, out, cache, result, progress)
             opml, listed = cfg.feeds.path("opml"), _opml_inputs(key, specs)
             if out.same_inputs(opml, listed):
                 out.keep(opml)
@@ -254,7 +260,7 @@ def _render_problems(key: str, specs: list[FeedSpec], cache: Cache) -> list[Prob
 def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], list[Problem]]:
     from .write import feed_bytes
 
-    cfg, key, out, store = parallel.state()
+    cfg, key, inputs, out, store = parallel.state()
     keys = [render_key(key, p) for p in spec.entries]
     content = store.get(keys)
     rendered, problems = {}, []
@@ -264,13 +270,13 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
             problems += said
         rendered[post.id] = content[rkey]
     data = feed_bytes(cfg, spec, rendered)
-    staged = [(f.path, *out.stage(f.path, data[f.format], fingerprint(key, spec, f.path))) for f in spec.files]
+    staged = [(f.path, *out.stage(f.path, data[f.format], inputs[f.path])) for f in spec.files]
     return staged, problems
 
 
-def _write_all(cfg: Config, key: str, specs: list[FeedSpec], out: Output, cache: Cache, result: BuildResult,
-               progress: Progress | None) -> None:
-    shared = (cfg, key, out, WorkerCache(cache.file))
+def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
+               result: BuildResult, progress: Progress | None) -> None:
+    shared = (cfg, key, inputs, out, WorkerCache(cache.file))
     for done, (staged, problems) in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared,
                                                            chunksize=8), 1):
         for path, entry, written in staged:

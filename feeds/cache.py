@@ -23,7 +23,7 @@ from .errors import Problem
 from .posts import Post
 from .render import Rendered
 
-SCHEMA = 4
+SCHEMA = 5
 APP = "feeds-cache"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -239,7 +239,7 @@ class Cache:
 
 def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
     db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)",
-                   [(rkey, json.dumps([r.content, r.summary, _said(probs)], ensure_ascii=False))
+                   [(rkey, json.dumps([r.content, r.summary], ensure_ascii=False))  # problems: own table
                     for rkey, r, probs in items])
     db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)",
                    [(rkey, json.dumps(_said(probs), ensure_ascii=False)) for rkey, _, probs in items if probs])

@@ -18,12 +18,13 @@ import frontmatter
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, Problem, display_path
-from .sources import SourceText, read_source, source_root
+from .sources import SourceText, read_source
 from .text import clean_name, describe_forbidden, plain_title, xml_safe
 from .yamlload import NOT_YAML, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
-TRUE_WORDS = {"true", "yes", "on", "y"}
+TRUE_WORDS = {"true", "yes", "on", "y"}  # YAML 1.1's booleans, as post authors write them
+FALSE_WORDS = {"false", "no", "off", "n"}
 _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
@@ -197,7 +198,7 @@ def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, no
     inside = path.relative_to(root).parts if path.is_relative_to(root) else path.parts  # not the site's own path
     if not cfg.drafts and (f.flag("draft") or "_drafts" in inside):
         return None, problems, False
-    if str(fm.data.get("published", "")).strip().lower() in {"false", "no", "off", "n"}:
+    if str(fm.data.get("published", "")).strip().lower() in FALSE_WORDS:
         return None, problems, False
     post, naive = _assemble(f, path, root, source.digest, cfg, zone, now)
     return post, problems + f.problems, naive
@@ -310,13 +311,6 @@ def build_time() -> datetime:
     """'Now' for excluding future posts; SOURCE_DATE_EPOCH makes it reproducible."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
-
-
-def read_posts(cfg: Config, files: list[str] | list[Path], now: datetime) -> tuple[list[Post], list[Problem]]:
-    """Read the given post files in order (the simple, single-process path)."""
-    zone = site_zone(cfg)
-    paths = [Path(f) for f in files]
-    return finish_reading(cfg, [read_post(p, source_root(p, cfg), cfg, zone, NEVER) for p in paths], now)
 
 
 def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], bool]], now: datetime
