@@ -10,10 +10,10 @@ import hashlib
 import importlib.metadata
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from . import __version__, parallel
 from .cache import Cache, ReadResult, WorkerCache
@@ -22,8 +22,8 @@ from .errors import Problem
 from .group import FeedSpec, group_posts
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
-from .sources import find_post_files, read_source, source_root
 from .render import render_post
+from .sources import find_post_files, read_source, source_root
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each

@@ -14,9 +14,10 @@ import json
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import __version__
 from .errors import Problem
@@ -76,7 +77,7 @@ def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Calla
     then does the work itself. The cache can make a build faster, never make it fail."""
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
-        def guarded(self: "Cache", *args: Any) -> Any:
+        def guarded(self: Cache, *args: Any) -> Any:
             try:
                 return method(self, *args)
             except sqlite3.OperationalError as exc:

@@ -11,15 +11,16 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
 
 from .build import BuildResult, build, load
 from .config import Config, load_config
-from .parallel import request_stop
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
+from .parallel import request_stop
 
 CONFIG_HELP = "config file (default: ./config.yaml)"
 
@@ -174,8 +175,9 @@ def list_command(config: str | None, as_json: bool, **options: Any) -> None:
     cfg = _config(config, **_overrides(**options))
     _, specs, problems = load(cfg)
     _report([p for p in problems if p.is_error])
-    rows = [{"kind": s.kind, "name": s.name, "slug": s.slug, "entries": len(s.entries), "posts": s.total,
-             "files": [{"format": f.format, "path": f.path, "url": f.url} for f in s.files]} for s in specs]
+    rows: list[dict[str, Any]] = [
+        {"kind": s.kind, "name": s.name, "slug": s.slug, "entries": len(s.entries), "posts": s.total,
+         "files": [{"format": f.format, "path": f.path, "url": f.url} for f in s.files]} for s in specs]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, Problem, WARNING, display_path
+from .errors import WARNING, ConfigError, Problem, display_path
 from .yamlload import YamlProblem, load_text_yaml
 
 FORMATS = ("atom", "rss")
@@ -341,7 +342,8 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         posts=r.get("posts", (), _globs, "a list of glob patterns inside the source folder, e.g. content/**/*.md"),
         output=root / r.get("output", "public", _text, "a folder"),
         timezone=r.get("timezone", "", _timezone, "an IANA zone name such as Asia/Shanghai"),
-        permalink=r.get("permalink", PERMALINK_STYLES["date"], _permalink, f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /"),
+        permalink=r.get("permalink", PERMALINK_STYLES["date"], _permalink,
+                        f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /"),
         feeds=feeds, content=content,
         cache=None if cache in (None, "", False, "false", "off") else root / str(cache),
         drafts=r.get("build.drafts", False, _bool, "true or false"),

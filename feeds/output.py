@@ -25,11 +25,11 @@ import os
 import shutil
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import Iterator
 
 from .errors import WARNING, OutputError, Problem, display_path
 
@@ -73,7 +73,7 @@ class Output:
         self.removed: list[str] = []
         self._lock: int | None = None
 
-    def __enter__(self) -> "Output":
+    def __enter__(self) -> Output:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._lock = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)

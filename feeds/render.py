@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import cmarkgfm
@@ -115,14 +116,14 @@ def _cleaner(scheme: str, sanitize: bool, extra_tags: tuple[str, ...], extra_att
     return nh3.Cleaner(attribute_filter=rewriter, **_allowlist(sanitize, extra_tags, extra_attrs)), rewriter
 
 
-def _allowlist(sanitize: bool, extra_tags: tuple[str, ...], extra_attrs: tuple[str, ...]) -> dict[str, object]:
+def _allowlist(sanitize: bool, extra_tags: tuple[str, ...], extra_attrs: tuple[str, ...]) -> dict[str, Any]:
     """nh3 options: a safe list by default; with sanitize off, practically everything."""
     tags = set(nh3.ALLOWED_TAGS) | SAFE_EXTRA_TAGS | set(extra_tags)
     attrs: dict[str, set[str]] = {t: set(a) for t, a in nh3.ALLOWED_ATTRIBUTES.items()}
     for tag, names in SAFE_EXTRA_ATTRS.items():
         attrs.setdefault(tag, set()).update(names)
     attrs["*"].update(extra_attrs)
-    options: dict[str, object] = {"link_rel": None, "strip_comments": True}
+    options: dict[str, Any] = {"link_rel": None, "strip_comments": True}
     if not sanitize:
         tags |= OPEN_TAGS
         attrs["*"].update(OPEN_ATTRS | _URL_ATTRS | {"srcset"})

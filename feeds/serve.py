@@ -15,13 +15,14 @@ import socket
 import socketserver
 import sys
 import time
+from collections.abc import Callable
 from datetime import timezone
 from email.utils import formatdate, parsedate_to_datetime
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePath
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import OutputError, display_path

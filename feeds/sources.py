@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from .config import Config
 from .errors import WARNING, Problem, display_path

@@ -8,14 +8,15 @@ no version in <generator> so an upgrade does not change every feed.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Mapping
 from xml.etree import ElementTree as ET
 
 from feedgen.feed import FeedGenerator
 
 from .config import Config
 from .group import FeedSpec
+from .posts import Post
 from .render import Rendered
 from .text import xml_safe
 
@@ -58,7 +59,7 @@ def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) ->
     return out
 
 
-def _add_entry(fg: FeedGenerator, post, content: Rendered) -> None:  # type: ignore[no-untyped-def]
+def _add_entry(fg: FeedGenerator, post: Post, content: Rendered) -> None:
     fe = fg.add_entry(order="append")
     fe.id(post.id)
     fe.guid(post.id, permalink=post.id == post.url)

@@ -14,10 +14,9 @@ Why not plain ``yaml.safe_load``:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
-
-import re
 
 import yaml
 
@@ -40,7 +39,7 @@ class YamlProblem(Exception):
 _KEPT_RESOLVERS = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"}
 
 
-class _TextLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _TextLoader(_BaseLoader):
     """SafeLoader that resolves only null (and merge keys) implicitly and refuses duplicate keys."""
 
     yaml_implicit_resolvers = {
@@ -63,7 +62,7 @@ class _TextLoader(_BaseLoader):  # type: ignore[misc, valid-type]
                         f"duplicate key '{key}'; keep only one",
                     )
                 seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
     def construct_as_text(self, node: Any) -> str:
         """``!!int 5``, ``!!timestamp …``: the text as written, like every untagged scalar."""

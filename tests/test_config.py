@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -169,7 +169,8 @@ def test_path_patterns_that_would_share_a_file_are_errors(config_file: Callable[
 
 
 def test_patterns_of_a_format_that_is_off_may_repeat(config_file: Callable[[str], Path]) -> None:
-    cfg = load_config(config_file(MINIMAL + "feeds:\n  formats: [atom]\n  paths:\n    category_atom: feed/{slug}.rss\n"))
+    text = MINIMAL + "feeds:\n  formats: [atom]\n  paths:\n    category_atom: feed/{slug}.rss\n"
+    cfg = load_config(config_file(text))
     assert cfg.feeds.path("category_atom") == "feed/{slug}.rss"
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from conftest import CST, SITE_URL, Built, make_post, unit_config

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-import xml.etree.ElementTree as ET
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -248,7 +248,7 @@ def test_building_twice_gives_the_same_bytes(drawn: list[dict[str, object]]) -> 
         again = build(load_config(root / "config.yaml"))
         assert again.written == [] and again.removed == []
         assert visible(root / "public") == before
-        fresh = build(load_config(root / "config.yaml", {"output": str(root / "fresh")}))
+        build(load_config(root / "config.yaml", {"output": str(root / "fresh")}))
         assert visible(root / "fresh") == before
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import http.client
 import os
 import threading
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote
 
 import pytest

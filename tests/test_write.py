@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote
 
 import feedparser
@@ -100,7 +100,7 @@ def test_rss_channel(feeds: dict[str, bytes]) -> None:
     assert channel.findtext("link") == f"{SITE_URL}/"  # the site page, not the feed
     assert channel.findtext("description") == "Posts for the tests"
     assert channel.findtext("language") == "zh-CN"
-    self_links = [(l.get("rel"), l.get("href")) for l in channel.findall(f"{A}link")]
+    self_links = [(link.get("rel"), link.get("href")) for link in channel.findall(f"{A}link")]
     assert self_links == [("self", f"{SITE_URL}/feed.rss")]
     # the newest entry's date, in its own offset, never the build time
     assert channel.findtext("lastBuildDate") == "Fri, 04 Mar 2022 13:23:21 +0800"
@@ -235,7 +235,7 @@ def test_non_ascii_feed_urls_are_encoded_but_files_keep_utf8_names(site_with: Ca
     built = build_site(site_with("2022-03-04-chinese-tag.md"))
     assert (built.output / "feed" / "by_tag" / "快递新闻.xml").is_file()
     atom = built.feed("feed/by_tag/快递新闻.xml")
-    self_link = next(l.href for l in atom.feed.links if l.rel == "self")
+    self_link = next(link.href for link in atom.feed.links if link.rel == "self")
     assert self_link == f"{SITE_URL}/feed/by_tag/%E5%BF%AB%E9%80%92%E6%96%B0%E9%97%BB.xml"
     assert built.opml is not None
     assert self_link in [o.get("xmlUrl") for o in built.opml.iter("outline")]

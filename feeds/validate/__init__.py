@@ -14,7 +14,6 @@ from feeds.errors import Problem, display_path
 from ._doc import FEED_SUFFIXES, Site, _Doc, _parse, url_for
 from ._formats import _check_atom, _check_opml, _check_rss
 
-
 # --- entry points --------------------------------------------------------------------------
 
 

@@ -7,8 +7,7 @@ from xml.etree.ElementTree import Element
 
 from feeds.errors import ERROR, WARNING
 
-from ._doc import _Doc, _Finding, _URL_ATTRS, _split
-
+from ._doc import _URL_ATTRS, _Doc, _Finding, _split
 
 # --- content -------------------------------------------------------------------------------
 

@@ -12,9 +12,6 @@ from xml.etree.ElementTree import Element
 
 from feeds.errors import ERROR, Problem
 
-
-
-
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".opml")

@@ -11,9 +11,25 @@ from xml.etree.ElementTree import Element
 
 from feeds.errors import WARNING, display_path
 
-from ._doc import ATOM, CONTENT, Site, _DAYS, _Doc, _MARKUP, _MIME, _RFC3339, _RFC3339_EXAMPLE, _RFC822, _RFC822_EXAMPLE, _absolute, _check_self, _same_url, _text, _unique
 from ._content import _check_html, _check_xhtml
-
+from ._doc import (
+    _DAYS,
+    _MARKUP,
+    _MIME,
+    _RFC822,
+    _RFC822_EXAMPLE,
+    _RFC3339,
+    _RFC3339_EXAMPLE,
+    ATOM,
+    CONTENT,
+    Site,
+    _absolute,
+    _check_self,
+    _Doc,
+    _same_url,
+    _text,
+    _unique,
+)
 
 # --- Atom ----------------------------------------------------------------------------------
 
