@@ -221,3 +221,34 @@ def test_overrides_apply_only_when_given(config_file: Callable[[str], Path], tmp
 def test_overrides_are_validated_like_the_file(config_file: Callable[[str], Path]) -> None:
     messages = problems_of(config_file(MINIMAL), {"site.url": "not a url", "timezone": "Nowhere/Land"})
     assert {m.split(": ")[1] for m in messages} >= {"site.url", "timezone"}
+
+
+def test_the_readme_table_of_keys_is_the_schema() -> None:
+    """One place for every key: the README's table is generated from feeds.schema.SCHEMA."""
+    from feeds.schema import markdown_table
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "regenerate the README table: python -m feeds.schema"
+
+
+def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path]) -> None:
+    """Each key of the schema, set to a non-default value, changes the loaded Config."""
+    from feeds.schema import SCHEMA
+
+    base = load_config(config_file(MINIMAL))
+    odd = {"site.url": "https://y.test", "site.title": "T", "site.description": "D", "site.language": "fr",
+           "site.author.name": "N", "site.author.email": "n@y.test", "source": "src", "posts": ["a/*.md"],
+           "output": "out", "timezone": "Asia/Tokyo", "permalink": "pretty", "feeds.formats": ["rss"],
+           "feeds.limit": 3, "feeds.site": False, "feeds.categories": False, "feeds.tags": False,
+           "feeds.entry_id": "url", "content.sanitize": False, "content.allow_tags": ["iframe"],
+           "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
+           "build.drafts": True, "build.future": True, "build.jobs": 3}
+    odd.update({k.name: "x/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")})
+    odd["feeds.paths.site_rss"], odd["feeds.paths.opml"] = "s.rss", "o.opml"
+    assert set(odd) == {k.name for k in SCHEMA}, "a new key needs a value in this test"
+    (Path("src")).mkdir()
+    for name, value in odd.items():
+        if name.startswith("feeds.paths.") and "{slug}" in str(value):
+            value = name.rsplit(".", 1)[1] + "/{slug}.z"
+        changed = load_config(config_file(MINIMAL), {name: value})
+        assert changed != base, f"{name} does not reach the Config"

@@ -1,0 +1,247 @@
+"""Every config key in one place: its type (a converter), its default, what it means.
+
+The rest is derived from this table: ``config.load_config`` reads each key through it, the
+unknown-key check knows the keys from it, and the README's table of keys is generated from it
+(``python -m feeds.schema`` prints it; a test keeps the README equal to that output).
+"""
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+FORMATS = ("atom", "rss")
+DEFAULT_PATHS = {
+    "site_atom": "feed.xml",
+    "site_rss": "feed.rss",
+    "category_atom": "feed/{slug}.xml",
+    "category_rss": "feed/{slug}.rss",
+    "tag_atom": "feed/by_tag/{slug}.xml",
+    "tag_rss": "feed/by_tag/{slug}.rss",
+    "opml": "feeds.opml",
+}
+PERMALINK_STYLES = {
+    "date": "/:categories/:year/:month/:day/:title:output_ext",
+    "pretty": "/:categories/:year/:month/:day/:title/",
+    "ordinal": "/:categories/:year/:y_day/:title:output_ext",
+    "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
+    "none": "/:categories/:title:output_ext",
+}
+TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+DEFAULT_CACHE = ".feeds-cache"
+
+
+# --- converters: raw YAML value -> typed value; TypeError/ValueError say what is wrong ------
+
+def text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise TypeError("")
+    return str(value).strip()
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = text(value).lower()
+    if word in TRUE | FALSE:
+        return word in TRUE
+    raise ValueError("")
+
+
+def count(value: Any) -> int:
+    number = int(text(value))
+    if number < 0:
+        raise ValueError("it cannot be negative")
+    return number
+
+
+def text_list(value: Any) -> tuple[str, ...]:
+    items = value.split() if isinstance(value, str) else value
+    if not isinstance(items, list) or any(isinstance(v, (dict, list)) for v in items):
+        raise TypeError("")
+    return tuple(str(v).strip() for v in items if v is not None and str(v).strip())
+
+
+def path_list(value: Any) -> tuple[str, ...]:
+    """One path, or a list of them; unlike names, a single path is never split at its spaces."""
+    return text_list([value] if isinstance(value, str) else value)
+
+
+def globs(value: Any) -> tuple[str, ...]:
+    patterns = path_list(value)
+    for pattern in patterns:
+        parts = pattern.replace("\\", "/").split("/")
+        if pattern.startswith("/") or ".." in parts or any("**" in p and p != "**" for p in parts):
+            raise ValueError(f"'{pattern}' is not a relative pattern inside the source folder")
+    return patterns
+
+
+def site_url(value: Any) -> str:
+    url = text(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("an absolute http(s) URL such as https://example.com")
+    if parts.query or parts.fragment:
+        raise ValueError("no query or fragment")
+    return url.rstrip("/")
+
+
+def zone_name(value: Any) -> str:
+    name = text(value)
+    if name and name.upper() != "UTC":
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a zone folder, "America"
+            raise ValueError("") from None
+    return name
+
+
+def formats(value: Any) -> tuple[str, ...]:
+    names = tuple(n.lower() for n in text_list(value))
+    if not names or any(n not in FORMATS for n in names):
+        raise ValueError(f"a list of {', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(names))
+
+
+def permalink(value: Any) -> str:
+    pattern = text(value)
+    if pattern in PERMALINK_STYLES:
+        return PERMALINK_STYLES[pattern]
+    if not pattern.startswith("/"):
+        raise ValueError("")
+    return pattern
+
+
+def path_pattern(value: Any) -> str:
+    pattern = text(value).lstrip("/")
+    if not pattern or ".." in pattern.split("/") or "\\" in pattern:
+        raise ValueError("a path inside the output folder, such as feed/{slug}.xml")
+    return pattern
+
+
+def entry_id(value: Any) -> str:
+    word = text(value).lower()
+    if word not in ("jekyll", "url"):
+        raise ValueError("jekyll or url")
+    return word
+
+
+def cache_path(value: Any) -> str:
+    """A folder; false/no/off for none; true/yes/on for the default folder."""
+    if value is False or value is True:
+        return DEFAULT_CACHE if value else ""
+    word = text(value)
+    if word.lower() in FALSE:
+        return ""
+    if word.lower() in TRUE:
+        return DEFAULT_CACHE
+    return word
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Key:
+    """One config key: dotted name, converter, default, the words for a wrong value, the doc."""
+
+    name: str
+    convert: Callable[[Any], Any]
+    default: Any
+    expect: str
+    doc: str
+    shown: str = ""  # the default as the README shows it, when repr() would not do
+
+    def default_text(self) -> str:
+        if self.shown:
+            return self.shown
+        if isinstance(self.default, bool):
+            return f"`{str(self.default).lower()}`"
+        if isinstance(self.default, tuple):
+            return f"`[{', '.join(self.default)}]`"
+        return f"`{self.default}`"
+
+
+_BOOL = "true or false"
+_PATH_DOC = {
+    "site_atom": "where the site's Atom feed goes", "site_rss": "where the site's RSS feed goes",
+    "category_atom": "a category's Atom feed; `{slug}` is required",
+    "category_rss": "a category's RSS feed; `{slug}` is required",
+    "tag_atom": "a tag's Atom feed; `{slug}` is required", "tag_rss": "a tag's RSS feed; `{slug}` is required",
+    "opml": "the OPML list of every feed",
+}
+
+SCHEMA: tuple[Key, ...] = (
+    Key("site.url", site_url, "", "an absolute http(s) URL",
+        "the site's absolute `http(s)` URL, with its base path if any (`https://example.github.io/blog`); "
+        "every link and id starts with it", shown="**required**"),
+    Key("site.title", text, "", "text", "feed titles: the site feed's, and `<title>: <name>` for the others",
+        shown="the host name"),
+    Key("site.description", text, "", "text", "Atom `subtitle`, RSS channel `description`", shown="the title"),
+    Key("site.language", text, "", "text", "Atom `xml:lang`, RSS `language` (e.g. `zh-CN`)", shown="none"),
+    Key("site.author.name", text, "", "text",
+        "the feeds' author (a plain string `author: Name` works too)", shown="the title"),
+    Key("site.author.email", text, "", "text", "the feeds' author's email", shown="none"),
+    Key("source", path_list, (".",), "a folder or a list of folders",
+        "the site's folder (or a list of folders): posts are the files in every `_posts/` folder beneath it, "
+        "as Jekyll finds them", shown="`.`"),
+    Key("posts", globs, (), "a list of glob patterns inside the source folder, e.g. content/**/*.md",
+        "more glob patterns for post files, relative to `source` and inside it, e.g. `content/posts/**/*.md`"),
+    Key("output", text, "public", "a folder",
+        "where the feeds go; it may not be the source folder or contain it"),
+    Key("timezone", zone_name, "", "an IANA zone name such as Asia/Shanghai",
+        "IANA name (`Asia/Shanghai`) for dates without an offset; when absent, UTC with one warning naming how "
+        "many posts it affected. Never the build machine's zone", shown="none (UTC)"),
+    Key("permalink", permalink, PERMALINK_STYLES["date"],
+        f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /",
+        "Jekyll's permalink: a style (`date`, `pretty`, `ordinal`, `weekdate`, `none`) or a pattern such as "
+        "`/:categories/:year/:month/:day/:title:output_ext`", shown="`date`"),
+    Key("feeds.formats", formats, FORMATS, "a list", "which formats to write"),
+    Key("feeds.limit", count, 20, "a whole number >= 0", "entries per feed; `0` for all"),
+    Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
+    Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
+    Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag"),
+    Key("feeds.entry_id", entry_id, "jekyll", "text",
+        "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
+    *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _PATH_DOC[name])
+      for name, path in DEFAULT_PATHS.items()),
+    Key("content.sanitize", boolean, True, _BOOL,
+        "clean the HTML that goes into feeds (see below); `false` passes scripts, styles, iframes and event "
+        "handlers through"),
+    Key("content.allow_tags", text_list, (), "a list", "more HTML tags to keep while sanitising, e.g. `[iframe]`"),
+    Key("content.allow_attributes", text_list, (), "a list",
+        "more attributes to keep on every tag, e.g. `[style]`"),
+    Key("content.max_file_bytes", count, 4 * 1024 * 1024, "a number of bytes",
+        "a post file larger than this is an error", shown="`4194304` (4 MiB)"),
+    Key("cache.path", cache_path, DEFAULT_CACHE, "a folder, or false for none",
+        "the build cache folder; `false` for none (`cache: false` says the same, `cache: true` is the default "
+        "folder)"),
+    Key("build.drafts", boolean, False, _BOOL, "include `_drafts/` and `draft: true` posts"),
+    Key("build.future", boolean, False, _BOOL, "include posts dated after now (`SOURCE_DATE_EPOCH` sets \"now\")"),
+    Key("build.jobs", count, 0, "a whole number >= 0", "worker processes; `0` is one per core (at most 8)"),
+)
+KEYS: dict[str, Key] = {key.name: key for key in SCHEMA}
+SCALAR_SECTIONS = {"cache": "cache.path", "site.author": "site.author.name"}  # `cache: false`, `author: Name`
+
+
+def sections() -> dict[str, Any]:
+    """The keys as a tree of sections ({"site": {"url": Key, ...}, ...}), for the unknown-key check."""
+    tree: dict[str, Any] = {}
+    for key in SCHEMA:
+        *parents, last = key.name.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = key
+    return tree
+
+
+def markdown_table() -> str:
+    """The README's table of keys."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{key.name}` | {key.default_text()} | {key.doc} |" for key in SCHEMA]
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")
