@@ -7,8 +7,9 @@ unknown-key check knows the keys from it, and the README's table of keys is gene
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 FORMATS = ("atom", "rss")
