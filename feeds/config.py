@@ -92,7 +92,7 @@ class _Reader:
     def value(self, name: str) -> Any:
         """The key's typed value, or its default when it is absent (or wrong: then a problem)."""
         key, node = KEYS[name], _lookup(self.raw, name)
-        if node is None:
+        if node is _MISSING or (node is None and not key.nullable):
             return key.default
         try:
             return key.convert(node)
@@ -101,17 +101,21 @@ class _Reader:
             return key.default
 
 
+_MISSING = object()
+
+
 def _lookup(raw: dict[str, Any], dotted: str) -> Any:
-    """The raw value at a dotted key; a scalar section (`cache: false`) stands for its main key."""
+    """The raw value at a dotted key (_MISSING when absent); a scalar section (`cache: false`)
+    stands for its main key."""
     node: Any = raw
     parts = dotted.split(".")
     for depth, part in enumerate(parts):
-        if not isinstance(node, dict) or node.get(part) is None:
-            return None
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
         node = node[part]
         section = ".".join(parts[:depth + 1])
-        if depth + 1 < len(parts) and not isinstance(node, (dict, list)) and section in SCALAR_SECTIONS:
-            return node if SCALAR_SECTIONS[section] == dotted else None
+        if depth + 1 < len(parts) and section in SCALAR_SECTIONS and not isinstance(node, (dict, list)):
+            return node if SCALAR_SECTIONS[section] == dotted else _MISSING
     return node
 
 

@@ -130,8 +130,8 @@ def entry_id(value: Any) -> str:
 
 def cache_path(value: Any) -> str:
     """A folder; false/no/off for none; true/yes/on for the default folder."""
-    if value is False or value is True:
-        return DEFAULT_CACHE if value else ""
+    if value is None or value is False or value is True:
+        return DEFAULT_CACHE if value is True else ""
     word = text(value)
     if word.lower() in FALSE:
         return ""
@@ -152,6 +152,7 @@ class Key:
     expect: str
     doc: str
     shown: str = ""  # the default as the README shows it, when repr() would not do
+    nullable: bool = False  # an explicit null is a value (given to convert), not "use the default"
 
     def default_text(self) -> str:
         if self.shown:
@@ -215,8 +216,8 @@ SCHEMA: tuple[Key, ...] = (
     Key("content.max_file_bytes", count, 4 * 1024 * 1024, "a number of bytes",
         "a post file larger than this is an error", shown="`4194304` (4 MiB)"),
     Key("cache.path", cache_path, DEFAULT_CACHE, "a folder, or false for none",
-        "the build cache folder; `false` for none (`cache: false` says the same, `cache: true` is the default "
-        "folder)"),
+        "the build cache folder; `null` or `false` for none (`cache: false` says the same, `cache: true` is the "
+        "default folder)", nullable=True),
     Key("build.drafts", boolean, False, _BOOL, "include `_drafts/` and `draft: true` posts"),
     Key("build.future", boolean, False, _BOOL, "include posts dated after now (`SOURCE_DATE_EPOCH` sets \"now\")"),
     Key("build.jobs", count, 0, "a whole number >= 0", "worker processes; `0` is one per core (at most 8)"),
