@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import schema
+from . import jekyll_config, schema
 from .errors import WARNING, ConfigError, Problem, display_path
 from .schema import DEFAULT_PATHS, FORMATS, KEYS, PERMALINK_STYLES, SCALAR_SECTIONS
 from .yamlload import YamlProblem, load_text_yaml
@@ -47,6 +47,12 @@ class FeedsOptions:
     tags: bool = _default("feeds.tags")
     entry_id: str = _default("feeds.entry_id")  # "jekyll": what jekyll-feed wrote; "url": the post's URL
     paths: tuple[tuple[str, str], ...] = tuple(DEFAULT_PATHS.items())
+    excerpt_only: bool = _default("feeds.excerpt_only")
+    tags_only: tuple[str, ...] = _default("feeds.tags_only")
+    tags_except: tuple[str, ...] = _default("feeds.tags_except")
+    jekyll_categories: tuple[str, ...] = _default("jekyll_feed.categories")
+    jekyll_tags: bool = _default("jekyll_feed.tags")
+    jekyll_tags_path: str = _default("jekyll_feed.tags_path")
 
     def path(self, key: str) -> str:
         return dict(self.paths)[key]
@@ -58,6 +64,7 @@ class ContentOptions:
     allow_tags: tuple[str, ...] = _default("content.allow_tags")
     allow_attributes: tuple[str, ...] = _default("content.allow_attributes")
     max_file_bytes: int = _default("content.max_file_bytes")
+    excerpt_separator: str = _default("content.excerpt_separator")
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,11 @@ class Config:
     drafts: bool = _default("build.drafts")
     future: bool = _default("build.future")
     jobs: int = _default("build.jobs")  # 0: one per core
+    unpublished: bool = _default("build.unpublished")
+    exclude: tuple[str, ...] = _default("exclude")
+    defaults: tuple[tuple[str, str, str], ...] = _default("defaults")  # (path, type, values JSON)
     file: str = "config.yaml"  # the config file, as messages name it
+    read: tuple[str, ...] = field(default=(), compare=False)  # every config file read, in order
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
 
@@ -156,7 +167,9 @@ def _set(raw: dict[str, Any], dotted: str, value: Any) -> None:
     raw[last] = value
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: Path, jekyll: bool = False) -> dict[str, Any]:
+    """One config file's mapping. In a Jekyll file a repeated key is no error: as in Ruby's YAML,
+    hence in Jekyll, the last one wins."""
     where = display_path(path)
     try:
         content = path.read_text(encoding="utf-8-sig")
@@ -165,7 +178,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(where, None, f"cannot read the config file: {exc}")]) from None
     try:
-        raw = load_text_yaml(content)
+        raw = load_text_yaml(content, [] if jekyll else None)
     except YamlProblem as exc:
         raise ConfigError([Problem(where, exc.line, exc.message)]) from None
     if raw is None:
@@ -200,34 +213,90 @@ def _check_folders(cfg: Config, where: str) -> list[Problem]:
     return problems
 
 
-def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem, ...]) -> Config:
+def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem, ...],
+              read: tuple[str, ...] = ()) -> Config:
     """The typed records from the schema's values (``v``: dotted key -> value)."""
     site = Site(v["site.url"], v["site.title"], v["site.description"], v["site.language"],
                 Author(v["site.author.name"], v["site.author.email"]))
     feeds = FeedsOptions(v["feeds.formats"], v["feeds.limit"], v["feeds.site"], v["feeds.categories"],
                          v["feeds.tags"], v["feeds.entry_id"],
-                         tuple((name, v[f"feeds.paths.{name}"]) for name in DEFAULT_PATHS))
+                         tuple((name, v[f"feeds.paths.{name}"]) for name in DEFAULT_PATHS),
+                         v["feeds.excerpt_only"], v["feeds.tags_only"], v["feeds.tags_except"],
+                         v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
-                             v["content.max_file_bytes"])
+                             v["content.max_file_bytes"], v["content.excerpt_separator"])
     return Config(
         site=site, root=root, sources=tuple(root / s for s in v["source"] or (".",)), posts=v["posts"],
         output=root / v["output"], timezone=v["timezone"], permalink=v["permalink"], feeds=feeds,
         content=content, cache=root / v["cache.path"] if v["cache.path"] else None,
-        drafts=v["build.drafts"], future=v["build.future"], jobs=v["build.jobs"], file=where, warnings=warnings)
+        drafts=v["build.drafts"], future=v["build.future"], jobs=v["build.jobs"], file=where, warnings=warnings,
+        unpublished=v["build.unpublished"], exclude=v["exclude"], defaults=v["defaults"], read=read)
 
 
-def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | None = None) -> Config:
-    """Read config.yaml, apply command-line overrides (dotted keys), validate everything.
+def is_jekyll_file(path: Path) -> bool:
+    """Jekyll's own config files are named _config*.yml (or .yaml, .toml aside)."""
+    return path.name.startswith("_config") and path.suffix in (".yml", ".yaml")
 
-    Raises ConfigError listing every problem; warnings ride along in ``Config.warnings``.
+
+def config_files(spec: str | Path | None) -> list[Path]:
+    """The files to read: ``--config a.yml,b.yml`` (Jekyll's comma form), or, when none is given,
+    ./config.yaml if it exists, else the Jekyll site's own ./_config.yml."""
+    if spec is not None:
+        return [Path(part.strip()) for part in str(spec).split(",") if part.strip()] or [Path("config.yaml")]
+    for name in ("config.yaml", "_config.yml", "_config.yaml"):
+        if Path(name).is_file():
+            return [Path(name)]
+    raise ConfigError([Problem("", None, "no config.yaml or _config.yml in this folder; run feeds in a Jekyll "
+                                         "site's folder, or pass --config PATH")])
+
+
+def _site_config(raw: dict[str, Any], root: Path, overrides: dict[str, Any]) -> list[Path]:
+    """A Jekyll site's _config.yml in the (first) source folder, read under our own config."""
+    source = overrides.get("source") or raw.get("source") or "."
+    first = source[0] if isinstance(source, list) and source else source
+    if not isinstance(first, str):
+        return []
+    folder = root / first
+    return [p for p in (folder / "_config.yml", folder / "_config.yaml") if p.is_file()][:1]
+
+
+def _layers(files: list[Path], overrides: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[Problem], Path]:
+    """Every file's settings merged in order (Jekyll's files translated to our keys first, ours on top)."""
+    ours = [f for f in files if not is_jekyll_file(f)]
+    theirs = [f for f in files if is_jekyll_file(f)]
+    raw: dict[str, Any] = {}
+    for file in ours:
+        raw = jekyll_config.merge(raw, _read_file(file))
+    root = (ours[-1] if ours else theirs[0]).resolve().parent
+    if ours and not theirs:
+        theirs = _site_config(raw, root, overrides)
+    jekyll_raw: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for file in theirs:
+        translated, found = jekyll_config.translate(_read_file(file, jekyll=True), display_path(file))
+        jekyll_raw = jekyll_config.merge(jekyll_raw, translated)
+        problems += found
+    read = [display_path(f) for f in theirs + ours]
+    return jekyll_config.merge(jekyll_raw, raw), read, problems, root
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read the config file(s), apply command-line overrides (dotted keys), validate everything.
+
+    ``path``: config.yaml, a Jekyll _config.yml, or several, comma-separated (later ones win);
+    None: ./config.yaml, else ./_config.yml. Our own config.yaml is read on top of the site's
+    _config.yml (found in its source folder). Raises ConfigError listing every problem; warnings
+    ride along in ``Config.warnings``.
     """
-    path = Path(path)
-    raw = _read_file(path)
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            _set(raw, key, value)
-    where = display_path(path)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    files = config_files(path)
+    raw, read, jekyll_problems, root = _layers(files, overrides)
+    for key, value in overrides.items():
+        _set(raw, key, value)
+    main = next((f for f in reversed(files) if not is_jekyll_file(f)), files[0])
+    where = display_path(main)
     r = _Reader(raw, where)
+    r.problems += jekyll_problems
     tree = schema.sections()
     for key in _unknown_keys(raw, tree):
         r.fail(key, "unknown key, ignored; check its spelling against the README", WARNING)
@@ -235,8 +304,9 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         r.fail(key, f"expected a section of keys indented under '{key.rsplit('.', 1)[-1]}:', got {value!r}")
     values = {name: r.value(name) for name in KEYS}
     if not values["site.url"] and not any(p.message.startswith("site.url:") for p in r.problems):
-        r.fail("site.url", "missing; set it to the site's address, e.g. https://example.com")
-    cfg = _assemble(values, path.resolve().parent, where, tuple(p for p in r.problems if not p.is_error))
+        hint = "url: (and baseurl:) in _config.yml" if is_jekyll_file(main) else "it"
+        r.fail("site.url", f"missing; set {hint} to the site's address, e.g. https://example.com")
+    cfg = _assemble(values, root, where, tuple(p for p in r.problems if not p.is_error), tuple(read))
     for key, message in _path_clashes(cfg.feeds):
         r.fail(f"feeds.paths.{key}", message)
     errors = [p for p in r.problems if p.is_error] + _check_folders(cfg, where)

@@ -6,6 +6,7 @@ unknown-key check knows the keys from it, and the README's table of keys is gene
 """
 from __future__ import annotations
 
+import json
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +65,37 @@ def text_list(value: Any) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in items if v is not None and str(v).strip())
 
 
+def text_raw(value: Any) -> str:
+    """Text as written, spaces and newlines included (a separator such as "<!--more-->")."""
+    if isinstance(value, (dict, list)):
+        raise TypeError("")
+    return str(value)
+
+
+def text_list_whole(value: Any) -> tuple[str, ...]:
+    """A list of texts; a single text is one item, never split at its spaces."""
+    return text_list([value] if isinstance(value, str) else value)
+
+
+def front_matter_defaults(value: Any) -> tuple[tuple[str, str, str], ...]:
+    """Jekyll's ``defaults:`` -> ((path, type, values as JSON), ...), in order (later ones win).
+
+    JSON keeps the values hashable and comparable inside the frozen Config."""
+    if not isinstance(value, list):
+        raise TypeError("")
+    rules = []
+    for rule in value:
+        if not isinstance(rule, dict) or not isinstance(rule.get("values"), dict):
+            raise ValueError("each item needs a values: mapping")
+        scope = rule.get("scope") or {}
+        if not isinstance(scope, dict):
+            raise ValueError("scope: must hold path: and/or type:")
+        path = str(scope.get("path") or "").strip().strip("/")
+        kind = str(scope.get("type") or "").strip()
+        rules.append((path, kind, json.dumps(rule["values"], ensure_ascii=False, sort_keys=True)))
+    return tuple(rules)
+
+
 def path_list(value: Any) -> tuple[str, ...]:
     """One path, or a list of them; unlike names, a single path is never split at its spaces."""
     return text_list([value] if isinstance(value, str) else value)
@@ -109,9 +141,9 @@ def permalink(value: Any) -> str:
     pattern = text(value)
     if pattern in PERMALINK_STYLES:
         return PERMALINK_STYLES[pattern]
-    if not pattern.startswith("/"):
+    if not pattern:
         raise ValueError("")
-    return pattern
+    return pattern if pattern.startswith("/") else "/" + pattern  # Jekyll's URLs always start with /
 
 
 def path_pattern(value: Any) -> str:
@@ -203,10 +235,27 @@ SCHEMA: tuple[Key, ...] = (
     Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
     Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
     Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag"),
+    Key("feeds.excerpt_only", boolean, False, _BOOL,
+        "entries carry the summary only, no full content (jekyll-feed's `feed.excerpt_only`; a post's own "
+        "`feed: {excerpt_only: true}` does the same for that post)"),
+    Key("feeds.tags_only", text_list, (), "a list of tag names",
+        "when set, only these tags get feeds (jekyll-feed's `feed.tags.only`)", shown="all tags"),
+    Key("feeds.tags_except", text_list, (), "a list of tag names",
+        "tags that get no feed (jekyll-feed's `feed.tags.except`)"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
         "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
     *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _PATH_DOC[name])
       for name, path in DEFAULT_PATHS.items()),
+    Key("jekyll_feed.categories", text_list, (), "a list of category names",
+        "categories whose jekyll-feed URL `feed/<name>.xml` (the name as written) keeps working; filled from "
+        "`feed.categories` in `_config.yml`"),
+    Key("jekyll_feed.tags", boolean, False, _BOOL,
+        "tags whose names jekyll-feed accepted (`[A-Za-z0-9_]`) keep their jekyll-feed URL "
+        "`<tags_path><name>.xml`; on when `_config.yml` has `feed.tags`"),
+    Key("jekyll_feed.tags_path", path_pattern, "feed/by_tag/", "a folder path such as feed/by_tag/",
+        "jekyll-feed's `feed.tags.path`"),
+    Key("content.excerpt_separator", text_raw, "", "text",
+        "the summary is the body up to this text (Jekyll's `excerpt_separator`)", shown="none: the first paragraph"),
     Key("content.sanitize", boolean, True, _BOOL,
         "clean the HTML that goes into feeds (see below); `false` passes scripts, styles, iframes and event "
         "handlers through"),
@@ -220,6 +269,12 @@ SCHEMA: tuple[Key, ...] = (
         "default folder)", nullable=True),
     Key("build.drafts", boolean, False, _BOOL, "include `_drafts/` and `draft: true` posts"),
     Key("build.future", boolean, False, _BOOL, "include posts dated after now (`SOURCE_DATE_EPOCH` sets \"now\")"),
+    Key("build.unpublished", boolean, False, _BOOL, "include `published: false` posts (Jekyll's `unpublished`)"),
+    Key("exclude", text_list_whole, (), "a list of paths or patterns",
+        "files and folders to leave out, relative to the source folder, as Jekyll's `exclude` (`drafts/`, `*.tmp`)"),
+    Key("defaults", front_matter_defaults, (), "Jekyll's list of {scope: {path, type}, values}",
+        "front matter defaults with Jekyll's scope rules: `[{scope: {path: news, type: posts}, values: "
+        "{author: Desk}}]`; a post's own front matter wins"),
     Key("build.jobs", count, 0, "a whole number >= 0", "worker processes; `0` is one per core (at most 8)"),
 )
 KEYS: dict[str, Key] = {key.name: key for key in SCHEMA}

@@ -40,7 +40,11 @@ _KEPT_RESOLVERS = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"}
 
 
 class _TextLoader(_BaseLoader):
-    """SafeLoader that resolves only null (and merge keys) implicitly and refuses duplicate keys."""
+    """SafeLoader that resolves only null (and merge keys) implicitly; a duplicate key is refused,
+    or, when ``duplicates`` is a list, noted there (line, key) and the last value wins (Ruby's YAML,
+    hence Jekyll, takes the last)."""
+
+    duplicates: list[tuple[int, str]] | None = None
 
     yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag in _KEPT_RESOLVERS]
@@ -56,7 +60,9 @@ class _TextLoader(_BaseLoader):
                 if isinstance(key, (list, dict)):
                     raise YamlProblem(key_node.start_mark.line + 1, "a key must be plain text; "
                                       "write key: value")
-                if key in seen:
+                if key in seen and self.duplicates is not None:
+                    self.duplicates.append((key_node.start_mark.line + 1, str(key)))
+                elif key in seen:
                     raise YamlProblem(
                         key_node.start_mark.line + 1,
                         f"duplicate key '{key}'; keep only one",
@@ -141,15 +147,17 @@ def _expanded_size(node: Any, memo: dict[int, int], open_: set[int]) -> int:
     return size
 
 
-def load_text_yaml(text: str) -> Any:
+def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None) -> Any:
     """Parse one YAML document whose scalars stay text (null aside).
 
-    Raises YamlProblem with the line (1-based, within ``text``) of the fault.
+    Raises YamlProblem with the line (1-based, within ``text``) of the fault. With a
+    ``duplicates`` list, a repeated key is no fault: the last value wins and (line, key) is noted.
     """
     bad = NOT_YAML.search(text)
     if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
         raise _bad_character(text, bad.start())
     loader = _TextLoader(text)
+    loader.duplicates = duplicates
     try:
         node = loader.get_single_node()
         if node is None:

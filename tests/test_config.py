@@ -147,7 +147,7 @@ def test_unknown_keys_warn_naming_the_key(config_file: Callable[[str], Path]) ->
     ("feeds:\n  paths: feed.xml\n", "feeds.paths"),
     ("content: no\n", "content"),
     ("timezone: Mars/Olympus_Mons\n", "timezone"),
-    ("permalink: no-leading-slash/:title\n", "permalink"),
+    ("permalink: ''\n", "permalink"),
     ("posts: {a: 1}\n", "posts"),
     ("build:\n  drafts: sometimes\n", "build.drafts"),
 ])
