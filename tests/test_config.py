@@ -242,7 +242,11 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "feeds.limit": 3, "feeds.site": False, "feeds.categories": False, "feeds.tags": False,
            "feeds.entry_id": "url", "content.sanitize": False, "content.allow_tags": ["iframe"],
            "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
-           "build.drafts": True, "build.future": True, "build.jobs": 3}
+           "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
+           "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
+           "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
+           "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"],
+           "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}]}
     odd.update({k.name: "x/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")})
     odd["feeds.paths.site_rss"], odd["feeds.paths.opml"] = "s.rss", "o.opml"
     assert set(odd) == {k.name for k in SCHEMA}, "a new key needs a value in this test"
