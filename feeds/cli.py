@@ -22,15 +22,18 @@ from .config import Config, load_config
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
 from .parallel import request_stop
 
-CONFIG_HELP = "config file (default: ./config.yaml)"
+CONFIG_HELP = ("config file(s), comma-separated, later ones win (default: ./config.yaml, else the Jekyll "
+               "site's ./_config.yml)")
 
 
-def _config(config: str | None, **overrides: Any) -> Config:
+def _config(config: str | None, quiet: bool = False, **overrides: Any) -> Config:
     try:
-        cfg = load_config(config or "config.yaml", overrides)
+        cfg = load_config(config, overrides)
     except ConfigError as exc:
         _report(exc.problems)
         sys.exit(2)
+    if not quiet:
+        click.echo(f"feeds: settings from {' + '.join(cfg.read)}", err=True)
     return cfg
 
 
@@ -119,7 +122,7 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
 
     Example: feeds build --config config.yaml --output public
     """
-    cfg = _config(config, **_overrides(**options))
+    cfg = _config(config, quiet, **_overrides(**options))
     try:
         with _interruptible():
             result = build(cfg, keep_going=keep_going, progress=_progress(not quiet))

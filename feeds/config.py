@@ -270,12 +270,10 @@ def _layers(files: list[Path], overrides: dict[str, Any]) -> tuple[dict[str, Any
     root = (ours[-1] if ours else theirs[0]).resolve().parent
     if ours and not theirs:
         theirs = _site_config(raw, root, overrides)
-    jekyll_raw: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for file in theirs:
-        translated, found = jekyll_config.translate(_read_file(file, jekyll=True), display_path(file))
-        jekyll_raw = jekyll_config.merge(jekyll_raw, translated)
-        problems += found
+    site: dict[str, Any] = {}
+    for file in theirs:  # merged first, translated once: url in one file, baseurl in another
+        site = jekyll_config.merge(site, _read_file(file, jekyll=True))
+    jekyll_raw, problems = jekyll_config.translate(site, display_path(theirs[-1])) if theirs else ({}, [])
     read = [display_path(f) for f in theirs + ours]
     return jekyll_config.merge(jekyll_raw, raw), read, problems, root
 

@@ -230,7 +230,10 @@ def test_missing_config_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     result = run("build")
     assert result.exit_code == 2
-    assert "config.yaml: config file not found" in result.stderr
+    assert "no config.yaml or _config.yml in this folder" in result.stderr
+    result = run("build", "--config", "other.yaml")
+    assert result.exit_code == 2
+    assert "other.yaml: config file not found" in result.stderr
 
 
 @pytest.mark.parametrize("args", [["build", "--limit", "-1"], ["build", "--no-such-option"], ["nonsense"]])
