@@ -270,7 +270,7 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
             problems += said
         rendered[post.id] = content[rkey]
     data = feed_bytes(cfg, spec, rendered)
-    staged = [(f.path, *out.stage(f.path, data[f.format], inputs[f.path])) for f in spec.files]
+    staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path])) for f in spec.files]
     return staged, problems
 
 

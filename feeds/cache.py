@@ -24,7 +24,7 @@ from .errors import Problem
 from .posts import Post
 from .render import Rendered
 
-SCHEMA = 5
+SCHEMA = 6
 APP = "feeds-cache"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS rendered (rkey TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS render_problems (rkey TEXT PRIMARY KEY, data TEXT);
 """
 
-ReadResult = tuple[Post | None, list[Problem], bool]
+ReadResult = tuple[Post | None, list[Problem], int]  # int: posts.USED_SITE_ZONE | READ_AS_UTC
 
 
 _FIELDS = tuple(Post.__dataclass_fields__)

@@ -6,7 +6,7 @@ the raw mapping through that table and assembles the typed, frozen records the s
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class FeedsOptions:
     jekyll_categories: tuple[str, ...] = _default("jekyll_feed.categories")
     jekyll_tags: bool = _default("jekyll_feed.tags")
     jekyll_tags_path: str = _default("jekyll_feed.tags_path")
+    stylesheet: str = _default("feeds.stylesheet")
 
     def path(self, key: str) -> str:
         return dict(self.paths)[key]
@@ -85,6 +86,8 @@ class Config:
     unpublished: bool = _default("build.unpublished")
     exclude: tuple[str, ...] = _default("exclude")
     defaults: tuple[tuple[str, str, str], ...] = _default("defaults")  # (path, type, values JSON)
+    jekyll_site: bool = False  # a Jekyll _config.yml was read: dates and titles as Jekyll makes them
+    authors: tuple[tuple[str, str, str], ...] = ()  # _data/authors.yml: (key, name, email)
     file: str = "config.yaml"  # the config file, as messages name it
     read: tuple[str, ...] = field(default=(), compare=False)  # every config file read, in order
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
@@ -222,7 +225,8 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
                          v["feeds.tags"], v["feeds.entry_id"],
                          tuple((name, v[f"feeds.paths.{name}"]) for name in DEFAULT_PATHS),
                          v["feeds.excerpt_only"], v["feeds.tags_only"], v["feeds.tags_except"],
-                         v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"])
+                         v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"],
+                         v["feeds.stylesheet"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
                              v["content.max_file_bytes"], v["content.excerpt_separator"])
     return Config(
@@ -260,7 +264,28 @@ def _site_config(raw: dict[str, Any], root: Path, overrides: dict[str, Any]) -> 
     return [p for p in (folder / "_config.yml", folder / "_config.yaml") if p.is_file()][:1]
 
 
-def _layers(files: list[Path], overrides: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[Problem], Path]:
+def _site_extras(folder: Path, raw: dict[str, Any]) -> tuple[tuple[str, str, str], ...]:
+    """What a Jekyll site folder says besides its config: a stylesheet for feeds (jekyll-feed links
+    ``/feed.xslt.xml`` when the file exists) and the authors of ``_data/authors.yml``."""
+    if (folder / "feed.xslt.xml").is_file():
+        feeds = raw.setdefault("feeds", {})
+        if isinstance(feeds, dict):
+            feeds.setdefault("stylesheet", "/feed.xslt.xml")
+    data = folder / "_data" / "authors.yml"
+    if not data.is_file():
+        return ()
+    try:
+        people = load_text_yaml(data.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, YamlProblem):
+        return ()  # Jekyll would stop on it; the feeds only lose the authors' full names
+    if not isinstance(people, dict):
+        return ()
+    return tuple((str(key), str(value.get("name") or key), str(value.get("email") or ""))
+                 for key, value in people.items() if isinstance(value, dict))
+
+
+def _layers(files: list[Path], overrides: dict[str, Any]
+            ) -> tuple[dict[str, Any], list[str], list[Problem], Path, tuple[tuple[str, str, str], ...] | None]:
     """Every file's settings merged in order (Jekyll's files translated to our keys first, ours on top)."""
     ours = [f for f in files if not is_jekyll_file(f)]
     theirs = [f for f in files if is_jekyll_file(f)]
@@ -274,8 +299,9 @@ def _layers(files: list[Path], overrides: dict[str, Any]) -> tuple[dict[str, Any
     for file in theirs:  # merged first, translated once: url in one file, baseurl in another
         site = jekyll_config.merge(site, _read_file(file, jekyll=True))
     jekyll_raw, problems = jekyll_config.translate(site, display_path(theirs[-1])) if theirs else ({}, [])
+    authors = _site_extras(theirs[0].resolve().parent, jekyll_raw) if theirs else None
     read = [display_path(f) for f in theirs + ours]
-    return jekyll_config.merge(jekyll_raw, raw), read, problems, root
+    return jekyll_config.merge(jekyll_raw, raw), read, problems, root, authors
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
@@ -288,7 +314,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     """
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     files = config_files(path)
-    raw, read, jekyll_problems, root = _layers(files, overrides)
+    raw, read, jekyll_problems, root, authors = _layers(files, overrides)
     for key, value in overrides.items():
         _set(raw, key, value)
     main = next((f for f in reversed(files) if not is_jekyll_file(f)), files[0])
@@ -305,6 +331,8 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         hint = "url: (and baseurl:) in _config.yml" if is_jekyll_file(main) else "it"
         r.fail("site.url", f"missing; set {hint} to the site's address, e.g. https://example.com")
     cfg = _assemble(values, root, where, tuple(p for p in r.problems if not p.is_error), tuple(read))
+    if authors is not None:
+        cfg = replace(cfg, jekyll_site=True, authors=authors)
     for key, message in _path_clashes(cfg.feeds):
         r.fail(f"feeds.paths.{key}", message)
     errors = [p for p in r.problems if p.is_error] + _check_folders(cfg, where)

@@ -6,6 +6,7 @@ A FeedSpec says everything a feed is (title, entries in order, where its files g
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class FeedSpec:
     title: str
     entries: tuple[Post, ...]  # newest first, at most `limit`
     total: int  # posts in the group, before the limit
-    files: tuple[FeedFile, ...]
+    files: tuple[FeedFile, ...]  # one per format, plus jekyll-feed's own path when it differs from ours
 
 
 @lru_cache(maxsize=65536)
@@ -61,9 +62,47 @@ def feed_url(cfg: Config, path: str) -> str:
     return cfg.site.url + "/" + quote(path, safe="/-._~!$&'()*+,;=:@")
 
 
-def _files(cfg: Config, kind: str, slug: str) -> tuple[FeedFile, ...]:
-    paths = ((fmt, cfg.feeds.path(f"{kind}_{fmt}").replace("{slug}", slug)) for fmt in cfg.feeds.formats)
+def _files(cfg: Config, kind: str, slug: str, jekyll_path: str = "") -> tuple[FeedFile, ...]:
+    paths = [(fmt, cfg.feeds.path(f"{kind}_{fmt}").replace("{slug}", slug)) for fmt in cfg.feeds.formats]
+    if jekyll_path and jekyll_path not in (path for _, path in paths):
+        paths.append(("atom", jekyll_path))  # the URL jekyll-feed served keeps working
     return tuple(FeedFile(fmt, path, feed_url(cfg, path)) for fmt, path in paths)
+
+
+_JEKYLL_FEED_TAG = re.compile(r"[A-Za-z0-9_]+")  # the only tag names jekyll-feed made feeds for
+
+
+def jekyll_feed_names(cfg: Config, posts: list[Post]) -> dict[str, dict[str, str]]:
+    """{kind: {name: path}} for every feed jekyll-feed served: the categories its config listed,
+    at `feed/<name as written>.xml`, and the tags it accepted, at `<tags path><name>.xml`. These
+    names keep their spelling (case, underscores) as their slug, so the URLs keep working."""
+    categories = {name: f"feed/{name}.xml" for name in cfg.feeds.jekyll_categories if _safe_as_slug(name)}
+    tags: dict[str, str] = {}
+    if cfg.feeds.jekyll_tags:
+        prefix = cfg.feeds.jekyll_tags_path.rstrip("/") + "/"
+        names = {t for post in posts for t in post.tags}
+        tags = {n: f"{prefix}{n}.xml" for n in sorted(names)
+                if _JEKYLL_FEED_TAG.fullmatch(n) and _safe_as_slug(n) and _tag_wanted(cfg, n)}
+    return {"category": categories, "tag": tags}
+
+
+def _safe_as_slug(name: str) -> bool:
+    """A name that can be a file name as it is (jekyll-feed wrote `feed/<name>.xml` unchecked)."""
+    return bool(name) and name == slugify_keep_case(name)
+
+
+def slugify_keep_case(name: str) -> str:
+    """The name itself when it is a safe file name: no '/', '\\', control or space characters, no
+    leading dot, not a Windows device name, not too long; else our slug."""
+    text = unicodedata.normalize("NFC", name)
+    if (any(c in "/\\" or unicodedata.category(c)[0] in "CZ" for c in text) or text.startswith(".")
+            or text.lower() in _RESERVED or len(text.encode()) > _MAX_SLUG_BYTES):
+        return slugify(name)
+    return text
+
+
+def _tag_wanted(cfg: Config, name: str) -> bool:
+    return (not cfg.feeds.tags_only or name in cfg.feeds.tags_only) and name not in cfg.feeds.tags_except
 
 
 def newest_first(posts: list[Post]) -> list[Post]:
@@ -81,14 +120,20 @@ def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Pr
     if cfg.feeds.site:
         title = cfg.site.title or cfg.site.url.split("//", 1)[1]
         specs.append(FeedSpec("site", title, "", title, tuple(ordered[:limit]), len(ordered), _files(cfg, "site", "")))
+    served = jekyll_feed_names(cfg, ordered)
     for kind, enabled in (("category", cfg.feeds.categories), ("tag", cfg.feeds.tags)):
         if enabled:
-            groups, found = _by_slug(ordered, kind)
+            groups, found = _by_slug(ordered, kind, served[kind])
             problems += found
             for slug, (name, members) in sorted(groups.items()):
+                if kind == "tag" and not _tag_wanted(cfg, name):
+                    continue
+                jekyll_path = served[kind].get(name, "") if slug == name else ""
                 title = f"{cfg.site.title}: {name}" if cfg.site.title else name
+                if jekyll_path and kind == "category":  # jekyll-feed's title: "Site | Capitalized"
+                    title = f"{cfg.site.title or cfg.site.url.split('//', 1)[1]} | {name[:1].upper()}{name[1:].lower()}"
                 specs.append(FeedSpec(kind, name, slug, title, tuple(members[:limit]), len(members),
-                                      _files(cfg, kind, slug)))
+                                      _files(cfg, kind, slug, jekyll_path)))
     kept, clashes = _one_feed_per_file(cfg, specs)
     return kept, problems + clashes
 
@@ -111,14 +156,25 @@ def _one_feed_per_file(cfg: Config, specs: list[FeedSpec]) -> tuple[list[FeedSpe
     return kept, problems
 
 
-def _by_slug(ordered: list[Post], kind: str) -> tuple[dict[str, tuple[str, list[Post]]], list[Problem]]:
-    members: dict[str, list[Post]] = defaultdict(list)
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+def _slug_beside(name: str, exact: dict[str, str]) -> str:
+    """Our slug for a name, kept apart from the names jekyll-feed served under their own spelling."""
+    slug = slugify(name)
+    if slug in exact:
+        return f"{slug}-{hashlib.blake2b(name.encode('utf-8', 'surrogatepass'), digest_size=4).hexdigest()}"
+    return slug
+
+
+def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
+             ) -> tuple[dict[str, tuple[str, list[Post]]], list[Problem]]:
+    """Posts by the slug of each name; a name in ``exact`` (jekyll-feed served it) is its own slug,
+    never folded with other spellings, and has a feed even without posts (jekyll-feed wrote one)."""
+    members: dict[str, list[Post]] = defaultdict(list, {name: [] for name in exact})
+    spellings: dict[str, Counter[str]] = defaultdict(Counter, {name: Counter({name: 0}) for name in exact})
     field = attrgetter("categories" if kind == "category" else "tags")
     for post in ordered:
         seen = set()
         for name in field(post):
-            slug = slugify(name)
+            slug = name if name in exact else _slug_beside(name, exact)
             spellings[slug][name] += 1
             if slug not in seen:
                 seen.add(slug)

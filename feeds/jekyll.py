@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
@@ -19,7 +20,7 @@ _DATE = re.compile(
     r"\s*(?P<z>Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?$",
     re.IGNORECASE,
 )
-_PRETTY_SLUG = re.compile(r"[^\w.~!$&'()+,;=@]+")  # Jekyll's "pretty" slugify mode
+_PRETTY_KEEP = frozenset("._~!$&'()+,;=@")  # besides letters, marks and decimal digits: Jekyll's "pretty" mode
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar without percent: Addressable's PATH class
 
 
@@ -73,12 +74,24 @@ def split_filename(name: str) -> tuple[str | None, str]:
 
 
 def titleize(slug: str) -> str:
-    """The title Jekyll gives a post without one: 'hello-world' -> 'Hello World'."""
-    return " ".join(word[:1].upper() + word[1:] for word in re.split(r"[-_\s]+", slug) if word)
+    """The title Jekyll gives a post without one (Utils.titleize_slug): 'hello-world' -> 'Hello World',
+    each '-'-separated word capitalised as Ruby does (the rest of the word in lower case)."""
+    return " ".join(word[:1].upper() + word[1:].lower() for word in slug.split("-"))
 
 
+@lru_cache(maxsize=65536)
 def pretty_slug(text: str) -> str:
-    return _PRETTY_SLUG.sub("-", text).strip("-")
+    """Jekyll's slugify in "pretty" mode, case kept: every run of characters other than Unicode
+    letters, marks (the vowel signs of हिन्दी), decimal digits and ``._~!$&'()+,;=@`` becomes one
+    '-', and a '-' at either end goes."""
+    out: list[str] = []
+    for char in text:
+        kind = unicodedata.category(char)
+        if char in _PRETTY_KEEP or kind[0] in "LM" or kind == "Nd":
+            out.append(char)
+        elif not out or out[-1] != "-":
+            out.append("-")
+    return "".join(out).strip("-")
 
 
 def escape_path(path: str) -> str:

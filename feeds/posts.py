@@ -5,6 +5,7 @@ read again only for posts a feed will carry, so memory grows with feed entries, 
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, Problem, display_path
 from .sources import SourceText, read_source
-from .text import clean_name, describe_forbidden, plain_title, xml_safe
-from .yamlload import NOT_YAML, YamlProblem, load_text_yaml
+from .text import clean_name, describe_forbidden, plain_title, smartify, xml_safe
+from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
 TRUE_WORDS = {"true", "yes", "on", "y"}  # YAML 1.1's booleans, as post authors write them
@@ -46,6 +47,8 @@ class Post:
     markdown: bool
     body_start: int  # character offset of the body in the normalised text
     body_line: int  # 1-based line of the body's first line in the file
+    lang: str = ""  # the post's own language (front matter lang:), when it has one
+    excerpt_only: bool = False  # the feeds carry its summary, not its content
 
 
 @dataclass
@@ -56,14 +59,30 @@ class FrontMatter:
     line_of: dict[str, int]  # key -> 1-based file line, for messages
 
 
-def split_front_matter(text: str, where: str) -> tuple[FrontMatter | None, list[Problem]]:
-    """The front matter mapping and where the body starts, with file line numbers."""
+NO_FRONT_MATTER = FrontMatter({}, 0, 1, {})  # a Jekyll post without front matter: all of it is body
+
+
+def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> tuple[FrontMatter | None, list[Problem]]:
+    """The front matter mapping and where the body starts, with file line numbers.
+
+    ``as_jekyll_post``: the file is in a ``_posts`` folder, where Jekyll 4 publishes a file without
+    front matter (or whose ``---`` does not start the first line) with its title and date taken
+    from the file name and the whole text as its body; so do we, with a warning."""
     problems: list[Problem] = []
     stripped = text.lstrip(" \t\n\ufeff")
     skipped = text.count("\n", 0, len(text) - len(stripped))
+    if skipped and stripped.startswith("---") and as_jekyll_post:
+        return NO_FRONT_MATTER, [Problem(where, 1, f"{skipped} blank line(s) before the opening '---': Jekyll "
+                                         "reads no front matter here and publishes the '---' block as text, with "
+                                         "the title and date of the file name; so does feeds; delete the blank "
+                                         "line(s)", WARNING)]
     if skipped and stripped.startswith("---"):
         problems.append(Problem(where, 1, f"{skipped} blank line(s) before the opening '---'; read anyway, "
                                 "but Jekyll would not publish this post; delete the blank line(s)", WARNING))
+    if not _HANDLER.detect(stripped) and as_jekyll_post:
+        return NO_FRONT_MATTER, [Problem(where, 1, "no front matter: published as Jekyll does, with the title "
+                                         "and date of the file name; start the file with '---', title: and "
+                                         "date:, then '---' to set them", WARNING)]
     if not _HANDLER.detect(stripped):
         return None, problems + [Problem(where, 1, "no front matter: Jekyll does not publish a post without "
                                          "it; start the file with '---', title: and date:, then '---'", WARNING)]
@@ -76,8 +95,9 @@ def split_front_matter(text: str, where: str) -> tuple[FrontMatter | None, list[
         return None, problems + [Problem(where, skipped + 1, "front matter is never closed; add a line "
                                          "'---' after the last key")]
     fm, removed = _drop_control_characters(fm, first, where, problems)
+    repeated: list[tuple[int, str]] = []
     try:
-        data = load_text_yaml(fm)
+        data = load_text_yaml(fm, repeated)
     except YamlProblem as exc:
         line = first + exc.line if exc.line else skipped + 1
         return None, problems + [Problem(where, line, f"front matter: {exc.message}")]
@@ -88,6 +108,9 @@ def split_front_matter(text: str, where: str) -> tuple[FrontMatter | None, list[
         line = first + len(fm) - len(fm.lstrip("\n")) + 1  # its first line (the YAML starts with "\n")
         return None, problems + [Problem(where, line, f"front matter is {what}, not a mapping of keys; "
                                          "write it as key: value lines (title: …, date: …)")]
+    for line, key in repeated:
+        problems.append(Problem(where, first + line, f"front matter: key '{key}' appears again; the last one "
+                                "is used, as Jekyll does; delete the other", WARNING))
     lines = {str(k): first + i + 1 for i, row in enumerate(fm.split("\n"))
              for k in data if row.startswith(f"{k}:")}
     body_start = len(text) - len(body)
@@ -109,8 +132,12 @@ def _drop_control_characters(fm: str, first: int, where: str, problems: list[Pro
 class _Fields:
     """Reads one post's front matter fields; every complaint names the file and the key's line."""
 
-    def __init__(self, fm: FrontMatter, where: str):
-        self.data, self.fm, self.where, self.problems = fm.data, fm, where, []  # type: ignore[var-annotated]
+    def __init__(self, fm: FrontMatter, where: str, jekyll_dates: bool = False,
+                 data: dict[str, Any] | None = None):
+        self.data, self.fm, self.where = fm.data if data is None else data, fm, where
+        self.problems: list[Problem] = []
+        self.jekyll = jekyll_dates  # read dates as Jekyll does (a Jekyll site: its URLs depend on it)
+        self.read_as_utc = False  # a date without an offset was read as UTC, as Jekyll does
 
     def say(self, key: str, message: str, level: str = ERROR) -> None:
         self.problems.append(Problem(self.where, self.fm.line_of.get(key), f"{key}: {message}", level))
@@ -179,29 +206,64 @@ class _Fields:
         except jekyll.DateError as exc:
             self.say(key, str(exc))
             return None, True
-        return (when if had_offset else when.replace(tzinfo=zone)), False
+        if had_offset:
+            pass
+        elif self.jekyll and isinstance(value, Timestamp) and len(value.strip()) > 10:
+            # Ruby's YAML reads an unquoted timestamp without an offset as UTC; the site's pages
+            # (and their URLs) follow that reading, so the feed must too
+            when, self.read_as_utc = when.replace(tzinfo=timezone.utc), True
+        else:
+            when = when.replace(tzinfo=zone)
+        # Jekyll shows every date in the site's zone: the day in the URL is that zone's day
+        return (when.astimezone(zone) if self.jekyll else when), False
+
+
+USED_SITE_ZONE, READ_AS_UTC = 1, 2  # flags: how a date without an offset was read
 
 
 def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, now: datetime,
-              source: SourceText | None = None) -> tuple[Post | None, list[Problem], bool]:
-    """One post file -> (Post or None when it is excluded or broken, problems, used_default_zone).
+              source: SourceText | None = None) -> tuple[Post | None, list[Problem], int]:
+    """One post file -> (Post or None when it is excluded or broken, problems, date flags:
+    USED_SITE_ZONE and/or READ_AS_UTC).
 
     ``source`` spares reading the file again when the caller has just read it."""
     where = display_path(path)
     source = source or read_source(path, cfg.content.max_file_bytes)
     if source.text is None:
-        return None, [source.problem] if source.problem else [], False
-    fm, problems = split_front_matter(source.text, where)
-    if fm is None:
-        return None, problems, False
-    f = _Fields(fm, where)
+        return None, [source.problem] if source.problem else [], 0
     inside = path.relative_to(root).parts if path.is_relative_to(root) else path.parts  # not the site's own path
+    fm, problems = split_front_matter(source.text, where, as_jekyll_post="_posts" in inside[:-1])
+    if fm is None:
+        return None, problems, 0
+    f = _Fields(fm, where, cfg.jekyll_site, with_defaults(fm.data, "/".join(inside), cfg.defaults))
     if not cfg.drafts and (f.flag("draft") or "_drafts" in inside):
-        return None, problems, False
-    if str(fm.data.get("published", "")).strip().lower() in FALSE_WORDS:
-        return None, problems, False
+        return None, problems, 0
+    if not cfg.unpublished and str(f.data.get("published", "")).strip().lower() in FALSE_WORDS:
+        return None, problems, 0
     post, naive = _assemble(f, path, root, source.digest, cfg, zone, now)
-    return post, problems + f.problems, naive
+    flags = READ_AS_UTC if f.read_as_utc else (USED_SITE_ZONE if naive else 0)
+    return post, problems + f.problems, flags
+
+
+def with_defaults(data: dict[str, Any], relative: str, rules: tuple[tuple[str, str, str], ...]) -> dict[str, Any]:
+    """Front matter under Jekyll's ``defaults``: the rules whose scope covers the file, the more
+    specific (longer path, then a type) over the less, the front matter's own keys over all."""
+    matching = [(path, kind, values) for path, kind, values in rules
+                if kind in ("", "posts") and (not path or relative == path or relative.startswith(path + "/"))]
+    if not matching:
+        return data
+    merged: dict[str, Any] = {}
+    for _, _, values in sorted(matching, key=lambda rule: (len(rule[0]), bool(rule[1]))):
+        merged = _deep_merge(merged, json.loads(values))
+    return {**merged, **data}
+
+
+def _deep_merge(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(under)
+    for key, value in over.items():
+        merged[key] = _deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
+            merged.get(key), dict) else value
+    return merged
 
 
 def _post_date(f: _Fields, path: Path, zone: ZoneInfo | timezone) -> tuple[datetime | None, bool]:
@@ -283,18 +345,33 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
     title_key, title = f.text("title")
     title = plain_title(f.clean(title_key, title))
     if not title:
-        title = jekyll.titleize(slug) or path.stem
-        f.say(title_key, f"missing or empty; used '{title}' from the file name; add title: to the front matter",
-              WARNING)
+        title = jekyll.titleize(name_slug) or path.stem
+        if f.fm is not NO_FRONT_MATTER:  # that file was already told about
+            f.say(title_key, f"missing or empty; used '{title}' from the file name; add title: to the front "
+                  "matter", WARNING)
+    if cfg.jekyll_site:
+        title = smartify(title)  # what jekyll-feed writes, and the site's pages show
     updated, _ = f.date("last_modified_at", zone) if "last_modified_at" in f.data else f.date("updated", zone)
+    feed = f.data.get("feed")
+    own_excerpt_only = isinstance(feed, dict) and str(feed.get("excerpt_only", "")).strip().lower() in TRUE_WORDS
     return Post(
         path=f.where, file=str(path), digest=digest, title=title, date=when, updated=max(updated or when, when),
         categories=tuple(categories), tags=tuple(tags), url=cfg.site.url + url_path,
-        id=_entry_id(f, url_path, slug, cfg), author=clean_name(f.clean(*f.text("author", "authors"))),
-        summary=f.clean(*f.text("excerpt", "description")),
+        id=_entry_id(f, url_path, slug, cfg), author=_author(f, cfg),
+        summary=f.clean(*f.text("description", "excerpt")),
         markdown=path.suffix.lower() not in (".html", ".htm"),
         body_start=f.fm.body_start, body_line=f.fm.body_line,
+        lang=clean_name(f.clean(*f.text("lang"))), excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
     ), used_zone
+
+
+def _author(f: _Fields, cfg: Config) -> str:
+    """The post's author by name; a key of the site's _data/authors.yml gives that author's name."""
+    name = clean_name(f.clean(*f.text("author", "authors")))
+    for key, full, _ in cfg.authors:
+        if key == name:
+            return clean_name(full)
+    return name
 
 
 def read_body(post: Post) -> str:
@@ -313,19 +390,26 @@ def build_time() -> datetime:
     return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
 
 
-def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], bool]], now: datetime
+def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], int]], now: datetime
                    ) -> tuple[list[Post], list[Problem]]:
     """Posts from read results: future posts dropped (unless configured), one warning for dates that
     took UTC. Kept apart from read_post so that its results do not depend on the clock (cacheable)."""
-    posts, problems, naive = [], [], 0
-    for post, found, used_zone in results:
+    posts, problems, naive, as_utc = [], [], 0, 0
+    for post, found, flags in results:
         problems += found
         if post is not None and (cfg.future or post.date <= now):
             posts.append(post)
-            naive += used_zone
+            naive += bool(int(flags) & USED_SITE_ZONE)
+            as_utc += bool(int(flags) & READ_AS_UTC)
     if naive and not cfg.timezone:
         problems.append(Problem(cfg.file, None, f"timezone: not set; {naive} post(s) have dates without "
                                 "an offset and were read as UTC; set timezone: (e.g. Asia/Shanghai)", WARNING))
+    if as_utc and cfg.timezone:
+        problems.append(Problem(cfg.file, None, f"{as_utc} post(s) have a date: without an offset, such as "
+                                "2021-12-08 12:47:49, which Jekyll reads as UTC, not as "
+                                f"{cfg.timezone}; feeds reads them the same way, so that links match the pages "
+                                "the site serves; to mean the site's time, write the offset: 2021-12-08 12:47:49 "
+                                "+0800", WARNING))
     return posts, problems
 
 

@@ -159,8 +159,19 @@ def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Prob
     if late:
         problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
                                 "&#1;) removed from the body; delete them from the file", WARNING))
-    summary = plain_text(post.summary) if post.summary else _first_paragraph(content)
+    summary = plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg)
     return Rendered(content, xml_safe(summary)[0]), problems
+
+
+def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
+    """Jekyll's excerpt: the body up to ``excerpt_separator`` (all of it when the post has none),
+    as plain text; without a separator set, the first paragraph."""
+    separator = cfg.content.excerpt_separator
+    if not separator:
+        return _first_paragraph(content)
+    head = body.split(separator, 1)[0]
+    html = markdown_to_html(expand_liquid(head, cfg.site.url)) if post.markdown else head
+    return plain_text(clean_html(html, post.url, cfg))
 
 
 def _first_paragraph(content: str) -> str:

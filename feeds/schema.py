@@ -242,6 +242,9 @@ SCHEMA: tuple[Key, ...] = (
         "when set, only these tags get feeds (jekyll-feed's `feed.tags.only`)", shown="all tags"),
     Key("feeds.tags_except", text_list, (), "a list of tag names",
         "tags that get no feed (jekyll-feed's `feed.tags.except`)"),
+    Key("feeds.stylesheet", text, "", "a URL path such as /feed.xslt.xml",
+        "an XSLT stylesheet browsers use to show the Atom feeds (`<?xml-stylesheet?>`); in a Jekyll site "
+        "with a `feed.xslt.xml`, that file, as jekyll-feed does", shown="none"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
         "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
     *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _PATH_DOC[name])

@@ -4,6 +4,7 @@ Strings, not Paths, on the hot path: on 100,000 files pathlib alone costs second
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import WARNING, Problem, display_path
+from .jekyll import FILENAME_DATE
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
 SKIP_DIRS = {"node_modules", "vendor", "_site", ".git"}
@@ -36,12 +38,38 @@ def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
     for source in cfg.sources:
         root = source.resolve()
         for path, is_link in _walk_posts(root, output, cfg.drafts):
+            if _excluded(path, root, cfg.exclude) or not _dated(path, problems):
+                continue
             _add_file(path, root, found, problems, is_link)
         for pattern in cfg.posts:
             for match in sorted(root.glob(pattern)):
                 if match.suffix.lower() in POST_EXTENSIONS and not match.resolve().is_relative_to(output):
                     _add_file(str(match), root, found, problems, is_link=True)
     return sorted(found), problems
+
+
+def _excluded(path: str, root: Path, patterns: tuple[str, ...]) -> bool:
+    """Jekyll's ``exclude``: a listed file, a file under a listed folder, or a glob match."""
+    if not patterns:
+        return False
+    relative = os.path.relpath(path, root).replace(os.sep, "/")
+    for pattern in patterns:
+        bare = pattern.strip("/")
+        if relative == bare or relative.startswith(bare + "/") or fnmatch.fnmatchcase(relative, pattern) \
+                or fnmatch.fnmatchcase(os.path.basename(relative), pattern):
+            return True
+    return False
+
+
+def _dated(path: str, problems: list[Problem]) -> bool:
+    """Jekyll publishes a `_posts` file only when its name starts with a date (drafts need none)."""
+    parts = path.split(os.sep)
+    if os.path.splitext(parts[-1])[1].lower() not in POST_EXTENSIONS or "_posts" not in parts[:-1] or "_drafts" in parts[:-1] or FILENAME_DATE.match(parts[-1]):
+        return True
+    problems.append(Problem(display_path(path), None, "the file name does not start with a date "
+                            "(YYYY-MM-DD-), so Jekyll does not publish it, and neither does feeds; rename it, "
+                            "e.g. 2022-03-04-name.md, to publish it", WARNING))
+    return False
 
 
 def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[tuple[str, bool]]:

@@ -46,3 +46,52 @@ def plain_text(fragment: str, limit: int = 0) -> str:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit].rstrip() + "…"
     return text
+
+
+# --- smartify: typographic quotes and dashes, as Jekyll's smartify filter (kramdown) makes them --
+
+_SYMBOLS = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"), ("<<", "\u00ab"), (">>", "\u00bb"))
+_PUNCT = set("!\"#$%'()*+,-./:;<=>?@[\\]^_`{|}~")
+_NOT_CLOSING_AFTER = set(" \\\t\r\n[{(-")
+_OPEN = {"'": "\u2018", '"': "\u201c"}
+_CLOSE = {"'": "\u2019", '"': "\u201d"}
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _closes(text: str, i: int) -> bool:
+    """Whether the quote at ``text[i]`` closes (or is an apostrophe): kramdown's smart-quote rules,
+    tried in their order."""
+    prev, after = text[i - 1] if i else "", text[i + 1:i + 4]
+    nxt = after[:1]
+    if nxt in ("_", "*") and len(after) > 1 and not after[1:2].isspace():
+        return False  # "*emphasis*"
+    if nxt in _PUNCT and not after.startswith("..") and not _is_word(nxt):
+        return True  # 'quoted', or "quoted".
+    if text[i] == "'" and after[:2].isdigit() and after[2:3] == "s":
+        return True  # the '80s
+    if prev.isspace() and _is_word(nxt):
+        return False
+    if prev and prev not in _NOT_CLOSING_AFTER:
+        return True
+    return nxt == "" or nxt.isspace() or (nxt == "s" and not _is_word(after[1:2]))
+
+
+def smartify(text: str) -> str:
+    """``"Hello," she said -- it's`` -> ``“Hello,” she said – it’s`` (Jekyll's ``smartify``)."""
+    if not any(c in text for c in "'\"-.<>"):
+        return text
+    for plain, fancy in _SYMBOLS:
+        text = text.replace(plain, fancy)
+    chars = list(text)
+    for i, char in enumerate(chars):
+        if char in _OPEN:
+            if char == '"' and text[i + 1:i + 2] == "'" and _is_word(text[i + 2:i + 3]):
+                chars[i] = _OPEN[char]  # "'nested' quotes
+            elif char == "'" and text[i + 1:i + 2] == '"' and _is_word(text[i + 2:i + 3]):
+                chars[i] = _OPEN[char]
+            else:
+                chars[i] = _CLOSE[char] if _closes(text, i) else _OPEN[char]
+    return "".join(chars)

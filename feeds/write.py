@@ -33,7 +33,7 @@ def _safe(text: str) -> str:
 
 
 def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> dict[str, bytes]:
-    """Every format of one feed: {format: bytes}. ``rendered`` maps post ids to their content."""
+    """Every file of one feed: {path: bytes}. ``rendered`` maps post ids to their content."""
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     newest = max((p.updated for p in spec.entries), default=EPOCH)
@@ -55,8 +55,18 @@ def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) ->
         fg.link(href=site.url + "/", rel="alternate")  # RSS <link> is the last one set
         # feedgen's lastBuildDate() is another name for updated(): one value, set per format
         fg.updated(_second(newest if file.format == "atom" else newest_date))
-        out[file.format] = (fg.atom_str if file.format == "atom" else fg.rss_str)(pretty=True)
+        data = (fg.atom_str if file.format == "atom" else fg.rss_str)(pretty=True)
+        out[file.path] = _with_stylesheet(data, cfg) if file.format == "atom" else data
     return out
+
+
+def _with_stylesheet(data: bytes, cfg: Config) -> bytes:
+    """jekyll-feed's ``<?xml-stylesheet?>`` right after the declaration, so browsers show the feed."""
+    if not cfg.feeds.stylesheet:
+        return data
+    href = html.escape(cfg.site.url + "/" + cfg.feeds.stylesheet.lstrip("/"))
+    head, _, rest = data.partition(b"?>\n")
+    return head + b'?>\n<?xml-stylesheet type="text/xml" href="' + href.encode() + b'"?>\n' + rest
 
 
 def _add_entry(fg: FeedGenerator, post: Post, content: Rendered) -> None:
@@ -76,7 +86,8 @@ def _add_entry(fg: FeedGenerator, post: Post, content: Rendered) -> None:
         # Plain text, escaped as HTML: RSS readers render <description> as HTML, so a summary
         # that quotes "<script>" as text must not become markup on the way.
         fe.summary(html.escape(content.summary, quote=False), type="html")
-    fe.content(content.content, type="html")
+    if not post.excerpt_only:  # jekyll-feed's excerpt_only: the summary, no content
+        fe.content(content.content, type="html")
 
 
 def opml_bytes(cfg: Config, specs: list[FeedSpec]) -> bytes:

@@ -36,7 +36,16 @@ class YamlProblem(Exception):
     message: str
 
 
-_KEPT_RESOLVERS = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:merge"}
+_KEPT_RESOLVERS = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:timestamp"}
+
+
+class Timestamp(str):
+    """An unquoted scalar that YAML reads as a timestamp (``2021-12-08 12:47:49``): still its text,
+    but marked, because Jekyll (Ruby's YAML) reads such a value without an offset as UTC, while a
+    quoted date, or one YAML does not take for a timestamp (``2021-12-08 12:47``), is parsed in
+    the site's time zone. Who reads dates decides what the mark means."""
+
+    __slots__ = ()
 
 
 class _TextLoader(_BaseLoader):
@@ -70,6 +79,11 @@ class _TextLoader(_BaseLoader):
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_timestamp_text(self, node: Any) -> str:
+        """Implicit (unquoted) timestamps keep their text with a mark; ``!!timestamp x``: plain text."""
+        value = str(self.construct_scalar(node))
+        return Timestamp(value) if node.tag == "tag:yaml.org,2002:timestamp" and not node.style else value
+
     def construct_as_text(self, node: Any) -> str:
         """``!!int 5``, ``!!timestamp …``: the text as written, like every untagged scalar."""
         return str(self.construct_scalar(node))
@@ -80,8 +94,9 @@ class _TextLoader(_BaseLoader):
                           "can create objects); remove the tag and write the value as plain text")
 
 
-for _tag in ("bool", "int", "float", "timestamp", "binary"):
+for _tag in ("bool", "int", "float", "binary"):
     _TextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _TextLoader.construct_as_text)
+_TextLoader.add_constructor("tag:yaml.org,2002:timestamp", _TextLoader.construct_timestamp_text)
 for _tag in ("set", "omap", "pairs"):
     _TextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _TextLoader.refuse_tag)
 _TextLoader.add_constructor(None, _TextLoader.refuse_tag)  # every unknown tag, !!python/... included

@@ -245,7 +245,7 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
            "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
            "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
-           "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"],
+           "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
            "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}]}
     odd.update({k.name: "x/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")})
     odd["feeds.paths.site_rss"], odd["feeds.paths.opml"] = "s.rss", "o.opml"

@@ -87,7 +87,9 @@ def test_split_filename(name: str, expected: tuple[str | None, str]) -> None:
 
 
 def test_titleize_makes_words_from_a_slug() -> None:
-    assert titleize("hello-world_again  twice") == "Hello World Again Twice"
+    # Jekyll's Utils.titleize_slug: split at '-', each word capitalised (the rest lower case)
+    assert titleize("hello-world_again  twice") == "Hello World_again  twice"
+    assert titleize("blank-line-BEFORE-front-matter") == "Blank Line Before Front Matter"
 
 
 def test_escape_path_encodes_non_ascii_spaces_and_percent_but_keeps_slashes() -> None:

@@ -46,10 +46,16 @@ def spec_for(cfg: Config, entries: tuple = ENTRIES) -> FeedSpec:  # type: ignore
     return specs[0]
 
 
+def by_format(cfg: Config, spec: FeedSpec, rendered: dict[str, Rendered]) -> dict[str, bytes]:
+    """A feed's bytes by format (feed_bytes gives them by path)."""
+    data = feed_bytes(cfg, spec, rendered)
+    return {f.format: data[f.path] for f in spec.files}
+
+
 @pytest.fixture
 def feeds() -> dict[str, bytes]:
     cfg = unit_config(site_fields={"language": "zh-CN", "author": Author("The Desk", "desk@x.test")})
-    return feed_bytes(cfg, spec_for(cfg), RENDERED)
+    return by_format(cfg, spec_for(cfg), RENDERED)
 
 
 def test_both_formats_parse_cleanly(feeds: dict[str, bytes]) -> None:
@@ -129,14 +135,14 @@ def test_no_library_version_in_the_output(feeds: dict[str, bytes]) -> None:
 
 def test_same_input_same_bytes() -> None:
     cfg = unit_config()
-    assert feed_bytes(cfg, spec_for(cfg), RENDERED) == feed_bytes(cfg, spec_for(cfg), RENDERED)
+    assert by_format(cfg, spec_for(cfg), RENDERED) == by_format(cfg, spec_for(cfg), RENDERED)
 
 
 def test_each_feed_file_gets_its_own_self_link_and_id() -> None:
     cfg = unit_config()
     specs, _ = group_posts(cfg, list(ENTRIES))
     tag = next(s for s in specs if s.kind == "tag")
-    data = feed_bytes(cfg, tag, RENDERED)
+    data = by_format(cfg, tag, RENDERED)
     atom = ET.fromstring(data["atom"])
     assert atom.findtext(f"{A}id") == f"{SITE_URL}/feed/by_tag/open-source.xml"
     assert atom.find(f"{A}link[@rel='self']").get("href") == atom.findtext(f"{A}id")  # type: ignore[union-attr]
@@ -154,7 +160,7 @@ def test_hostile_text_round_trips() -> None:
     post = make_post("hostile", title="a ]]> b <c> & \"d\"")
     rendered = {post.id: Rendered("<p>x ]]&gt; <![CDATA[ y ]]&gt;</p>", "s ]]> t")}
     cfg = unit_config(site_fields={"title": "T & <T>"})
-    for fmt, data in feed_bytes(cfg, spec_for(cfg, (post,)), rendered).items():
+    for fmt, data in by_format(cfg, spec_for(cfg, (post,)), rendered).items():
         parsed = feedparser.parse(data)
         assert parsed.bozo == 0, (fmt, parsed.get("bozo_exception"))
         assert parsed.feed.title == "T & <T>"
