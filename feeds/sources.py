@@ -63,8 +63,10 @@ def _excluded(path: str, root: Path, patterns: tuple[str, ...]) -> bool:
 
 def _dated(path: str, problems: list[Problem]) -> bool:
     """Jekyll publishes a `_posts` file only when its name starts with a date (drafts need none)."""
-    parts = path.split(os.sep)
-    if os.path.splitext(parts[-1])[1].lower() not in POST_EXTENSIONS or "_posts" not in parts[:-1] or "_drafts" in parts[:-1] or FILENAME_DATE.match(parts[-1]):
+    *folders, name = path.split(os.sep)
+    if os.path.splitext(name)[1].lower() not in POST_EXTENSIONS or "_posts" not in folders:
+        return True
+    if "_drafts" in folders or FILENAME_DATE.match(name):
         return True
     problems.append(Problem(display_path(path), None, "the file name does not start with a date "
                             "(YYYY-MM-DD-), so Jekyll does not publish it, and neither does feeds; rename it, "
