@@ -18,7 +18,8 @@ from .errors import WARNING, Problem
 from .posts import Post
 
 _KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+# Windows device names, whatever follows a dot (a slug has none); superscript 1-3 count as digits there
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in "0123456789¹²³")}
 _MAX_SLUG_BYTES = 180  # file names stay far below the 255-byte limit with an extension added
 
 
@@ -90,7 +91,17 @@ def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Pr
                 specs.append(FeedSpec(kind, name, slug, title, tuple(members[:limit]), len(members),
                                       _files(cfg, kind, slug)))
     kept, clashes = _one_feed_per_file(cfg, specs)
-    return kept, problems + clashes
+    return kept, problems + _bookkeeping_names(cfg) + clashes
+
+
+def _bookkeeping_names(cfg: Config) -> list[Problem]:
+    """A feed path naming feeds' own records (``.feeds-manifest.json`` in earlier versions) would be
+    taken for them, and deleted or overwritten: such a path is refused when the file is written."""
+    return [Problem(cfg.file, None, f"feeds.paths.{key}: {pattern} uses a name starting with .feeds, which feeds "
+                    "keeps for its own records; choose another path, such as feed.xml")
+            for key, pattern in cfg.feeds.paths
+            if (key == "opml" or key.rsplit("_", 1)[1] in cfg.feeds.formats)
+            and any(part.startswith(".feeds") for part in pattern.split("/"))]
 
 
 def _one_feed_per_file(cfg: Config, specs: list[FeedSpec]) -> tuple[list[FeedSpec], list[Problem]]:
