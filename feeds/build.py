@@ -74,7 +74,8 @@ def _output_key(cfg: Config, cwd: str) -> str:
     relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
                        sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
     # the working folder too: cached messages name files relative to it
-    return hashlib.blake2b(f"{tool_key()}\n{cwd}\n{relevant!r}".encode(), digest_size=16).hexdigest()
+    text = f"{tool_key()}\n{cwd}\n{relevant!r}"  # a working folder not in UTF-8 comes as surrogates
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
@@ -137,7 +138,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     """Render what changed feeds carry, write them, and commit the output folder in one step."""
     key = output_key(cfg)
     try:
-        with Output(cfg.output) as out:
+        with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
             for spec in specs:
                 prints = {f.path: fingerprint(key, spec, f.path) for f in spec.files}
@@ -162,6 +163,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None
     result.written, result.removed, result.wrote = out.written, out.removed, True
+    result.problems += out.problems
     result.unchanged = len(out.produced) - len(out.written)
 
 

@@ -156,7 +156,7 @@ def check_command(config: str | None, strict: bool, **options: Any) -> None:
     cfg = _config(config, **_overrides(**options))
     posts, specs, problems = load(cfg)
     if cfg.output.is_dir():
-        problems += inspect_output(cfg.output) + check_output(cfg.output, cfg.site.url)
+        problems += inspect_output(cfg.output, cfg.file) + check_output(cfg.output, cfg.site.url)
     _report(problems)
     errors = [p for p in problems if p.is_error]
     click.echo(f"feeds: {len(posts)} posts read, {len(specs)} feeds planned, {len(problems) - len(errors)} "
