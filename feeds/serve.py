@@ -72,6 +72,17 @@ def resolve(root: Path, url_path: str) -> Path | None:
         return None
 
 
+def unchanged_since(since: str | None, mtime: float) -> bool:
+    """If-Modified-Since: True when the file is not newer than the date the reader sent."""
+    try:
+        moment = parsedate_to_datetime(since) if since else None
+        if moment is None:
+            return False
+        return int(mtime) <= (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):  # year 99999 and the like
+        return False  # an unparseable or impossible date is ignored (RFC 9110 13.1.3)
+
+
 def open_file(path: Path) -> BinaryIO:
     """The one place a served file is opened (the tests watch how it is read)."""
     return path.open("rb")
@@ -186,14 +197,7 @@ class FeedHandler(BaseHTTPRequestHandler):
         if if_none_match:
             value = ", ".join(if_none_match)
             return value.strip() == "*" or etag in _TAG.findall(value)  # weak comparison: W/ is dropped
-        since = self.headers.get("If-Modified-Since")
-        try:
-            moment = parsedate_to_datetime(since) if since else None
-            if moment is None:
-                return False
-            return int(mtime) <= (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):  # year 99999 and the like
-            return False  # an unparseable or impossible date is ignored (RFC 9110 13.1.3)
+        return unchanged_since(self.headers.get("If-Modified-Since"), mtime)
 
     def _redirect(self, location: str) -> None:
         self.send_response(HTTPStatus.MOVED_PERMANENTLY)
