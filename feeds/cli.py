@@ -81,10 +81,9 @@ class Counter:
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.open and self.open[0] != stage:
             self.finish()  # stages run one after the other: the one before is done
-        click.echo(f"\r{stage}: {done}/{total}   ", err=True, nl=False)
-        self.open = (stage, total)
-        if done >= total:
-            self.finish()
+        complete = done >= total
+        click.echo(f"\r{stage}: {done}/{total}   ", err=True, nl=complete)
+        self.open = None if complete else (stage, total)
 
     def finish(self, completed: bool = True) -> None:
         if self.open:
