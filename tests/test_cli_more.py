@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
+import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -358,3 +360,32 @@ def test_the_slug_clash_warning_names_the_posts_of_each_spelling() -> None:
     assert problem.message.startswith(
         "category names 'TechWeb' (_posts/2022-03-04-p0.md, _posts/2022-03-03-p1.md and 3 more), "
         "'Techweb' (_posts/2022-02-23-odd.md) share the slug 'techweb' and one feed")
+
+
+# --- packaging and the README's first commands ---------------------------------------------------
+
+REPO = Path(__file__).parent.parent
+
+
+def test_the_license_is_an_spdx_expression_with_its_file() -> None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))
+    project = pyproject["project"]
+    assert (project["license"], project["license-files"]) == ("MIT", ["LICENSE"])
+    [setuptools] = [r for r in pyproject["build-system"]["requires"] if r.startswith("setuptools")]
+    assert int(re.search(r">=\s*(\d+)", setuptools).group(1)) >= 77  # type: ignore[union-attr]  # PEP 639
+    assert any(d.startswith("tomli>=") and "python_version < '3.11'" in d for d in project["dependencies"])
+    license_text = (REPO / "LICENSE").read_text("utf-8")
+    assert license_text.startswith("MIT License") and "Copyright (c) 2026 the feeds authors" in license_text
+
+
+def test_the_readme_starts_with_its_commands_and_the_virtualenv_comes_first() -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert "```" not in readme.split("```sh\n", 1)[0]  # no other block before it
+    assert first_block[0].startswith("python3 -m venv .venv && . .venv/bin/activate")
+    assert first_block[1].startswith("pip install -e . && feeds build")
+    assert first_block[2].startswith("pip install -e '.[test]' && pytest")
