@@ -285,6 +285,23 @@ def _entry_id(value: Any) -> str:
     return text
 
 
+DEFAULT_CACHE = ".feeds-cache"
+
+
+def _cache(raw: dict[str, Any], root: Path, r: _Reader) -> Path | None:
+    """`cache.path` (or `cache:` itself): a folder; true for the default one; false/no/off/null for none."""
+    section = raw.get("cache")
+    key, value = ("cache.path", section.get("path", DEFAULT_CACHE)) if isinstance(section, dict) else ("cache", section)
+    if value is None or value is False or (isinstance(value, str) and value.strip().lower() in FALSE | {""}):
+        return None
+    if value is True or (isinstance(value, str) and value.strip().lower() in TRUE):
+        return root / DEFAULT_CACHE
+    if not isinstance(value, str) or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        r.fail(key, f"expected a folder, true (for {DEFAULT_CACHE}) or false (for none), got {value!r}")
+        return None
+    return root / value.strip()
+
+
 def _check_folders(cfg: Config, where: str) -> list[Problem]:
     out = cfg.output.resolve()
     problems = []
@@ -334,8 +351,7 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         r.get("content.sanitize", True, _bool, "true or false"), r.get("content.allow_tags", (), _text_list, "a list"),
         r.get("content.allow_attributes", (), _text_list, "a list"),
         r.get("content.max_file_bytes", 4 * 1024 * 1024, _count, "a number of bytes"))
-    section = raw.get("cache", {})
-    cache = section.get("path", ".feeds-cache") if isinstance(section, dict) else section  # `cache: false` too
+    cache = _cache(raw, root, r)
     sources = r.get("source", (".",), _path_list, "a folder or a list of folders")
     cfg = Config(
         site=site, root=root, sources=tuple(root / s for s in sources or (".",)),
@@ -345,7 +361,7 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         permalink=r.get("permalink", PERMALINK_STYLES["date"], _permalink,
                         f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /"),
         feeds=feeds, content=content,
-        cache=None if cache in (None, "", False, "false", "off") else root / str(cache),
+        cache=cache,
         drafts=r.get("build.drafts", False, _bool, "true or false"),
         future=r.get("build.future", False, _bool, "true or false"),
         jobs=r.get("build.jobs", 0, _count, "a whole number >= 0"),

@@ -20,6 +20,7 @@ from .posts import Post
 _KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
 # Windows device names, whatever follows a dot (a slug has none); superscript 1-3 count as digits there
 _RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in "0123456789¹²³")}
+CLASH_EXAMPLES = 2  # posts named per spelling in a slug-clash warning
 _MAX_SLUG_BYTES = 180  # file names stay far below the 255-byte limit with an extension added
 
 
@@ -125,12 +126,15 @@ def _one_feed_per_file(cfg: Config, specs: list[FeedSpec]) -> tuple[list[FeedSpe
 def _by_slug(ordered: list[Post], kind: str) -> tuple[dict[str, tuple[str, list[Post]]], list[Problem]]:
     members: dict[str, list[Post]] = defaultdict(list)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    carriers: dict[str, list[str]] = defaultdict(list)  # a spelling's first posts, for the clash warning
     field = attrgetter("categories" if kind == "category" else "tags")
     for post in ordered:
         seen = set()
         for name in field(post):
             slug = slugify(name)
             spellings[slug][name] += 1
+            if len(carriers[name]) < CLASH_EXAMPLES:
+                carriers[name].append(post.path)
             if slug not in seen:
                 seen.add(slug)
                 members[slug].append(post)
@@ -140,7 +144,13 @@ def _by_slug(ordered: list[Post], kind: str) -> tuple[dict[str, tuple[str, list[
         name = min(counts, key=lambda n: (-counts[n], n))
         groups[slug] = (name, posts)
         if len(counts) > 1:
-            listed = ", ".join(f"'{n}'" for n in sorted(counts))
+            listed = ", ".join(f"'{n}' ({_posts_named(carriers[n], counts[n])})" for n in sorted(counts))
             problems.append(Problem("", None, f"{kind} names {listed} share the slug '{slug}' and one feed; "
                                     "spell them the same way to silence this", WARNING))
     return groups, problems
+
+
+def _posts_named(first: list[str], total: int) -> str:
+    """`a.md, b.md and 3 more`: where a spelling is used, without listing a thousand files."""
+    more = total - len(first)
+    return ", ".join(first) + (f" and {more} more" if more else "")

@@ -7,22 +7,43 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import frontmatter
+from frontmatter.default_handlers import BaseHandler
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the backport of the same parser
+    import tomli as tomllib
 
 from . import jekyll
 from .config import Config
-from .errors import ERROR, WARNING, Problem, display_path
+from .errors import ERROR, WARNING, ConfigError, Problem, display_path
 from .sources import SourceText, read_source
 from .text import clean_name, describe_forbidden, plain_title, xml_safe
 from .yamlload import NOT_YAML, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
+
+
+class _TomlHandler(BaseHandler):
+    """Hugo's and Zola's `+++` front matter; python-frontmatter's own TOMLHandler needs the old
+    `toml` package, so only its splitting is used and the standard parser (tomllib) reads it."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+
+_TOML = _TomlHandler()
+_TOML_AT = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
+NO_FRONT_MATTER = ("no front matter: Jekyll does not publish a post without it; start the file with '---', "
+                   "title: and date:, then '---'")
 TRUE_WORDS = {"true", "yes", "on", "y"}  # YAML 1.1's booleans, as post authors write them
 FALSE_WORDS = {"false", "no", "off", "n"}
 _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
@@ -64,20 +85,20 @@ def split_front_matter(text: str, where: str) -> tuple[FrontMatter | None, list[
     if skipped and stripped.startswith("---"):
         problems.append(Problem(where, 1, f"{skipped} blank line(s) before the opening '---'; read anyway, "
                                 "but Jekyll would not publish this post; delete the blank line(s)", WARNING))
-    if not _HANDLER.detect(stripped):
-        return None, problems + [Problem(where, 1, "no front matter: Jekyll does not publish a post without "
-                                         "it; start the file with '---', title: and date:, then '---'", WARNING)]
-    opening = _HANDLER.FM_BOUNDARY.match(stripped)
+    handler = _HANDLER if _HANDLER.detect(stripped) else _TOML if _TOML.detect(stripped) else None
+    if handler is None:
+        return None, problems + [Problem(where, 1, NO_FRONT_MATTER, WARNING)]
+    opening = handler.FM_BOUNDARY.match(stripped)
     assert opening is not None
     first = skipped + stripped.count("\n", 0, opening.end())  # file line just before the YAML's line 1
     try:
-        fm, body = _HANDLER.split(stripped)
+        fm, body = handler.split(stripped)
     except ValueError:
         return None, problems + [Problem(where, skipped + 1, "front matter is never closed; add a line "
-                                         "'---' after the last key")]
+                                         f"'{handler.START_DELIMITER}' after the last key")]
     fm, removed = _drop_control_characters(fm, first, where, problems)
     try:
-        data = load_text_yaml(fm)
+        data = load_text_yaml(fm) if handler is _HANDLER else _load_toml(fm)
     except YamlProblem as exc:
         line = first + exc.line if exc.line else skipped + 1
         return None, problems + [Problem(where, line, f"front matter: {exc.message}")]
@@ -88,10 +109,42 @@ def split_front_matter(text: str, where: str) -> tuple[FrontMatter | None, list[
         line = first + len(fm) - len(fm.lstrip("\n")) + 1  # its first line (the YAML starts with "\n")
         return None, problems + [Problem(where, line, f"front matter is {what}, not a mapping of keys; "
                                          "write it as key: value lines (title: …, date: …)")]
+    key_of = (lambda row: row.split(":", 1)[0] if ":" in row else "") if handler is _HANDLER else (
+        lambda row: row.split("=", 1)[0].strip().strip("\"'") if "=" in row else "")
     lines = {str(k): first + i + 1 for i, row in enumerate(fm.split("\n"))
-             for k in data if row.startswith(f"{k}:")}
+             for k in data if key_of(row) == k}
     body_start = len(text) - len(body)
     return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
+
+
+def _load_toml(fm: str) -> dict[str, Any]:
+    """TOML front matter as the YAML reader gives it: text, lists and mappings (a Zola post's
+    [taxonomies] categories and tags lifted to the top, where Jekyll's keys are)."""
+    try:
+        data = tomllib.loads(fm)
+    except tomllib.TOMLDecodeError as exc:
+        at = _TOML_AT.search(str(exc))
+        line = int(at.group(1)) if at and at.group(1) else fm.count("\n") if at else None
+        raise YamlProblem(line, f"TOML: {_TOML_AT.sub('', str(exc)).strip()}; fix that line") from None
+    taxonomies = data.get("taxonomies")
+    if isinstance(taxonomies, dict):
+        for key in ("categories", "tags"):
+            if key in taxonomies:
+                data.setdefault(key, taxonomies[key])
+    return {key: _as_text(value) for key, value in data.items()}
+
+
+def _as_text(value: Any) -> Any:
+    """TOML's typed values as the text an author would have written in YAML (dates as RFC 3339)."""
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value)
 
 
 def _drop_control_characters(fm: str, first: int, where: str, problems: list[Problem]) -> tuple[str, int]:
@@ -307,10 +360,23 @@ def site_zone(cfg: Config) -> ZoneInfo | timezone:
     return ZoneInfo(cfg.timezone) if cfg.timezone and cfg.timezone.upper() != "UTC" else timezone.utc
 
 
+_LAST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+
+
 def build_time() -> datetime:
-    """'Now' for excluding future posts; SOURCE_DATE_EPOCH makes it reproducible."""
+    """'Now' for excluding future posts; SOURCE_DATE_EPOCH makes it reproducible.
+
+    Raises ConfigError when it is set to anything but whole seconds from 0 to year 9999: the
+    reproducible-builds spec asks a tool to fail rather than guess at a malformed value."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    if not epoch:
+        return datetime.now(timezone.utc)
+    if not re.fullmatch(r"[0-9]{1,20}", epoch, re.ASCII) or int(epoch) > _LAST_EPOCH:
+        shown = epoch if len(epoch) <= 40 else epoch[:40] + "…"
+        raise ConfigError([Problem("SOURCE_DATE_EPOCH", None, f"expected whole seconds since 1970 from 0 to "
+                                   f"{_LAST_EPOCH} (year 9999), got {shown!r}; unset it or set it to e.g. "
+                                   "$(git log -1 --format=%ct)")])
+    return datetime.fromtimestamp(int(epoch), timezone.utc)
 
 
 def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], bool]], now: datetime
@@ -326,7 +392,21 @@ def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], 
     if naive and not cfg.timezone:
         problems.append(Problem(cfg.file, None, f"timezone: not set; {naive} post(s) have dates without "
                                 "an offset and were read as UTC; set timezone: (e.g. Asia/Shanghai)", WARNING))
-    return posts, problems
+    return posts, problems + _nothing_read(cfg, results, posts)
+
+
+def _nothing_read(cfg: Config, results: list[tuple[Post | None, list[Problem], bool]], posts: list[Post]
+                  ) -> list[Problem]:
+    """Post files were found but not one had front matter (a site in a format feeds cannot read):
+    an error, not empty feeds and exit 0. Errors already fail the build, and drafts or future
+    posts alone are no failure, so neither adds this."""
+    said = [p for _, found, _ in results for p in found]
+    bare = sum(1 for post, found, _ in results if post is None and any(p.message == NO_FRONT_MATTER for p in found))
+    if posts or not bare or any(p.is_error for p in said):
+        return []
+    return [Problem(cfg.file, None, f"0 posts read from {len(results)} post file(s): {bare} have no front matter "
+                    "(warned above); give them '---' YAML or '+++' TOML front matter, or point source: and posts: "
+                    "at the posts")]
 
 
 def check_ids(posts: list[Post]) -> list[Problem]:

@@ -34,6 +34,7 @@ def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
     found: dict[str, None] = {}
     problems: list[Problem] = []
     output = cfg.output.resolve()
+    matched: set[str] = set()  # the posts: patterns that found a post file in some source
     for source in cfg.sources:
         root = source.resolve()
         if not _utf8(str(root)):
@@ -48,7 +49,13 @@ def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
                     continue
                 real = _real(str(match), problems)
                 if real is not None and not Path(real).is_relative_to(output):
+                    matched.add(pattern)
                     _add_file(str(match), root, found, problems, is_link=True)
+    kinds = ", ".join(sorted(POST_EXTENSIONS))
+    for pattern in cfg.posts:
+        if pattern not in matched:
+            problems.append(Problem(cfg.file, None, f"posts: '{pattern}' matches no post file ({kinds}) in the "
+                                    "source folder; correct the pattern or remove it", WARNING))
     return sorted(found), problems
 
 
