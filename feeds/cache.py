@@ -12,17 +12,20 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import Problem
+from .config import Config
+from .errors import ERROR, WARNING, Problem, display_path
 from .posts import Post
-from .render import Rendered
+from .render import Rendered, clean_html
+from .text import describe_forbidden, xml_safe
 
 SCHEMA = 5
 APP = "feeds-cache"
@@ -38,6 +41,12 @@ ReadResult = tuple[Post | None, list[Problem], bool]
 
 
 _FIELDS = tuple(Post.__dataclass_fields__)
+_LEVELS = frozenset((ERROR, WARNING))
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class Damaged(ValueError):
+    """A cache row that reading or rendering a post could not have written: damaged or forged."""
 
 
 def post_to_json(post: Post) -> list[Any]:
@@ -49,27 +58,104 @@ def post_to_json(post: Post) -> list[Any]:
     return data
 
 
-_DATE, _UPDATED = _FIELDS.index("date"), _FIELDS.index("updated")
-_CATS, _TAGS = _FIELDS.index("categories"), _FIELDS.index("tags")
+def _text(value: Any, empty: bool = True) -> str:
+    """Text a post could hold: a string, without what XML 1.0 forbids (the feed writer refuses it)."""
+    if type(value) is not str or (not empty and not value) or describe_forbidden(value)[0] >= 0:
+        raise Damaged("not text")
+    return value
 
 
-def post_from_json(data: list[Any]) -> Post:
-    if len(data) != len(_FIELDS):
-        raise ValueError("a post row of another shape")
-    data[_DATE] = datetime.fromisoformat(data[_DATE])
-    data[_UPDATED] = datetime.fromisoformat(data[_UPDATED])
-    data[_CATS], data[_TAGS] = tuple(data[_CATS]), tuple(data[_TAGS])
+def _date(value: Any) -> datetime:
+    """An ISO date that parses, with an offset, and stays a date when said in UTC."""
+    when = datetime.fromisoformat(_text(value, empty=False))
+    if when.utcoffset() is None:
+        raise Damaged("a date without an offset")
+    when.astimezone(timezone.utc)  # OverflowError at the ends of the calendar
+    return when
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if type(value) is not list:
+        raise Damaged("names are not a list")
+    for name in value:
+        if _text(name, empty=False) != name.strip():
+            raise Damaged("a name with spaces around it")
+    return tuple(value)
+
+
+def _count(value: Any, least: int) -> int:
+    if type(value) is not int or value < least:  # type(): True is an int to isinstance
+        raise Damaged("not a count")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise Damaged("not true/false")
+    return value
+
+
+def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str) -> Post:
+    """A cached Post, checked field by field as strictly as reading a post checks it: the row is
+    about ``file`` (the file being looked up; a path in the cache is never followed), has its
+    ``digest``, and holds nothing a post could not produce. Anything else raises Damaged."""
+    if type(data) is not list or len(data) != len(_FIELDS):
+        raise Damaged("a post row of another shape")
+    row = dict(zip(_FIELDS, data))
+    if row["path"] != where or row["file"] != file or row["digest"] != digest:
+        raise Damaged("a row about another file")
+    url, entry_id = _text(row["url"]), _text(row["id"], empty=False)
+    if not url.startswith(site_url + "/") or len(url.split()) != 1 or not _SCHEME.match(entry_id):
+        raise Damaged("a URL or id this site cannot have")
+    date, updated = _date(row["date"]), _date(row["updated"])
+    if updated < date:
+        raise Damaged("updated before the date")
     # a frozen dataclass's __init__ sets each field through object.__setattr__; filling __dict__
     # directly is twice as fast, and 100,000 posts come through here on every rebuild
     post = object.__new__(Post)
-    post.__dict__.update(zip(_FIELDS, data))
+    post.__dict__.update(row, title=_text(row["title"], empty=False), date=date, updated=updated,
+                         categories=_names(row["categories"]), tags=_names(row["tags"]),
+                         author=_text(row["author"]), summary=_text(row["summary"]),
+                         markdown=_flag(row["markdown"]), body_start=_count(row["body_start"], 0),
+                         body_line=_count(row["body_line"], 1))
     return post
 
 
-def _problems_from(rows: list[list[Any]]) -> list[Problem]:
-    if not rows:
-        return []
-    return [Problem(str(p), None if line is None else int(line), str(m), str(lv)) for p, line, m, lv in rows]
+# every field of a Post is checked above: a new field must be added there (and checked) too
+assert set(_FIELDS) == {"path", "file", "digest", "title", "date", "updated", "categories", "tags", "url",
+                        "id", "author", "summary", "markdown", "body_start", "body_line"}
+
+
+def _problems_from(rows: Any, where: str) -> list[Problem]:
+    """Cached problems: each about ``where``, typed, at a level there is. Else Damaged."""
+    if type(rows) is not list:
+        raise Damaged("problems are not a list")
+    problems = []
+    for row in rows:
+        if type(row) is not list or len(row) != 4:
+            raise Damaged("a problem of another shape")
+        path, line, message, level = row
+        if path != where or level not in _LEVELS:
+            raise Damaged("a problem about another file, or at no level")
+        if line is not None:
+            _count(line, 0)
+        problems.append(Problem(path, line, _text(message, empty=False), level))
+    return problems
+
+
+def rendered_from_json(data: Any) -> Rendered:
+    """Cached rendered content: two XML-safe strings, or Damaged. Whether the HTML is what
+    rendering makes is for ``publishable`` to say (it needs the post and the config)."""
+    if type(data) is not list or len(data) != 2:
+        raise Damaged("a rendered row of another shape")
+    return Rendered(_text(data[0]), _text(data[1]))
+
+
+def publishable(cached: Rendered, post: Post, cfg: Config) -> bool:
+    """Cached content that rendering the post as HTML would give unchanged: the sanitiser and
+    the URL rewriting leave it as it is, so it holds nothing that a post could not produce.
+    (The summary is published as text, escaped; _text has checked it.)"""
+    return xml_safe(clean_html(cached.content, post.url, cfg).strip())[0] == cached.content
 
 
 def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -101,6 +187,7 @@ class Cache:
         # for what it did not redo (such as the warnings of posts it did not render again)
         self.trusted = False
         self.posts_changed = False  # a post was read afresh, or one is gone
+        self.damaged = 0  # rows found damaged or forged (and ignored) in this build
         self.db = self._open()
 
     def _scratch_file(self) -> Path:
@@ -168,25 +255,27 @@ class Cache:
         self.db.executemany("DELETE FROM posts WHERE path = ?", gone)
 
     @_guarded(dict)
-    def read_results(self, key: str) -> dict[tuple[str, str], ReadResult]:
-        """(digest, path) -> what reading that post gave, for this config."""
+    def read_results(self, key: str, site_url: str) -> dict[tuple[str, str], ReadResult]:
+        """(digest, path) -> what reading that post gave, for this config. A row that reading
+        could not have written is a miss (counted in ``damaged``), never an answer."""
         found = {}
         for path, digest, data in self.db.execute("SELECT path, digest, data FROM posts WHERE key = ?", (key,)):
             try:
-                post, problems, naive = json.loads(data)
-                found[(digest, path)] = (post_from_json(post) if post else None, _problems_from(problems), naive)
-            except (ValueError, TypeError, KeyError):
-                continue  # a damaged row is a miss, never an answer
+                found[(digest, path)] = _read_result(json.loads(data), path, digest, site_url)
+            except (ValueError, TypeError, OverflowError, RecursionError):  # Damaged is a ValueError
+                self.damaged += 1
         return found
 
     @_guarded(lambda: None)
     def store_read(self, key: str, items: list[tuple[str, str, ReadResult]]) -> None:
-        rows = [(path, key, digest, json.dumps([post_to_json(post) if post else None,
-                                                 [[p.path, p.line, p.message, p.level] for p in problems], naive],
-                                                ensure_ascii=False))
-                for digest, path, (post, problems, naive) in items]
-        self.posts_changed |= bool(rows)
+        # only posts: a file that gives none (a draft, a broken post) is read again every time,
+        # so that no row can make a post vanish; such files are few, and reading one is cheap
+        rows = [(path, key, digest, json.dumps([post_to_json(post), _said(problems), naive], ensure_ascii=False))
+                for digest, path, (post, problems, naive) in items if post is not None]
         self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)  # one row per file
+        gone = self.db.executemany("DELETE FROM posts WHERE path = ? AND key = ?",
+                                   [(path, key) for _, path, (post, _, _) in items if post is None]).rowcount
+        self.posts_changed |= bool(rows) or gone > 0
         self.db.execute("DELETE FROM posts WHERE key != ?", (key,))
 
     @_guarded(set)
@@ -203,16 +292,23 @@ class Cache:
     def store_rendered(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
         _insert_rendered(self.db, items)
 
-    @_guarded(dict)
-    def render_problems(self) -> dict[str, list[Problem]]:
-        """rkey -> what rendering it said; only posts that had something to say have a row."""
-        found = {}
+    @_guarded(lambda: ({}, []))
+    def render_problems(self, wanted: dict[str, str]) -> tuple[dict[str, list[Problem]], list[str]]:
+        """rkey -> what rendering it said, for the ``wanted`` rkeys (rkey -> the post's path);
+        only posts that had something to say have a row. Also the rkeys whose row is damaged
+        (counted, and forgotten with their content: rendering them again is the answer)."""
+        found, bad = {}, []
         for rkey, data in self.db.execute("SELECT rkey, data FROM render_problems"):
-            try:
-                found[rkey] = _problems_from(json.loads(data))
-            except (ValueError, TypeError):
+            if rkey not in wanted:
                 continue
-        return found
+            try:
+                found[rkey] = _problems_from(json.loads(data), wanted[rkey])
+            except (ValueError, TypeError, RecursionError):
+                bad.append(rkey)
+        self.damaged += len(bad)
+        self.db.executemany("DELETE FROM rendered WHERE rkey = ?", [(k,) for k in bad])
+        self.db.executemany("DELETE FROM render_problems WHERE rkey = ?", [(k,) for k in bad])
+        return found, bad
 
     @_guarded(lambda: None)
     def keep_rendered(self, live: set[str]) -> None:
@@ -236,6 +332,14 @@ class Cache:
             pass
         if self._scratch is not None:
             self._scratch.cleanup()
+
+
+def _read_result(data: Any, path: str, digest: str, site_url: str) -> ReadResult:
+    if type(data) is not list or len(data) != 3:
+        raise Damaged("a read row of another shape")
+    post, problems, naive = data
+    where = display_path(path)
+    return post_from_json(post, path, where, digest, site_url), _problems_from(problems, where), _flag(naive)
 
 
 def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
@@ -266,13 +370,20 @@ class WorkerCache:
             self._db, self._pid = Cache._tune(sqlite3.connect(self.file, timeout=60)), os.getpid()
         return self._db
 
-    def get(self, rkeys: list[str]) -> dict[str, Rendered]:
+    def get(self, rkeys: list[str]) -> tuple[dict[str, Rendered], set[str]]:
+        """The rendered content of these rkeys that is here, and the rkeys whose row is damaged."""
         marks = ",".join("?" * len(rkeys))
+        found, bad = {}, set()
         try:
             rows = self._connection().execute(f"SELECT rkey, data FROM rendered WHERE rkey IN ({marks})", rkeys)
-            return {rkey: Rendered(*json.loads(data)[:2]) for rkey, data in rows}
-        except (sqlite3.Error, ValueError, TypeError):
-            return {}
+            for rkey, data in rows:
+                try:
+                    found[rkey] = rendered_from_json(json.loads(data))
+                except (ValueError, TypeError, RecursionError):
+                    bad.add(rkey)
+        except sqlite3.Error:
+            pass
+        return found, bad
 
     def put(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
         try:
