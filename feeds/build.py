@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import __version__, parallel
-from .cache import Cache, ReadResult, WorkerCache, publishable
+from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
@@ -285,7 +285,7 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
         cached = content.get(rkey)
         # cached HTML is published only if it is what rendering the post could give (the sanitiser
         # leaves it as it is); else, as when the cache lost it, the post is rendered now
-        if cached is None or not publishable(cached, post, cfg):
+        if cached is None or not store.publishable(rkey, cached, post, cfg):
             fresh, said = render_post(post, read_body(post), cfg)
             problems += said
             if cached is not None and cached != fresh:

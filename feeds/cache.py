@@ -5,11 +5,16 @@ its bytes plus the hash of everything in the config and the tool that shapes the
 fresh CI clone (every mtime new) gets the same answers. The (size, mtime) of each file only
 spares re-hashing a file that has not been touched since the last run on this machine.
 Rows are JSON, never pickles: a cache restored from elsewhere is data, not code. A cache that
-is corrupt, foreign or from another schema is moved aside and rebuilt, never trusted.
+is corrupt, foreign or from another schema is moved aside and rebuilt, never trusted. Rows are
+input too: each is checked as strictly as a post before it is used (``post_from_json``,
+``_problems_from``, ``rendered_from_json``, ``publishable``); one that fails is a miss, counted
+in ``damaged`` for the build's one warning. (Checking, not signing: a key kept in the same
+folder would authenticate nothing.)
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -22,7 +27,7 @@ from typing import Any
 
 from . import __version__
 from .config import Config
-from .errors import ERROR, WARNING, Problem, display_path
+from .errors import ERROR, WARNING, Problem
 from .posts import Post
 from .render import Rendered, clean_html
 from .text import describe_forbidden, xml_safe
@@ -67,20 +72,14 @@ def _text(value: Any, empty: bool = True) -> str:
 
 def _date(value: Any) -> datetime:
     """An ISO date that parses, with an offset, and stays a date when said in UTC."""
-    when = datetime.fromisoformat(_text(value, empty=False))
-    if when.utcoffset() is None:
+    if type(value) is not str:
+        raise Damaged("a date that is not text")
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None:
         raise Damaged("a date without an offset")
-    when.astimezone(timezone.utc)  # OverflowError at the ends of the calendar
+    if when.year in (1, 9999):
+        when.astimezone(timezone.utc)  # OverflowError at the ends of the calendar
     return when
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    if type(value) is not list:
-        raise Damaged("names are not a list")
-    for name in value:
-        if _text(name, empty=False) != name.strip():
-            raise Damaged("a name with spaces around it")
-    return tuple(value)
 
 
 def _count(value: Any, least: int) -> int:
@@ -98,32 +97,44 @@ def _flag(value: Any) -> bool:
 def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str) -> Post:
     """A cached Post, checked field by field as strictly as reading a post checks it: the row is
     about ``file`` (the file being looked up; a path in the cache is never followed), has its
-    ``digest``, and holds nothing a post could not produce. Anything else raises Damaged."""
+    ``digest``, and holds nothing a post could not produce. Anything else raises Damaged.
+    (Hot: 100,000 rows come through here on every rebuild of a big site; hence one pass.)"""
     if type(data) is not list or len(data) != len(_FIELDS):
         raise Damaged("a post row of another shape")
-    row = dict(zip(_FIELDS, data))
-    if row["path"] != where or row["file"] != file or row["digest"] != digest:
+    (path, file_, digest_, title, date, updated, categories, tags, url, entry_id, author, summary, markdown,
+     body_start, body_line) = data
+    if path != where or file_ != file or digest_ != digest:
         raise Damaged("a row about another file")
-    url, entry_id = _text(row["url"]), _text(row["id"], empty=False)
-    if not url.startswith(site_url + "/") or len(url.split()) != 1 or not _SCHEME.match(entry_id):
-        raise Damaged("a URL or id this site cannot have")
-    date, updated = _date(row["date"]), _date(row["updated"])
-    if updated < date:
-        raise Damaged("updated before the date")
+    if type(categories) is not list or type(tags) is not list:
+        raise Damaged("names are not a list")
+    for name in (*categories, *tags):
+        if type(name) is not str or not name or name != name.strip():
+            raise Damaged("an empty name, or spaces around one")
+    # join() refuses anything but strings (TypeError); one search then covers every text field
+    if describe_forbidden("".join((title, url, entry_id, author, summary, *categories, *tags)))[0] >= 0:
+        raise Damaged("not text")
+    if not title or not url.startswith(site_url + "/") or len(url.split()) != 1 or not _SCHEME.match(entry_id):
+        raise Damaged("no title, or a URL or id this site cannot have")
+    data[_DATE] = when = _date(date)
+    if updated != date:  # usually the same text: parsed and compared only when not
+        data[_UPDATED] = _date(updated)
+        if data[_UPDATED] < when:
+            raise Damaged("updated before the date")
+    else:
+        data[_UPDATED] = when
+    data[_CATS], data[_TAGS] = tuple(categories), tuple(tags)
+    _flag(markdown), _count(body_start, 0), _count(body_line, 1)
     # a frozen dataclass's __init__ sets each field through object.__setattr__; filling __dict__
-    # directly is twice as fast, and 100,000 posts come through here on every rebuild
+    # directly is twice as fast
     post = object.__new__(Post)
-    post.__dict__.update(row, title=_text(row["title"], empty=False), date=date, updated=updated,
-                         categories=_names(row["categories"]), tags=_names(row["tags"]),
-                         author=_text(row["author"]), summary=_text(row["summary"]),
-                         markdown=_flag(row["markdown"]), body_start=_count(row["body_start"], 0),
-                         body_line=_count(row["body_line"], 1))
+    post.__dict__.update(zip(_FIELDS, data))
     return post
 
 
-# every field of a Post is checked above: a new field must be added there (and checked) too
-assert set(_FIELDS) == {"path", "file", "digest", "title", "date", "updated", "categories", "tags", "url",
-                        "id", "author", "summary", "markdown", "body_start", "body_line"}
+# post_from_json checks every field of a Post, in this order: a new field must be checked there too
+assert _FIELDS == ("path", "file", "digest", "title", "date", "updated", "categories", "tags", "url", "id",
+                   "author", "summary", "markdown", "body_start", "body_line")
+_DATE, _UPDATED, _CATS, _TAGS = (_FIELDS.index(name) for name in ("date", "updated", "categories", "tags"))
 
 
 def _problems_from(rows: Any, where: str) -> list[Problem]:
@@ -259,9 +270,10 @@ class Cache:
         """(digest, path) -> what reading that post gave, for this config. A row that reading
         could not have written is a miss (counted in ``damaged``), never an answer."""
         found = {}
+        cwd = os.getcwd() + os.sep
         for path, digest, data in self.db.execute("SELECT path, digest, data FROM posts WHERE key = ?", (key,)):
             try:
-                found[(digest, path)] = _read_result(json.loads(data), path, digest, site_url)
+                found[(digest, path)] = _read_result(json.loads(data), path, digest, site_url, cwd)
             except (ValueError, TypeError, OverflowError, RecursionError):  # Damaged is a ValueError
                 self.damaged += 1
         return found
@@ -334,11 +346,12 @@ class Cache:
             self._scratch.cleanup()
 
 
-def _read_result(data: Any, path: str, digest: str, site_url: str) -> ReadResult:
-    if type(data) is not list or len(data) != 3:
+def _read_result(data: Any, path: str, digest: str, site_url: str, cwd: str) -> ReadResult:
+    if type(data) is not list or len(data) != 3 or type(path) is not str:
         raise Damaged("a read row of another shape")
     post, problems, naive = data
-    where = display_path(path)
+    # display_path(path) for the absolute, normalised paths of post files, without a getcwd() per row
+    where = path[len(cwd):] if path.startswith(cwd) else path
     return post_from_json(post, path, where, digest, site_url), _problems_from(problems, where), _flag(naive)
 
 
@@ -364,6 +377,18 @@ class WorkerCache:
         self.file = file
         self._db: sqlite3.Connection | None = None
         self._pid = 0
+        self._checked: dict[str, bytes] = {}  # rkey -> hash of the content found publishable
+
+    def publishable(self, rkey: str, cached: Rendered, post: Post, cfg: Config) -> bool:
+        """``publishable``, once per post and process: a post is in several feeds, and checking
+        costs a fifth of rendering, hashing a hundredth."""
+        mark = hashlib.blake2b(cached.content.encode(), digest_size=16).digest()
+        if self._checked.get(rkey) == mark:
+            return True
+        if not publishable(cached, post, cfg):
+            return False
+        self._checked[rkey] = mark
+        return True
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
