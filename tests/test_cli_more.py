@@ -56,7 +56,7 @@ def run(*args: str) -> Result:
 
 
 def folders(root: Path) -> set[str]:
-    return {p.name for p in root.iterdir() if p.is_dir()} - {"_posts", "public"}
+    return {p.name for p in root.iterdir() if p.is_dir()} - {"_posts", "public", ".public.feeds"}  # records of public/
 
 
 # --- cache: the words true / no / off, and values that are no folder ------------------------------
