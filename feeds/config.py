@@ -290,6 +290,8 @@ DEFAULT_CACHE = ".feeds-cache"
 
 def _cache(raw: dict[str, Any], root: Path, r: _Reader) -> Path | None:
     """`cache.path` (or `cache:` itself): a folder; true for the default one; false/no/off/null for none."""
+    if "cache" not in raw:
+        return root / DEFAULT_CACHE
     section = raw.get("cache")
     key, value = ("cache.path", section.get("path", DEFAULT_CACHE)) if isinstance(section, dict) else ("cache", section)
     if value is None or value is False or (isinstance(value, str) and value.strip().lower() in FALSE | {""}):

@@ -389,3 +389,10 @@ def test_the_readme_starts_with_its_commands_and_the_virtualenv_comes_first() ->
     assert first_block[0].startswith("python3 -m venv .venv && . .venv/bin/activate")
     assert first_block[1].startswith("pip install -e . && feeds build")
     assert first_block[2].startswith("pip install -e '.[test]' && pytest")
+
+
+def test_no_cache_key_means_the_default_cache_folder(site: Callable[..., Path]) -> None:
+    """Absent `cache:` is the default folder, not "no cache" (a merge once made it none)."""
+    root = site(extra="")
+    assert run("build").exit_code == 0
+    assert (root / ".feeds-cache" / "config.sqlite3").is_file()
