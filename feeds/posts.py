@@ -329,13 +329,13 @@ def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], 
     return posts, problems
 
 
-def check_ids(posts: list[Post]) -> list[Problem]:
-    """Entry ids must be unique in a build, or readers merge two posts into one."""
+def check_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
+    """Entry ids must be unique in a build, or readers merge two posts into one: the first post
+    (by path) with an id is kept, every later one is left out, even with --keep-going."""
     first: dict[str, Post] = {}
-    problems = []
-    for post in posts:
-        other = first.setdefault(post.id, post)
-        if other is not post:
-            problems.append(Problem(post.path, None, f"entry id {post.id} is also the id of {other.path}; give "
-                                    "one of them its own permalink: or id:"))
-    return problems
+    for post in sorted(posts, key=lambda p: p.path):
+        first.setdefault(post.id, post)
+    problems = [Problem(post.path, None, f"entry id {post.id} is also the id of {first[post.id].path}; not "
+                        "published; give one of them its own permalink: or id:")
+                for post in sorted(posts, key=lambda p: p.path) if first[post.id] is not post]
+    return [post for post in posts if first[post.id] is post], problems
