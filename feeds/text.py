@@ -11,6 +11,7 @@ import unicodedata
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACE = re.compile(r"\s+")
+_CANDIDATE = re.compile(r"[\s,]*([^\s,]\S*)")
 
 
 def xml_safe(text: str) -> tuple[str, int]:
@@ -46,3 +47,21 @@ def plain_text(fragment: str, limit: int = 0) -> str:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit].rstrip() + "…"
     return text
+
+
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """A srcset as browsers split it (HTML's parsing of srcset): (URL, descriptors) pairs.
+
+    A URL runs to the next space, so the commas of ``data:`` URLs and of CDN paths such as
+    ``/w_100,h_50/a.jpg`` stay inside it; a comma after the descriptors ends a candidate."""
+    found, pos = [], 0
+    while match := _CANDIDATE.match(value, pos):
+        url, pos = match.group(1), match.end()
+        if url.endswith(","):
+            found.append((url.rstrip(","), ""))
+            continue
+        end = value.find(",", pos)
+        end = len(value) if end < 0 else end
+        found.append((url, " ".join(value[pos:end].split())))
+        pos = end + 1
+    return found
