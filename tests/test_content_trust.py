@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import SITE_URL, Built, make_post, unit_config
+from conftest import SITE_URL, Built, make_post, read_site, unit_config
 
 from feeds.config import Config, ContentOptions
+from feeds.jekyll import DateError, parse_date
 from feeds.render import absolute, render_post
 from feeds.text import srcset_candidates
 from feeds.validate import check_output
@@ -160,4 +162,60 @@ def test_a_build_with_hostile_urls_passes_feeds_check(make_site: Callable[..., P
     body = "".join(f'<a href="{u}">a</a><img src="{u}" srcset="{u} 1x"><q cite="{u}">q</q>' for u in hostile)
     body += '<img src="a.png" srcset="data:image/gif;base64,R0lGOD== 1x, https://cdn.test/w_1,h_2/a.jpg 2x">'
     built = build_site(make_site({"2022-03-04-post.md": {"title": "P", "date": "2022-03-04", "body": body}}))
+    assert checked(built) == []
+
+
+# --- dates: four-digit years and offsets within ±14:00, refused when read -------------------
+
+def dated(key: str, value: str) -> str:
+    """A post whose line 4 is ``key: value``."""
+    return f"---\ntitle: Dated\ndate: 2022-03-04 10:00:00 +0800\n{key}: {value}\n---\nBody\n".replace(
+        "date: 2022-03-04 10:00:00 +0800\ndate:", "date:")
+
+
+@pytest.mark.parametrize("key, value, said", [
+    ("date", "0999-06-01", "'0999-06-01' is before the year 1000"),
+    ("date", "0999-06-01 10:00:00 +0800", "is before the year 1000"),
+    ("date", "0001-01-01 00:00:00 +1400", "is before the year 1000"),
+    ("date", "2022-03-04 10:00:00 +1401", "offset +1401 is out of range"),
+    ("date", "2022-03-04 10:00:00 -14:01", "offset -14:01 is out of range"),
+    ("date", "2022-03-04 10:00:00 +23:59", "out of range"),
+    ("date", "2022-03-04 10:00 +15", "out of range"),
+    ("last_modified_at", "0999-12-31", "is before the year 1000"),
+    ("last_modified_at", "2022-03-05 10:00 +1500", "out of range"),
+    ("updated", "0100-01-01", "is before the year 1000"),
+])
+def test_dates_feeds_cannot_carry_are_refused_naming_key_and_line(
+        make_site: Callable[..., Path], key: str, value: str, said: str) -> None:
+    site = make_site({"2022-03-04-dated.md": dated(key, value)})
+    _, problems = read_site(site)
+    found = [p for p in problems if p.is_error]
+    assert [(p.line, p.message.split(": ", 1)[0]) for p in found] == [(3 if key == "date" else 4, key)], found
+    assert said in found[0].message and "correct" in found[0].message
+
+
+@pytest.mark.parametrize("name", ["0999-06-01-old.md", "0001-01-01-old.md"])
+def test_file_name_dates_before_1000_are_refused(make_site: Callable[..., Path], name: str) -> None:
+    site = make_site({name: "---\ntitle: Old\n---\nBody\n"})
+    posts, problems = read_site(site)
+    assert posts == {}
+    assert [p.message.split(": ", 1)[0] for p in problems if p.is_error] == ["file name date"]
+    assert "before the year 1000" in problems[0].message
+
+
+def test_a_date_object_out_of_range_is_refused_too() -> None:
+    with pytest.raises(DateError, match="before the year 1000"):
+        parse_date(date(999, 6, 1))
+    with pytest.raises(DateError, match="beyond ±14:00"):
+        parse_date(datetime(2022, 3, 4, tzinfo=timezone(timedelta(hours=15))))
+
+
+@pytest.mark.parametrize("when", ["1000-01-01 00:00:00 +14:00", "1000-01-01 00:00:00 -1400",
+                                  "9999-12-31 23:59:59 -14:00", "9999-12-31 23:59:59 +1400", "9999-12-31"])
+def test_the_boundary_dates_build_into_valid_feeds(make_site: Callable[..., Path], build_site: Callable[..., Built],
+                                                   when: str) -> None:
+    site = make_site({"2022-03-04-edge.md": f"---\ntitle: Edge\ndate: {when}\nlast_modified_at: {when}\n---\nB\n"},
+                     {"build": {"future": True}})
+    built = build_site(site)
+    assert len(built.feed("feed.xml").entries) == 1 and len(built.feed("feed.rss").entries) == 1
     assert checked(built) == []
