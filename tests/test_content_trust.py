@@ -14,9 +14,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import SITE_URL, Built, make_post, read_site, unit_config
 
+from feeds import load_config
+from feeds.cli import main
 from feeds.config import Config, ContentOptions
+from feeds.errors import ConfigError
 from feeds.jekyll import DateError, parse_date
 from feeds.render import absolute, render_post
 from feeds.text import srcset_candidates
@@ -218,4 +222,95 @@ def test_the_boundary_dates_build_into_valid_feeds(make_site: Callable[..., Path
                      {"build": {"future": True}})
     built = build_site(site)
     assert len(built.feed("feed.xml").entries) == 1 and len(built.feed("feed.rss").entries) == 1
+    assert checked(built) == []
+
+
+# --- config values feeds carry: refused at load time, naming the key (exit 2) ----------------
+
+@pytest.mark.parametrize("key, value, said", [
+    ("site.url", "https://x.test/my site", "' ' cannot stand in a URL; percent-encode it"),
+    ("site.url", "https://x y.test", "cannot stand in a URL"),
+    ("site.url", "https://x.test/a<b>", "'<' cannot stand in a URL"),
+    ("site.url", 'https://x.test/"q"', "cannot stand in a URL"),
+    ("site.url", "https://x.test/a\u3000b", "cannot stand in a URL"),
+    ("site.url", "https://x..test", "is not a host name"),
+    ("site.url", "https://user@x.test", "is not a host name"),
+    ("site.url", "https://x.test:port", "is not a number"),
+    ("site.url", "https://x.test:70000", "is not a number"),
+    ("site.language", "<x>", "a language tag such as en, zh-CN or x-klingon"),
+    ("site.language", "zh_CN", "write zh-CN"),
+    ("site.language", "en-", "a language tag"),
+    ("site.language", "english language", "a language tag"),
+    ("site.author.email", "not an email", "an address such as desk@example.com"),
+    ("site.author.email", "Desk <desk@x.test>", "an address such as"),
+    ("site.author.email", "a..b@x.test", "an address such as"),
+    ("site.author.email", "desk@x.test (Desk)", "an address such as"),
+    ("site.author.email", "中@x.test", "an address such as"),
+])
+def test_config_values_no_feed_could_carry_are_refused(make_site: Callable[..., Path], key: str, value: str,
+                                                       said: str) -> None:
+    section, *rest = key.split(".")
+    nested: dict[str, object] = {rest[-1]: value}
+    for part in reversed(rest[:-1]):
+        nested = {part: nested}
+    site = make_site({}, {section: nested})
+    with pytest.raises(ConfigError) as caught:
+        load_config(site)
+    messages = [p.message for p in caught.value.problems]
+    assert len(messages) == 1 and messages[0].startswith(f"{key}: ") and said in messages[0], messages
+    result = CliRunner().invoke(main, ["build", "--config", str(site)])
+    assert result.exit_code == 2 and f"{key}: " in result.output
+
+
+@pytest.mark.parametrize("language, email, url", [
+    ("zh-CN", "desk@news.example.com", "https://news.example.com/blog/"),
+    ("x-klingon", "a.b+c@mail.x-y.test", "http://localhost:8000"),
+    ("zh-Hant-TW", "desk@localhost", "https://中文.example"),
+    ("en", "o'brien@x.test", "https://x.test/%E5%8D%9A%E5%AE%A2"),
+])
+def test_config_values_that_fit_build_valid_feeds(make_site: Callable[..., Path], build_site: Callable[..., Built],
+                                                  language: str, email: str, url: str) -> None:
+    site = make_site({"2022-03-04-p.md": {"title": "P", "date": "2022-03-04"}},
+                     {"site": {"url": url, "language": language, "author": {"email": email}}})
+    built = build_site(site)
+    assert built.feed("feed.xml").feed.language == language
+    assert [str(p) for p in check_output(built.output, url.rstrip("/"))] == []
+
+
+# --- entry ids from front matter: absolute IRIs that feeds can carry ------------------------
+
+@pytest.mark.parametrize("key, value, said", [
+    ("id", '"urn:x y<z>"', "holds a space"),
+    ("id", '"urn:x<z>"', "holds '<'"),
+    ("id", "'tag:x.test,2022:\"q\"'", "holds '\"'"),
+    ("guid", '"urn:a\\tb"', "holds a space"),
+    ("id", '"urn:a\\u3000b"', "holds a space"),
+    ("id", '"urn:"', "is not an absolute IRI"),
+    ("id", '"https:post-1"', "is not an absolute IRI"),
+    ("id", '"http://[x/1"', "is not an absolute IRI"),
+])
+def test_entry_ids_that_are_not_iris_are_refused_and_the_post_left_out(
+        make_site: Callable[..., Path], build_site: Callable[..., Built], key: str, value: str, said: str) -> None:
+    site = make_site({"2022-03-04-p.md": f"---\ntitle: P\n{key}: {value}\ndate: 2022-03-04\n---\nB\n",
+                      "2022-03-05-q.md": {"title": "Q", "date": "2022-03-05"}})
+    posts, problems = read_site(site)
+    assert list(posts) == ["2022-03-05-q.md"]
+    assert [(p.line, p.message.split(": ", 1)[0]) for p in problems if p.is_error] == [(3, key)]
+    assert said in problems[0].message and "not published" in problems[0].message
+    built = build_site(site, errors_ok=True, keep_going=True)
+    assert [e.title for e in built.feed("feed.rss").entries] == ["Q"]
+    assert checked(built) == []
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("tag:x.test,2022:post-1", "tag:x.test,2022:post-1"),
+    ("urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427", "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427"),
+    ("https://old.example/p?id=1", "https://old.example/p?id=1"),
+    ("a relative id", f"{SITE_URL}/a%20relative%20id"),
+])
+def test_entry_ids_that_are_iris_or_paths_are_kept(make_site: Callable[..., Path], build_site: Callable[..., Built],
+                                                   value: str, expected: str) -> None:
+    site = make_site({"2022-03-04-p.md": {"title": "P", "date": "2022-03-04", "id": value}})
+    built = build_site(site)
+    assert [e.id for e in built.feed("feed.xml").entries] == [expected]
     assert checked(built) == []
