@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +24,7 @@ from feeds.config import Config, ContentOptions
 from feeds.errors import ConfigError
 from feeds.jekyll import DateError, parse_date
 from feeds.render import absolute, render_post
-from feeds.text import srcset_candidates
+from feeds.text import clean_name, plain_title, srcset_candidates
 from feeds.validate import check_output
 
 POST_URL = f"{SITE_URL}/2022/03/04/post.html"
@@ -313,4 +314,53 @@ def test_entry_ids_that_are_iris_or_paths_are_kept(make_site: Callable[..., Path
     site = make_site({"2022-03-04-p.md": {"title": "P", "date": "2022-03-04", "id": value}})
     built = build_site(site)
     assert [e.id for e in built.feed("feed.xml").entries] == [expected]
+    assert checked(built) == []
+
+
+# --- titles and names: text that no reader can take for markup ------------------------------
+
+TAG_START = re.compile(r"<[A-Za-z!/?]")
+
+
+@pytest.mark.parametrize("written, shown", [
+    ("&lt;img src=x onerror=alert(1)&gt; A", "\uff1cimg src=x onerror=alert(1)> A"),
+    ("&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;", "\uff1c/title>\uff1cscript>alert(1)\uff1c/script>"),
+    ("&#60;svg onload=alert(1)&#62;", "\uff1csvg onload=alert(1)>"),
+    ("&#x3C;a href=x&#x3E;", "\uff1ca href=x>"),
+    ("&lt;!-- hidden --&gt;", "\uff1c!-- hidden -->"),
+    ("&lt;?xml x?&gt;", "\uff1c?xml x?>"),
+    ("<<b>img src=x>", "\uff1cimg src=x>"),  # stripping a tag can make another
+    ("&lt;img src=x", "\uff1cimg src=x"),  # unterminated: it would swallow what follows
+    ("a &lt; b, 1<2 and <3", "a < b, 1<2 and <3"),  # a '<' that opens nothing stays
+    ("&amp;lt;b&amp;gt; stays escaped", "&lt;b&gt; stays escaped"),
+])
+def test_titles_never_become_markup(written: str, shown: str) -> None:
+    assert plain_title(written) == shown
+    assert TAG_START.search(shown) is None
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("<img src=x onerror=alert(1)>", "\uff1cimg src=x onerror=alert(1)>"),
+    ("</a><script>", "\uff1c/a>\uff1cscript>"),
+    ("C<T>", "C\uff1cT>"),
+    ("a<3", "a<3"),
+])
+def test_names_never_become_markup(name: str, shown: str) -> None:
+    assert clean_name(name) == shown
+
+
+def test_titles_and_names_in_feeds_are_text_to_every_reader(make_site: Callable[..., Path],
+                                                             build_site: Callable[..., Built]) -> None:
+    site = make_site({"2022-03-04-p.md": {
+        "title": "&lt;img src=x onerror=alert(1)&gt; Title", "date": "2022-03-04",
+        "categories": ["<b>cat</b>"], "tags": ["<img src=x onerror=alert(2)>"], "author": "<i>Ann</i>"}})
+    built = build_site(site)
+    texts = []
+    for relative in ("feed.rss", "feed.xml"):
+        root = ET.parse(built.output / relative).getroot()
+        texts += [e.text or "" for e in root.iter() if e.tag.rpartition("}")[2] in ("title", "category", "creator",
+                                                                                   "name")]
+        texts += [e.get("term", "") for e in root.iter("{http://www.w3.org/2005/Atom}category")]
+    assert "\uff1cimg src=x onerror=alert(1)> Title" in texts and "\uff1cb>cat\uff1c/b>" in texts
+    assert [t for t in texts if TAG_START.search(t)] == []
     assert checked(built) == []
