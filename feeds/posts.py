@@ -276,7 +276,7 @@ def _valid_id(f: _Fields, key: str, own: str) -> bool:
     scheme, _, rest = own.partition(":")
     if bad:
         problem = f"holds {'a space' if bad.group().isspace() else repr(bad.group())}"
-    elif not rest or (scheme.lower() in ("http", "https") and not _host(own)):
+    elif not rest or not _splits(own) or (scheme.lower() in ("http", "https") and not urlsplit(own).hostname):
         problem = "is not an absolute IRI"
     else:
         return True
@@ -285,11 +285,12 @@ def _valid_id(f: _Fields, key: str, own: str) -> bool:
     return False
 
 
-def _host(url: str) -> str:
+def _splits(url: str) -> bool:
     try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
+        urlsplit(url)
+    except ValueError:  # "x://[": an unclosed IPv6 host, in any scheme
+        return False
+    return True
 
 
 def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone: ZoneInfo | timezone,

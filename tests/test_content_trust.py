@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -17,8 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import SITE_URL, Built, make_post, read_site, unit_config
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from test_properties import yaml_list, yaml_string
 
-from feeds import load_config
+from feeds import build, load_config
 from feeds.cli import main
 from feeds.config import Config, ContentOptions
 from feeds.errors import ConfigError
@@ -289,6 +293,7 @@ def test_config_values_that_fit_build_valid_feeds(make_site: Callable[..., Path]
     ("id", '"urn:"', "is not an absolute IRI"),
     ("id", '"https:post-1"', "is not an absolute IRI"),
     ("id", '"http://[x/1"', "is not an absolute IRI"),
+    ("id", '"A://["', "is not an absolute IRI"),
 ])
 def test_entry_ids_that_are_not_iris_are_refused_and_the_post_left_out(
         make_site: Callable[..., Path], build_site: Callable[..., Built], key: str, value: str, said: str) -> None:
@@ -320,6 +325,7 @@ def test_entry_ids_that_are_iris_or_paths_are_kept(make_site: Callable[..., Path
 # --- titles and names: text that no reader can take for markup ------------------------------
 
 TAG_START = re.compile(r"<[A-Za-z!/?]")
+TEXT_ELEMENTS = ("title", "category", "creator", "name")  # text readers may show as HTML
 
 
 @pytest.mark.parametrize("written, shown", [
@@ -364,3 +370,63 @@ def test_titles_and_names_in_feeds_are_text_to_every_reader(make_site: Callable[
     assert "\uff1cimg src=x onerror=alert(1)> Title" in texts and "\uff1cb>cat\uff1c/b>" in texts
     assert [t for t in texts if TAG_START.search(t)] == []
     assert checked(built) == []
+
+
+# --- the property: whatever the posts say, what `feeds build` writes passes `feeds check` ----
+
+URL_PIECES = ["https:", "http:", "HTTPS:", "//", "/", "\\\\", ":", "javascript:", "JaVa&#x09;Script:", "&#x01;",
+              "vbscript:", "data:", "data:image/png;base64,", "data:text/html,", "mailto:", "c:", "ftp://", "[", "]",
+              "::1", "@", "%", "%zz", "?", "#", "..", ".", "x.test", "evil.example", "a b", " ", "\t", "\n", ",",
+              " 1x", " 2w", "&amp;", "&lt;", "'", "\u3000", "中文", "\U0001f600", ":80", ":port", "{{ site.url }}"]
+TEMPLATES = ['<a href="{u}">a</a>', '<img src="{u}" srcset="{u} 1x, {u} 2x">', '<q cite="{u}">q</q>',
+             '<blockquote cite="{u}">b</blockquote>', '<del cite="{u}">d</del>', '<video poster="{u}" src="{u}">',
+             '<picture><source srcset="{u}"></picture>', "[l]({u})", "![i]({u})", "<{u}>", "{u}", "\n\n"]
+DATES = ["0999-12-31", "1000-01-01 00:00 +1400", "9999-12-31 23:59:59 -1400", "2022-03-04 10:00 +1401",
+         "2022-03-04 10:00 -14:00", "2022-02-30", "2022-03-04T10:00:00.123456789Z", "2022-03-04 24:00", "+0800"]
+url_text = st.one_of(st.lists(st.sampled_from(URL_PIECES), max_size=6).map("".join), st.text(max_size=12))
+hostile = st.one_of(st.text(max_size=20), st.lists(st.sampled_from(
+    ["<", ">", "&", "&lt;", "&gt;", "&#60;", "&amp;", "img", "/", "!", "?", "script", " ", "onerror=x", "a", "中"]),
+    max_size=8).map("".join))
+
+
+@st.composite
+def hostile_posts(draw: st.DrawFn) -> dict[str, str]:
+    files = {}
+    for i in range(draw(st.integers(1, 3))):
+        body = "".join(draw(st.sampled_from(TEMPLATES)).replace("{u}", draw(url_text))
+                       for _ in range(draw(st.integers(0, 6))))
+        own_id = draw(st.one_of(st.none(), url_text, st.sampled_from(["urn:same", "tag:x.test,2022:a"])))
+        when = draw(st.one_of(st.just(f"2022-03-{1 + i:02d} 10:00:00 +0800"), st.sampled_from(DATES),
+                              st.text(max_size=12)))
+        permalink = draw(st.one_of(st.none(), url_text))
+        files[f"2022-03-{1 + i:02d}-p{i}.md"] = (
+            f"---\ntitle: {yaml_string(draw(hostile))}\ndate: {yaml_string(when)}\n"
+            + (f"permalink: {yaml_string(permalink)}\n" if permalink is not None else "") +
+            f"categories: {yaml_list(draw(st.lists(hostile, max_size=2)))}\n"
+            f"tags: {yaml_list(draw(st.lists(hostile, max_size=2)))}\nauthor: {yaml_string(draw(hostile))}\n"
+            + (f"id: {yaml_string(own_id)}\n" if own_id is not None else "") + f"---\n{body}\n")
+    return files
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
+@given(hostile_posts())
+@example({"2022-03-01-p0.md": '---\ntitle: "&lt;img onerror=x&gt;"\nid: "urn:same"\n---\n'
+                              '<a href="https:evil.example/x">a</a><img srcset="javascript:x 1x" src="http:/x">\n',
+          "2022-03-02-p1.md": '---\ntitle: B\nid: "urn:same"\n---\n<q cite="jav&#x09;ascript:x">q</q>\n'})
+def test_whatever_build_writes_passes_feeds_check(files: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "_posts").mkdir()
+        for name, text in files.items():
+            (root / "_posts" / name).write_text(text, encoding="utf-8")
+        (root / "config.yaml").write_text(f"site:\n  url: {SITE_URL}\n  title: Props\ntimezone: Asia/Shanghai\n"
+                                          "feeds:\n  limit: 0\ncache: false\nbuild:\n  jobs: 1\n", encoding="utf-8")
+        result = build(load_config(root / "config.yaml"), keep_going=True)
+        assert all(p.message and "Traceback" not in p.message for p in result.problems)
+        assert [str(p) for p in check_output(root / "public", SITE_URL)] == []
+        for path in (root / "public").rglob("*.*"):
+            if path.suffix in (".xml", ".rss"):
+                tree = ET.parse(path).getroot()
+                names = [e.text or "" for e in tree.iter() if e.tag.rpartition("}")[2] in TEXT_ELEMENTS]
+                names += [e.get("term", "") for e in tree.iter("{http://www.w3.org/2005/Atom}category")]
+                assert [t for t in names if TAG_START.search(t)] == [], path.name
