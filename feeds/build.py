@@ -137,7 +137,8 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
         if own:
             cache.close()
     posts, found = finish_reading(cfg, results, now or build_time())
-    problems += found + check_ids(posts)
+    posts, clashes = check_ids(posts)
+    problems += found + clashes
     specs, found = group_posts(cfg, posts)
     return posts, specs, list(cfg.warnings) + problems + found
 

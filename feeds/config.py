@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,11 @@ PERMALINK_STYLES = {
     "none": "/:categories/:title:output_ext",
 }
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+_NOT_IN_URL = re.compile(r'[\s\x00-\x1f\x7f-\x9f<>"{}|\\^`]')  # what a URL must percent-encode
+_HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?\Z")  # labels of letters, digits, '-' (and '_'), any script
+_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47's shape: en, zh-CN, zh-Hant-TW, x-klingon
+_ATOM, _LABEL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+", r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_ATOM}(\.{_ATOM})*@{_LABEL}(\.{_LABEL})*\Z")  # RFC 822's addr-spec, dot-atoms only
 
 
 @dataclass(frozen=True)
@@ -230,7 +236,31 @@ def _site_url(value: Any) -> str:
         raise ValueError("an absolute http(s) URL such as https://example.com")
     if parts.query or parts.fragment:
         raise ValueError("no query or fragment")
+    bad = _NOT_IN_URL.search(url)
+    if bad:
+        raise ValueError(f"{bad.group()!r} cannot stand in a URL; percent-encode it (a space is %20)")
+    if parts.username is not None or not (_HOST_NAME.match(parts.hostname or "") or parts.netloc.startswith("[")):
+        raise ValueError(f"'{parts.netloc}' is not a host name such as example.com")
+    try:
+        parts.port  # noqa: B018 - reading it is the check
+    except ValueError:
+        raise ValueError(f"the port in '{parts.netloc}' is not a number from 0 to 65535") from None
     return url.rstrip("/")
+
+
+def _language(value: Any) -> str:
+    tag = _text(value)
+    if tag and not _LANGUAGE.match(tag):
+        hint = f"; write {tag.replace('_', '-')}" if _LANGUAGE.match(tag.replace("_", "-")) else ""
+        raise ValueError(f"a language tag such as en, zh-CN or x-klingon{hint}")
+    return tag
+
+
+def _email(value: Any) -> str:
+    address = _text(value)
+    if address and not _EMAIL.match(address):
+        raise ValueError("an address such as desk@example.com, nothing else (the name goes in site.author.name)")
+    return address
 
 
 def _timezone(value: Any) -> str:
@@ -337,11 +367,12 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
     url = r.get("site.url", "", _site_url, "an absolute http(s) URL")
     if "site.url" not in {p.message.split(":")[0] for p in r.problems} and not url:
         r.fail("site.url", "missing; set it to the site's address, e.g. https://example.com")
-    author = Author(r.get("site.author.name", "", _text, "text"), r.get("site.author.email", "", _text, "text"))
+    author = Author(r.get("site.author.name", "", _text, "text"),
+                    r.get("site.author.email", "", _email, "an e-mail address"))
     if isinstance(raw.get("site", {}), dict) and isinstance(raw.get("site", {}).get("author"), str):
         author = Author(raw["site"]["author"].strip())
     site = Site(url, r.get("site.title", "", _text, "text"), r.get("site.description", "", _text, "text"),
-                r.get("site.language", "", _text, "text"), author)
+                r.get("site.language", "", _language, "a language tag"), author)
     paths = tuple((k, r.get(f"feeds.paths.{k}", v, _path_pattern, "a relative path")) for k, v in DEFAULT_PATHS.items())
     feeds = FeedsOptions(
         r.get("feeds.formats", FORMATS, _formats, "a list"), r.get("feeds.limit", 20, _count, "a whole number >= 0"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -46,6 +47,8 @@ NO_FRONT_MATTER = ("no front matter: Jekyll does not publish a post without it; 
                    "title: and date:, then '---'")
 TRUE_WORDS = {"true", "yes", "on", "y"}  # YAML 1.1's booleans, as post authors write them
 FALSE_WORDS = {"false", "no", "off", "n"}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_NOT_IN_IRI = re.compile(r'[\s<>"]')  # controls are gone already (Fields.clean)
 _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
@@ -293,7 +296,7 @@ def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg:
     """The post's URL path (escaped), from `permalink:` or the site's pattern."""
     key, own = f.text("permalink")
     own = own.strip()
-    if own.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own):  # as written, before cleaning
+    if own.startswith("//") or _SCHEME.match(own):  # as written, before cleaning
         f.say(key, f"'{f.clean(key, own)}' points at another host or scheme; a permalink is a path on this "
               "site, such as /news/x.html")
         return None
@@ -306,15 +309,41 @@ def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg:
     return jekyll.escape_path(path)
 
 
-def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str:
+def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str | None:
+    """The post's id: its own id:/guid: (an absolute IRI, or a path on the site), else the URL's."""
     key, own = f.text("id", "guid")
     base = cfg.site.url
     own = f.clean(key, own).strip()
+    if own and _SCHEME.match(own):
+        return own if _valid_id(f, key, own) else None
     if own:
-        return own if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own) else base + "/" + jekyll.escape_path(own.lstrip("/"))
+        return base + "/" + jekyll.escape_path(own.lstrip("/"))
     if cfg.feeds.entry_id == "url":
         return base + url_path
     return base + jekyll.jekyll_id(url_path, slug)
+
+
+def _valid_id(f: _Fields, key: str, own: str) -> bool:
+    """Readers compare ids as they are: an id with a space or a quote cannot be written as an IRI."""
+    bad = _NOT_IN_IRI.search(own)
+    scheme, _, rest = own.partition(":")
+    if bad:
+        problem = f"holds {'a space' if bad.group().isspace() else repr(bad.group())}"
+    elif not rest or not _splits(own) or (scheme.lower() in ("http", "https") and not urlsplit(own).hostname):
+        problem = "is not an absolute IRI"
+    else:
+        return True
+    f.say(key, f"'{own}' {problem}; write an absolute IRI without spaces, quotes or <>, such as "
+          "tag:example.com,2022:post-1 or https://example.com/post-1; the post is not published")
+    return False
+
+
+def _splits(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:  # "x://[": an unclosed IPv6 host, in any scheme
+        return False
+    return True
 
 
 def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone: ZoneInfo | timezone,
@@ -340,10 +369,13 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
         f.say(title_key, f"missing or empty; used '{title}' from the file name; add title: to the front matter",
               WARNING)
     updated, _ = f.date("last_modified_at", zone) if "last_modified_at" in f.data else f.date("updated", zone)
+    entry_id = _entry_id(f, url_path, slug, cfg)
+    if entry_id is None:
+        return None, False
     return Post(
         path=f.where, file=str(path), digest=digest, title=title, date=when, updated=max(updated or when, when),
         categories=tuple(categories), tags=tuple(tags), url=cfg.site.url + url_path,
-        id=_entry_id(f, url_path, slug, cfg), author=clean_name(f.clean(*f.text("author", "authors"))),
+        id=entry_id, author=clean_name(f.clean(*f.text("author", "authors"))),
         summary=f.clean(*f.text("excerpt", "description")),
         markdown=path.suffix.lower() not in (".html", ".htm"),
         body_start=f.fm.body_start, body_line=f.fm.body_line,
@@ -409,13 +441,13 @@ def _nothing_read(cfg: Config, results: list[tuple[Post | None, list[Problem], b
                     "at the posts")]
 
 
-def check_ids(posts: list[Post]) -> list[Problem]:
-    """Entry ids must be unique in a build, or readers merge two posts into one."""
+def check_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
+    """Entry ids must be unique in a build, or readers merge two posts into one: the first post
+    (by path) with an id is kept, every later one is left out, even with --keep-going."""
     first: dict[str, Post] = {}
-    problems = []
-    for post in posts:
-        other = first.setdefault(post.id, post)
-        if other is not post:
-            problems.append(Problem(post.path, None, f"entry id {post.id} is also the id of {other.path}; give "
-                                    "one of them its own permalink: or id:"))
-    return problems
+    for post in sorted(posts, key=lambda p: p.path):
+        first.setdefault(post.id, post)
+    problems = [Problem(post.path, None, f"entry id {post.id} is also the id of {first[post.id].path}; not "
+                        "published; give one of them its own permalink: or id:")
+                for post in sorted(posts, key=lambda p: p.path) if first[post.id] is not post]
+    return [post for post in posts if first[post.id] is post], problems
