@@ -5,22 +5,18 @@ Exit codes: 0 success (warnings printed), 1 problems in the posts (errors, or wa
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from . import interrupts
 from .build import BuildResult, build, load
 from .config import Config, load_config
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
-from .parallel import request_stop
 
 CONFIG_HELP = "config file (default: ./config.yaml)"
 
@@ -32,26 +28,6 @@ def _config(config: str | None, **overrides: Any) -> Config:
         _report(exc.problems)
         sys.exit(2)
     return cfg
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    request_stop()
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
-    """Ctrl-C, or a CI runner's SIGTERM: stop the workers, clean up, say so (then restore)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    kinds = (signal.SIGINT, signal.SIGTERM)
-    previous = {kind: signal.signal(kind, _interrupt) for kind in kinds}
-    try:
-        yield
-    finally:
-        for kind, handler in previous.items():
-            signal.signal(kind, handler)
 
 
 def _report(problems: list[Problem], quiet: bool = False) -> None:
@@ -121,15 +97,13 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     """
     cfg = _config(config, **_overrides(**options))
     try:
-        with _interruptible():
+        with interrupts.cleanup(display_path(cfg.output)):  # Ctrl-C, SIGTERM: clean up, say so, exit 130
             result = build(cfg, keep_going=keep_going, progress=_progress(not quiet))
     except OutputError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo(f"Interrupted: {display_path(cfg.output)} was left as the last finished build made it", err=True)
-        sys.stderr.flush()
-        os._exit(130)  # everything is cleaned up; skip exit hooks that could wait on dead workers
+    except KeyboardInterrupt:  # off the main thread, where no handler of ours runs
+        interrupts.exit_interrupted()
     _report(result.problems, quiet)
     if verbose:
         for path in result.written:
@@ -201,7 +175,8 @@ def serve_command(config: str | None, host: str, port: int, **options: Any) -> N
 
     cfg = _config(config, **_overrides(**options))
     try:
-        result = build(cfg, progress=_progress(True))
+        with interrupts.cleanup(display_path(cfg.output)):
+            result = build(cfg, progress=_progress(True))
         _report(result.problems)
         click.echo(_summary(result, "written"), err=True)
         if result.errors:
