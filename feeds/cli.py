@@ -1,7 +1,8 @@
 """The command line: parse options, call the core, print problems and a summary, exit.
 
 Exit codes: 0 success (warnings printed), 1 problems in the posts (errors, or warnings under
---strict) or an output folder that cannot be written, 2 usage or configuration errors.
+--strict) or an output folder that cannot be written, 2 usage or configuration errors, 130
+interrupted (feeds/interrupts.py).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import click
 
 from . import interrupts
 from .build import BuildResult, build, load
-from .config import Config, load_config
+from .config import MAX_JOBS, Config, load_config
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
 
 CONFIG_HELP = "config file (default: ./config.yaml)"
@@ -71,7 +72,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--limit", type=click.IntRange(min=0), help="entries per feed, 0 for all (config: feeds.limit)"),
         click.option("--drafts/--no-drafts", default=None, help="include _drafts/ and draft: true posts"),
         click.option("--future/--no-future", default=None, help="include posts dated after now"),
-        click.option("--jobs", "-j", type=click.IntRange(min=0), help="worker processes, 0 for one per core"),
+        click.option("--jobs", "-j", type=click.IntRange(0, MAX_JOBS), help="worker processes, 0 for one per core"),
     ]):
         func = option(func)
     return func
