@@ -47,6 +47,25 @@ def test_names_past_the_cap_are_dropped_with_a_warning(make_site: MakeSite, key:
             "feeds; keep the ones readers follow, or raise the limit"), said
 
 
+def test_categories_and_tags_share_the_cap(make_site: MakeSite) -> None:
+    """What one post costs is the number of feeds it is in, of both kinds: categories come first."""
+    half = MAX_NAMES_PER_POST // 2 + 10
+    post = ("---\ntitle: Both\ndate: 2022-03-04\ncategories: [" + ", ".join(f"c{i}" for i in range(half)) +
+            "]\ntags: [" + ", ".join(f"t{i}" for i in range(half)) + "]\n---\nBody.\n")
+    posts, problems = read_site(make_site({"2022-03-04-both.md": post}))
+    both = posts["2022-03-04-both.md"]
+    assert len(both.categories) == half and len(both.tags) == MAX_NAMES_PER_POST - half
+    assert [m.split(": warning: ")[1] for m in warnings_of(problems)] == [
+        f"tags: {half} names besides {half} categories, more than content.max_names_per_post "
+        f"({MAX_NAMES_PER_POST}); only the first {MAX_NAMES_PER_POST - half} get this post in their feeds; keep "
+        "the ones readers follow, or raise the limit"]
+    many = post.replace("categories: [", "categories: [" + ", ".join(f"x{i}" for i in range(MAX_NAMES_PER_POST)) + ", ")
+    posts, problems = read_site(make_site({"2022-03-04-both.md": many}, name="many"))
+    assert len(posts["2022-03-04-both.md"].categories) == MAX_NAMES_PER_POST and posts["2022-03-04-both.md"].tags == ()
+    said = warnings_of(problems)
+    assert len(said) == 2 and "none of them get this post" in said[1], said
+
+
 def test_a_space_separated_string_and_duplicates(make_site: MakeSite) -> None:
     """The cap counts distinct names, however they are written."""
     spaced = " ".join(f"t{i}" for i in range(150))
