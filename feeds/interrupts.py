@@ -42,12 +42,14 @@ def install() -> None:
     """Take SIGINT and SIGTERM for good: the command's first call, before the slow imports."""
     global _owner
     _owner = os.getpid()
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)  # both handlers at once: no gap between them
+    mask = getattr(signal, "pthread_sigmask", None)  # not on Windows
+    held = mask(signal.SIG_BLOCK, SIGNALS) if mask else None  # both handlers at once: no gap between them
     try:
         for kind in SIGNALS:
             signal.signal(kind, _on_signal)
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        if mask and held is not None:
+            mask(signal.SIG_SETMASK, held)
 
 
 def stopping() -> bool:
