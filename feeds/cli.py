@@ -1,27 +1,25 @@
 """The command line: parse options, call the core, print problems and a summary, exit.
 
 Exit codes: 0 success (warnings printed), 1 problems in the posts (errors, or warnings under
---strict) or an output folder that cannot be written, 2 usage or configuration errors.
+--strict) or an output folder that cannot be written, 2 usage or configuration errors, 130
+interrupted (feeds/interrupts.py).
 With --json, one JSON document goes to stdout as well; stderr says what it says without it.
 """
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from . import interrupts
 from .build import BuildResult, build, load
-from .config import Config, load_config
+from .config import MAX_JOBS, Config, load_config
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
-from .parallel import request_stop
 from .posts import build_time
 
 CONFIG_HELP = "config file (default: ./config.yaml)"
@@ -38,26 +36,6 @@ def _config(config: str | None, json_for: str | None = None, **overrides: Any) -
             _emit(json_for, 2, exc.problems)
         sys.exit(2)
     return cfg
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    request_stop()
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
-    """Ctrl-C, or a CI runner's SIGTERM: stop the workers, clean up, say so (then restore)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    kinds = (signal.SIGINT, signal.SIGTERM)
-    previous = {kind: signal.signal(kind, _interrupt) for kind in kinds}
-    try:
-        yield
-    finally:
-        for kind, handler in previous.items():
-            signal.signal(kind, handler)
 
 
 def _report(problems: list[Problem], quiet: bool = False) -> None:
@@ -148,7 +126,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--limit", type=click.IntRange(min=0), help="entries per feed, 0 for all (config: feeds.limit)"),
         click.option("--drafts/--no-drafts", default=None, help="include _drafts/ and draft: true posts"),
         click.option("--future/--no-future", default=None, help="include posts dated after now"),
-        click.option("--jobs", "-j", type=click.IntRange(min=0), help="worker processes, 0 for one per core"),
+        click.option("--jobs", "-j", type=click.IntRange(0, MAX_JOBS), help="worker processes, 0 for one per core"),
     ]):
         func = option(func)
     return func
@@ -179,7 +157,8 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     """
     cfg = _config(config, "build" if as_json else None, **_overrides(**options))
     try:
-        with _interruptible(), _progress(not quiet) as progress:
+        # Ctrl-C, SIGTERM: clean up, say so, exit 130
+        with interrupts.cleanup(display_path(cfg.output)), _progress(not quiet) as progress:
             result = build(cfg, keep_going=keep_going, progress=progress)
     except OutputError as exc:
         click.echo(f"Error: {exc}", err=True)
@@ -187,10 +166,8 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
             where = display_path(cfg.output)
             _emit("build", 1, [Problem(where, None, str(exc).removeprefix(f"{where}: "))])
         sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo(f"Interrupted: {display_path(cfg.output)} was left as the last finished build made it", err=True)
-        sys.stderr.flush()
-        os._exit(130)  # everything is cleaned up; skip exit hooks that could wait on dead workers
+    except KeyboardInterrupt:  # off the main thread, where no handler of ours runs
+        interrupts.exit_interrupted()
     _report(result.problems, quiet)
     if verbose:
         for path in result.written:
@@ -271,7 +248,7 @@ def serve_command(config: str | None, host: str, port: int, keep_going: bool, **
 
     cfg = _config(config, **_overrides(**options))
     try:
-        with _progress(True) as progress:
+        with interrupts.cleanup(display_path(cfg.output)), _progress(True) as progress:
             result = build(cfg, keep_going=keep_going, progress=progress)
         _report(result.problems)
         click.echo(_summary(result, "written"), err=True)

@@ -44,6 +44,10 @@ class Author:
     email: str = ""
 
 
+MAX_JOBS = 64  # more worker processes is a typo (each is a copy of the build), never a speed-up
+MAX_NAMES_PER_POST = 100  # a post is in one feed per category and tag: this bounds what one post costs
+
+
 @dataclass(frozen=True)
 class Site:
     url: str  # absolute http(s), no trailing slash
@@ -73,6 +77,7 @@ class ContentOptions:
     allow_tags: tuple[str, ...] = ()
     allow_attributes: tuple[str, ...] = ()
     max_file_bytes: int = 4 * 1024 * 1024
+    max_names_per_post: int = MAX_NAMES_PER_POST
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,20 @@ def _count(value: Any) -> int:
     return number
 
 
+def _jobs(value: Any) -> int:
+    number = _count(value)
+    if number > MAX_JOBS:
+        raise ValueError("")
+    return number
+
+
+def _positive(value: Any) -> int:
+    number = int(_text(value))
+    if number < 1:
+        raise ValueError("")
+    return number
+
+
 def _text_list(value: Any) -> tuple[str, ...]:
     items = value.split() if isinstance(value, str) else value
     if not isinstance(items, list) or any(isinstance(v, (dict, list)) for v in items):
@@ -164,7 +183,8 @@ KNOWN_KEYS: dict[str, Any] = {
     "source": 0, "posts": 0, "output": 0, "timezone": 0, "permalink": 0,
     "feeds": {"formats": 0, "limit": 0, "site": 0, "categories": 0, "tags": 0, "entry_id": 0,
               "paths": dict.fromkeys(DEFAULT_PATHS, 0)},
-    "content": {"sanitize": 0, "allow_tags": 0, "allow_attributes": 0, "max_file_bytes": 0},
+    "content": {"sanitize": 0, "allow_tags": 0, "allow_attributes": 0, "max_file_bytes": 0,
+                "max_names_per_post": 0},
     "cache": {"path": 0},
     "build": {"drafts": 0, "future": 0, "jobs": 0},
 }
@@ -383,7 +403,8 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
     content = ContentOptions(
         r.get("content.sanitize", True, _bool, "true or false"), r.get("content.allow_tags", (), _text_list, "a list"),
         r.get("content.allow_attributes", (), _text_list, "a list"),
-        r.get("content.max_file_bytes", 4 * 1024 * 1024, _count, "a number of bytes"))
+        r.get("content.max_file_bytes", 4 * 1024 * 1024, _count, "a number of bytes"),
+        r.get("content.max_names_per_post", MAX_NAMES_PER_POST, _positive, "a whole number >= 1"))
     cache = _cache(raw, root, r)
     sources = r.get("source", (".",), _path_list, "a folder or a list of folders")
     cfg = Config(
@@ -397,7 +418,7 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
         cache=cache,
         drafts=r.get("build.drafts", False, _bool, "true or false"),
         future=r.get("build.future", False, _bool, "true or false"),
-        jobs=r.get("build.jobs", 0, _count, "a whole number >= 0"),
+        jobs=r.get("build.jobs", 0, _jobs, f"a whole number from 0 to {MAX_JOBS} (0: one per core)"),
         file=where, warnings=tuple(p for p in r.problems if not p.is_error),
     )
     errors = [p for p in r.problems if p.is_error] + _check_folders(cfg, where)

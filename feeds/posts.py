@@ -372,14 +372,31 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
     entry_id = _entry_id(f, url_path, slug, cfg)
     if entry_id is None:
         return None, False
+    kept = _capped(f, categories, ("category", "categories"), cfg.content.max_names_per_post)
     return Post(
         path=f.where, file=str(path), digest=digest, title=title, date=when, updated=max(updated or when, when),
-        categories=tuple(categories), tags=tuple(tags), url=cfg.site.url + url_path,
+        categories=kept, tags=_capped(f, tags, ("tag", "tags"), cfg.content.max_names_per_post, len(kept)),
+        url=cfg.site.url + url_path,
         id=entry_id, author=clean_name(f.clean(*f.text("author", "authors"))),
         summary=f.clean(*f.text("excerpt", "description")),
         markdown=path.suffix.lower() not in (".html", ".htm"),
         body_start=f.fm.body_start, body_line=f.fm.body_line,
     ), used_zone
+
+
+def _capped(f: _Fields, names: list[str], keys: tuple[str, str], cap: int, taken: int = 0) -> tuple[str, ...]:
+    """A post is in one feed per category and tag, each carrying its whole content: a thousand
+    tags made one post cost a minute and 60 MB. Its first ``cap`` names count, categories first
+    (``taken`` of them); the permalink still has every category."""
+    room = max(cap - taken, 0)
+    if len(names) <= room:
+        return tuple(names)
+    key = keys[0] if f.data.get(keys[0]) is not None else keys[1]
+    besides = f" besides {taken} categories" if taken else ""
+    kept = f"only the first {room}" if room else "none of them"
+    f.say(key, f"{len(names)} names{besides}, more than content.max_names_per_post ({cap}); {kept} get this post "
+          "in their feeds; keep the ones readers follow, or raise the limit", WARNING)
+    return tuple(names[:room])
 
 
 def read_body(post: Post) -> str:
