@@ -4,12 +4,49 @@ The core is a library::
 
     from feeds import load_config, build
     result = build(load_config("config.yaml"))
+
+Its names are loaded on first use, so that importing the package is cheap: the command takes
+charge of Ctrl-C before the slow imports start (feeds/entry.py).
 """
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+TYPE_CHECKING = False  # typing alone takes longer to import than the command's first lines
+
 __version__ = "0.1.0"
 
-from .build import BuildResult, build  # noqa: E402
-from .config import Config, load_config  # noqa: E402
-from .errors import BuildError, ConfigError, FeedsError, OutputError, Problem  # noqa: E402
-
+_EXPORTS = {"build": "build", "BuildResult": "build", "load_config": "config", "Config": "config",
+            "Problem": "errors", "FeedsError": "errors", "ConfigError": "errors", "BuildError": "errors",
+            "OutputError": "errors"}
 __all__ = ["build", "BuildResult", "load_config", "Config", "Problem", "FeedsError", "ConfigError",
            "BuildError", "OutputError", "__version__"]
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .build import BuildResult, build
+    from .config import Config, load_config
+    from .errors import BuildError, ConfigError, FeedsError, OutputError, Problem
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'feeds' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """``feeds.build`` stays the function, as ``from feeds import build`` promises, when the
+    submodule of the same name is imported (the import system sets it on the package)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not (name == "build" and isinstance(value, types.ModuleType)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -1,3 +1,4 @@
-from .cli import main
+"""`python -m feeds`: the same as the `feeds` command."""
+from .entry import main
 
-main(prog_name="feeds")
+main()

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import __version__, parallel
 from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
-from .errors import Problem
+from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
@@ -74,7 +74,8 @@ def _output_key(cfg: Config, cwd: str) -> str:
     relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
                        sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
     # the working folder too: cached messages name files relative to it
-    return hashlib.blake2b(f"{tool_key()}\n{cwd}\n{relevant!r}".encode(), digest_size=16).hexdigest()
+    text = f"{tool_key()}\n{cwd}\n{relevant!r}"  # a working folder not in UTF-8 comes as surrogates
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
@@ -109,10 +110,19 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         if cache.posts_changed:  # edited or deleted posts leave rendered content nobody needs
             key = output_key(cfg)
             cache.keep_rendered({render_key(key, p) for p in posts})
+        result.problems += _damage_report(cache)
     finally:
         cache.close()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _damage_report(cache: Cache) -> list[Problem]:
+    """One warning for every row of the cache this build found damaged or forged (and ignored)."""
+    if not cache.damaged:
+        return []
+    return [Problem(display_path(cache.file), None, f"{cache.damaged} cache row(s) were damaged or forged and "
+                    f"were ignored; nothing to do, or delete {display_path(cache.file.parent)}", WARNING)]
 
 
 def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
@@ -127,7 +137,8 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
         if own:
             cache.close()
     posts, found = finish_reading(cfg, results, now or build_time())
-    problems += found + check_ids(posts)
+    posts, clashes = check_ids(posts)
+    problems += found + clashes
     specs, found = group_posts(cfg, posts)
     return posts, specs, list(cfg.warnings) + problems + found
 
@@ -137,7 +148,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     """Render what changed feeds carry, write them, and commit the output folder in one step."""
     key = output_key(cfg)
     try:
-        with Output(cfg.output) as out:
+        with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
             for spec in specs:
                 prints = {f.path: fingerprint(key, spec, f.path) for f in spec.files}
@@ -150,7 +161,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             # a cache that earlier runs left intact remembers what rendering said about the posts
             # of unchanged feeds; without one, render those too, so every run warns the same
             _render_all(cfg, key, todo if cache.trusted else specs, cache, result, progress)
-            result.problems += _render_problems(key, specs, cache)
+            result.problems += _render_problems(cfg, key, specs, cache)
             _write_all(cfg, key, todo, inputs, out, cache, result, progress)
             opml, listed = cfg.feeds.path("opml"), _opml_inputs(key, specs)
             if out.same_inputs(opml, listed):
@@ -162,6 +173,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None
     result.written, result.removed, result.wrote = out.written, out.removed, True
+    result.problems += out.problems
     result.unchanged = len(out.produced) - len(out.written)
 
 
@@ -188,7 +200,7 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
     A file whose size and mtime are as last seen here is not even opened; any other file is
     hashed, and parsed only when no cached result has that hash."""
     key = output_key(cfg)
-    known, hits = cache.known_digests(), cache.read_results(key)
+    known, hits = cache.known_digests(), cache.read_results(key, cfg.site.url)
     digests: dict[str, str] = {}
     misses = []
     for path in files:
@@ -247,40 +259,61 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, resu
             progress("render", done, len(misses))
 
 
-def _render_problems(key: str, specs: list[FeedSpec], cache: Cache) -> list[Problem]:
+def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache) -> list[Problem]:
     """What rendering said about every post the feeds carry, rendered now or in an earlier run,
-    so that a rerun reports the same warnings (and --strict fails the same way)."""
-    said = cache.render_problems()
-    keys = dict.fromkeys(render_key(key, p) for s in specs for p in s.entries)
-    return [problem for rkey in keys for problem in said.get(rkey, [])]
+    so that a rerun reports the same warnings (and --strict fails the same way). A post whose
+    cached row is damaged is rendered again here (rare), and what that says is stored anew."""
+    posts = {render_key(key, p): p for s in specs for p in s.entries}
+    said, bad = cache.render_problems({rkey: p.path for rkey, p in posts.items()})
+    if bad:
+        redone = [(rkey, *render_post(posts[rkey], read_body(posts[rkey]), cfg)) for rkey in bad]
+        cache.store_rendered(redone)
+        cache.commit()  # the write workers read the content from the file
+        said.update((rkey, problems) for rkey, _, problems in redone)
+    return [problem for rkey in posts for problem in said.get(rkey, [])]
 
 
 # --- writing: feedgen on every core, each worker staging its own files --------------------
 
-def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], list[Problem]]:
+def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
+    """A feed's files, staged; what rendering said about posts rendered here; the rkeys whose
+    cached content was damaged or forged (rendered again, and stored again)."""
     from .write import feed_bytes
 
     cfg, key, inputs, out, store = parallel.state()
     keys = [render_key(key, p) for p in spec.entries]
-    content = store.get(keys)
-    rendered, problems = {}, []
+    content, damaged = store.get(keys)
+    rendered, problems, redone = {}, [], []
     for post, rkey in zip(spec.entries, keys):
-        if rkey not in content:  # the cache lost it (damaged, or not writable): render it now
-            content[rkey], said = render_post(post, read_body(post), cfg)
+        cached = content.get(rkey)
+        # cached HTML is published only if it is what rendering the post could give (the sanitiser
+        # leaves it as it is); else, as when the cache lost it, the post is rendered now
+        if cached is None or not store.publishable(rkey, cached, post, cfg):
+            fresh, said = render_post(post, read_body(post), cfg)
             problems += said
-        rendered[post.id] = content[rkey]
+            if cached is not None and cached != fresh:
+                damaged.add(rkey)
+            if rkey in damaged:
+                redone.append((rkey, fresh, said))
+            cached = fresh
+        rendered[post.id] = cached
+    if redone:
+        store.put(redone)
     data = feed_bytes(cfg, spec, rendered)
     staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path])) for f in spec.files]
-    return staged, problems
+    return staged, problems, damaged
 
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
                result: BuildResult, progress: Progress | None) -> None:
     shared = (cfg, key, inputs, out, WorkerCache(cache.file))
-    for done, (staged, problems) in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared,
-                                                           chunksize=8), 1):
+    damaged: set[str] = set()
+    for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared,
+                                                                chunksize=8), 1):
         for path, entry, written in staged:
             out.record(path, entry, written)
         result.problems += [p for p in problems if p not in result.problems]
+        damaged |= bad
         if progress and done % 100 == 0:
             progress("write", done, len(specs))
+    cache.damaged += len(damaged)

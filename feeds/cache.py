@@ -5,24 +5,32 @@ its bytes plus the hash of everything in the config and the tool that shapes the
 fresh CI clone (every mtime new) gets the same answers. The (size, mtime) of each file only
 spares re-hashing a file that has not been touched since the last run on this machine.
 Rows are JSON, never pickles: a cache restored from elsewhere is data, not code. A cache that
-is corrupt, foreign or from another schema is moved aside and rebuilt, never trusted.
+is corrupt, foreign or from another schema is moved aside and rebuilt, never trusted. Rows are
+input too: each is checked as strictly as a post before it is used (``post_from_json``,
+``_problems_from``, ``rendered_from_json``, ``publishable``); one that fails is a miss, counted
+in ``damaged`` for the build's one warning. (Checking, not signing: a key kept in the same
+folder would authenticate nothing.)
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import Problem
+from .config import Config
+from .errors import ERROR, WARNING, Problem
 from .posts import Post
-from .render import Rendered
+from .render import Rendered, clean_html
+from .text import describe_forbidden, xml_safe
 
 SCHEMA = 6
 APP = "feeds-cache"
@@ -38,6 +46,12 @@ ReadResult = tuple[Post | None, list[Problem], int]  # int: posts.USED_SITE_ZONE
 
 
 _FIELDS = tuple(Post.__dataclass_fields__)
+_LEVELS = frozenset((ERROR, WARNING))
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class Damaged(ValueError):
+    """A cache row that reading or rendering a post could not have written: damaged or forged."""
 
 
 def post_to_json(post: Post) -> list[Any]:
@@ -49,27 +63,110 @@ def post_to_json(post: Post) -> list[Any]:
     return data
 
 
-_DATE, _UPDATED = _FIELDS.index("date"), _FIELDS.index("updated")
-_CATS, _TAGS = _FIELDS.index("categories"), _FIELDS.index("tags")
+def _text(value: Any, empty: bool = True) -> str:
+    """Text a post could hold: a string, without what XML 1.0 forbids (the feed writer refuses it)."""
+    if type(value) is not str or (not empty and not value) or describe_forbidden(value)[0] >= 0:
+        raise Damaged("not text")
+    return value
 
 
-def post_from_json(data: list[Any]) -> Post:
-    if len(data) != len(_FIELDS):
-        raise ValueError("a post row of another shape")
-    data[_DATE] = datetime.fromisoformat(data[_DATE])
-    data[_UPDATED] = datetime.fromisoformat(data[_UPDATED])
-    data[_CATS], data[_TAGS] = tuple(data[_CATS]), tuple(data[_TAGS])
+def _date(value: Any) -> datetime:
+    """An ISO date that parses, with an offset, and stays a date when said in UTC."""
+    if type(value) is not str:
+        raise Damaged("a date that is not text")
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None:
+        raise Damaged("a date without an offset")
+    if when.year in (1, 9999):
+        when.astimezone(timezone.utc)  # OverflowError at the ends of the calendar
+    return when
+
+
+def _count(value: Any, least: int) -> int:
+    if type(value) is not int or value < least:  # type(): True is an int to isinstance
+        raise Damaged("not a count")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise Damaged("not true/false")
+    return value
+
+
+def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str) -> Post:
+    """A cached Post, checked field by field as strictly as reading a post checks it: the row is
+    about ``file`` (the file being looked up; a path in the cache is never followed), has its
+    ``digest``, and holds nothing a post could not produce. Anything else raises Damaged.
+    (Hot: 100,000 rows come through here on every rebuild of a big site; hence one pass.)"""
+    if type(data) is not list or len(data) != len(_FIELDS):
+        raise Damaged("a post row of another shape")
+    (path, file_, digest_, title, date, updated, categories, tags, url, entry_id, author, summary, markdown,
+     body_start, body_line) = data
+    if path != where or file_ != file or digest_ != digest:
+        raise Damaged("a row about another file")
+    if type(categories) is not list or type(tags) is not list:
+        raise Damaged("names are not a list")
+    for name in (*categories, *tags):
+        if type(name) is not str or not name or name != name.strip():
+            raise Damaged("an empty name, or spaces around one")
+    # join() refuses anything but strings (TypeError); one search then covers every text field
+    if describe_forbidden("".join((title, url, entry_id, author, summary, *categories, *tags)))[0] >= 0:
+        raise Damaged("not text")
+    if not title or not url.startswith(site_url + "/") or len(url.split()) != 1 or not _SCHEME.match(entry_id):
+        raise Damaged("no title, or a URL or id this site cannot have")
+    data[_DATE] = when = _date(date)
+    if updated != date:  # usually the same text: parsed and compared only when not
+        data[_UPDATED] = _date(updated)
+        if data[_UPDATED] < when:
+            raise Damaged("updated before the date")
+    else:
+        data[_UPDATED] = when
+    data[_CATS], data[_TAGS] = tuple(categories), tuple(tags)
+    _flag(markdown), _count(body_start, 0), _count(body_line, 1)
     # a frozen dataclass's __init__ sets each field through object.__setattr__; filling __dict__
-    # directly is twice as fast, and 100,000 posts come through here on every rebuild
+    # directly is twice as fast
     post = object.__new__(Post)
     post.__dict__.update(zip(_FIELDS, data))
     return post
 
 
-def _problems_from(rows: list[list[Any]]) -> list[Problem]:
-    if not rows:
-        return []
-    return [Problem(str(p), None if line is None else int(line), str(m), str(lv)) for p, line, m, lv in rows]
+# post_from_json checks every field of a Post, in this order: a new field must be checked there too
+assert _FIELDS == ("path", "file", "digest", "title", "date", "updated", "categories", "tags", "url", "id",
+                   "author", "summary", "markdown", "body_start", "body_line")
+_DATE, _UPDATED, _CATS, _TAGS = (_FIELDS.index(name) for name in ("date", "updated", "categories", "tags"))
+
+
+def _problems_from(rows: Any, where: str) -> list[Problem]:
+    """Cached problems: each about ``where``, typed, at a level there is. Else Damaged."""
+    if type(rows) is not list:
+        raise Damaged("problems are not a list")
+    problems = []
+    for row in rows:
+        if type(row) is not list or len(row) != 4:
+            raise Damaged("a problem of another shape")
+        path, line, message, level = row
+        if path != where or level not in _LEVELS:
+            raise Damaged("a problem about another file, or at no level")
+        if line is not None:
+            _count(line, 0)
+        problems.append(Problem(path, line, _text(message, empty=False), level))
+    return problems
+
+
+def rendered_from_json(data: Any) -> Rendered:
+    """Cached rendered content: two XML-safe strings, or Damaged. Whether the HTML is what
+    rendering makes is for ``publishable`` to say (it needs the post and the config)."""
+    if type(data) is not list or len(data) != 2:
+        raise Damaged("a rendered row of another shape")
+    return Rendered(_text(data[0]), _text(data[1]))
+
+
+def publishable(cached: Rendered, post: Post, cfg: Config) -> bool:
+    """Cached content that rendering the post as HTML would give unchanged: the sanitiser and
+    the URL rewriting leave it as it is, so it holds nothing that a post could not produce.
+    (The summary is published as text, escaped; _text has checked it.)"""
+    return xml_safe(clean_html(cached.content, post.url, cfg).strip())[0] == cached.content
 
 
 def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -101,6 +198,7 @@ class Cache:
         # for what it did not redo (such as the warnings of posts it did not render again)
         self.trusted = False
         self.posts_changed = False  # a post was read afresh, or one is gone
+        self.damaged = 0  # rows found damaged or forged (and ignored) in this build
         self.db = self._open()
 
     def _scratch_file(self) -> Path:
@@ -168,25 +266,28 @@ class Cache:
         self.db.executemany("DELETE FROM posts WHERE path = ?", gone)
 
     @_guarded(dict)
-    def read_results(self, key: str) -> dict[tuple[str, str], ReadResult]:
-        """(digest, path) -> what reading that post gave, for this config."""
+    def read_results(self, key: str, site_url: str) -> dict[tuple[str, str], ReadResult]:
+        """(digest, path) -> what reading that post gave, for this config. A row that reading
+        could not have written is a miss (counted in ``damaged``), never an answer."""
         found = {}
+        cwd = os.getcwd() + os.sep
         for path, digest, data in self.db.execute("SELECT path, digest, data FROM posts WHERE key = ?", (key,)):
             try:
-                post, problems, naive = json.loads(data)
-                found[(digest, path)] = (post_from_json(post) if post else None, _problems_from(problems), naive)
-            except (ValueError, TypeError, KeyError):
-                continue  # a damaged row is a miss, never an answer
+                found[(digest, path)] = _read_result(json.loads(data), path, digest, site_url, cwd)
+            except (ValueError, TypeError, OverflowError, RecursionError):  # Damaged is a ValueError
+                self.damaged += 1
         return found
 
     @_guarded(lambda: None)
     def store_read(self, key: str, items: list[tuple[str, str, ReadResult]]) -> None:
-        rows = [(path, key, digest, json.dumps([post_to_json(post) if post else None,
-                                                 [[p.path, p.line, p.message, p.level] for p in problems], naive],
-                                                ensure_ascii=False))
-                for digest, path, (post, problems, naive) in items]
-        self.posts_changed |= bool(rows)
+        # only posts: a file that gives none (a draft, a broken post) is read again every time,
+        # so that no row can make a post vanish; such files are few, and reading one is cheap
+        rows = [(path, key, digest, json.dumps([post_to_json(post), _said(problems), naive], ensure_ascii=False))
+                for digest, path, (post, problems, naive) in items if post is not None]
         self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)  # one row per file
+        gone = self.db.executemany("DELETE FROM posts WHERE path = ? AND key = ?",
+                                   [(path, key) for _, path, (post, _, _) in items if post is None]).rowcount
+        self.posts_changed |= bool(rows) or gone > 0
         self.db.execute("DELETE FROM posts WHERE key != ?", (key,))
 
     @_guarded(set)
@@ -203,16 +304,23 @@ class Cache:
     def store_rendered(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
         _insert_rendered(self.db, items)
 
-    @_guarded(dict)
-    def render_problems(self) -> dict[str, list[Problem]]:
-        """rkey -> what rendering it said; only posts that had something to say have a row."""
-        found = {}
+    @_guarded(lambda: ({}, []))
+    def render_problems(self, wanted: dict[str, str]) -> tuple[dict[str, list[Problem]], list[str]]:
+        """rkey -> what rendering it said, for the ``wanted`` rkeys (rkey -> the post's path);
+        only posts that had something to say have a row. Also the rkeys whose row is damaged
+        (counted, and forgotten with their content: rendering them again is the answer)."""
+        found, bad = {}, []
         for rkey, data in self.db.execute("SELECT rkey, data FROM render_problems"):
-            try:
-                found[rkey] = _problems_from(json.loads(data))
-            except (ValueError, TypeError):
+            if rkey not in wanted:
                 continue
-        return found
+            try:
+                found[rkey] = _problems_from(json.loads(data), wanted[rkey])
+            except (ValueError, TypeError, RecursionError):
+                bad.append(rkey)
+        self.damaged += len(bad)
+        self.db.executemany("DELETE FROM rendered WHERE rkey = ?", [(k,) for k in bad])
+        self.db.executemany("DELETE FROM render_problems WHERE rkey = ?", [(k,) for k in bad])
+        return found, bad
 
     @_guarded(lambda: None)
     def keep_rendered(self, live: set[str]) -> None:
@@ -238,6 +346,15 @@ class Cache:
             self._scratch.cleanup()
 
 
+def _read_result(data: Any, path: str, digest: str, site_url: str, cwd: str) -> ReadResult:
+    if type(data) is not list or len(data) != 3 or type(path) is not str:
+        raise Damaged("a read row of another shape")
+    post, problems, naive = data
+    # display_path(path) for the absolute, normalised paths of post files, without a getcwd() per row
+    where = path[len(cwd):] if path.startswith(cwd) else path
+    return post_from_json(post, path, where, digest, site_url), _problems_from(problems, where), _flag(naive)
+
+
 def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
     db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)",
                    [(rkey, json.dumps([r.content, r.summary], ensure_ascii=False))  # problems: own table
@@ -260,19 +377,38 @@ class WorkerCache:
         self.file = file
         self._db: sqlite3.Connection | None = None
         self._pid = 0
+        self._checked: dict[str, bytes] = {}  # rkey -> hash of the content found publishable
+
+    def publishable(self, rkey: str, cached: Rendered, post: Post, cfg: Config) -> bool:
+        """``publishable``, once per post and process: a post is in several feeds, and checking
+        costs a fifth of rendering, hashing a hundredth."""
+        mark = hashlib.blake2b(cached.content.encode(), digest_size=16).digest()
+        if self._checked.get(rkey) == mark:
+            return True
+        if not publishable(cached, post, cfg):
+            return False
+        self._checked[rkey] = mark
+        return True
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
             self._db, self._pid = Cache._tune(sqlite3.connect(self.file, timeout=60)), os.getpid()
         return self._db
 
-    def get(self, rkeys: list[str]) -> dict[str, Rendered]:
+    def get(self, rkeys: list[str]) -> tuple[dict[str, Rendered], set[str]]:
+        """The rendered content of these rkeys that is here, and the rkeys whose row is damaged."""
         marks = ",".join("?" * len(rkeys))
+        found, bad = {}, set()
         try:
             rows = self._connection().execute(f"SELECT rkey, data FROM rendered WHERE rkey IN ({marks})", rkeys)
-            return {rkey: Rendered(*json.loads(data)[:2]) for rkey, data in rows}
-        except (sqlite3.Error, ValueError, TypeError):
-            return {}
+            for rkey, data in rows:
+                try:
+                    found[rkey] = rendered_from_json(json.loads(data))
+                except (ValueError, TypeError, RecursionError):
+                    bad.add(rkey)
+        except sqlite3.Error:
+            pass
+        return found, bad
 
     def put(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
         try:

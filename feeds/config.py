@@ -12,10 +12,20 @@ from typing import Any
 
 from . import jekyll_config, schema
 from .errors import WARNING, ConfigError, Problem, display_path
-from .schema import DEFAULT_PATHS, FORMATS, KEYS, PERMALINK_STYLES, SCALAR_SECTIONS
+from .schema import (
+    DEFAULT_CACHE,
+    DEFAULT_PATHS,
+    FORMATS,
+    KEYS,
+    MAX_JOBS,
+    MAX_NAMES_PER_POST,
+    PERMALINK_STYLES,
+    SCALAR_SECTIONS,
+)
 from .yamlload import YamlProblem, load_text_yaml
 
-__all__ = ["DEFAULT_PATHS", "FORMATS", "PERMALINK_STYLES", "Author", "Site", "FeedsOptions", "ContentOptions",
+__all__ = ["DEFAULT_CACHE", "DEFAULT_PATHS", "FORMATS", "MAX_JOBS", "MAX_NAMES_PER_POST", "PERMALINK_STYLES",
+           "Author", "Site", "FeedsOptions", "ContentOptions",
            "Config", "load_config", "default_jobs"]
 
 
@@ -66,6 +76,7 @@ class ContentOptions:
     allow_attributes: tuple[str, ...] = _default("content.allow_attributes")
     max_file_bytes: int = _default("content.max_file_bytes")
     excerpt_separator: str = _default("content.excerpt_separator")
+    max_names_per_post: int = _default("content.max_names_per_post")
 
 
 @dataclass(frozen=True)
@@ -128,7 +139,7 @@ def _lookup(raw: dict[str, Any], dotted: str) -> Any:
             return _MISSING
         node = node[part]
         section = ".".join(parts[:depth + 1])
-        if depth + 1 < len(parts) and section in SCALAR_SECTIONS and not isinstance(node, (dict, list)):
+        if depth + 1 < len(parts) and section in SCALAR_SECTIONS and not isinstance(node, dict):
             return node if SCALAR_SECTIONS[section] == dotted else _MISSING
     return node
 
@@ -156,7 +167,7 @@ def _not_sections(raw: Any, known: dict[str, Any], prefix: str = "") -> list[tup
             continue
         if isinstance(value, dict):
             found += _not_sections(value, spec, f"{dotted}.")
-        elif dotted not in SCALAR_SECTIONS or isinstance(value, list):
+        elif dotted not in SCALAR_SECTIONS:
             found.append((dotted, value))
     return found
 
@@ -228,7 +239,8 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
                          v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"],
                          v["feeds.stylesheet"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
-                             v["content.max_file_bytes"], v["content.excerpt_separator"])
+                             v["content.max_file_bytes"], v["content.excerpt_separator"],
+                             v["content.max_names_per_post"])
     return Config(
         site=site, root=root, sources=tuple(root / s for s in v["source"] or (".",)), posts=v["posts"],
         output=root / v["output"], timezone=v["timezone"], permalink=v["permalink"], feeds=feeds,

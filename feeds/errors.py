@@ -36,8 +36,17 @@ def display_path(path: Path | str) -> str:
     text = os.path.abspath(path)
     cwd = os.getcwd()
     if text.startswith(cwd + os.sep):
-        return text[len(cwd) + 1:]
-    return text
+        text = text[len(cwd) + 1:]
+    return text if text.isascii() else printable(text)
+
+
+def printable(text: str) -> str:
+    """A name that is not valid UTF-8 (its bytes came in as surrogates) with those bytes as \\xNN."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 class FeedsError(Exception):

@@ -19,7 +19,9 @@ from .errors import WARNING, Problem
 from .posts import Post
 
 _KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+# Windows device names, whatever follows a dot (a slug has none); superscript 1-3 count as digits there
+_RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in "0123456789¹²³")}
+CLASH_EXAMPLES = 2  # posts named per spelling in a slug-clash warning
 _MAX_SLUG_BYTES = 180  # file names stay far below the 255-byte limit with an extension added
 
 
@@ -135,7 +137,17 @@ def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Pr
                 specs.append(FeedSpec(kind, name, slug, title, tuple(members[:limit]), len(members),
                                       _files(cfg, kind, slug, jekyll_path)))
     kept, clashes = _one_feed_per_file(cfg, specs)
-    return kept, problems + clashes
+    return kept, problems + _bookkeeping_names(cfg) + clashes
+
+
+def _bookkeeping_names(cfg: Config) -> list[Problem]:
+    """A feed path naming feeds' own records (``.feeds-manifest.json`` in earlier versions) would be
+    taken for them, and deleted or overwritten: such a path is refused when the file is written."""
+    return [Problem(cfg.file, None, f"feeds.paths.{key}: {pattern} uses a name starting with .feeds, which feeds "
+                    "keeps for its own records; choose another path, such as feed.xml")
+            for key, pattern in cfg.feeds.paths
+            if (key == "opml" or key.rsplit("_", 1)[1] in cfg.feeds.formats)
+            and any(part.startswith(".feeds") for part in pattern.split("/"))]
 
 
 def _one_feed_per_file(cfg: Config, specs: list[FeedSpec]) -> tuple[list[FeedSpec], list[Problem]]:
@@ -170,12 +182,15 @@ def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
     never folded with other spellings, and has a feed even without posts (jekyll-feed wrote one)."""
     members: dict[str, list[Post]] = defaultdict(list, {name: [] for name in exact})
     spellings: dict[str, Counter[str]] = defaultdict(Counter, {name: Counter({name: 0}) for name in exact})
+    carriers: dict[str, list[str]] = defaultdict(list)  # a spelling's first posts, for the clash warning
     field = attrgetter("categories" if kind == "category" else "tags")
     for post in ordered:
         seen = set()
         for name in field(post):
             slug = name if name in exact else _slug_beside(name, exact)
             spellings[slug][name] += 1
+            if len(carriers[name]) < CLASH_EXAMPLES:
+                carriers[name].append(post.path)
             if slug not in seen:
                 seen.add(slug)
                 members[slug].append(post)
@@ -185,7 +200,13 @@ def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
         name = min(counts, key=lambda n: (-counts[n], n))
         groups[slug] = (name, posts)
         if len(counts) > 1:
-            listed = ", ".join(f"'{n}'" for n in sorted(counts))
+            listed = ", ".join(f"'{n}' ({_posts_named(carriers[n], counts[n])})" for n in sorted(counts))
             problems.append(Problem("", None, f"{kind} names {listed} share the slug '{slug}' and one feed; "
                                     "spell them the same way to silence this", WARNING))
     return groups, problems
+
+
+def _posts_named(first: list[str], total: int) -> str:
+    """`a.md, b.md and 3 more`: where a spelling is used, without listing a thousand files."""
+    more = total - len(first)
+    return ", ".join(first) + (f" and {more} more" if more else "")

@@ -22,6 +22,8 @@ _DATE = re.compile(
 )
 _PRETTY_KEEP = frozenset("._~!$&'()+,;=@")  # besides letters, marks and decimal digits: Jekyll's "pretty" mode
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar without percent: Addressable's PATH class
+FIRST_YEAR = 1000  # RFC 822 and xsd:dateTime years have four digits; year 9999 is Python's last anyway
+MAX_OFFSET = timedelta(hours=14)  # xsd:dateTime's range (and the world's: Kiritimati is +14:00)
 
 
 class DateError(ValueError):
@@ -36,9 +38,21 @@ def _offset(text: str | None) -> tzinfo | None:
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = (int(digits[:-2] or 0), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
-    if hours > 23 or minutes > 59:
-        raise DateError(f"offset {text} is out of range")
+    if minutes > 59 or timedelta(hours=hours, minutes=minutes) > MAX_OFFSET:
+        raise DateError(f"offset {text} is out of range; correct it: offsets go from -14:00 to +14:00, e.g. +0800")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _in_range(when: datetime, text: str) -> datetime:
+    """Dates feeds can carry: a four-digit year, an offset within ±14:00."""
+    if when.year < FIRST_YEAR:
+        raise DateError(f"'{text}' is before the year {FIRST_YEAR}, which RSS and Atom dates cannot hold; "
+                        "correct the year")
+    offset = when.utcoffset()
+    if offset is not None and abs(offset) > MAX_OFFSET:
+        raise DateError(f"the offset of '{text}' is beyond ±14:00, which RSS and Atom dates cannot hold; "
+                        "correct it, e.g. +0800")
+    return when
 
 
 def parse_date(value: object) -> tuple[datetime, bool]:
@@ -47,9 +61,9 @@ def parse_date(value: object) -> tuple[datetime, bool]:
     Naive results are returned naive; the caller applies the site's timezone.
     """
     if isinstance(value, datetime):
-        return value, value.tzinfo is not None
+        return _in_range(value, str(value)), value.tzinfo is not None
     if isinstance(value, date):
-        return datetime.combine(value, time()), False
+        return _in_range(datetime.combine(value, time()), str(value)), False
     text = str(value).strip()
     match = _DATE.match(text)
     if not match:
@@ -62,7 +76,7 @@ def parse_date(value: object) -> tuple[datetime, bool]:
     except ValueError as exc:
         raise DateError(f"'{text}' is not a real date ({exc}); correct it, as in 2022-03-04") from None
     zone = _offset(g["z"])
-    return (naive.replace(tzinfo=zone), True) if zone else (naive, False)
+    return (_in_range(naive.replace(tzinfo=zone), text), True) if zone else (_in_range(naive, text), False)
 
 
 def split_filename(name: str) -> tuple[str | None, str]:

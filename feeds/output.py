@@ -1,29 +1,32 @@
 """Putting a build's files into the output folder: confined, all-or-nothing, never touching
-files that feeds did not write.
+files that feeds did not write, and leaving nothing of its own there but the feeds.
 
-How a build lands:
-1. a lock (``.feeds.lock``) keeps two builds off the same folder;
-2. new and changed files go to a staging folder inside the output folder (same filesystem);
-3. when the whole build succeeded, a COMMIT marker is written (fsync'd) into the staging
-   folder, then each file is renamed into place, stale feeds are deleted, the manifest of the
-   files feeds owns (``.feeds-manifest.json``) is replaced, and the staging folder removed.
+How a build lands (the records it keeps are in ``bookkeeping``: next to the output folder):
+1. a lock keeps two builds off the same folder;
+2. new and changed files go to a staging folder on the output folder's filesystem;
+3. when the whole build succeeded, a COMMIT marker is written into the staging folder, then
+   each file is renamed into place, stale feeds are deleted, the config's manifest (the files
+   it owns) is replaced, and the staging folder removed.
 A build killed before step 3 leaves the folder untouched (the next run deletes its staging);
 one killed during step 3 is finished by the next run, which finds the COMMIT marker. SIGINT
 and SIGTERM wait until step 3 is over, so only SIGKILL or a crash of the machine can leave a
-mix of old and new files, and only until the next run.
+mix of old and new files, and only until the next run. A build that changes nothing touches
+nothing: no file, no record, no folder.
 
-A file in the output folder that feeds did not write (not in the manifest) is never replaced
-or deleted: a build that would overwrite one stops before step 3 and names it.
+A file is feeds' to replace or delete only when the config's manifest lists it; one that
+another config file sharing the folder wrote is that config's; and a stale feed is deleted
+only when its bytes are still exactly those feeds wrote. Anything else stops the build before
+step 3 (a new feed would replace it) or is left in place with a warning (a stale one).
 """
 from __future__ import annotations
 
 import errno
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import signal
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +34,27 @@ from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 
+from .bookkeeping import (
+    COMMIT,
+    LEGACY_LOCK,
+    LEGACY_MANIFEST,
+    LEGACY_STAGING,
+    LOCK,
+    STAGED_MANIFEST,
+    STAGING,
+    Entry,
+    Manifest,
+    folder_of,
+    manifest_file,
+    other_owners,
+    owner_of,
+    plain_relative,
+    read_manifest,
+    read_plan,
+    shown,
+    write_json,
+)
 from .errors import WARNING, OutputError, Problem, display_path
-
-LOCK, MANIFEST, STAGING, COMMIT = ".feeds.lock", ".feeds-manifest.json", ".feeds-staging", "COMMIT"
 
 
 def digest(data: bytes) -> str:
@@ -41,17 +62,17 @@ def digest(data: bytes) -> str:
 
 
 def confined(root: Path, relative: str) -> Path:
-    """The file for ``relative`` inside ``root``; refuses anything that would land outside it.
+    """The file for ``relative`` inside ``root``; refuses anything that would land outside it,
+    or on one of the names feeds keeps for its own records (``.feeds…``).
 
     The name is checked as text, and its folder resolved (once per folder) so that a symbolic
     link inside the output folder cannot carry a write outside it either.
     """
-    parts = relative.split("/")
-    if not relative or relative.startswith("/") or "\x00" in relative or "\\" in relative \
-            or any(p in ("", ".", "..") for p in parts):
-        raise OutputError(f"refusing to write '{relative}': not a relative path inside the output folder")
-    if not _folder_inside(str(root), "/".join(parts[:-1])):
-        raise OutputError(f"refusing to write '{relative}': it would land outside {display_path(root)}")
+    if not plain_relative(relative):
+        raise OutputError(f"refusing to write '{shown(relative)}': not a relative path inside the output folder, "
+                          "or a name starting with .feeds (kept for feeds' own records)")
+    if not _folder_inside(str(root), relative.rpartition("/")[0]):
+        raise OutputError(f"refusing to write '{shown(relative)}': it would land outside {display_path(root)}")
     return root / relative
 
 
@@ -61,62 +82,148 @@ def _folder_inside(root: str, folder: str) -> bool:
     return (real_root / folder).resolve().is_relative_to(real_root)
 
 
-class Output:
-    """The output folder during one build: ``with Output(path) as out: out.put(...); out.commit()``."""
+def _inside(root: Path, relative: str) -> bool:
+    try:
+        confined(root, relative)
+        return True
+    except (OutputError, OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+        return False
 
-    def __init__(self, root: Path):
+
+class Output:
+    """The output folder during one build: ``with Output(path, cfg.file) as out: out.put(...); out.commit()``."""
+
+    def __init__(self, root: Path, config_file: str = ""):
         self.root = root
-        self.staging = root / STAGING
-        self.manifest: dict[str, list[object]] = {}  # path -> [digest, inputs fingerprint, size, mtime_ns]
-        self.produced: dict[str, list[object]] = {}
+        self.owner = owner_of(config_file)
+        self.book = folder_of(root)
+        self.staging = self.book / STAGING
+        self.manifest: Manifest = {}  # path -> [digest, inputs fingerprint, size, mtime_ns]
+        self.others: dict[str, str] = {}  # path -> the config that owns it
+        self.produced: Manifest = {}
         self.written: list[str] = []
         self.removed: list[str] = []
-        self._lock: int | None = None
+        self.problems: list[Problem] = []  # what was ignored in the records, and stale files left in place
+        self._locks: list[int] = []
 
     def __enter__(self) -> Output:
+        self._lock()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            self._lock = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise OutputError(f"{display_path(self.root)}: cannot use the output folder: {exc.strerror}; "
-                              "check its permissions") from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._unlock()
-            raise OutputError(f"{display_path(self.root)}: another feeds build is writing to this folder; "
-                              "wait for it to finish, then run again") from None
-        try:
+            self.staging = self._staging_place()
             self._recover()
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._migrate()
+        except OutputError:
             self._unlock()
-            raise OutputError(f"{display_path(self.root)}: cannot finish the build that was interrupted "
-                              f"while moving files into place ({_why(exc)}); fix that, then run again") from None
-        self.manifest = self._read_manifest()
+            raise
+        except OSError as exc:
+            self._unlock()
+            raise OutputError(f"{display_path(self.root)}: cannot finish the build that was interrupted while "
+                              f"moving files into place ({_why(exc)}); fix that, then run again") from None
+        self.manifest = read_manifest(manifest_file(self.book, self.owner), self.problems) or {}
+        self.others = other_owners(self.book, self.owner)
         return self
 
+    def _lock(self) -> None:
+        where = display_path(self.root)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{where}: cannot use the output folder: {exc.strerror}; check its permissions") from None
+        if os.path.islink(self.book) or (os.path.lexists(self.book) and not self.book.is_dir()):
+            raise OutputError(f"{display_path(self.book)}: is a symbolic link or a file, where feeds keeps its "
+                              f"records of {where}; remove it, then run again")
+        try:
+            self.book.mkdir(exist_ok=True)
+            self._locks.append(os.open(self.book / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644))
+            legacy = self.root / LEGACY_LOCK
+            if os.path.isfile(legacy) and not os.path.islink(legacy):  # an earlier version may be running
+                self._locks.append(os.open(legacy, os.O_RDWR | os.O_NOFOLLOW))
+        except OSError as exc:
+            self._unlock()
+            raise OutputError(f"{display_path(self.book)}: cannot use the folder where feeds keeps its records "
+                              f"of {where}: {exc.strerror}; make {display_path(self.book.parent)} writable") from None
+        try:
+            for fd in self._locks:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._unlock()
+            raise OutputError(f"{where}: another feeds build is writing to this folder; "
+                              "wait for it to finish, then run again") from None
+
     def _unlock(self) -> None:
-        if self._lock is not None:
-            os.close(self._lock)  # releases the flock
-            self._lock = None
+        for fd in self._locks:
+            os.close(fd)  # releases the flock
+        self._locks = []
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self.staging.exists() and not (self.staging / COMMIT).exists():
+        if self.staging.is_dir() and not os.path.islink(self.staging) and not (self.staging / COMMIT).exists():
             shutil.rmtree(self.staging, ignore_errors=True)
         self._unlock()
 
-    def _recover(self) -> None:
-        """Finish a build that committed but was cut off; drop one that never committed."""
-        if (self.staging / COMMIT).exists():
-            self._apply(json.loads((self.staging / COMMIT).read_text("utf-8")))
-        shutil.rmtree(self.staging, ignore_errors=True)
+    def _staging_place(self) -> Path:
+        """Next to the records when they are on the output folder's filesystem (a rename is atomic
+        only within one); else (the output folder is a mount point of its own) inside the output
+        folder, as .feeds-staging, for the length of the build only."""
+        if os.stat(self.book).st_dev == os.stat(self.root).st_dev:
+            return self.book / STAGING
+        return self.root / LEGACY_STAGING
 
-    def _read_manifest(self) -> dict[str, list[object]]:
-        try:
-            data = json.loads((self.root / MANIFEST).read_text("utf-8"))
-            return {str(k): list(v) for k, v in data.get("files", {}).items() if len(v) == 4}
-        except (OSError, ValueError, AttributeError, TypeError):
-            return {}
+    def _recover(self) -> None:
+        """Finish a build that committed but was cut off; drop one that never committed. The
+        staging folder inside the output folder is where earlier versions staged."""
+        for staging in (self.book / STAGING, self.root / LEGACY_STAGING):
+            if not os.path.lexists(staging):
+                continue
+            if os.path.islink(staging) or not staging.is_dir():
+                if staging == self.staging:
+                    raise OutputError(f"{display_path(staging)}: is a symbolic link or a file, where this build "
+                                      "would stage its files; remove it, then run again")
+                self.problems.append(Problem(display_path(staging), None, "a symbolic link or a file where feeds "
+                                             "stages its files; not followed, left in place", WARNING))
+                continue
+            if os.path.lexists(staging / COMMIT):
+                try:
+                    self._finish(staging)
+                except ValueError as exc:
+                    raise OutputError(f"{display_path(self.root)}: cannot finish the build that was interrupted "
+                                      f"while moving files into place: its record {display_path(staging / COMMIT)} "
+                                      f"is damaged ({exc}); delete the folder {display_path(staging)} and run feeds "
+                                      "build again") from None
+                os.unlink(staging / COMMIT)
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _finish(self, staging: Path) -> None:
+        """Carry out the plan in a COMMIT marker left by a build that was cut off."""
+        plan = read_plan(staging / COMMIT)
+        owner = plan.get("owner")
+        if isinstance(owner, str):
+            target, staged, others = (manifest_file(self.book, owner), staging / STAGED_MANIFEST,
+                                      other_owners(self.book, owner))
+        else:  # an earlier version's: its records are in the output folder; _migrate takes them over
+            target, staged, others = self.root / LEGACY_MANIFEST, staging / LEGACY_MANIFEST, other_owners(self.book, "")
+        old = read_manifest(target, self.problems) or {}
+        # no staged manifest: it was already put in place before the interruption
+        new = read_manifest(staged, self.problems) if os.path.lexists(staged) else dict(old)
+        if new is None:
+            raise ValueError(f"{display_path(staged)} cannot be read")
+        files, _ = self._apply(staging, plan, old, new, others)
+        write_json(target, {"files": files})
+
+    def _migrate(self) -> None:
+        """Adopt the records an earlier version kept inside the output folder (once), then remove them."""
+        legacy = self.root / LEGACY_MANIFEST
+        if os.path.isfile(legacy) and not os.path.islink(legacy):
+            adopted = read_manifest(legacy, self.problems)
+            if adopted is not None:
+                own = manifest_file(self.book, self.owner)
+                mine = read_manifest(own, self.problems) or {}
+                others = other_owners(self.book, self.owner)
+                mine.update((k, v) for k, v in adopted.items() if k not in others)
+                write_json(own, {"files": mine})
+                legacy.unlink()
+        lock = self.root / LEGACY_LOCK
+        if os.path.isfile(lock) and not os.path.islink(lock):
+            lock.unlink()  # held by this build (see _lock)
 
     def _on_disk(self, relative: str) -> bool:
         """The file is still as feeds left it (same size and modification time)."""
@@ -141,7 +248,7 @@ class Output:
         self.record(relative, entry, written)
         return written
 
-    def stage(self, relative: str, data: bytes, inputs: str) -> tuple[list[object], bool]:
+    def stage(self, relative: str, data: bytes, inputs: str) -> tuple[Entry, bool]:
         """Write the bytes to the staging folder unless the file already holds them.
 
         Safe to call from worker processes: it only writes its own staging file."""
@@ -155,7 +262,7 @@ class Output:
         target.write_bytes(data)
         return [sha, inputs, len(data), 0], True
 
-    def record(self, relative: str, entry: list[object], written: bool) -> None:
+    def record(self, relative: str, entry: Entry, written: bool) -> None:
         self.produced[relative] = entry
         if written:
             self.written.append(relative)
@@ -165,66 +272,140 @@ class Output:
 
         Everything that can fail for want of space or permission happens before the COMMIT
         marker: staging, the new manifest, a probe of every folder a rename or deletion will
-        touch. What follows the marker is renames and deletions only.
+        touch. What follows the marker is renames and deletions only. Nothing to move or delete:
+        nothing is touched, and the manifest is replaced only when its contents changed.
         """
         self._refuse_foreign()
-        stale = sorted(set(self.manifest) - set(self.produced))
+        stale = sorted(r for r in set(self.manifest) - set(self.produced) if r not in self.others)
         for relative in self.written:  # a rename keeps the mtime: the manifest can be written now
             self.produced[relative][3] = (self.staging / "files" / relative).stat().st_mtime_ns
-        plan = {"written": sorted(self.written), "removed": stale}
         with _signals_deferred():
+            if not self.written and not stale:
+                if self.produced != self.manifest:
+                    self._write_manifest(self.produced)
+                return
+            plan: dict[str, object] = {"owner": self.owner, "written": sorted(self.written), "removed": stale}
             try:
-                self._probe_folders(self.written + stale)
                 self.staging.mkdir(exist_ok=True)
-                (self.staging / MANIFEST).write_text(json.dumps({"files": self.produced}, ensure_ascii=False,
-                                                                sort_keys=True, indent=0), "utf-8")
-                marker = self.staging / (COMMIT + ".tmp")
-                marker.write_text(json.dumps(plan, ensure_ascii=False), "utf-8")
-                os.replace(marker, self.staging / COMMIT)  # from here on, the next run finishes the move
+                self._probe_folders(self.written, stale)
+                write_json(self.staging / STAGED_MANIFEST, {"files": self.produced})
+                write_json(self.staging / COMMIT, plan)  # from here on, the next run finishes the move
             except OSError as exc:
                 raise OutputError(_disk_message(self.root, exc)) from None
             try:
-                self._apply(plan)
+                files, self.removed = self._apply(self.staging, plan, self.manifest, self.produced, self.others)
+                write_json(manifest_file(self.book, self.owner), {"files": files})
+                os.unlink(self.staging / COMMIT)
             except OSError as exc:
                 raise OutputError(f"{display_path(self.root)}: cannot finish moving the new feeds into place "
                                   f"({_why(exc)}); some feeds are new, some old until the next run finishes "
                                   "the move; fix that, then run feeds build again") from None
             shutil.rmtree(self.staging, ignore_errors=True)
-        self.removed = stale
 
-    def _probe_folders(self, relatives: list[str]) -> None:
+    def _write_manifest(self, files: Manifest) -> None:
+        try:
+            write_json(manifest_file(self.book, self.owner), {"files": files})
+        except OSError as exc:
+            raise OutputError(_disk_message(self.root, exc)) from None
+
+    def _probe_folders(self, moving: list[str], removing: list[str]) -> None:
         """Create and delete a file in each folder the commit will change: a folder that is
-        read-only or out of space fails here, while nothing has moved yet."""
-        folders = {str(Path(confined(self.root, r)).parent) for r in relatives} | {str(self.root)}
-        for folder in sorted(folders):
+        read-only or out of space fails here, while nothing has moved yet; so does one on
+        another filesystem than the staging folder (a rename cannot cross filesystems)."""
+        device = os.stat(self.staging).st_dev
+        targets = {str(confined(self.root, r).parent): True for r in moving}
+        for relative in removing:
+            targets.setdefault(str(confined(self.root, relative).parent), False)
+        for folder, receives in sorted(targets.items()):
             existing = Path(folder)
             while not existing.exists() and existing != self.root:
                 existing = existing.parent  # mkdir will happen here
+            if receives and os.stat(existing).st_dev != device:
+                raise OutputError(f"{display_path(existing)}: on another filesystem than the staging folder "
+                                  f"{display_path(self.staging)}, so feeds cannot move its files there in one "
+                                  "step; nothing was changed; keep the output folder on one filesystem")
             probe = existing / f".feeds-probe-{os.getpid()}"
             os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
             os.unlink(probe)
 
     def _refuse_foreign(self) -> None:
-        """Stop before anything moves if a new file would replace one that feeds did not write."""
+        """Stop before anything moves if a new file would replace one that this config did not write."""
+        where = display_path(self.root)
+        theirs = [r for r in self.written if r in self.others]
+        if theirs:
+            owners = ", ".join(sorted({self.others[r] for r in theirs}))
+            raise OutputError(f"{where}: {len(theirs)} file(s) there belong to the feeds of another config file "
+                              f"writing to this folder ({owners}) and would be replaced:\n{_listed(self.root, theirs)}"
+                              "\nnothing was changed; give each config file its own feeds.paths (e.g. "
+                              "zh/feed.xml), or its own output folder")
         foreign = [r for r in self.written if r not in self.manifest and os.path.lexists(self.root / r)]
         if foreign:
-            listed = "\n".join(f"  {display_path(self.root / r)}" for r in foreign)
-            raise OutputError(f"{display_path(self.root)}: {len(foreign)} file(s) there were not written by "
-                              f"feeds and would be replaced:\n{listed}\nnothing was changed; move them away, "
+            raise OutputError(f"{where}: {len(foreign)} file(s) there were not written by feeds and would be "
+                              f"replaced:\n{_listed(self.root, foreign)}\nnothing was changed; move them away, "
                               "or choose other feed paths with feeds.paths in config.yaml")
 
-    def _apply(self, plan: dict[str, list[str]]) -> None:
-        """Carry out a committed plan; run again after an interruption, it finishes the job."""
-        for relative in plan["written"]:
-            target = confined(self.root, relative)
-            staged = self.staging / "files" / relative
-            if staged.exists() or not target.exists():  # else: moved before the interruption
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, target)
-        for relative in plan["removed"]:
-            _remove(confined(self.root, relative), self.root)
-        if (self.staging / MANIFEST).exists():
-            os.replace(self.staging / MANIFEST, self.root / MANIFEST)
+    def _apply(self, staging: Path, plan: dict[str, object], old: Manifest, new: Manifest,
+               others: dict[str, str]) -> tuple[Manifest, list[str]]:
+        """Carry out a committed plan; run again after an interruption, it finishes the job.
+
+        The plan and both manifests may come from disk: a file is moved into place only from
+        the staging folder, onto a file that ``old`` lists or none, and a file is deleted only
+        when ``old`` lists it and its bytes are still the ones listed. Returns the manifest to
+        keep (``new`` less what was refused) and what was deleted."""
+        marker = display_path(staging / COMMIT)
+        accepted: set[str] = set()
+        for relative in _texts(plan.get("written")):
+            source = staging / "files" / relative
+            if not plain_relative(relative) or relative not in new or relative in others \
+                    or not _inside(staging / "files", relative) or not _inside(self.root, relative):
+                self.problems.append(_ignored(marker, relative))
+            elif not os.path.lexists(source):
+                accepted.add(relative)  # moved before the interruption
+            elif os.path.islink(source) or not os.path.isfile(source) \
+                    or (os.path.lexists(self.root / relative) and relative not in old):
+                self.problems.append(_ignored(marker, relative))
+            else:
+                (self.root / relative).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, self.root / relative)
+                accepted.add(relative)
+        removed = []
+        for relative in _texts(plan.get("removed")):
+            if not plain_relative(relative) or relative not in old or relative in new or relative in others:
+                self.problems.append(_ignored(marker, relative))
+            elif self._remove_if_unchanged(relative, old[relative]):
+                removed.append(relative)
+        kept = {r: e for r, e in new.items() if (r in accepted or r in old) and r not in others}
+        return kept, removed
+
+    def _remove_if_unchanged(self, relative: str, entry: Entry) -> bool:
+        """Delete a stale feed, if it is still the very file feeds wrote; else say why not."""
+        path = self.root / relative
+        try:
+            st = os.lstat(path)
+            same = stat.S_ISREG(st.st_mode) and _inside(self.root, relative) and digest(path.read_bytes()) == entry[0]
+        except OSError:
+            return False  # already gone
+        if not same:
+            self.problems.append(Problem(display_path(path), None, "no feed is written here any more, but this is "
+                                         "not the file feeds wrote (changed since, or not a file); left in place: "
+                                         "delete it if it is no longer wanted", WARNING))
+            return False
+        _remove(path, self.root)
+        return True
+
+
+def _texts(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _ignored(marker: str, relative: str) -> Problem:
+    return Problem(marker, None, f"names '{shown(relative)}', which this build's records do not show as written "
+                   "by feeds (or which lies outside the output folder); ignored, the file was left as it is",
+                   WARNING)
+
+
+def _listed(root: Path, relatives: list[str]) -> str:
+    return "\n".join(f"  {display_path(root / r)}" for r in relatives)
 
 
 @contextmanager
@@ -251,10 +432,8 @@ def _signals_deferred() -> Iterator[None]:
             signal.raise_signal(caught[0])
 
 
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, OSError):
-        return "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
-    return f"its record is damaged: {exc}; delete the folder .feeds-staging"
+def _why(exc: OSError) -> str:
+    return "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
 
 
 def _remove(path: Path, root: Path) -> None:
@@ -269,14 +448,6 @@ def _remove(path: Path, root: Path) -> None:
         folder = folder.parent
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _disk_message(root: Path, exc: OSError) -> str:
     return f"{display_path(root)}: cannot write the feeds ({_why(exc)}); nothing in the folder was changed"
 
@@ -285,22 +456,30 @@ def staging_error(root: Path, exc: OSError) -> OutputError:
     return OutputError(_disk_message(root, exc))
 
 
-def inspect_output(root: Path) -> list[Problem]:
+def inspect_output(root: Path, config_file: str = "") -> list[Problem]:
     """What ``feeds check`` can tell about the folder itself, beyond the feeds' contents: a build
-    cut off while moving files (a mix of old and new feeds is being served), and files that feeds
-    wrote but that were deleted or changed since."""
-    where = display_path(root)
-    if _locked(root):
+    cut off while moving files (a mix of old and new feeds is being served), records of an
+    earlier version that a static host would publish, and files that this config's builds wrote
+    but that were deleted or changed since."""
+    where, book = display_path(root), folder_of(root)
+    if _locked(book / LOCK) or _locked(root / LEGACY_LOCK):
         return [Problem(where, None, "a feeds build is writing to this folder right now; check again when it "
                         "has finished", WARNING)]
-    problems = []
-    if (root / STAGING / COMMIT).exists():  # the files are half moved: comparing them says nothing more
+    stagings = [s for s in (book / STAGING, root / LEGACY_STAGING) if s.is_dir() and not os.path.islink(s)]
+    if any(os.path.lexists(s / COMMIT) for s in stagings):  # half moved: comparing the files says nothing more
         return [Problem(where, None, "a build was cut off while moving its files into place: some feeds are "
                         "new, some old; run feeds build to finish it")]
-    if (root / STAGING).exists():
-        problems.append(Problem(where, None, "a build was cut off before it changed anything; the next feeds "
-                                "build clears its leftovers (.feeds-staging)", WARNING))
-    for relative, entry in sorted(Output(root)._read_manifest().items()):
+    problems = [Problem(where, None, "a build was cut off before it changed anything; the next feeds build clears "
+                        f"its leftovers ({display_path(s)})", WARNING) for s in stagings]
+    legacy = [n for n in (LEGACY_MANIFEST, LEGACY_LOCK) if os.path.lexists(root / n)]
+    if legacy:
+        problems.append(Problem(where, None, f"holds records of an earlier feeds version ({', '.join(legacy)}), "
+                                "which a static host would publish; the next feeds build moves them to "
+                                f"{display_path(book)}", WARNING))
+    own = manifest_file(book, owner_of(config_file))
+    if not os.path.lexists(own) and LEGACY_MANIFEST in legacy:
+        own = root / LEGACY_MANIFEST
+    for relative, entry in sorted((read_manifest(own, problems) or {}).items()):
         path = root / relative
         try:
             data = path.read_bytes()
@@ -314,9 +493,9 @@ def inspect_output(root: Path) -> list[Problem]:
     return problems
 
 
-def _locked(root: Path) -> bool:
+def _locked(lock: Path) -> bool:
     try:
-        fd = os.open(root / LOCK, os.O_RDONLY)
+        fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return False
     try:

@@ -16,7 +16,10 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from . import interrupts
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -24,19 +27,13 @@ _PR_SET_PDEATHSIG = 1
 MIN_TASKS_PER_JOB = 64  # below this a pool costs more than it saves
 
 _state: Any = None
-_stop = False
-
-
-def request_stop() -> None:
-    """Ask every running stage to stop at its next task (a signal handler's exception can be
-    swallowed when it lands inside fork's own callbacks; this flag cannot)."""
-    global _stop
-    _stop = True
 
 
 def _checked(results: Iterator[R]) -> Iterator[R]:
+    """Stop at the next task once a signal came (its KeyboardInterrupt may have been swallowed
+    where it landed; the flag cannot be)."""
     for result in results:
-        if _stop:
+        if interrupts.stopping():
             raise KeyboardInterrupt
         yield result
 
@@ -55,25 +52,63 @@ def run(func: Callable[[T], R], tasks: list[T], jobs: int, shared: Any, chunksiz
     if jobs <= 1 or len(tasks) < min_tasks or not hasattr(os, "fork"):
         yield from _checked(map(func, tasks))
         return
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_signals)
+    pool: ProcessPoolExecutor | None = None
+    stop = interrupts.on_stop(lambda: _kill_workers(pool))  # from the signal handler: no locks taken
     try:
-        yield from _checked(pool.map(func, tasks, chunksize=chunksize))
+        with _signals_held():  # until every worker is forked: see _worker_start
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_start, initargs=(os.getpid(),))
+            results = pool.map(func, tasks, chunksize=chunksize)
+        yield from _checked(results)
+        pool.shutdown()
     except BaseException:  # Ctrl-C, SIGTERM, an error, or the caller stopped early
-        # drop the queued tasks and wait for the running chunks (well under a second): a worker
-        # left running would keep the interpreter from exiting
-        pool.shutdown(wait=True, cancel_futures=True)
+        # kill, do not wait: a worker may be minutes into a huge task, and a worker left
+        # running would keep the interpreter from exiting
+        _kill(pool)
         raise
-    pool.shutdown()
+    finally:
+        interrupts.forget(stop)
 
 
-def _worker_signals() -> None:
+def _kill_workers(pool: ProcessPoolExecutor | None) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+
+
+def _kill(pool: ProcessPoolExecutor | None) -> None:
+    """End the pool's workers now and let go of the pool without waiting for anything."""
+    if pool is None:
+        return
+    _kill_workers(pool)
+    try:  # a worker killed mid-write leaves half a result in the pipe: with no writer left, the
+        pool._result_queue._writer.close()  # type: ignore[attr-defined]  # pool's thread reads EOF, not forever
+    except (AttributeError, OSError):
+        pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the workers are forked; they arrive once forking is done."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, interrupts.SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _worker_start(parent: int) -> None:
     """Ctrl-C and SIGTERM (sent to the whole process group by terminals and CI runners) are the
-    parent's to handle: it stops the pool and cleans up. A worker killed mid-task would leave
-    the pool's pipes half-used and the parent waiting on them; and if the parent itself is
-    killed outright, the kernel ends the workers too (Linux), so none is left behind."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent's to handle: it kills the workers and cleans up. A worker is born with them held
+    (_signals_held), so that none lands before this ignores them: the parent's handler, which
+    a fork copies, would print a traceback from the worker. And if the parent itself is killed
+    outright, the kernel ends the workers too (Linux), so none is left behind."""
+    for kind in interrupts.SIGNALS:
+        signal.signal(kind, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, interrupts.SIGNALS)  # held ones are dropped now
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # not Linux: an orphaned worker ends when its queue closes
+    if os.getppid() != parent:  # the parent was gone before we asked to follow it
+        os._exit(0)

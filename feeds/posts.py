@@ -8,24 +8,48 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import frontmatter
+from frontmatter.default_handlers import BaseHandler
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the backport of the same parser
+    import tomli as tomllib
 
 from . import jekyll
 from .config import Config
-from .errors import ERROR, WARNING, Problem, display_path
+from .errors import ERROR, WARNING, ConfigError, Problem, display_path
 from .sources import SourceText, read_source
 from .text import clean_name, describe_forbidden, plain_title, smartify, xml_safe
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
+
+
+class _TomlHandler(BaseHandler):
+    """Hugo's and Zola's `+++` front matter; python-frontmatter's own TOMLHandler needs the old
+    `toml` package, so only its splitting is used and the standard parser (tomllib) reads it."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+
+_TOML = _TomlHandler()
+_TOML_AT = re.compile(r"\(at line (\d+), column \d+\)|\(at end of document\)")
+NO_FRONT_MATTER = ("no front matter: Jekyll does not publish a post without it; start the file with '---', "
+                   "title: and date:, then '---'")
 TRUE_WORDS = {"true", "yes", "on", "y"}  # YAML 1.1's booleans, as post authors write them
 FALSE_WORDS = {"false", "no", "off", "n"}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_NOT_IN_IRI = re.compile(r'[\s<>"]')  # controls are gone already (Fields.clean)
 _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
@@ -59,7 +83,7 @@ class FrontMatter:
     line_of: dict[str, int]  # key -> 1-based file line, for messages
 
 
-NO_FRONT_MATTER = FrontMatter({}, 0, 1, {})  # a Jekyll post without front matter: all of it is body
+EMPTY_FRONT_MATTER = FrontMatter({}, 0, 1, {})  # a Jekyll post without front matter: all of it is body
 
 
 def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> tuple[FrontMatter | None, list[Problem]]:
@@ -72,32 +96,32 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     stripped = text.lstrip(" \t\n\ufeff")
     skipped = text.count("\n", 0, len(text) - len(stripped))
     if skipped and stripped.startswith("---") and as_jekyll_post:
-        return NO_FRONT_MATTER, [Problem(where, 1, f"{skipped} blank line(s) before the opening '---': Jekyll "
+        return EMPTY_FRONT_MATTER, [Problem(where, 1, f"{skipped} blank line(s) before the opening '---': Jekyll "
                                          "reads no front matter here and publishes the '---' block as text, with "
                                          "the title and date of the file name; so does feeds; delete the blank "
                                          "line(s)", WARNING)]
     if skipped and stripped.startswith("---"):
         problems.append(Problem(where, 1, f"{skipped} blank line(s) before the opening '---'; read anyway, "
                                 "but Jekyll would not publish this post; delete the blank line(s)", WARNING))
-    if not _HANDLER.detect(stripped) and as_jekyll_post:
-        return NO_FRONT_MATTER, [Problem(where, 1, "no front matter: published as Jekyll does, with the title "
-                                         "and date of the file name; start the file with '---', title: and "
-                                         "date:, then '---' to set them", WARNING)]
-    if not _HANDLER.detect(stripped):
-        return None, problems + [Problem(where, 1, "no front matter: Jekyll does not publish a post without "
-                                         "it; start the file with '---', title: and date:, then '---'", WARNING)]
-    opening = _HANDLER.FM_BOUNDARY.match(stripped)
+    handler = _HANDLER if _HANDLER.detect(stripped) else _TOML if _TOML.detect(stripped) else None
+    if handler is None and as_jekyll_post:
+        return EMPTY_FRONT_MATTER, [Problem(where, 1, "no front matter: published as Jekyll does, with the title "
+                                            "and date of the file name; start the file with '---', title: and "
+                                            "date:, then '---' to set them", WARNING)]
+    if handler is None:
+        return None, problems + [Problem(where, 1, NO_FRONT_MATTER, WARNING)]
+    opening = handler.FM_BOUNDARY.match(stripped)
     assert opening is not None
     first = skipped + stripped.count("\n", 0, opening.end())  # file line just before the YAML's line 1
     try:
-        fm, body = _HANDLER.split(stripped)
+        fm, body = handler.split(stripped)
     except ValueError:
         return None, problems + [Problem(where, skipped + 1, "front matter is never closed; add a line "
-                                         "'---' after the last key")]
+                                         f"'{handler.START_DELIMITER}' after the last key")]
     fm, removed = _drop_control_characters(fm, first, where, problems)
     repeated: list[tuple[int, str]] = []
     try:
-        data = load_text_yaml(fm, repeated)
+        data = load_text_yaml(fm, repeated) if handler is _HANDLER else _load_toml(fm)
     except YamlProblem as exc:
         line = first + exc.line if exc.line else skipped + 1
         return None, problems + [Problem(where, line, f"front matter: {exc.message}")]
@@ -111,10 +135,42 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     for line, key in repeated:
         problems.append(Problem(where, first + line, f"front matter: key '{key}' appears again; the last one "
                                 "is used, as Jekyll does; delete the other", WARNING))
+    key_of = (lambda row: row.split(":", 1)[0] if ":" in row else "") if handler is _HANDLER else (
+        lambda row: row.split("=", 1)[0].strip().strip("\"'") if "=" in row else "")
     lines = {str(k): first + i + 1 for i, row in enumerate(fm.split("\n"))
-             for k in data if row.startswith(f"{k}:")}
+             for k in data if key_of(row) == k}
     body_start = len(text) - len(body)
     return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
+
+
+def _load_toml(fm: str) -> dict[str, Any]:
+    """TOML front matter as the YAML reader gives it: text, lists and mappings (a Zola post's
+    [taxonomies] categories and tags lifted to the top, where Jekyll's keys are)."""
+    try:
+        data = tomllib.loads(fm)
+    except tomllib.TOMLDecodeError as exc:
+        at = _TOML_AT.search(str(exc))
+        line = int(at.group(1)) if at and at.group(1) else fm.count("\n") if at else None
+        raise YamlProblem(line, f"TOML: {_TOML_AT.sub('', str(exc)).strip()}; fix that line") from None
+    taxonomies = data.get("taxonomies")
+    if isinstance(taxonomies, dict):
+        for key in ("categories", "tags"):
+            if key in taxonomies:
+                data.setdefault(key, taxonomies[key])
+    return {key: _as_text(value) for key, value in data.items()}
+
+
+def _as_text(value: Any) -> Any:
+    """TOML's typed values as the text an author would have written in YAML (dates as RFC 3339)."""
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value)
 
 
 def _drop_control_characters(fm: str, first: int, where: str, problems: list[Problem]) -> tuple[str, int]:
@@ -302,7 +358,7 @@ def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg:
     """The post's URL path (escaped), from `permalink:` or the site's pattern."""
     key, own = f.text("permalink")
     own = own.strip()
-    if own.startswith("//") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own):  # as written, before cleaning
+    if own.startswith("//") or _SCHEME.match(own):  # as written, before cleaning
         f.say(key, f"'{f.clean(key, own)}' points at another host or scheme; a permalink is a path on this "
               "site, such as /news/x.html")
         return None
@@ -315,15 +371,41 @@ def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg:
     return jekyll.escape_path(path)
 
 
-def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str:
+def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str | None:
+    """The post's id: its own id:/guid: (an absolute IRI, or a path on the site), else the URL's."""
     key, own = f.text("id", "guid")
     base = cfg.site.url
     own = f.clean(key, own).strip()
+    if own and _SCHEME.match(own):
+        return own if _valid_id(f, key, own) else None
     if own:
-        return own if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own) else base + "/" + jekyll.escape_path(own.lstrip("/"))
+        return base + "/" + jekyll.escape_path(own.lstrip("/"))
     if cfg.feeds.entry_id == "url":
         return base + url_path
     return base + jekyll.jekyll_id(url_path, slug)
+
+
+def _valid_id(f: _Fields, key: str, own: str) -> bool:
+    """Readers compare ids as they are: an id with a space or a quote cannot be written as an IRI."""
+    bad = _NOT_IN_IRI.search(own)
+    scheme, _, rest = own.partition(":")
+    if bad:
+        problem = f"holds {'a space' if bad.group().isspace() else repr(bad.group())}"
+    elif not rest or not _splits(own) or (scheme.lower() in ("http", "https") and not urlsplit(own).hostname):
+        problem = "is not an absolute IRI"
+    else:
+        return True
+    f.say(key, f"'{own}' {problem}; write an absolute IRI without spaces, quotes or <>, such as "
+          "tag:example.com,2022:post-1 or https://example.com/post-1; the post is not published")
+    return False
+
+
+def _splits(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:  # "x://[": an unclosed IPv6 host, in any scheme
+        return False
+    return True
 
 
 def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone: ZoneInfo | timezone,
@@ -346,7 +428,7 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
     title = plain_title(f.clean(title_key, title))
     if not title:
         title = jekyll.titleize(name_slug) or path.stem
-        if f.fm is not NO_FRONT_MATTER:  # that file was already told about
+        if f.fm is not EMPTY_FRONT_MATTER:  # that file was already told about
             f.say(title_key, f"missing or empty; used '{title}' from the file name; add title: to the front "
                   "matter", WARNING)
     if cfg.jekyll_site:
@@ -354,10 +436,14 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
     updated, _ = f.date("last_modified_at", zone) if "last_modified_at" in f.data else f.date("updated", zone)
     feed = f.data.get("feed")
     own_excerpt_only = isinstance(feed, dict) and str(feed.get("excerpt_only", "")).strip().lower() in TRUE_WORDS
+    entry_id = _entry_id(f, url_path, slug, cfg)
+    if entry_id is None:
+        return None, False
+    kept = _capped(f, categories, ("category", "categories"), cfg.content.max_names_per_post)
     return Post(
         path=f.where, file=str(path), digest=digest, title=title, date=when, updated=max(updated or when, when),
-        categories=tuple(categories), tags=tuple(tags), url=cfg.site.url + url_path,
-        id=_entry_id(f, url_path, slug, cfg), author=_author(f, cfg),
+        categories=kept, tags=_capped(f, tags, ("tag", "tags"), cfg.content.max_names_per_post, len(kept)),
+        url=cfg.site.url + url_path, id=entry_id, author=_author(f, cfg),
         summary=f.clean(*f.text("description", "excerpt")),
         markdown=path.suffix.lower() not in (".html", ".htm"),
         body_start=f.fm.body_start, body_line=f.fm.body_line,
@@ -374,6 +460,21 @@ def _author(f: _Fields, cfg: Config) -> str:
     return name
 
 
+def _capped(f: _Fields, names: list[str], keys: tuple[str, str], cap: int, taken: int = 0) -> tuple[str, ...]:
+    """A post is in one feed per category and tag, each carrying its whole content: a thousand
+    tags made one post cost a minute and 60 MB. Its first ``cap`` names count, categories first
+    (``taken`` of them); the permalink still has every category."""
+    room = max(cap - taken, 0)
+    if len(names) <= room:
+        return tuple(names)
+    key = keys[0] if f.data.get(keys[0]) is not None else keys[1]
+    besides = f" besides {taken} categories" if taken else ""
+    kept = f"only the first {room}" if room else "none of them"
+    f.say(key, f"{len(names)} names{besides}, more than content.max_names_per_post ({cap}); {kept} get this post "
+          "in their feeds; keep the ones readers follow, or raise the limit", WARNING)
+    return tuple(names[:room])
+
+
 def read_body(post: Post) -> str:
     """The post's body again, from disk (only posts a feed carries get here)."""
     text = read_source(Path(post.file), 1 << 62).text or ""
@@ -384,10 +485,23 @@ def site_zone(cfg: Config) -> ZoneInfo | timezone:
     return ZoneInfo(cfg.timezone) if cfg.timezone and cfg.timezone.upper() != "UTC" else timezone.utc
 
 
+_LAST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+
+
 def build_time() -> datetime:
-    """'Now' for excluding future posts; SOURCE_DATE_EPOCH makes it reproducible."""
+    """'Now' for excluding future posts; SOURCE_DATE_EPOCH makes it reproducible.
+
+    Raises ConfigError when it is set to anything but whole seconds from 0 to year 9999: the
+    reproducible-builds spec asks a tool to fail rather than guess at a malformed value."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    if not epoch:
+        return datetime.now(timezone.utc)
+    if not re.fullmatch(r"[0-9]{1,20}", epoch, re.ASCII) or int(epoch) > _LAST_EPOCH:
+        shown = epoch if len(epoch) <= 40 else epoch[:40] + "…"
+        raise ConfigError([Problem("SOURCE_DATE_EPOCH", None, f"expected whole seconds since 1970 from 0 to "
+                                   f"{_LAST_EPOCH} (year 9999), got {shown!r}; unset it or set it to e.g. "
+                                   "$(git log -1 --format=%ct)")])
+    return datetime.fromtimestamp(int(epoch), timezone.utc)
 
 
 def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], int]], now: datetime
@@ -410,16 +524,30 @@ def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], 
                                 f"{cfg.timezone}; feeds reads them the same way, so that links match the pages "
                                 "the site serves; to mean the site's time, write the offset: 2021-12-08 12:47:49 "
                                 "+0800", WARNING))
-    return posts, problems
+    return posts, problems + _nothing_read(cfg, results, posts)
 
 
-def check_ids(posts: list[Post]) -> list[Problem]:
-    """Entry ids must be unique in a build, or readers merge two posts into one."""
+def _nothing_read(cfg: Config, results: list[tuple[Post | None, list[Problem], int]], posts: list[Post]
+                  ) -> list[Problem]:
+    """Post files were found but not one had front matter (a site in a format feeds cannot read):
+    an error, not empty feeds and exit 0. Errors already fail the build, and drafts or future
+    posts alone are no failure, so neither adds this."""
+    said = [p for _, found, _ in results for p in found]
+    bare = sum(1 for post, found, _ in results if post is None and any(p.message == NO_FRONT_MATTER for p in found))
+    if posts or not bare or any(p.is_error for p in said):
+        return []
+    return [Problem(cfg.file, None, f"0 posts read from {len(results)} post file(s): {bare} have no front matter "
+                    "(warned above); give them '---' YAML or '+++' TOML front matter, or point source: and posts: "
+                    "at the posts")]
+
+
+def check_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
+    """Entry ids must be unique in a build, or readers merge two posts into one: the first post
+    (by path) with an id is kept, every later one is left out, even with --keep-going."""
     first: dict[str, Post] = {}
-    problems = []
-    for post in posts:
-        other = first.setdefault(post.id, post)
-        if other is not post:
-            problems.append(Problem(post.path, None, f"entry id {post.id} is also the id of {other.path}; give "
-                                    "one of them its own permalink: or id:"))
-    return problems
+    for post in sorted(posts, key=lambda p: p.path):
+        first.setdefault(post.id, post)
+    problems = [Problem(post.path, None, f"entry id {post.id} is also the id of {first[post.id].path}; not "
+                        "published; give one of them its own permalink: or id:")
+                for post in sorted(posts, key=lambda p: p.path) if first[post.id] is not post]
+    return [post for post in posts if first[post.id] is post], problems

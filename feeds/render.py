@@ -8,6 +8,7 @@ makes every URL absolute against the post's own URL.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -20,12 +21,22 @@ from cmarkgfm.cmark import Options
 from .config import Config
 from .errors import WARNING, Problem
 from .posts import Post
-from .text import describe_forbidden, plain_text, xml_safe
+from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
 
 SUMMARY_CHARS = 300
 _EXTENSIONS = ["table", "strikethrough", "autolink"]  # not tagfilter: sanitising is nh3's job
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
+# URLs too, reachable only through content.allow_attributes: checked the same way
+_OTHER_URL_ATTRS = {"formaction", "icon", "manifest", "codebase", "lowsrc", "dynsrc", "xlink:href", "profile"}
+SAFE_SCHEMES = frozenset(nh3.ALLOWED_URL_SCHEMES) | {"data"}  # data: only for images, see _harmless
+_WEB = ("http", "https")
+_EDGES = "".join(map(chr, range(0x21)))  # C0 controls and space: browsers strip them around a URL
+_TAB_NEWLINE = re.compile("[\t\n\r]")  # and these anywhere inside it
+_PATH_END = re.compile("[?#]")
+_HOST = re.compile(r"[^\s\x00-\x20\x7f#%/:<>?@\[\\\]^|\"`{}]+\Z")  # WHATWG's forbidden host code points, and quotes
+_DESCRIPTORS = re.compile(r"(?:[0-9.eE+-]+[wxh](?: |\Z))*\Z")  # 100w, 1.5x, 2h
+_IPV6 = re.compile(r"[0-9A-Fa-f:.]+\Z")
 _FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
 _LIQUID_BLOCK = re.compile(r"{%-?\s*(raw|endraw)\s*-?%}")
 _HIGHLIGHT = re.compile(r"{%-?\s*highlight\s+(\w+)[^%]*%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.S)
@@ -62,50 +73,100 @@ def expand_liquid(text: str, site_url: str) -> str:
     return _LIQUID_BLOCK.sub("", text)
 
 
-def absolute(url: str, base: str, scheme: str) -> str:
-    """A URL from the content, made absolute against the post's URL; mailto:, data: etc. kept."""
-    url = url.strip()
-    if not url or url.startswith(("https://", "http://")):
+def absolute(url: str, base: str, scheme: str) -> str | None:
+    """A URL from the content as a browser on the post's page reads it, made absolute against the
+    post's URL (``base``); mailto:, data: etc. kept; None when it cannot be a valid URL at all.
+
+    Browsers drop spaces and controls around a URL and tabs and newlines inside it, and read
+    ``\\`` as ``/`` in web URLs; ``https:x`` on an https page is relative (``urljoin``), while
+    ``http:/x`` or ``http:x`` on an https page is ``http://x``."""
+    url = _TAB_NEWLINE.sub("", url.strip(_EDGES))
+    if not url:
         return url
-    if url.startswith("//"):
-        return f"{scheme}:{url}"
-    if _SCHEME.match(url):
-        return url
-    return urljoin(base, url)
+    found = _SCHEME.match(url)
+    name = found.group(0)[:-1].lower() if found else ""
+    if len(name) == 1:
+        return None  # C:\x is a path on someone's disk, not a URL
+    if name and name not in _WEB:
+        return url if _splits(url) else None
+    url = _web_slashes(url)
+    rest = url[len(name) + 1:]
+    if name and (name != urlsplit(base).scheme or rest.startswith("//")):
+        url = f"{name}://{rest.lstrip('/')}"
+    elif not name and url.startswith("//"):
+        url = f"{scheme}:{url}"
+    else:
+        url = urljoin(base, url)
+    return url if _web_url(url) else None
 
 
-def _srcset(value: str, base: str, scheme: str) -> str:
+def _web_slashes(url: str) -> str:
+    """``\\`` read as ``/`` before the query, as browsers do in http(s) URLs."""
+    end = _PATH_END.search(url)
+    cut = end.start() if end else len(url)
+    return url[:cut].replace("\\", "/") + url[cut:]
+
+
+def _splits(url: str) -> bool:
+    try:
+        urlsplit(url).port  # noqa: B018 - reading it is the check: a bad port raises
+    except ValueError:
+        return False
+    return True
+
+
+def _web_url(url: str) -> bool:
+    """An http(s) URL with a host a browser accepts (no spaces, controls or other forbidden characters)."""
+    if not _splits(url):
+        return False
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return parts.scheme in _WEB and bool(_HOST.match(host) or ("[" in parts.netloc and _IPV6.match(host)))
+
+
+def _srcset(tag: str, value: str, keep: Callable[[str, str], str | None]) -> str | None:
+    """Each candidate's URL through ``keep``; a candidate whose URL is dropped goes with it, and so
+    does one whose descriptors are not widths or densities (browsers ignore it)."""
     parts = []
-    for candidate in value.split(","):
-        bits = candidate.strip().split(None, 1)
-        if bits:
-            parts.append(" ".join([absolute(bits[0], base, scheme), *bits[1:]]))
-    return ", ".join(parts)
+    for url, descriptors in srcset_candidates(value):
+        kept = keep(tag, url)
+        if kept and _DESCRIPTORS.match(descriptors):
+            parts.append(" ".join([kept, descriptors]).strip())
+    return ", ".join(parts) or None
 
 
 class _UrlRewriter:
     """nh3's attribute filter: makes URLs absolute against the post being cleaned (``base``).
 
-    Sanitising, it also drops ``data:`` URLs except images: ``<a href="data:text/html,…">`` is a
-    page of the attacker's making, while an inline picture in ``<img>`` cannot run anything.
+    Sanitising, it checks the scheme of every URL attribute it sees (nh3 checks only some, such
+    as href and src, and not srcset or cite) against the schemes nh3 allows, and drops ``data:``
+    URLs except images: ``<a href="data:text/html,…">`` is a page of the attacker's making,
+    while an inline picture in ``<img>`` cannot run anything. A URL that cannot be made a valid
+    absolute one (``http:/``, ``https://a b/``) is dropped too: readers could not follow it.
     """
 
     def __init__(self, scheme: str, sanitize: bool = True):
         self.scheme, self.base, self.sanitize = scheme, "", sanitize
 
     def __call__(self, tag: str, attr: str, value: str) -> str | None:
-        if attr in _URL_ATTRS:
-            url = absolute(value, self.base, self.scheme)
-            return None if self.sanitize and not _harmless_data(tag, url) else url
-        if attr == "srcset":
-            return _srcset(value, self.base, self.scheme)
+        if attr in _URL_ATTRS or attr in _OTHER_URL_ATTRS:
+            return self.url(tag, value)
+        if attr in ("srcset", "imagesrcset"):
+            return _srcset(tag, value, self.url)
         return value
 
+    def url(self, tag: str, value: str) -> str | None:
+        url = absolute(value, self.base, self.scheme)
+        return url if url is None or not self.sanitize or _harmless(tag, url) else None
 
-def _harmless_data(tag: str, url: str) -> bool:
-    """Any URL but data:, or a data: image where an image goes."""
-    head = url[:16].lower()
-    return not head.startswith("data:") or (head.startswith("data:image/") and tag in ("img", "source"))
+
+def _harmless(tag: str, url: str) -> bool:
+    """A scheme nh3 allows, data: only for an image where an image goes; "" (this page) too."""
+    found = _SCHEME.match(url)
+    name = found.group(0)[:-1].lower() if found else ""
+    if name == "data":
+        return url[:11].lower() == "data:image/" and tag in ("img", "source")
+    return not url or name in SAFE_SCHEMES
 
 
 @lru_cache(maxsize=8)
@@ -131,7 +192,7 @@ def _allowlist(sanitize: bool, extra_tags: tuple[str, ...], extra_attrs: tuple[s
                        url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"javascript", "vbscript", "data", "ftp"})
     else:
         # a tag the config allows is kept with its content (ammonia refuses a tag in both lists)
-        options.update(url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"data"},
+        options.update(url_schemes=set(SAFE_SCHEMES),
                        clean_content_tags={"script", "style"} - set(extra_tags))
     return {"tags": tags, "attributes": attrs, **options}
 

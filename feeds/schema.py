@@ -7,6 +7,7 @@ unknown-key check knows the keys from it, and the README's table of keys is gene
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,13 @@ PERMALINK_STYLES = {
 }
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 DEFAULT_CACHE = ".feeds-cache"
+MAX_JOBS = 64  # more worker processes is a typo (each is a copy of the build), never a speed-up
+MAX_NAMES_PER_POST = 100  # a post is in one feed per category and tag: this bounds what one post costs
+_NOT_IN_URL = re.compile(r'[\s\x00-\x1f\x7f-\x9f<>"{}|\\^`]')  # what a URL must percent-encode
+_HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?\Z")  # labels of letters, digits, '-' (and '_'), any script
+_LANGUAGE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*\Z")  # BCP 47's shape: en, zh-CN, zh-Hant-TW, x-klingon
+_ATOM, _LABEL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+", r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_ATOM}(\.{_ATOM})*@{_LABEL}(\.{_LABEL})*\Z")  # RFC 822's addr-spec, dot-atoms only
 
 
 # --- converters: raw YAML value -> typed value; TypeError/ValueError say what is wrong ------
@@ -56,6 +64,35 @@ def count(value: Any) -> int:
     if number < 0:
         raise ValueError("it cannot be negative")
     return number
+
+
+def jobs(value: Any) -> int:
+    number = count(value)
+    if number > MAX_JOBS:
+        raise ValueError("")
+    return number
+
+
+def positive(value: Any) -> int:
+    number = int(text(value))
+    if number < 1:
+        raise ValueError("")
+    return number
+
+
+def language(value: Any) -> str:
+    tag = text(value)
+    if tag and not _LANGUAGE.match(tag):
+        hint = f"; write {tag.replace('_', '-')}" if _LANGUAGE.match(tag.replace("_", "-")) else ""
+        raise ValueError(f"a language tag such as en, zh-CN or x-klingon{hint}")
+    return tag
+
+
+def email(value: Any) -> str:
+    address = text(value)
+    if address and not _EMAIL.match(address):
+        raise ValueError("an address such as desk@example.com, nothing else (the name goes in site.author.name)")
+    return address
 
 
 def text_list(value: Any) -> tuple[str, ...]:
@@ -117,6 +154,15 @@ def site_url(value: Any) -> str:
         raise ValueError("an absolute http(s) URL such as https://example.com")
     if parts.query or parts.fragment:
         raise ValueError("no query or fragment")
+    bad = _NOT_IN_URL.search(url)
+    if bad:
+        raise ValueError(f"{bad.group()!r} cannot stand in a URL; percent-encode it (a space is %20)")
+    if parts.username is not None or not (_HOST_NAME.match(parts.hostname or "") or parts.netloc.startswith("[")):
+        raise ValueError(f"'{parts.netloc}' is not a host name such as example.com")
+    try:
+        parts.port  # noqa: B018 - reading it is the check
+    except ValueError:
+        raise ValueError(f"the port in '{parts.netloc}' is not a number from 0 to 65535") from None
     return url.rstrip("/")
 
 
@@ -161,11 +207,13 @@ def entry_id(value: Any) -> str:
 
 
 def cache_path(value: Any) -> str:
-    """A folder; false/no/off for none; true/yes/on for the default folder."""
+    """A folder; false/no/off/null/empty for none; true/yes/on for the default folder."""
     if value is None or value is False or value is True:
         return DEFAULT_CACHE if value is True else ""
-    word = text(value)
-    if word.lower() in FALSE:
+    if not isinstance(value, str) or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        raise ValueError("")
+    word = value.strip()
+    if word.lower() in FALSE | {""}:
         return ""
     if word.lower() in TRUE:
         return DEFAULT_CACHE
@@ -208,19 +256,23 @@ _PATH_DOC = {
 SCHEMA: tuple[Key, ...] = (
     Key("site.url", site_url, "", "an absolute http(s) URL",
         "the site's absolute `http(s)` URL, with its base path if any (`https://example.github.io/blog`); "
-        "every link and id starts with it", shown="**required**"),
+        "every link and id starts with it. No spaces, quotes, `<>` or user name: percent-encode them (`%20`)",
+        shown="**required**"),
     Key("site.title", text, "", "text", "feed titles: the site feed's, and `<title>: <name>` for the others",
         shown="the host name"),
     Key("site.description", text, "", "text", "Atom `subtitle`, RSS channel `description`", shown="the title"),
-    Key("site.language", text, "", "text", "Atom `xml:lang`, RSS `language` (e.g. `zh-CN`)", shown="none"),
+    Key("site.language", language, "", "a language tag",
+        "Atom `xml:lang`, RSS `language`: a language tag (`en`, `zh-CN`, `zh-Hant-TW`, `x-klingon`)", shown="none"),
     Key("site.author.name", text, "", "text",
         "the feeds' author (a plain string `author: Name` works too)", shown="the title"),
-    Key("site.author.email", text, "", "text", "the feeds' author's email", shown="none"),
+    Key("site.author.email", email, "", "an e-mail address",
+        "the feeds' author's e-mail: an address alone, `desk@example.com`", shown="none"),
     Key("source", path_list, (".",), "a folder or a list of folders",
         "the site's folder (or a list of folders): posts are the files in every `_posts/` folder beneath it, "
         "as Jekyll finds them", shown="`.`"),
     Key("posts", globs, (), "a list of glob patterns inside the source folder, e.g. content/**/*.md",
-        "more glob patterns for post files, relative to `source` and inside it, e.g. `content/posts/**/*.md`"),
+        "more glob patterns for post files, relative to `source` and inside it, e.g. `content/posts/**/*.md` (a "
+        "pattern that matches no post file is a warning naming it)"),
     Key("output", text, "public", "a folder",
         "where the feeds go; it may not be the source folder or contain it"),
     Key("timezone", zone_name, "", "an IANA zone name such as Asia/Shanghai",
@@ -267,18 +319,25 @@ SCHEMA: tuple[Key, ...] = (
         "more attributes to keep on every tag, e.g. `[style]`"),
     Key("content.max_file_bytes", count, 4 * 1024 * 1024, "a number of bytes",
         "a post file larger than this is an error", shown="`4194304` (4 MiB)"),
-    Key("cache.path", cache_path, DEFAULT_CACHE, "a folder, or false for none",
-        "the build cache folder; `null` or `false` for none (`cache: false` says the same, `cache: true` is the "
-        "default folder)", nullable=True),
+    Key("content.max_names_per_post", positive, MAX_NAMES_PER_POST, "a whole number >= 1",
+        "the most category and tag feeds one post gets into (categories first, then tags, in the order written); "
+        "more names is a warning. Each is a feed carrying the whole post: 1,000 tags cost one post a minute and "
+        "60 MB"),
+    Key("cache.path", cache_path, DEFAULT_CACHE, f"a folder, true (for {DEFAULT_CACHE}) or false (for none)",
+        "the build cache folder; `true` for the default folder, `false`, `no`, `off` or `null` for none (`cache: "
+        "false` and `cache: true` say the same); anything else but a folder name is an error", nullable=True),
     Key("build.drafts", boolean, False, _BOOL, "include `_drafts/` and `draft: true` posts"),
-    Key("build.future", boolean, False, _BOOL, "include posts dated after now (`SOURCE_DATE_EPOCH` sets \"now\")"),
+    Key("build.future", boolean, False, _BOOL,
+        "include posts dated after now (`SOURCE_DATE_EPOCH` sets \"now\": whole seconds since 1970, up to "
+        "253402300799; any other value is an error, exit 2)"),
     Key("build.unpublished", boolean, False, _BOOL, "include `published: false` posts (Jekyll's `unpublished`)"),
     Key("exclude", text_list_whole, (), "a list of paths or patterns",
         "files and folders to leave out, relative to the source folder, as Jekyll's `exclude` (`drafts/`, `*.tmp`)"),
     Key("defaults", front_matter_defaults, (), "Jekyll's list of {scope: {path, type}, values}",
         "front matter defaults with Jekyll's scope rules: `[{scope: {path: news, type: posts}, values: "
         "{author: Desk}}]`; a post's own front matter wins"),
-    Key("build.jobs", count, 0, "a whole number >= 0", "worker processes; `0` is one per core (at most 8)"),
+    Key("build.jobs", jobs, 0, f"a whole number from 0 to {MAX_JOBS} (0: one per core)",
+        f"worker processes, at most {MAX_JOBS}; `0` is one per core (at most 8)"),
 )
 KEYS: dict[str, Key] = {key.name: key for key in SCHEMA}
 SCALAR_SECTIONS = {"cache": "cache.path", "site.author": "site.author.name"}  # `cache: false`, `author: Name`

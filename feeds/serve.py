@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import html
 import mimetypes
+import os
 import re
 import socket
 import socketserver
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import timezone
@@ -22,12 +24,13 @@ from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import OutputError, display_path
 
 SNIFF_BYTES = 1024
+CHUNK = 64 * 1024  # a file is hashed and sent this much at a time: memory per reader stays small
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
 _ROOT = re.compile(rb"<(?:[\w.-]+:)?(feed|rss)[\s/>]")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -64,9 +67,52 @@ def resolve(root: Path, url_path: str) -> Path | None:
         return None
     try:
         target = root.joinpath(*parts).resolve()  # follows symlinks, so links out are caught below
-    except (OSError, RuntimeError, ValueError):
+        return target if target.is_relative_to(root) and target.exists() else None
+    except (OSError, RuntimeError, ValueError):  # OSError: a name too long for the file system, ...
         return None
-    return target if target.is_relative_to(root) and target.exists() else None
+
+
+def unchanged_since(since: str | None, mtime: float) -> bool:
+    """If-Modified-Since: True when the file is not newer than the date the reader sent."""
+    try:
+        moment = parsedate_to_datetime(since) if since else None
+        if moment is None:
+            return False
+        return int(mtime) <= (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):  # year 99999 and the like
+        return False  # an unparseable or impossible date is ignored (RFC 9110 13.1.3)
+
+
+def open_file(path: Path) -> BinaryIO:
+    """The one place a served file is opened (the tests watch how it is read)."""
+    return path.open("rb")
+
+
+class _Etags:
+    """Content hashes by (path, inode, size, mtime): a big feed is hashed once, not per request."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.known: dict[tuple[str, int, int, int], str] = {}
+        self.size, self.lock = size, threading.Lock()
+
+    def get(self, path: Path, file: BinaryIO) -> str:
+        st = os.fstat(file.fileno())  # the open file itself: a rename after the open cannot mix two files
+        key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        with self.lock:
+            etag = self.known.get(key)
+        if etag is None:
+            digest = hashlib.sha256()
+            while chunk := file.read(CHUNK):
+                digest.update(chunk)
+            etag = f'"{digest.hexdigest()[:32]}"'
+            with self.lock:
+                if len(self.known) >= self.size:
+                    self.known.clear()
+                self.known[key] = etag
+        return etag
+
+
+_ETAGS = _Etags()
 
 
 class FeedHandler(BaseHTTPRequestHandler):
@@ -95,16 +141,45 @@ class FeedHandler(BaseHTTPRequestHandler):
             if not url.path.endswith("/"):  # so relative links work; one leading "/" so it stays on this host
                 return self._redirect("/" + url.path.lstrip("/") + "/" + (f"?{url.query}" if url.query else ""))
             target = resolve(self.root, url.path + "index.html") or target
+        if target.is_dir():
+            try:
+                data, mtime = self._listing(target, url.path), target.stat().st_mtime
+            except OSError:  # unreadable, or gone since resolve()
+                return self.send_error(HTTPStatus.NOT_FOUND)
+            etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+            if self._head(etag, mtime, "text/html; charset=utf-8", len(data)) and with_body:
+                self.wfile.write(data)
+            return None
         try:
-            data = self._listing(target, url.path) if target.is_dir() else target.read_bytes()
-            mtime = target.stat().st_mtime
-        except OSError:  # unreadable, or gone since resolve()
+            file = open_file(target)
+        except OSError:
             return self.send_error(HTTPStatus.NOT_FOUND)
-        ctype = "text/html; charset=utf-8" if target.is_dir() else media_type(target.name, data)
-        self._send(data, ctype, mtime, with_body)
+        with file:
+            self._send_file(target, file, with_body)
+        return None
 
-    def _send(self, data: bytes, ctype: str, mtime: float, with_body: bool) -> None:
-        etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+    def _send_file(self, target: Path, file: BinaryIO, with_body: bool) -> None:
+        """Headers from the open file, then its bytes a chunk at a time: never the whole file in memory."""
+        try:
+            st = os.fstat(file.fileno())
+            ctype = media_type(target.name, file.read(SNIFF_BYTES))
+            file.seek(0)
+            etag = _ETAGS.get(target, file)
+            file.seek(0)
+        except OSError:
+            return self.send_error(HTTPStatus.NOT_FOUND)
+        if not self._head(etag, st.st_mtime, ctype, st.st_size) or not with_body:
+            return None
+        left = st.st_size  # what Content-Length promised, even if the file grows meanwhile
+        while left > 0 and (chunk := file.read(min(CHUNK, left))):
+            self.wfile.write(chunk)
+            left -= len(chunk)
+        if left:  # the file shrank under us: the promised length cannot be kept, so end the connection
+            self.close_connection = True
+        return None
+
+    def _head(self, etag: str, mtime: float, ctype: str, length: int) -> bool:
+        """The status line and headers; True when a body follows (200), False for 304."""
         status = HTTPStatus.NOT_MODIFIED if self._fresh(etag, mtime) else HTTPStatus.OK
         self.send_response(status)
         self.send_header("ETag", etag)
@@ -112,10 +187,9 @@ class FeedHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")  # store, but revalidate every time
         if status is HTTPStatus.OK:
             self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", str(length))
         self.end_headers()
-        if with_body and status is HTTPStatus.OK:
-            self.wfile.write(data)
+        return status is HTTPStatus.OK
 
     def _fresh(self, etag: str, mtime: float) -> bool:
         """True when the reader's copy is current; If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)."""
@@ -123,14 +197,7 @@ class FeedHandler(BaseHTTPRequestHandler):
         if if_none_match:
             value = ", ".join(if_none_match)
             return value.strip() == "*" or etag in _TAG.findall(value)  # weak comparison: W/ is dropped
-        since = self.headers.get("If-Modified-Since")
-        try:
-            moment = parsedate_to_datetime(since) if since else None
-        except (TypeError, ValueError, IndexError):
-            return False  # an unparseable date is ignored
-        if moment is None:
-            return False
-        return int(mtime) <= (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+        return unchanged_since(self.headers.get("If-Modified-Since"), mtime)
 
     def _redirect(self, location: str) -> None:
         self.send_response(HTTPStatus.MOVED_PERMANENTLY)

@@ -4,6 +4,7 @@ Strings, not Paths, on the hot path: on 100,000 files pathlib alone costs second
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import os
@@ -35,16 +36,30 @@ def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
     found: dict[str, None] = {}
     problems: list[Problem] = []
     output = cfg.output.resolve()
+    matched: set[str] = set()  # the posts: patterns that found a post file in some source
     for source in cfg.sources:
         root = source.resolve()
-        for path, is_link in _walk_posts(root, output, cfg.drafts):
+        if not _utf8(str(root)):
+            problems.append(Problem(display_path(root), None, "the site folder's path is not valid UTF-8 (the "
+                                    "bytes shown as \\xNN); no post in it was read; rename the folder"))
+            continue
+        for path, is_link in _walk_posts(root, output, cfg.drafts, problems):
             if _excluded(path, root, cfg.exclude) or not _dated(path, problems):
                 continue
             _add_file(path, root, found, problems, is_link)
         for pattern in cfg.posts:
-            for match in sorted(root.glob(pattern)):
-                if match.suffix.lower() in POST_EXTENSIONS and not match.resolve().is_relative_to(output):
+            for match in _glob(root, pattern, problems):
+                if match.suffix.lower() not in POST_EXTENSIONS:
+                    continue
+                real = _real(str(match), problems)
+                if real is not None and not Path(real).is_relative_to(output):
+                    matched.add(pattern)
                     _add_file(str(match), root, found, problems, is_link=True)
+    kinds = ", ".join(sorted(POST_EXTENSIONS))
+    for pattern in cfg.posts:
+        if pattern not in matched:
+            problems.append(Problem(cfg.file, None, f"posts: '{pattern}' matches no post file ({kinds}) in the "
+                                    "source folder; correct the pattern or remove it", WARNING))
     return sorted(found), problems
 
 
@@ -74,7 +89,7 @@ def _dated(path: str, problems: list[Problem]) -> bool:
     return False
 
 
-def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[tuple[str, bool]]:
+def _walk_posts(root: Path, output: Path, drafts: bool, problems: list[Problem]) -> Iterator[tuple[str, bool]]:
     """(path, is a link) for post files under `_posts/`, and for symlinked folders there (so that
     _add_file can say it skips them). Types come from the directory listing: no stat per file."""
     wanted = {"_posts", "_drafts"} if drafts else {"_posts"}
@@ -86,22 +101,73 @@ def _walk_posts(root: Path, output: Path, drafts: bool) -> Iterator[tuple[str, b
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
         for entry in entries:
-            if entry.is_symlink() and entry.is_dir():
-                yield entry.path, True
-            elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
-                yield entry.path, entry.is_symlink()
+            try:
+                if entry.is_symlink() and entry.is_dir():
+                    yield entry.path, True
+                elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
+                    yield entry.path, entry.is_symlink()
+            except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
+                problems.append(_unreadable(entry.path, exc))
+
+
+def _glob(root: Path, pattern: str, problems: list[Problem]) -> list[Path]:
+    try:
+        return sorted(root.glob(pattern))
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python < 3.13)
+        problems.append(_unreadable(str(root / pattern), exc))
+        return []
+
+
+def _real(path: str, problems: list[Problem]) -> str | None:
+    """Where a path really leads; None, with a warning, for a symbolic link loop."""
+    try:
+        return os.path.realpath(path, strict=True)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problems.append(_unreadable(path, exc))
+        return None
+
+
+def _unreadable(path: str, exc: BaseException) -> Problem:
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return Problem(display_path(path), None, "symbolic link that leads back to itself (a loop), skipped; "
+                       "fix or remove the link", WARNING)
+    return Problem(display_path(path), None, f"cannot read: {getattr(exc, 'strerror', None) or exc}; skipped",
+                   WARNING)
+
+
+def _utf8(path: str) -> bool:
+    """Bytes that are not UTF-8 come into a str as surrogates: such a name cannot go into a
+    feed, a URL or the cache."""
+    if path.isascii():
+        return True
+    try:
+        path.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Problem], is_link: bool) -> None:
-    """Keep a post file, unless it really lives outside the source folder (a symlink, or under one).
+    """Keep a post file, unless its name is not UTF-8 (an error: the post would be missing from
+    every feed), or it really lives outside the source folder (a symlink, or under one).
 
     Only links need resolving: the walk never enters a linked folder and ``root`` is resolved; a
     glob does enter them, so what it finds is always resolved (``is_link`` True)."""
-    if is_link and not Path(path).resolve().is_relative_to(root):
-        what = "folder" if os.path.isdir(path) else "file"
-        problems.append(Problem(display_path(path), None, f"symbolic link to a {what} outside the source "
-                                f"folder, not followed; copy the {what} in if it holds posts", WARNING))
+    if not _utf8(path):
+        problems.append(Problem(display_path(path), None, "the file name (or its folder's) is not valid UTF-8 "
+                                "(the bytes shown as \\xNN); the post was not read; rename it, e.g. with "
+                                "convmv -f latin1 -t utf-8"))
         return
+    if is_link:
+        real = _real(path, problems)
+        if real is None:
+            return
+        if not Path(real).is_relative_to(root):
+            what = "folder" if os.path.isdir(path) else "file"
+            problems.append(Problem(display_path(path), None, f"symbolic link to a {what} outside the source "
+                                    f"folder, not followed; copy the {what} in if it holds posts", WARNING))
+            return
     if not is_link or os.path.isfile(path):
         found[path] = None
 

@@ -11,6 +11,8 @@ import unicodedata
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACE = re.compile(r"\s+")
+_TAG_START = re.compile(r"<(?=[A-Za-z!/?])")  # where HTML would open a tag, comment or declaration
+_CANDIDATE = re.compile(r"[\s,]*([^\s,]\S*)")
 
 
 def xml_safe(text: str) -> tuple[str, int]:
@@ -30,13 +32,20 @@ def describe_forbidden(text: str) -> tuple[int, str]:
 
 
 def clean_name(name: str) -> str:
-    """A category, tag or author name as one NFC line of text."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", xml_safe(name)[0])).strip()
+    """A category, tag or author name as one NFC line of text that no reader takes for markup."""
+    return no_markup(_SPACE.sub(" ", unicodedata.normalize("NFC", xml_safe(name)[0])).strip())
 
 
 def plain_title(text: str) -> str:
-    """A title as readers show it: tags stripped, entities decoded once, whitespace collapsed."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip()
+    """A title as readers show it: tags stripped, entities decoded once, whitespace collapsed;
+    then what decoding made look like a tag (``&lt;img onerror=…&gt;``) is kept from being one."""
+    return no_markup(_SPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip())
+
+
+def no_markup(text: str) -> str:
+    """Text that stays text in readers that show titles and names as HTML (many do, for RSS): a
+    '<' that could open a tag (before a letter, '/', '!' or '?') becomes the full-width '＜'."""
+    return _TAG_START.sub("\uff1c", text)
 
 
 def plain_text(fragment: str, limit: int = 0) -> str:
@@ -46,6 +55,24 @@ def plain_text(fragment: str, limit: int = 0) -> str:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit].rstrip() + "…"
     return text
+
+
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """A srcset as browsers split it (HTML's parsing of srcset): (URL, descriptors) pairs.
+
+    A URL runs to the next space, so the commas of ``data:`` URLs and of CDN paths such as
+    ``/w_100,h_50/a.jpg`` stay inside it; a comma after the descriptors ends a candidate."""
+    found, pos = [], 0
+    while match := _CANDIDATE.match(value, pos):
+        url, pos = match.group(1), match.end()
+        if url.endswith(","):
+            found.append((url.rstrip(","), ""))
+            continue
+        end = value.find(",", pos)
+        end = len(value) if end < 0 else end
+        found.append((url, " ".join(value[pos:end].split())))
+        pos = end + 1
+    return found
 
 
 # --- smartify: typographic quotes and dashes, as Jekyll's smartify filter (kramdown) makes them --

@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from feeds.bookkeeping import COMMIT, LOCK, STAGING, folder_of
 from feeds.cli import main
-from feeds.output import COMMIT, LOCK, STAGING, Output
+from feeds.output import Output
 
 SITE_URL = "https://faults.example.com"
 N_POSTS = 2000  # enough that reading, rendering, staging and the renames each take a while
@@ -92,7 +93,7 @@ def recover(output: Path) -> None:
 @dataclass
 class World:
     site: Path
-    old_output: Path  # the output folder after the last successful ("old") build, bookkeeping and all
+    old_output: Path  # the output folder after the last successful ("old") build, bookkeeping beside it
     old: dict[str, bytes]
     new: dict[str, bytes]
 
@@ -105,9 +106,10 @@ class World:
         return self.site / "config.yaml"
 
     def reset(self) -> None:
-        """The output folder back to the old build (mtimes kept, so the manifest still holds)."""
-        shutil.rmtree(self.output, ignore_errors=True)
-        shutil.copytree(self.old_output, self.output, copy_function=shutil.copy2)
+        """The output folder and its records back to the old build (mtimes kept, so the manifest still holds)."""
+        for copy, folder in ((self.old_output, self.output), (folder_of(self.old_output), folder_of(self.output))):
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.copytree(copy, folder, copy_function=shutil.copy2)
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +123,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     assert feeds_build(site / "config.yaml", "-q").exit_code == 0
     old_output = base / "old-output"
     shutil.copytree(site / "public", old_output, copy_function=shutil.copy2)
+    shutil.copytree(folder_of(site / "public"), folder_of(old_output), copy_function=shutil.copy2)
     write_posts(site / "_posts", "new")
     assert feeds_build(site / "config.yaml", "-q").exit_code == 0
     new = visible(site / "public")
@@ -132,17 +135,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 # --- (a) killed builds -------------------------------------------------------------------
 
+def staging(output: Path) -> Path:
+    """Where a build stages its files: next to the output folder, with the other records."""
+    return folder_of(output) / STAGING
+
+
 def staging_exists(output: Path) -> bool:
-    return (output / STAGING / "files").exists()
+    return (staging(output) / "files").exists()
 
 
 def committed(output: Path) -> bool:
-    return (output / STAGING / COMMIT).exists()
+    return (staging(output) / COMMIT).exists()
 
 
-def after(seconds: float) -> Callable[[Path], bool]:
-    deadline = time.monotonic() + seconds
-    return lambda output: time.monotonic() >= deadline
+def workers_running(proc: subprocess.Popen[bytes]) -> Callable[[Path], bool]:
+    """The build has forked its workers: it is reading (a cold cache), whatever the machine's load."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    return lambda output: children.exists() and bool(children.read_text().split())
 
 
 def start_build(world: World, script: str | None = None) -> subprocess.Popen[bytes]:
@@ -170,13 +179,15 @@ def kill_when(proc: subprocess.Popen[bytes], output: Path, ready: Callable[[Path
 
 
 HANG_SECONDS = 20
+INTERRUPTED = "Interrupted: public was left as the last finished build made it"
 
 
 class Hung(AssertionError):
     """The killed build never exited (see test_sigterm_while_workers_run_never_hangs)."""
 
 
-MOMENTS = {"reading": lambda: after(0.5), "staging": lambda: staging_exists, "commit": lambda: committed}
+MOMENTS: dict[str, Callable[[subprocess.Popen[bytes]], Callable[[Path], bool]]] = {
+    "reading": workers_running, "staging": lambda proc: staging_exists, "commit": lambda proc: committed}
 
 
 def forget_cache(site: Path) -> None:
@@ -191,8 +202,11 @@ def test_killed_build_leaves_old_or_recovers_to_new(world: World, moment: str, s
     world.reset()
     if moment == "reading":
         forget_cache(world.site)
-    err = kill_when(start_build(world), world.output, MOMENTS[moment](), sig)
+    proc = start_build(world)
+    err = kill_when(proc, world.output, MOMENTS[moment](proc), sig)
     assert "Traceback" not in err, err
+    if sig != signal.SIGKILL and proc.returncode != 0:  # 0: the build was done before the signal
+        assert (proc.returncode, err.splitlines()[-1:]) == (130, [INTERRUPTED]), err
     now = visible(world.output)
     if not committed(world.output):
         assert now in (world.old, world.new), "a kill before the COMMIT marker must change nothing"
@@ -200,7 +214,7 @@ def test_killed_build_leaves_old_or_recovers_to_new(world: World, moment: str, s
         pytest.fail("SIGINT/SIGTERM must wait until the renames are done, never leave a COMMIT behind")
     was_committed = committed(world.output)
     recover(world.output)
-    assert not (world.output / STAGING).exists()
+    assert not staging(world.output).exists()
     recovered = visible(world.output)
     assert recovered == (world.new if was_committed else now)
     assert recovered in (world.old, world.new), "never a mix"
@@ -212,17 +226,19 @@ def test_sigterm_while_workers_run_never_hangs(world: World) -> None:
         world.reset()
         forget_cache(world.site)
         proc = start_build(world)
-        time.sleep(0.5)
+        running = workers_running(proc)
+        while proc.poll() is None and not running(world.output):
+            time.sleep(0.0005)
         try:
             os.killpg(proc.pid, signal.SIGTERM)
-            _, err = proc.communicate(timeout=8)
+            _, err = proc.communicate(timeout=HANG_SECONDS)
         except ProcessLookupError:
             continue
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             pytest.fail(f"attempt {attempt + 1}: the build hung after SIGTERM")
-        assert proc.returncode in (130, -signal.SIGTERM), err
+        assert (proc.returncode, err.decode().splitlines()) == (130, [INTERRUPTED]), err
         assert visible(world.output) == world.old
 
 
@@ -232,7 +248,7 @@ KILL_INSIDE_COMMIT = textwrap.dedent("""
     real, moved = os.replace, []
     def replace(src, dst, *args, **kwargs):
         real(src, dst, *args, **kwargs)
-        if "/.feeds-staging/files/" in os.fspath(src):
+        if "/.public.feeds/staging/files/" in os.fspath(src):
             moved.append(dst)
             if len(moved) == after:
                 os.kill(os.getpid(), sig)  # mid-rename, deterministically
@@ -270,14 +286,14 @@ def test_sigkill_during_the_renames_then_a_full_build(world: World) -> None:
     result = feeds_build(world.config, "-q")
     assert result.exit_code == 0
     assert visible(world.output) == world.new
-    assert not (world.output / STAGING).exists()
+    assert not staging(world.output).exists()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_sigterm_and_sigint_wait_for_the_renames(world: World, sig: signal.Signals) -> None:
     proc = run_killed_inside_commit(world, sig, 3)
     assert proc.returncode != 0
-    assert not (world.output / STAGING).exists()
+    assert not staging(world.output).exists()
     assert visible(world.output) == world.new  # complete, without any recovery
 
 
@@ -307,9 +323,9 @@ def change(site: Path) -> None:
 
 
 def everything(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Bytes and mtime of every file but the lock and the cache: for 'nothing changed at all'."""
+    """Bytes and mtime of every file (feeds keeps its records beside the folder): for 'nothing changed at all'."""
     return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != LOCK}
+            if p.is_file()}
 
 
 @pytest.fixture
@@ -362,7 +378,7 @@ def test_read_only_feed_subfolder_fails_before_anything_moves(small: Path,
     assert result.exit_code == 1
     assert "nothing in the folder was changed" in result.stderr
     assert everything(small / "public") == before
-    assert not (small / "public" / STAGING).exists()
+    assert not staging(small / "public").exists()
 
 
 def test_permission_error_while_staging(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -407,7 +423,7 @@ def test_full_disk_for_real(small: Path, tiny_disk: Path) -> None:
     assert result.exit_code == 1
     assert "cannot write the feeds (the disk is full); nothing in the folder was changed" in result.stderr
     assert everything(tiny_disk / "public") == before
-    assert not (tiny_disk / "public" / STAGING).exists()  # the space is given back
+    assert not staging(tiny_disk / "public").exists()  # the space is given back
 
 
 @pytest.mark.parametrize("where", ["staging", "manifest"])
@@ -422,7 +438,7 @@ def test_full_disk_simulated(small: Path, monkeypatch: pytest.MonkeyPatch, where
     if where == "staging":
         monkeypatch.setattr(Path, "write_bytes", full)
     else:  # the last write before the COMMIT marker
-        monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: full() if ".feeds-staging" in str(self)
+        monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: full() if "/.public.feeds/staging/" in str(self)
                             else real_text(self, *a, **k))
     result = feeds_build(small / "config.yaml", "--jobs", "1")
     assert result.exit_code == 1
@@ -435,7 +451,7 @@ def test_full_disk_simulated(small: Path, monkeypatch: pytest.MonkeyPatch, where
 def test_second_build_refuses_while_the_lock_is_held(small: Path) -> None:
     change(small)
     before = everything(small / "public")
-    with open(small / "public" / LOCK, "a+") as held:
+    with open(folder_of(small / "public") / LOCK, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         result = feeds_build(small / "config.yaml")
     assert result.exit_code == 1
@@ -462,7 +478,9 @@ def test_two_real_builds_at_once_never_mix(tmp_path: Path) -> None:
                               stderr=subprocess.PIPE) for name in ("a", "b")]
     outcomes = [(p.wait(timeout=120), p.stderr.read().decode()) for p in procs]  # type: ignore[union-attr]
     for code, err in outcomes:
-        assert code == 0 or "another feeds build is writing to this folder" in err, err
+        # one waits for the lock, or finds the other's feeds where its own would go: refused either way
+        assert code == 0 or "another feeds build is writing to this folder" in err \
+            or "belong to the feeds of another config file writing to this folder" in err, err
     assert any(code == 0 for code, _ in outcomes)
     assert visible(site / "shared") in (refs["a"], refs["b"])
 
@@ -555,6 +573,6 @@ def test_inspect_output_reports_missing_and_changed_feeds(small: Path) -> None:
     assert problems["public/feed/sport.rss"].is_error and "now missing" in problems["public/feed/sport.rss"].message
     assert not problems["public/feed.xml"].is_error and "changed since feeds wrote it" in \
         problems["public/feed.xml"].message
-    with open(out / LOCK, "a+") as held:
+    with open(folder_of(out) / LOCK, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         assert ["writing to this folder right now" in p.message for p in inspect_output(out)] == [True]

@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feeds import serve as serve_module
 from feeds.errors import OutputError
@@ -205,3 +207,123 @@ def test_serve_reports_url_and_stops_on_ctrl_c(site: Path, monkeypatch: pytest.M
     assert isinstance(server, serve_module.FeedServer)
     assert urls == [f"http://127.0.0.1:{server.server_address[1]}/"]
     assert server.socket.fileno() == -1  # closed
+
+
+# --- hostile requests: each one raised in the handler and dropped the connection before -----------
+
+def _still_serving(port: int) -> None:
+    assert fetch(port, "/feed.xml")[0] == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/" + "a" * 300,  # a name longer than the file system allows: OSError in the handler
+    "/" + "a" * 300 + ".xml",
+    "/feed/" + "a" * 300 + "/x.xml",
+    "/" + "/".join(["b" * 250] * 20),  # a path longer than PATH_MAX
+    "/" + "%61" * 300,
+    "/feed.xml%00x",
+    "/%00",
+])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_impossible_names_are_404(port: int, path: str, method: str) -> None:
+    status, _, body = fetch(port, path, method)
+    assert status == 404
+    _still_serving(port)
+
+
+def test_a_raw_nul_in_the_request_line_is_404(port: int) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"GET /feed.xml\x00.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    _still_serving(port)
+
+
+@pytest.mark.parametrize("since", [
+    "Mon, 01 Jan 99999999999 00:00:00 GMT",  # OverflowError before
+    "Mon, 01 Jan 2000 00:00:00 +99999999999999999999",
+    "Mon, 01 Jan 2000 99999999999:00:00 GMT",
+    "Mon, 01 Jan 99999 00:00:00 GMT",
+    "Fri, 31 Dec 9999 23:59:59 GMT",
+    "Sat, 01 Jan 0000 00:00:00 GMT",
+    "Mon, 01 Jan 1 00:00:00 +9999",
+    "Thu, 01 Jan 1970 00:00:00 GMT" + " " * 1000,
+    "x" * 60_000,  # a very long header value, under http.server's own line limit
+])
+def test_impossible_if_modified_since_is_ignored(port: int, site: Path, since: str) -> None:
+    status, _, body = fetch(port, "/feed.rss", If_Modified_Since=since)
+    if "9999 23:59:59 GMT" in since:  # a real date after the file's: the reader's copy is current
+        assert (status, body) == (304, b"")
+    else:
+        assert (status, body) == (200, RSS)
+    _still_serving(port)
+
+
+NUMBER = st.integers(min_value=-10**30, max_value=10**30).map(str)
+HTTP_DATES = st.builds("{}, {} {} {} {}:{}:{} {}".format, st.sampled_from(["Mon", "Xyz"]), NUMBER,
+                       st.sampled_from(["Jan", "Dec", "Foo"]), NUMBER, NUMBER, NUMBER, NUMBER,
+                       st.one_of(st.sampled_from(["GMT", "UT", "-0000"]), NUMBER.map("+{}".format)))
+
+
+@given(st.one_of(st.text(max_size=200), HTTP_DATES))
+def test_any_if_modified_since_gives_an_answer(since: str) -> None:
+    assert serve_module.unchanged_since(since, 1_700_000_000.0) in (True, False)
+
+
+@given(st.text(max_size=300))
+def test_any_url_path_resolves_or_is_refused(url_path: str) -> None:
+    root = Path(__file__).parent / "fixtures"
+    target = serve_module.resolve(root.resolve(), "/" + url_path)
+    assert target is None or target.is_relative_to(root.resolve())
+
+
+@pytest.mark.parametrize("value", ["bytes=0-9", "bytes=abc", "bytes=99999999999999999999-", "x" * 10_000])
+def test_range_is_ignored_and_the_whole_file_sent(port: int, value: str) -> None:
+    status, headers, body = fetch(port, "/feed.xml", Range=value)
+    assert (status, body, headers["Content-Length"]) == (200, ATOM, str(len(ATOM)))
+
+
+# --- big files are streamed --------------------------------------------------------------------------
+
+class ReadSpy:
+    """A served file that records the size of every read: none may take the whole file at once."""
+
+    sizes: list[int] = []
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open("rb")
+
+    def read(self, size: int = -1) -> bytes:
+        ReadSpy.sizes.append(size)
+        return self.file.read(size)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.file, name)
+
+    def __enter__(self) -> ReadSpy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_big_feed_is_sent_a_chunk_at_a_time(port: int, site: Path, monkeypatch: pytest.MonkeyPatch,
+                                             method: str) -> None:
+    big = ATOM.replace(b"<title>t</title>", b"<title>t</title>" + b"<!-- padding -->" * 300_000)  # ~5 MB
+    (site / "big.xml").write_bytes(big)
+    ReadSpy.sizes = []
+    monkeypatch.setattr(serve_module, "open_file", ReadSpy)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} read whole"))
+    status, headers, body = fetch(port, "/big.xml", method)
+    assert (status, headers["Content-Length"]) == (200, str(len(big)))
+    assert headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert body == (big if method == "GET" else b"")
+    assert ReadSpy.sizes and all(0 < size <= serve_module.CHUNK for size in ReadSpy.sizes), set(ReadSpy.sizes)
+    etag = headers["ETag"]
+    assert fetch(port, "/big.xml", If_None_Match=etag)[0] == 304
+    assert fetch(port, "/big.xml", method, If_None_Match='"other"')[1]["ETag"] == etag

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 from xml.etree.ElementTree import Element
 
 from feeds.errors import ERROR, WARNING
+from feeds.text import srcset_candidates
 
 from ._doc import _URL_ATTRS, _Doc, _Finding, _split
 
@@ -29,10 +30,10 @@ def _attribute_findings(tag: str, attrs: Iterable[tuple[str, str | None]]) -> li
 
 
 def _attribute_urls(name: str, value: str) -> list[str]:
-    """srcset holds "url width, url width"; every other URL attribute holds one URL."""
+    """srcset holds "url width, url width" (a URL may hold commas); every other URL attribute one URL."""
     if name != "srcset":
         return [value]
-    return [candidate.split()[0] for candidate in value.split(",") if candidate.strip()]
+    return [url for url, _ in srcset_candidates(value)]
 
 
 def _relative(url: str) -> bool:

@@ -1,0 +1,14 @@
+"""The `feeds` command's first lines (and `python -m feeds`'s).
+
+Ctrl-C and SIGTERM are taken in hand before click and the rest of the program are imported,
+which takes a good part of a second: a signal in that time printed a KeyboardInterrupt
+traceback. Importing the ``feeds`` package itself is cheap for this reason (feeds/__init__.py).
+"""
+from . import interrupts
+
+
+def main() -> None:
+    interrupts.install()
+    from .cli import main as cli
+
+    cli(prog_name="feeds")
