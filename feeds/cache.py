@@ -102,7 +102,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
     if type(data) is not list or len(data) != len(_FIELDS):
         raise Damaged("a post row of another shape")
     (path, file_, digest_, title, date, updated, categories, tags, url, entry_id, author, summary, markdown,
-     body_start, body_line) = data
+     body_start, body_line, lang, excerpt_only) = data
     if path != where or file_ != file or digest_ != digest:
         raise Damaged("a row about another file")
     if type(categories) is not list or type(tags) is not list:
@@ -111,7 +111,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
         if type(name) is not str or not name or name != name.strip():
             raise Damaged("an empty name, or spaces around one")
     # join() refuses anything but strings (TypeError); one search then covers every text field
-    if describe_forbidden("".join((title, url, entry_id, author, summary, *categories, *tags)))[0] >= 0:
+    if describe_forbidden("".join((title, url, entry_id, author, summary, lang, *categories, *tags)))[0] >= 0:
         raise Damaged("not text")
     if not title or not url.startswith(site_url + "/") or len(url.split()) != 1 or not _SCHEME.match(entry_id):
         raise Damaged("no title, or a URL or id this site cannot have")
@@ -123,7 +123,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
     else:
         data[_UPDATED] = when
     data[_CATS], data[_TAGS] = tuple(categories), tuple(tags)
-    _flag(markdown), _count(body_start, 0), _count(body_line, 1)
+    _flag(markdown), _count(body_start, 0), _count(body_line, 1), _flag(excerpt_only)
     # a frozen dataclass's __init__ sets each field through object.__setattr__; filling __dict__
     # directly is twice as fast
     post = object.__new__(Post)
@@ -133,7 +133,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
 
 # post_from_json checks every field of a Post, in this order: a new field must be checked there too
 assert _FIELDS == ("path", "file", "digest", "title", "date", "updated", "categories", "tags", "url", "id",
-                   "author", "summary", "markdown", "body_start", "body_line")
+                   "author", "summary", "markdown", "body_start", "body_line", "lang", "excerpt_only")
 _DATE, _UPDATED, _CATS, _TAGS = (_FIELDS.index(name) for name in ("date", "updated", "categories", "tags"))
 
 
@@ -352,7 +352,10 @@ def _read_result(data: Any, path: str, digest: str, site_url: str, cwd: str) -> 
     post, problems, naive = data
     # display_path(path) for the absolute, normalised paths of post files, without a getcwd() per row
     where = path[len(cwd):] if path.startswith(cwd) else path
-    return post_from_json(post, path, where, digest, site_url), _problems_from(problems, where), _flag(naive)
+    flags = _count(naive, 0)  # posts.USED_SITE_ZONE | posts.READ_AS_UTC
+    if flags > 3:
+        raise Damaged("date flags there are not")
+    return post_from_json(post, path, where, digest, site_url), _problems_from(problems, where), flags
 
 
 def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
