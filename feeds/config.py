@@ -67,6 +67,7 @@ class ContentOptions:
     allow_tags: tuple[str, ...] = ()
     allow_attributes: tuple[str, ...] = ()
     max_file_bytes: int = 4 * 1024 * 1024
+    max_entry_bytes: int = 1024 * 1024  # one entry's HTML in a feed; over it: summary and link
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ KNOWN_KEYS: dict[str, Any] = {
     "source": 0, "posts": 0, "output": 0, "timezone": 0, "permalink": 0,
     "feeds": {"formats": 0, "limit": 0, "site": 0, "categories": 0, "tags": 0, "entry_id": 0,
               "paths": dict.fromkeys(DEFAULT_PATHS, 0)},
-    "content": {"sanitize": 0, "allow_tags": 0, "allow_attributes": 0, "max_file_bytes": 0},
+    "content": {"sanitize": 0, "allow_tags": 0, "allow_attributes": 0, "max_file_bytes": 0, "max_entry_bytes": 0},
     "cache": {"path": 0},
     "build": {"drafts": 0, "future": 0, "jobs": 0},
 }
@@ -221,6 +222,16 @@ def _read_file(path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError([Problem(where, 1, "the config must be a mapping of keys (site:, feeds:, ...)")])
     return raw
+
+
+MAX_TEXT_BYTES = 10_000_000  # libxml2 (and so most readers) refuse a longer text in a feed
+
+
+def _entry_bytes(value: Any) -> int:
+    number = _count(value)
+    if not 1 <= number <= MAX_TEXT_BYTES:
+        raise ValueError(f"between 1 and {MAX_TEXT_BYTES}: readers refuse a longer text")
+    return number
 
 
 def _site_url(value: Any) -> str:
@@ -333,7 +344,8 @@ def load_config(path: str | Path = "config.yaml", overrides: dict[str, Any] | No
     content = ContentOptions(
         r.get("content.sanitize", True, _bool, "true or false"), r.get("content.allow_tags", (), _text_list, "a list"),
         r.get("content.allow_attributes", (), _text_list, "a list"),
-        r.get("content.max_file_bytes", 4 * 1024 * 1024, _count, "a number of bytes"))
+        r.get("content.max_file_bytes", 4 * 1024 * 1024, _count, "a number of bytes"),
+        r.get("content.max_entry_bytes", 1024 * 1024, _entry_bytes, "a number of bytes"))
     section = raw.get("cache", {})
     cache = section.get("path", ".feeds-cache") if isinstance(section, dict) else section  # `cache: false` too
     sources = r.get("source", (".",), _path_list, "a folder or a list of folders")
