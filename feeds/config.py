@@ -77,6 +77,7 @@ class ContentOptions:
     max_file_bytes: int = _default("content.max_file_bytes")
     excerpt_separator: str = _default("content.excerpt_separator")
     max_names_per_post: int = _default("content.max_names_per_post")
+    max_entry_bytes: int = _default("content.max_entry_bytes")  # one entry's HTML; over it: summary and link
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
                          v["feeds.stylesheet"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
                              v["content.max_file_bytes"], v["content.excerpt_separator"],
-                             v["content.max_names_per_post"])
+                             v["content.max_names_per_post"], v["content.max_entry_bytes"])
     return Config(
         site=site, root=root, sources=tuple(root / s for s in v["source"] or (".",)), posts=v["posts"],
         output=root / v["output"], timezone=v["timezone"], permalink=v["permalink"], feeds=feeds,

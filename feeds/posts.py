@@ -51,6 +51,8 @@ FALSE_WORDS = {"false", "no", "off", "n"}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NOT_IN_IRI = re.compile(r'[\s<>"]')  # controls are gone already (Fields.clean)
 _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
+_KEY = re.compile(r"([^\n]*?):(?:[ \t]|$)")  # a row's key: up to the first ': ' (or ':' at its end)
+_TOML_KEY = re.compile(r"[ \t]*[\"']?([^\"'=\n]*?)[\"']?[ \t]*=")  # a TOML row's key: before the first '='
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
 
@@ -135,10 +137,13 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     for line, key in repeated:
         problems.append(Problem(where, first + line, f"front matter: key '{key}' appears again; the last one "
                                 "is used, as Jekyll does; delete the other", WARNING))
-    key_of = (lambda row: row.split(":", 1)[0] if ":" in row else "") if handler is _HANDLER else (
-        lambda row: row.split("=", 1)[0].strip().strip("\"'") if "=" in row else "")
-    lines = {str(k): first + i + 1 for i, row in enumerate(fm.split("\n"))
-             for k in data if key_of(row) == k}
+    keys = {str(k) for k in data}
+    key_of = _KEY if handler is _HANDLER else _TOML_KEY
+    lines = {}
+    for i, row in enumerate(fm.split("\n")):  # one pass: a site may have posts with 16,000 keys
+        found = key_of.match(row)
+        if found and found.group(1) in keys:
+            lines[found.group(1)] = first + i + 1
     body_start = len(text) - len(body)
     return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
 

@@ -7,8 +7,9 @@ makes every URL absolute against the post's own URL.
 """
 from __future__ import annotations
 
+import html as _html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -20,6 +21,7 @@ from cmarkgfm.cmark import Options
 
 from .config import Config
 from .errors import WARNING, Problem
+from .htmlcost import estimate
 from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
 
@@ -39,7 +41,9 @@ _DESCRIPTORS = re.compile(r"(?:[0-9.eE+-]+[wxh](?: |\Z))*\Z")  # 100w, 1.5x, 2h
 _IPV6 = re.compile(r"[0-9A-Fa-f:.]+\Z")
 _FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
 _LIQUID_BLOCK = re.compile(r"{%-?\s*(raw|endraw)\s*-?%}")
-_HIGHLIGHT = re.compile(r"{%-?\s*highlight\s+(\w+)[^%]*%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.S)
+_HIGHLIGHT = re.compile(r"-?\s*highlight\s+(\w+)(?:\W[^%]*)?")  # inside {% … %}
+_END_HIGHLIGHT = re.compile(r"-?\s*endhighlight\s*-?")
+_BACKTICKS = re.compile(r"`{3,}")
 _SITE_VAR = re.compile(r"{{\s*site\.(url|baseurl)\s*}}")
 SAFE_EXTRA_TAGS = {"video", "audio", "source", "track", "picture", "figure", "figcaption", "tfoot"}
 SAFE_EXTRA_ATTRS = {
@@ -54,6 +58,10 @@ OPEN_ATTRS = {"style", "width", "height", "align", "border", "bgcolor", "color",
               "rel", "name", "type", "value", "frameborder", "allowfullscreen", "allow", "async", "defer",
               "crossorigin", "integrity", "media", "charset", "content", "http-equiv", "role", "hidden",
               "onclick", "onload", "onerror", "onmouseover", "onsubmit", "onchange", "srcdoc", "sandbox"}
+# What the sanitiser (html5ever) is given at most; past these it takes seconds to hours (htmlcost).
+MAX_DEPTH = 512  # nesting; browsers stop nesting there too (Blink: deeper elements become siblings)
+MAX_NESTING = 20_000_000  # the sum of the depth of every element: the cost of its scope checks
+MAX_AMPERSAND_WORK = 10_000_000_000  # '&' in a string times the string's length
 
 
 @dataclass(frozen=True)
@@ -68,9 +76,45 @@ def markdown_to_html(text: str) -> str:
 
 def expand_liquid(text: str, site_url: str) -> str:
     """The Liquid our users' posts carry that has an obvious meaning outside Jekyll."""
-    text = _HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}```\n", text)
+    text = _expand_highlights(text)
     text = _SITE_VAR.sub(lambda m: site_url if m.group(1) == "url" else "", text)
     return _LIQUID_BLOCK.sub("", text)
+
+
+def _liquid_tags(text: str) -> Iterator[tuple[int, int, str]]:
+    """Each ``{% … %}`` as Liquid reads them, left to right: (start, end, what is inside).
+    One scan: a search never starts again before where the last one ended."""
+    start = 0
+    while (opening := text.find("{%", start)) >= 0 and (closing := text.find("%}", opening + 2)) >= 0:
+        yield opening, closing + 2, text[opening + 2:closing]
+        start = closing + 2
+
+
+def _expand_highlights(text: str) -> str:
+    """``{% highlight lang %}…{% endhighlight %}`` -> a fenced code block of that language."""
+    out, done = [], 0
+    tags = _liquid_tags(text)
+    for start, end, inside in tags:
+        opening = _HIGHLIGHT.fullmatch(inside)
+        if opening is None:
+            continue
+        closing = next(((s, e) for s, e, tag in tags if _END_HIGHLIGHT.fullmatch(tag)), None)
+        if closing is None:
+            break  # never closed: left as written
+        code = text[end + 1 if text.startswith("\n", end) else end:closing[0]]
+        before = text[done:start]
+        out += [before, "\n" if before.strip(" \t") and not before.endswith("\n") else "",
+                _fence(opening.group(1), code)]
+        done = closing[1]
+    return "".join(out) + text[done:]
+
+
+def _fence(language: str, code: str) -> str:
+    """A fence longer than any run of backticks in ``code``, so nothing inside can close it."""
+    fence = "`" * max([3] + [len(run) + 1 for run in _BACKTICKS.findall(code)])
+    if code and not code.endswith("\n"):
+        code += "\n"  # the closing fence needs a line of its own
+    return f"{fence}{language}\n{code}{fence}\n"
 
 
 def absolute(url: str, base: str, scheme: str) -> str | None:
@@ -215,13 +259,51 @@ def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Prob
         problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
                                 f"discourages ({which}) removed from the body; delete them from the file", WARNING))
     html = markdown_to_html(expand_liquid(body, cfg.site.url)) if post.markdown else body
+    limit = cfg.content.max_entry_bytes
+    refused = _too_costly(html, limit)
+    if refused:
+        problems.append(Problem(post.path, None, f"{refused}; {_SHORTENED}", WARNING))
+        return _short_entry(post, xml_safe(plain_text(post.summary))[0]), problems
     # character references such as &#1; become the characters themselves on the way through
     content, late = xml_safe(clean_html(html, post.url, cfg).strip())
     if late:
         problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
                                 "&#1;) removed from the body; delete them from the file", WARNING))
-    summary = plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg)
-    return Rendered(content, xml_safe(summary)[0]), problems
+    summary = xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg))[0]
+    size = len(content.encode("utf-8"))
+    if size > limit:
+        problems.append(Problem(post.path, None, f"the content is {size:,} bytes, over content.max_entry_bytes "
+                                f"({limit:,}); {_SHORTENED}", WARNING))
+        return _short_entry(post, summary), problems
+    return Rendered(content, summary), problems
+
+
+_SHORTENED = "the feeds carry its summary and a link to the post instead"
+
+
+def _too_costly(html: str, limit: int) -> str:
+    """Why the sanitiser must not be given ``html`` (it would take minutes, or make an entry
+    too long for readers), or "" when it may."""
+    if len(html) > 2 * limit:  # cleaning never shrinks HTML this much; it takes a while on this much
+        return f"the content is over {2 * limit:,} bytes after rendering, twice content.max_entry_bytes ({limit:,})"
+    cost = estimate(html, MAX_DEPTH, MAX_NESTING)
+    if cost.depth > MAX_DEPTH:
+        return (f"the HTML is nested more than {MAX_DEPTH} levels deep (readers show no more, and cleaning "
+                "it would take minutes); flatten the nesting")
+    if cost.nesting > MAX_NESTING:
+        return ("the HTML nests so many elements so deeply that cleaning it would take minutes; "
+                "flatten the nesting")
+    if cost.amp_work > MAX_AMPERSAND_WORK:
+        return (f"{cost.ampersands:,} '&' in one run of text {cost.run:,} characters long (cleaning that "
+                "takes minutes); break it into paragraphs")
+    return ""
+
+
+def _short_entry(post: Post, summary: str) -> Rendered:
+    """What a feed carries for a post it cannot carry whole: the summary and a link to the post."""
+    text = f"<p>{_html.escape(summary, quote=False)}</p>" if summary else ""
+    link = f'<p><a href="{_html.escape(post.url)}">{_html.escape(post.title, quote=False)}</a></p>'
+    return Rendered(text + link, summary)
 
 
 def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:

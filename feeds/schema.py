@@ -34,6 +34,7 @@ PERMALINK_STYLES = {
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 DEFAULT_CACHE = ".feeds-cache"
 MAX_JOBS = 64  # more worker processes is a typo (each is a copy of the build), never a speed-up
+MAX_TEXT_BYTES = 10_000_000  # libxml2 (and so most readers) refuse a longer text in a feed
 MAX_NAMES_PER_POST = 100  # a post is in one feed per category and tag: this bounds what one post costs
 _NOT_IN_URL = re.compile(r'[\s\x00-\x1f\x7f-\x9f<>"{}|\\^`]')  # what a URL must percent-encode
 _HOST_NAME = re.compile(r"[\w-]+(\.[\w-]+)*\.?\Z")  # labels of letters, digits, '-' (and '_'), any script
@@ -70,6 +71,13 @@ def jobs(value: Any) -> int:
     number = count(value)
     if number > MAX_JOBS:
         raise ValueError("")
+    return number
+
+
+def entry_bytes(value: Any) -> int:
+    number = count(value)
+    if not 1 <= number <= MAX_TEXT_BYTES:
+        raise ValueError(f"between 1 and {MAX_TEXT_BYTES}: readers refuse a longer text")
     return number
 
 
@@ -319,6 +327,9 @@ SCHEMA: tuple[Key, ...] = (
         "more attributes to keep on every tag, e.g. `[style]`"),
     Key("content.max_file_bytes", count, 4 * 1024 * 1024, "a number of bytes",
         "a post file larger than this is an error", shown="`4194304` (4 MiB)"),
+    Key("content.max_entry_bytes", entry_bytes, 1024 * 1024, "a number of bytes",
+        "the most HTML one entry may carry; a post over it is a warning and its entries carry its summary and a "
+        f"link instead (readers refuse long texts: at most {MAX_TEXT_BYTES:,})", shown="`1048576` (1 MiB)"),
     Key("content.max_names_per_post", positive, MAX_NAMES_PER_POST, "a whole number >= 1",
         "the most category and tag feeds one post gets into (categories first, then tags, in the order written); "
         "more names is a warning. Each is a feed carrying the whole post: 1,000 tags cost one post a minute and "

@@ -10,6 +10,8 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 from xml.etree.ElementTree import Element
 
+from lxml import etree  # type: ignore[import-untyped]
+
 from feeds.errors import ERROR, Problem
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -102,6 +104,20 @@ def _parse(doc: _Doc, data: bytes) -> bool:
         return False
     finally:
         _check_encoding(doc, data, builder.encoding)
+    return _within_reader_limits(doc, data)
+
+
+def _within_reader_limits(doc: _Doc, data: bytes) -> bool:
+    """Well-formed is not enough: libxml2, inside most readers, refuses a text over 10 MB or
+    nesting over 256 levels unless told otherwise (huge_tree); expat has no such limits."""
+    parser = etree.XMLParser(huge_tree=False, resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        reason = str(error.msg or error).split(", line ")[0]
+        doc.add(error.lineno or None, f"readers refuse this file: {reason}; rebuild it (a post's content "
+                                      "over content.max_entry_bytes is shortened)")
+        return False
     return True
 
 
