@@ -132,11 +132,20 @@ def _on_signal(signum: int, frame: object) -> None:
 
 
 def _stop_workers() -> None:
+    _quiet_threads()
     for stop in list(_stoppers):
         try:
             stop()
         except Exception:  # best effort: the parent exits either way
             pass
+
+
+def _quiet_threads() -> None:
+    """Killing the workers makes the pool's own thread fail; once the run is stopping, that is
+    expected, and its report ("Exception in thread …") must not reach the user. Imports nothing."""
+    threading: Any = sys.modules.get("threading")
+    if threading is not None:
+        threading.excepthook = lambda args: None
 
 
 def _unraisable(args: Any) -> None:
