@@ -14,6 +14,9 @@ import sys
 from typing import Any
 
 SHOWN = 50  # problems listed in the step summary; the JSON file has them all
+FOREIGN = "not written by feeds and would be replaced"  # feeds' refusal to replace other files
+FOREIGN_HINT = ("If these are jekyll-feed's feeds in `_site`, jekyll-feed is still loaded: remove it from "
+                "`plugins:` in `_config.yml` and from the `Gemfile`, then run again (feeds' README, \"In CI\").")
 
 
 def _cell(text: str) -> str:
@@ -39,6 +42,8 @@ def report(command: str, doc: dict[str, Any]) -> str:
             lines.append(f"| {p['level']} | {_cell(where)} | {_cell(p['message'])} |")
         if len(problems) > SHOWN:
             lines.append(f"\n…and {len(problems) - SHOWN} more in the JSON summary.")
+        if any(FOREIGN in p["message"] for p in problems):
+            lines.append(f"\n{FOREIGN_HINT}")
     return "\n".join(lines) + "\n"
 
 

@@ -181,7 +181,10 @@ def test_install_step_installs_from_the_actions_own_checkout(tmp_path: Path) -> 
     venv = runner.temp / "feeds-venv"
     calls = log.read_text(encoding="utf-8").splitlines()
     assert calls[0] == f"python -m venv {venv}"
-    assert calls[1].startswith("python -m pip install") and calls[1].endswith(f" {ROOT}")
+    src = runner.temp / "feeds-src"
+    assert calls[1].startswith("python -m pip install") and calls[1].endswith(f" {src}")
+    assert (src / "pyproject.toml").read_bytes() == (ROOT / "pyproject.toml").read_bytes()
+    assert (src / "feeds" / "cli.py").is_file() and (src / "README.md").is_file() and (src / "LICENSE").is_file()
     assert runner.outputs["install"] == {"bin": f"{venv}/bin"}
     assert runner.files["GITHUB_PATH"].read_text(encoding="utf-8") == f"{venv}/bin\n"
 
@@ -205,6 +208,7 @@ def test_build_and_check_into_site_write_the_outputs_and_the_summaries(workspace
     summary = runner.files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8")
     assert summary.startswith(f"**feeds build**: exit 0, 20 posts, {out['written']} files written")
     assert "**feeds check**: exit 0" in summary and "| warning |" in summary
+    assert "jekyll-feed" not in summary  # the hint is for the refusal only
 
     again = _runner(workspace, output="_site")  # again on the same machine: nothing to write
     again.run_all()
@@ -225,6 +229,7 @@ def test_a_foreign_feed_in_the_output_fails_the_build_and_says_so(workspace: Pat
     assert (workspace / "site" / "_site" / "atom.xml").read_text(encoding="utf-8") == "<feed/>"
     summary = runner.files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8")
     assert "| error | _site |" in summary and "not written by feeds" in summary
+    assert "jekyll-feed is still loaded: remove it from `plugins:`" in summary
 
 
 def test_check_off_runs_no_check_and_args_reach_feeds(workspace: Path) -> None:
