@@ -130,6 +130,8 @@ def test_run_steps_take_their_inputs_through_env_only() -> None:
     assert [s["id"] for s in runs] == ["install", "resolve", "build", "check"]
     for s in runs:
         assert s["shell"] == "bash"
+        # Runner.run_all mirrors these conditions: check alone has one
+        assert s.get("if") == ("inputs.check == 'true'" if s["id"] == "check" else None)
         assert "${{" not in s["run"], f"step {s['id']}: an expression inside the script"
 
 
