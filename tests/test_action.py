@@ -334,3 +334,14 @@ def test_elsewhere_workflow_builds_public_and_uploads_it() -> None:
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"] == "public/"
     assert not any(u.startswith(("actions/upload-pages-artifact", "actions/deploy-pages")) for u in uses)
+
+
+def test_readme_tables_list_the_actions_inputs_and_outputs_with_their_defaults() -> None:
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## In CI", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| `")]
+    action = _yaml(ACTION)
+    inputs = {r[0].strip("`"): r[1] for r in rows if len(r) == 3}
+    assert {k: ("(empty)" if not v["default"] else f"`{v['default']}`") for k, v in action["inputs"].items()} == inputs
+    outputs = {name.strip(" `") for r in rows if len(r) == 2 for name in r[0].split(",")}
+    assert outputs == set(action["outputs"])
