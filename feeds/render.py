@@ -18,8 +18,10 @@ import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 
+from . import liquid
 from .config import Config
 from .errors import WARNING, Problem
+from .liquid import LiquidSite
 from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
 
@@ -38,9 +40,7 @@ _HOST = re.compile(r"[^\s\x00-\x20\x7f#%/:<>?@\[\\\]^|\"`{}]+\Z")  # WHATWG's fo
 _DESCRIPTORS = re.compile(r"(?:[0-9.eE+-]+[wxh](?: |\Z))*\Z")  # 100w, 1.5x, 2h
 _IPV6 = re.compile(r"[0-9A-Fa-f:.]+\Z")
 _FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
-_LIQUID_BLOCK = re.compile(r"{%-?\s*(raw|endraw)\s*-?%}")
-_HIGHLIGHT = re.compile(r"{%-?\s*highlight\s+(\w+)[^%]*%}\n?(.*?){%-?\s*endhighlight\s*-?%}", re.S)
-_SITE_VAR = re.compile(r"{{\s*site\.(url|baseurl)\s*}}")
+_TEMPLATE_IN_URL = re.compile(r"{[{%]|%7B(?:%7B|%25)", re.I)  # Liquid that did not run: no reader can follow it
 SAFE_EXTRA_TAGS = {"video", "audio", "source", "track", "picture", "figure", "figcaption", "tfoot"}
 SAFE_EXTRA_ATTRS = {
     "img": {"srcset", "sizes", "loading", "title"}, "source": {"src", "srcset", "type", "media", "sizes"},
@@ -64,13 +64,6 @@ class Rendered:
 
 def markdown_to_html(text: str) -> str:
     return cmarkgfm.markdown_to_html_with_extensions(text, options=Options.CMARK_OPT_UNSAFE, extensions=_EXTENSIONS)
-
-
-def expand_liquid(text: str, site_url: str) -> str:
-    """The Liquid our users' posts carry that has an obvious meaning outside Jekyll."""
-    text = _HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}```\n", text)
-    text = _SITE_VAR.sub(lambda m: site_url if m.group(1) == "url" else "", text)
-    return _LIQUID_BLOCK.sub("", text)
 
 
 def absolute(url: str, base: str, scheme: str) -> str | None:
@@ -156,6 +149,8 @@ class _UrlRewriter:
         return value
 
     def url(self, tag: str, value: str) -> str | None:
+        if _TEMPLATE_IN_URL.search(value):
+            return None  # a Liquid error left the post as written: the link is text, not a broken URL
         url = absolute(value, self.base, self.scheme)
         return url if url is None or not self.sanitize or _harmless(tag, url) else None
 
@@ -205,8 +200,10 @@ def clean_html(fragment: str, base: str, cfg: Config) -> str:
     return cleaner.clean(fragment)
 
 
-def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Problem]]:
-    """The entry's content and summary; a warning when characters XML forbids were removed."""
+def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = None) -> tuple[Rendered, list[Problem]]:
+    """The entry's content and summary; a warning when characters XML forbids were removed.
+
+    ``site``: the site's Liquid inputs (read once per build); None reads them for this post."""
     first, which = describe_forbidden(body)
     body, removed = xml_safe(body)
     problems = []
@@ -214,7 +211,10 @@ def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Prob
         line = post.body_line + body.count("\n", 0, first)  # the first one's line in the file
         problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
                                 f"discourages ({which}) removed from the body; delete them from the file", WARNING))
-    html = markdown_to_html(expand_liquid(body, cfg.site.url)) if post.markdown else body
+    if post.liquid:
+        body, said = liquid.expand(post, body, cfg, site, markdown_to_html)
+        problems += said
+    html = markdown_to_html(body) if post.markdown else body
     # character references such as &#1; become the characters themselves on the way through
     content, late = xml_safe(clean_html(html, post.url, cfg).strip())
     if late:
@@ -231,7 +231,7 @@ def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
     if not separator:
         return _first_paragraph(content)
     head = body.split(separator, 1)[0]
-    html = markdown_to_html(expand_liquid(head, cfg.site.url)) if post.markdown else head
+    html = markdown_to_html(head) if post.markdown else head
     return plain_text(clean_html(html, post.url, cfg))
 
 
