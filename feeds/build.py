@@ -57,7 +57,7 @@ def tool_key() -> str:
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
     for source in sorted(Path(__file__).parent.rglob("*.py")):
         h.update(source.name.encode() + source.read_bytes())
-    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter"):
+    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter", "python-liquid"):
         try:
             h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
         except importlib.metadata.PackageNotFoundError:
@@ -79,11 +79,13 @@ def _output_key(cfg: Config, cwd: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
-def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
-    """A feed file's inputs: when they are the same as last time, so are its bytes."""
+def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
+    """A feed file's inputs: when they are the same as last time, so are its bytes (a Liquid
+    post's inputs include the site's includes and data: see render_key)."""
     h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n".encode(), digest_size=16)
     for post in spec.entries:
-        h.update(f"{post.path}\0{post.digest}\n".encode())
+        extra = site.key(post) if site is not None else ""
+        h.update(f"{post.path}\0{post.digest}\0{extra}\n".encode())
     return h.hexdigest()
 
 
@@ -157,7 +159,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
             for spec in specs:
-                prints = {f.path: fingerprint(key, spec, f.path) for f in spec.files}
+                prints = {f.path: fingerprint(key, spec, f.path, site) for f in spec.files}
                 if all(out.same_inputs(path, p) for path, p in prints.items()):
                     for path in prints:
                         out.keep(path)

@@ -194,18 +194,24 @@ def expand(post: Post, body: str, cfg: Config, site: LiquidSite | None, markdown
     try:
         out = env.from_string(env.guard(body, post.path, post.body_line)).render(page=page)
     except LiquidError as exc:
-        return body, env.said + [_error(exc, post, site.root)]
-    except (RecursionError, ValueError, TypeError, KeyError, OverflowError) as exc:
+        return body, env.said + [_error(exc, post, site.root, body)]
+    except Exception as exc:  # noqa: BLE001 - an engine on arbitrary text: its failure is the post's, not ours
         return body, env.said + [Problem(post.path, None, f"Liquid: {exc}; the post is published without "
                                          "Liquid; fix the template", WARNING)]
     return out, env.said
 
 
-def _error(exc: LiquidError, post: Post, root: str) -> Problem:
+def _error(exc: LiquidError, post: Post, root: str, body: str) -> Problem:
     """A Liquid error as a warning at its line: the post's, or the include's that holds it."""
     context = exc.context()
     line = context[0] if context else None
     message = str(exc.message or type(exc).__name__).rstrip(".")
+    unclosed = re.match(r"expected tag end(\w+)", message)
+    if unclosed and line is None:  # a block never closed: the engine points at the end; point at its start
+        opened = list(re.finditer(r"{%-?\s*" + unclosed.group(1) + r"\b", body))
+        if opened:
+            line = body.count("\n", 0, opened[-1].start()) + 1
+            message = f"'{unclosed.group(1)}' is never closed (no {{% end{unclosed.group(1)} %}})"
     if isinstance(exc, TemplateNotFoundError):
         message = f"include '{exc.message}': no such file in _includes"
     elif exc.template_name:  # the error is in an include
