@@ -183,7 +183,7 @@ def one_per_kind(problems: list[Problem]) -> list[Problem]:
 def expand(post: Post, body: str, cfg: Config, site: LiquidSite | None, markdownify: Markdownify
            ) -> tuple[str, list[Problem]]:
     """The body after Liquid, as Jekyll hands it to Markdown; problems say what was left as written."""
-    if "{%" not in body and "{{" not in body:  # the common case pays two scans, nothing more
+    if "{" not in body or ("{%" not in body and "{{" not in body):  # the common case: a scan, nothing more
         return body, []
     site = site or load_site(cfg, [post])[0]
     env = _environment(site, cfg, markdownify)

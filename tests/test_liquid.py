@@ -245,3 +245,11 @@ def test_any_text_renders_without_a_traceback_and_keeps_no_liquid_in_urls(text: 
     assert all(p.path == post.path or p.path.endswith(".md") for p in problems)
     for href in hrefs(out.content):
         assert not re.search(r"{[{%]|%7B(%7B|%25)", href, re.I), href
+
+
+def test_page_data_leaves_the_shared_empty_front_matter_alone(make_site: Make) -> None:
+    from feeds.posts import EMPTY_FRONT_MATTER
+    cfg_path = site(make_site, {"2022-03-04-a.md": "No front matter, {{ page.title }}.\n"})
+    html, _ = rendered(cfg_path, "2022-03-04-a.md")
+    assert "No front matter, A." in html
+    assert EMPTY_FRONT_MATTER.data == {}
