@@ -20,6 +20,7 @@ from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
+from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
@@ -56,7 +57,7 @@ def tool_key() -> str:
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
     for source in sorted(Path(__file__).parent.rglob("*.py")):
         h.update(source.name.encode() + source.read_bytes())
-    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter"):
+    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter", "python-liquid"):
         try:
             h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
         except importlib.metadata.PackageNotFoundError:
@@ -78,11 +79,13 @@ def _output_key(cfg: Config, cwd: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
-def fingerprint(key: str, spec: FeedSpec, path: str) -> str:
-    """A feed file's inputs: when they are the same as last time, so are its bytes."""
+def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
+    """A feed file's inputs: when they are the same as last time, so are its bytes (a Liquid
+    post's inputs include the site's includes and data: see render_key)."""
     h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n".encode(), digest_size=16)
     for post in spec.entries:
-        h.update(f"{post.path}\0{post.digest}\n".encode())
+        extra = site.key(post) if site is not None else ""
+        h.update(f"{post.path}\0{post.digest}\0{extra}\n".encode())
     return h.hexdigest()
 
 
@@ -94,8 +97,12 @@ def _opml_inputs(key: str, specs: list[FeedSpec]) -> str:
     return h.hexdigest()
 
 
-def render_key(key: str, post: Post) -> str:
-    return hashlib.blake2b(f"{key}\0{post.path}\0{post.digest}".encode(), digest_size=16).hexdigest()
+def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:
+    """A post's rendered content is known by the output key, its bytes, and, when its body holds
+    Liquid, the hash of the site inputs its template can see (includes, data, config; the posts
+    list only if it names posts): an edited include re-renders the Liquid posts, no other."""
+    extra = site.key(post) if site is not None else ""
+    return hashlib.blake2b(f"{key}\0{post.path}\0{post.digest}\0{extra}".encode(), digest_size=16).hexdigest()
 
 
 def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
@@ -104,13 +111,14 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
     try:
         posts, specs, problems = load(cfg, cache=cache, progress=progress)
-        result = BuildResult(posts=len(posts), feeds=specs, problems=problems)
+        site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
+        result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         if not result.errors or keep_going:
-            _publish(cfg, specs, cache, result, progress)
-        if cache.posts_changed:  # edited or deleted posts leave rendered content nobody needs
+            _publish(cfg, specs, cache, result, progress, site)
+        if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             key = output_key(cfg)
-            cache.keep_rendered({render_key(key, p) for p in posts})
-        result.problems += _damage_report(cache)
+            cache.keep_rendered({render_key(key, p, site) for p in posts})
+        result.problems = one_per_kind(result.problems) + _damage_report(cache)
     finally:
         cache.close()
     result.seconds = time.perf_counter() - started
@@ -144,14 +152,14 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
 
 
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
-             progress: Progress | None) -> None:
+             progress: Progress | None, site: LiquidSite | None = None) -> None:
     """Render what changed feeds carry, write them, and commit the output folder in one step."""
     key = output_key(cfg)
     try:
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
             for spec in specs:
-                prints = {f.path: fingerprint(key, spec, f.path) for f in spec.files}
+                prints = {f.path: fingerprint(key, spec, f.path, site) for f in spec.files}
                 if all(out.same_inputs(path, p) for path, p in prints.items()):
                     for path in prints:
                         out.keep(path)
@@ -160,9 +168,9 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                     inputs.update(prints)
             # a cache that earlier runs left intact remembers what rendering said about the posts
             # of unchanged feeds; without one, render those too, so every run warns the same
-            _render_all(cfg, key, todo if cache.trusted else specs, cache, result, progress)
-            result.problems += _render_problems(cfg, key, specs, cache)
-            _write_all(cfg, key, todo, inputs, out, cache, result, progress)
+            _render_all(cfg, key, todo if cache.trusted else specs, cache, site, progress)
+            result.problems += _render_problems(cfg, key, specs, cache, site)
+            _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
             opml, listed = cfg.feeds.path("opml"), _opml_inputs(key, specs)
             if out.same_inputs(opml, listed):
                 out.keep(opml)
@@ -234,39 +242,40 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
 # --- rendering: cached, on every core -----------------------------------------------------
 
 def _render_task(posts: list[Post]) -> int:
-    cfg, key, store = parallel.state()
-    store.put([(render_key(key, p), *render_post(p, read_body(p), cfg)) for p in posts])
+    cfg, key, store, site = parallel.state()
+    store.put([(render_key(key, p, site), *render_post(p, read_body(p), cfg, site)) for p in posts])
     return len(posts)
 
 
-def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, result: BuildResult,
+def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
                 progress: Progress | None) -> None:
     """Render every post that a feed to be written carries, once, into the cache.
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here, and memory follows the number of feeds' entries being written, not every body."""
-    needed = {render_key(key, p): p for s in specs for p in s.entries}
+    needed = {render_key(key, p, site): p for s in specs for p in s.entries}
     found = cache.rendered(list(needed))
     misses = [p for rkey, p in needed.items() if rkey not in found]
     batches = [misses[i:i + RENDER_BATCH] for i in range(0, len(misses), RENDER_BATCH)]
     cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done = 0
-    shared = (cfg, key, WorkerCache(cache.file))
+    shared = (cfg, key, WorkerCache(cache.file), site)
     for count in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         done += count
         if progress:
             progress("render", done, len(misses))
 
 
-def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache) -> list[Problem]:
+def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None
+                     ) -> list[Problem]:
     """What rendering said about every post the feeds carry, rendered now or in an earlier run,
     so that a rerun reports the same warnings (and --strict fails the same way). A post whose
     cached row is damaged is rendered again here (rare), and what that says is stored anew."""
-    posts = {render_key(key, p): p for s in specs for p in s.entries}
+    posts = {render_key(key, p, site): p for s in specs for p in s.entries}
     said, bad = cache.render_problems({rkey: p.path for rkey, p in posts.items()})
     if bad:
-        redone = [(rkey, *render_post(posts[rkey], read_body(posts[rkey]), cfg)) for rkey in bad]
+        redone = [(rkey, *render_post(posts[rkey], read_body(posts[rkey]), cfg, site)) for rkey in bad]
         cache.store_rendered(redone)
         cache.commit()  # the write workers read the content from the file
         said.update((rkey, problems) for rkey, _, problems in redone)
@@ -280,8 +289,8 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
     cached content was damaged or forged (rendered again, and stored again)."""
     from .write import feed_bytes
 
-    cfg, key, inputs, out, store = parallel.state()
-    keys = [render_key(key, p) for p in spec.entries]
+    cfg, key, inputs, out, store, site = parallel.state()
+    keys = [render_key(key, p, site) for p in spec.entries]
     content, damaged = store.get(keys)
     rendered, problems, redone = {}, [], []
     for post, rkey in zip(spec.entries, keys):
@@ -289,7 +298,7 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
         # cached HTML is published only if it is what rendering the post could give (the sanitiser
         # leaves it as it is); else, as when the cache lost it, the post is rendered now
         if cached is None or not store.publishable(rkey, cached, post, cfg):
-            fresh, said = render_post(post, read_body(post), cfg)
+            fresh, said = render_post(post, read_body(post), cfg, site)
             problems += said
             if cached is not None and cached != fresh:
                 damaged.add(rkey)
@@ -305,8 +314,8 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
 
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
-               result: BuildResult, progress: Progress | None) -> None:
-    shared = (cfg, key, inputs, out, WorkerCache(cache.file))
+               site: LiquidSite | None, result: BuildResult, progress: Progress | None) -> None:
+    shared = (cfg, key, inputs, out, WorkerCache(cache.file), site)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared,
                                                                 chunksize=8), 1):

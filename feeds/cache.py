@@ -102,7 +102,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
     if type(data) is not list or len(data) != len(_FIELDS):
         raise Damaged("a post row of another shape")
     (path, file_, digest_, title, date, updated, categories, tags, url, entry_id, author, summary, markdown,
-     body_start, body_line, lang, excerpt_only) = data
+     body_start, body_line, lang, excerpt_only, liquid) = data
     if path != where or file_ != file or digest_ != digest:
         raise Damaged("a row about another file")
     if type(categories) is not list or type(tags) is not list:
@@ -124,6 +124,8 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
         data[_UPDATED] = when
     data[_CATS], data[_TAGS] = tuple(categories), tuple(tags)
     _flag(markdown), _count(body_start, 0), _count(body_line, 1), _flag(excerpt_only)
+    if type(liquid) is not int or liquid not in (0, 1, 3):
+        raise Damaged("Liquid flags a post cannot have")
     # a frozen dataclass's __init__ sets each field through object.__setattr__; filling __dict__
     # directly is twice as fast
     post = object.__new__(Post)
@@ -133,7 +135,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
 
 # post_from_json checks every field of a Post, in this order: a new field must be checked there too
 assert _FIELDS == ("path", "file", "digest", "title", "date", "updated", "categories", "tags", "url", "id",
-                   "author", "summary", "markdown", "body_start", "body_line", "lang", "excerpt_only")
+                   "author", "summary", "markdown", "body_start", "body_line", "lang", "excerpt_only", "liquid")
 _DATE, _UPDATED, _CATS, _TAGS = (_FIELDS.index(name) for name in ("date", "updated", "categories", "tags"))
 
 

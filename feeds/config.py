@@ -5,6 +5,7 @@ the raw mapping through that table and assembles the typed, frozen records the s
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -100,6 +101,7 @@ class Config:
     defaults: tuple[tuple[str, str, str], ...] = _default("defaults")  # (path, type, values JSON)
     jekyll_site: bool = False  # a Jekyll _config.yml was read: dates and titles as Jekyll makes them
     authors: tuple[tuple[str, str, str], ...] = ()  # _data/authors.yml: (key, name, email)
+    jekyll_raw: str = ""  # the site's _config.yml mapping as JSON (frozen): site.* in Liquid templates
     file: str = "config.yaml"  # the config file, as messages name it
     read: tuple[str, ...] = field(default=(), compare=False)  # every config file read, in order
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
@@ -298,7 +300,7 @@ def _site_extras(folder: Path, raw: dict[str, Any]) -> tuple[tuple[str, str, str
 
 
 def _layers(files: list[Path], overrides: dict[str, Any]
-            ) -> tuple[dict[str, Any], list[str], list[Problem], Path, tuple[tuple[str, str, str], ...] | None]:
+            ) -> tuple[dict[str, Any], list[str], list[Problem], Path, tuple[tuple[str, str, str], ...] | None, str]:
     """Every file's settings merged in order (Jekyll's files translated to our keys first, ours on top)."""
     ours = [f for f in files if not is_jekyll_file(f)]
     theirs = [f for f in files if is_jekyll_file(f)]
@@ -314,7 +316,8 @@ def _layers(files: list[Path], overrides: dict[str, Any]
     jekyll_raw, problems = jekyll_config.translate(site, display_path(theirs[-1])) if theirs else ({}, [])
     authors = _site_extras(theirs[0].resolve().parent, jekyll_raw) if theirs else None
     read = [display_path(f) for f in theirs + ours]
-    return jekyll_config.merge(jekyll_raw, raw), read, problems, root, authors
+    site_json = json.dumps(site, sort_keys=True, default=str, ensure_ascii=False) if theirs else ""
+    return jekyll_config.merge(jekyll_raw, raw), read, problems, root, authors, site_json
 
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
@@ -327,7 +330,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     """
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     files = config_files(path)
-    raw, read, jekyll_problems, root, authors = _layers(files, overrides)
+    raw, read, jekyll_problems, root, authors, site_json = _layers(files, overrides)
     for key, value in overrides.items():
         _set(raw, key, value)
     main = next((f for f in reversed(files) if not is_jekyll_file(f)), files[0])
@@ -345,7 +348,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         r.fail("site.url", f"missing; set {hint} to the site's address, e.g. https://example.com")
     cfg = _assemble(values, root, where, tuple(p for p in r.problems if not p.is_error), tuple(read))
     if authors is not None:
-        cfg = replace(cfg, jekyll_site=True, authors=authors)
+        cfg = replace(cfg, jekyll_site=True, authors=authors, jekyll_raw=site_json)
     for key, message in _path_clashes(cfg.feeds):
         r.fail(f"feeds.paths.{key}", message)
     errors = [p for p in r.problems if p.is_error] + _check_folders(cfg, where)

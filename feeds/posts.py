@@ -9,7 +9,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ _NOT_IN_IRI = re.compile(r'[\s<>"]')  # controls are gone already (Fields.clean)
 _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
 _KEY = re.compile(r"([^\n]*?):(?:[ \t]|$)")  # a row's key: up to the first ': ' (or ':' at its end)
 _TOML_KEY = re.compile(r"[ \t]*[\"']?([^\"'=\n]*?)[\"']?[ \t]*=")  # a TOML row's key: before the first '='
+LIQUID, LIQUID_POSTS = 1, 2  # Post.liquid: the body has {% or {{; it names other posts (post_url, link, site.posts)
+_NAMES_POSTS = re.compile(r"post_url|{%-?\s*link\s|site\.(?:posts|categories|tags)")
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
 
@@ -75,6 +77,7 @@ class Post:
     body_line: int  # 1-based line of the body's first line in the file
     lang: str = ""  # the post's own language (front matter lang:), when it has one
     excerpt_only: bool = False  # the feeds carry its summary, not its content
+    liquid: int = 0  # LIQUID | LIQUID_POSTS: what the body's template needs (0: no Liquid at all)
 
 
 @dataclass
@@ -302,8 +305,39 @@ def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, no
     if not cfg.unpublished and str(f.data.get("published", "")).strip().lower() in FALSE_WORDS:
         return None, problems, 0
     post, naive = _assemble(f, path, root, source.digest, cfg, zone, now)
+    if post is not None:
+        post = _with_liquid(post, source.text, f.data)
     flags = READ_AS_UTC if f.read_as_utc else (USED_SITE_ZONE if naive else 0)
     return post, problems + f.problems, flags
+
+
+def _with_liquid(post: Post, text: str, data: dict[str, Any]) -> Post:
+    """Flags what the body's Liquid needs (two substring scans for a body without any)."""
+    start = post.body_start  # find() from there: slicing the body would copy it
+    if text.find("{", start) < 0 or (text.find("{%", start) < 0 and text.find("{{", start) < 0):
+        return post  # most bodies: one scan, ~1 µs for 3 KB
+    if str(data.get("render_with_liquid", "")).strip().lower() in FALSE_WORDS:
+        return post
+    flags = LIQUID | (LIQUID_POSTS if _NAMES_POSTS.search(text, start) else 0)
+    return replace(post, liquid=flags)
+
+
+def page_data(post: Post, cfg: Config) -> dict[str, Any]:
+    """``page.*`` for the post's template: its front matter (under the site's defaults), and what
+    Jekyll adds: url, date, id, title, categories, tags, slug, path (paths relative to the site)."""
+    source = read_source(Path(post.file), 1 << 62)
+    fm, _ = split_front_matter(source.text or "", post.path, as_jekyll_post=True)
+    root = Path(post.file)
+    for folder in cfg.sources:
+        if Path(post.file).is_relative_to(folder.resolve()):
+            root = folder.resolve()
+    relative = Path(post.file).relative_to(root).as_posix() if root != Path(post.file) else post.path
+    data = dict(with_defaults(fm.data if fm else {}, relative, cfg.defaults))  # a copy: fm may be shared
+    site = cfg.site.url
+    data.update(url=post.url.removeprefix(site), id=post.id.removeprefix(site), date=post.date, title=post.title,
+                categories=list(post.categories), tags=list(post.tags), path=relative,
+                slug=data.get("slug") or jekyll.split_filename(Path(post.file).name)[1])
+    return data
 
 
 def with_defaults(data: dict[str, Any], relative: str, rules: tuple[tuple[str, str, str], ...]) -> dict[str, Any]:

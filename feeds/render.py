@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html as _html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,9 +19,11 @@ import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 
+from . import liquid
 from .config import Config
 from .errors import WARNING, Problem
 from .htmlcost import estimate
+from .liquid import LiquidSite
 from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
 
@@ -40,11 +42,7 @@ _HOST = re.compile(r"[^\s\x00-\x20\x7f#%/:<>?@\[\\\]^|\"`{}]+\Z")  # WHATWG's fo
 _DESCRIPTORS = re.compile(r"(?:[0-9.eE+-]+[wxh](?: |\Z))*\Z")  # 100w, 1.5x, 2h
 _IPV6 = re.compile(r"[0-9A-Fa-f:.]+\Z")
 _FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
-_LIQUID_BLOCK = re.compile(r"{%-?\s*(raw|endraw)\s*-?%}")
-_HIGHLIGHT = re.compile(r"-?\s*highlight\s+(\w+)(?:\W[^%]*)?")  # inside {% … %}
-_END_HIGHLIGHT = re.compile(r"-?\s*endhighlight\s*-?")
-_BACKTICKS = re.compile(r"`{3,}")
-_SITE_VAR = re.compile(r"{{\s*site\.(url|baseurl)\s*}}")
+_TEMPLATE_IN_URL = re.compile(r"{[{%]|%7B(?:%7B|%25)", re.I)  # Liquid that did not run: no reader can follow it
 SAFE_EXTRA_TAGS = {"video", "audio", "source", "track", "picture", "figure", "figcaption", "tfoot"}
 SAFE_EXTRA_ATTRS = {
     "img": {"srcset", "sizes", "loading", "title"}, "source": {"src", "srcset", "type", "media", "sizes"},
@@ -72,49 +70,6 @@ class Rendered:
 
 def markdown_to_html(text: str) -> str:
     return cmarkgfm.markdown_to_html_with_extensions(text, options=Options.CMARK_OPT_UNSAFE, extensions=_EXTENSIONS)
-
-
-def expand_liquid(text: str, site_url: str) -> str:
-    """The Liquid our users' posts carry that has an obvious meaning outside Jekyll."""
-    text = _expand_highlights(text)
-    text = _SITE_VAR.sub(lambda m: site_url if m.group(1) == "url" else "", text)
-    return _LIQUID_BLOCK.sub("", text)
-
-
-def _liquid_tags(text: str) -> Iterator[tuple[int, int, str]]:
-    """Each ``{% … %}`` as Liquid reads them, left to right: (start, end, what is inside).
-    One scan: a search never starts again before where the last one ended."""
-    start = 0
-    while (opening := text.find("{%", start)) >= 0 and (closing := text.find("%}", opening + 2)) >= 0:
-        yield opening, closing + 2, text[opening + 2:closing]
-        start = closing + 2
-
-
-def _expand_highlights(text: str) -> str:
-    """``{% highlight lang %}…{% endhighlight %}`` -> a fenced code block of that language."""
-    out, done = [], 0
-    tags = _liquid_tags(text)
-    for start, end, inside in tags:
-        opening = _HIGHLIGHT.fullmatch(inside)
-        if opening is None:
-            continue
-        closing = next(((s, e) for s, e, tag in tags if _END_HIGHLIGHT.fullmatch(tag)), None)
-        if closing is None:
-            break  # never closed: left as written
-        code = text[end + 1 if text.startswith("\n", end) else end:closing[0]]
-        before = text[done:start]
-        out += [before, "\n" if before.strip(" \t") and not before.endswith("\n") else "",
-                _fence(opening.group(1), code)]
-        done = closing[1]
-    return "".join(out) + text[done:]
-
-
-def _fence(language: str, code: str) -> str:
-    """A fence longer than any run of backticks in ``code``, so nothing inside can close it."""
-    fence = "`" * max([3] + [len(run) + 1 for run in _BACKTICKS.findall(code)])
-    if code and not code.endswith("\n"):
-        code += "\n"  # the closing fence needs a line of its own
-    return f"{fence}{language}\n{code}{fence}\n"
 
 
 def absolute(url: str, base: str, scheme: str) -> str | None:
@@ -200,6 +155,8 @@ class _UrlRewriter:
         return value
 
     def url(self, tag: str, value: str) -> str | None:
+        if _TEMPLATE_IN_URL.search(value):
+            return None  # a Liquid error left the post as written: the link is text, not a broken URL
         url = absolute(value, self.base, self.scheme)
         return url if url is None or not self.sanitize or _harmless(tag, url) else None
 
@@ -249,8 +206,10 @@ def clean_html(fragment: str, base: str, cfg: Config) -> str:
     return cleaner.clean(fragment)
 
 
-def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Problem]]:
-    """The entry's content and summary; a warning when characters XML forbids were removed."""
+def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = None) -> tuple[Rendered, list[Problem]]:
+    """The entry's content and summary; a warning when characters XML forbids were removed.
+
+    ``site``: the site's Liquid inputs (read once per build); None reads them for this post."""
     first, which = describe_forbidden(body)
     body, removed = xml_safe(body)
     problems = []
@@ -258,7 +217,10 @@ def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Prob
         line = post.body_line + body.count("\n", 0, first)  # the first one's line in the file
         problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
                                 f"discourages ({which}) removed from the body; delete them from the file", WARNING))
-    html = markdown_to_html(expand_liquid(body, cfg.site.url)) if post.markdown else body
+    if post.liquid:
+        body, said = liquid.expand(post, body, cfg, site, markdown_to_html)
+        problems += said
+    html = markdown_to_html(body) if post.markdown else body
     limit = cfg.content.max_entry_bytes
     refused = _too_costly(html, limit)
     if refused:
@@ -313,7 +275,7 @@ def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
     if not separator:
         return _first_paragraph(content)
     head = body.split(separator, 1)[0]
-    html = markdown_to_html(expand_liquid(head, cfg.site.url)) if post.markdown else head
+    html = markdown_to_html(head) if post.markdown else head
     return plain_text(clean_html(html, post.url, cfg))
 
 

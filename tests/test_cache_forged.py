@@ -125,6 +125,8 @@ READ_FORGERIES: dict[str, Callable[[Any, str], Any]] = {
     "body_start negative": post_field("body_start", -5),
     "body_start true": post_field("body_start", True),
     "body_line a float": post_field("body_line", 1.0),
+    "liquid flags unknown": post_field("liquid", 6),
+    "liquid flags true": post_field("liquid", True),
     "author a list": post_field("author", [SECRET]),
     "summary an object": post_field("summary", {"x": SECRET}),
     "row one field short": lambda d, f: [d[0][:-1], d[1], d[2]],
