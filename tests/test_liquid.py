@@ -261,7 +261,7 @@ def test_markup_opened_again_before_it_closes_is_refused_in_one_scan() -> None:
     from feeds.liquid import _unclosed_markup
 
     assert _unclosed_markup("{% highlight a " * 30000) == 0
-    assert _unclosed_markup("ok {{ a }} then {{ b") == 15
+    assert _unclosed_markup("ok {{ a }} then {{ b") == 16
     assert _unclosed_markup("{% raw %}{{ {% {{{% endraw %} and {{ site.url }}") == -1
     assert _unclosed_markup("{% comment %} {{ {% {% endcomment %}ok") == -1
     assert _unclosed_markup("{{ a }} {% if x %}y{% endif %}") == -1
