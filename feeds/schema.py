@@ -14,16 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-FORMATS = ("atom", "rss")
-DEFAULT_PATHS = {
-    "site_atom": "feed.xml",
-    "site_rss": "feed.rss",
-    "category_atom": "feed/{slug}.xml",
-    "category_rss": "feed/{slug}.rss",
-    "tag_atom": "feed/by_tag/{slug}.xml",
-    "tag_rss": "feed/by_tag/{slug}.rss",
-    "opml": "feeds.opml",
-}
+from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, default_paths, format_of_key
+
+FORMATS = DEFAULT_FORMATS
+DEFAULT_PATHS = default_paths()
 PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
@@ -178,8 +172,8 @@ def zone_name(value: Any) -> str:
 
 def formats(value: Any) -> tuple[str, ...]:
     names = tuple(n.lower() for n in text_list(value))
-    if not names or any(n not in FORMATS for n in names):
-        raise ValueError(f"a list of {', '.join(FORMATS)}")
+    if not names or any(n not in FEED_FORMATS for n in names):
+        raise ValueError(f"a list of {', '.join(FEED_FORMATS)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -245,13 +239,16 @@ class Key:
 
 
 _BOOL = "true or false"
-_PATH_DOC = {
-    "site_atom": "where the site's Atom feed goes", "site_rss": "where the site's RSS feed goes",
-    "category_atom": "a category's Atom feed; `{slug}` is required",
-    "category_rss": "a category's RSS feed; `{slug}` is required",
-    "tag_atom": "a tag's Atom feed; `{slug}` is required", "tag_rss": "a tag's RSS feed; `{slug}` is required",
-    "opml": "the OPML list of every feed",
-}
+
+
+def _path_doc(key: str) -> str:
+    if key == "opml":
+        return "the OPML list of every feed"
+    kind, label = key.rsplit("_", 1)[0], BY_NAME[format_of_key(key)].label
+    label = label if label.endswith("Feed") else f"{label} feed"
+    if kind == "site":
+        return f"where the site's {label} goes"
+    return f"a {kind}'s {label}; `{{slug}}` is required"
 
 SCHEMA: tuple[Key, ...] = (
     Key("site.url", site_url, "", "an absolute http(s) URL",
@@ -282,7 +279,8 @@ SCHEMA: tuple[Key, ...] = (
         f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /",
         "Jekyll's permalink: a style (`date`, `pretty`, `ordinal`, `weekdate`, `none`) or a pattern such as "
         "`/:categories/:year/:month/:day/:title:output_ext`", shown="`date`"),
-    Key("feeds.formats", formats, FORMATS, "a list", "which formats to write"),
+    Key("feeds.formats", formats, FORMATS, f"a list of {', '.join(FEED_FORMATS)}",
+        f"which formats to write, of {', '.join(f'`{n}`' for n in FEED_FORMATS)} (`json` is JSON Feed 1.1)"),
     Key("feeds.limit", count, 20, "a whole number >= 0", "entries per feed; `0` for all"),
     Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
     Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
@@ -299,7 +297,7 @@ SCHEMA: tuple[Key, ...] = (
         "with a `feed.xslt.xml`, that file, as jekyll-feed does", shown="none"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
         "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
-    *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _PATH_DOC[name])
+    *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _path_doc(name))
       for name, path in DEFAULT_PATHS.items()),
     Key("jekyll_feed.categories", text_list, (), "a list of category names",
         "categories whose jekyll-feed URL `feed/<name>.xml` (the name as written) keeps working; filled from "

@@ -10,12 +10,14 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from feedgen.feed import FeedGenerator
 
 from .config import Config
-from .group import FeedSpec
+from .formats import BY_NAME
+from .group import FeedFile, FeedSpec
 from .posts import Post
 from .render import Rendered
 from .text import xml_safe
@@ -33,11 +35,47 @@ def _safe(text: str) -> str:
 
 
 def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> dict[str, bytes]:
-    """Every file of one feed: {path: bytes}. ``rendered`` maps post ids to their content."""
+    """Every file of one feed: {path: bytes}. ``rendered`` maps post ids to their content.
+
+    Each file's format serializes it (the registry in ``formats``); ``memo`` lets the formats of
+    one feed share work, such as Atom and RSS their one FeedGenerator."""
+    memo: dict[str, Any] = {}
+    return {file.path: BY_NAME[file.format].serialize(cfg, spec, rendered, file, memo) for file in spec.files}
+
+
+def atom_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
+               memo: dict[str, Any]) -> bytes:
+    fg = _generator(cfg, spec, rendered, file, memo)
+    fg.updated(_second(memo["newest"]))
+    return _with_stylesheet(fg.atom_str(pretty=True), cfg)
+
+
+def rss_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
+              memo: dict[str, Any]) -> bytes:
+    fg = _generator(cfg, spec, rendered, file, memo)
+    # feedgen's lastBuildDate() is another name for updated(): one value, set per format
+    fg.updated(_second(memo["newest_date"]))
+    data: bytes = fg.rss_str(pretty=True)
+    return data
+
+
+def _generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
+               memo: dict[str, Any]) -> FeedGenerator:
+    """The feed's one FeedGenerator (built on first use), pointed at ``file``."""
+    fg: FeedGenerator | None = memo.get("feedgen")
+    if fg is None:
+        fg = memo["feedgen"] = _new_generator(cfg, spec, rendered)
+        memo["newest"] = max((p.updated for p in spec.entries), default=EPOCH)
+        memo["newest_date"] = max((p.date for p in spec.entries), default=EPOCH)
+    fg.id(file.url)
+    fg.link(href=file.url, rel="self", replace=True)
+    fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
+    return fg
+
+
+def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
-    newest = max((p.updated for p in spec.entries), default=EPOCH)
-    newest_date = max((p.date for p in spec.entries), default=EPOCH)
     site = cfg.site
     fg.title(_safe(spec.title))
     fg.description(_safe(site.description or spec.title))
@@ -48,16 +86,7 @@ def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) ->
         fg.language(site.language)
     for post in spec.entries:
         _add_entry(fg, post, rendered[post.id])
-    out: dict[str, bytes] = {}
-    for file in spec.files:
-        fg.id(file.url)
-        fg.link(href=file.url, rel="self", replace=True)
-        fg.link(href=site.url + "/", rel="alternate")  # RSS <link> is the last one set
-        # feedgen's lastBuildDate() is another name for updated(): one value, set per format
-        fg.updated(_second(newest if file.format == "atom" else newest_date))
-        data = (fg.atom_str if file.format == "atom" else fg.rss_str)(pretty=True)
-        out[file.path] = _with_stylesheet(data, cfg) if file.format == "atom" else data
-    return out
+    return fg
 
 
 def _with_stylesheet(data: bytes, cfg: Config) -> bytes:

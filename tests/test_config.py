@@ -139,7 +139,7 @@ def test_unknown_keys_warn_naming_the_key(config_file: Callable[[str], Path]) ->
 @pytest.mark.parametrize("extra, key", [
     ("feeds:\n  limit: many\n", "feeds.limit"),
     ("feeds:\n  limit: -1\n", "feeds.limit"),
-    ("feeds:\n  formats: [atom, json]\n", "feeds.formats"),
+    ("feeds:\n  formats: [atom, html]\n", "feeds.formats"),
     ("feeds:\n  site: maybe\n", "feeds.site"),
     ("feeds:\n  entry_id: guid\n", "feeds.entry_id"),
     ("feeds:\n  paths:\n    site_atom: ../outside.xml\n", "feeds.paths.site_atom"),
