@@ -34,7 +34,8 @@ def json_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
     if site.language:
         feed["language"] = site.language
     feed["items"] = [_item(post, rendered[post.id]) for post in spec.entries]
-    return json.dumps(feed, ensure_ascii=False, indent=1, separators=(",", ": ")).encode() + b"\n"
+    text = json.dumps(feed, ensure_ascii=False, indent=1, separators=(",", ": "))
+    return text.encode("utf-8", "replace") + b"\n"  # a lone surrogate (YAML "\\ud800") becomes "?"
 
 
 def _site_images(cfg: Config) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -15,10 +16,13 @@ from urllib.parse import quote
 import feedparser
 import pytest
 from conftest import SITE_URL, Built, make_post, unit_config
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_write import ENTRIES, RENDERED, spec_for
 
 from feeds.config import Author
 from feeds.formats import BY_NAME, FEED_FORMATS, REGISTRY, default_paths
+from feeds.render import Rendered
 from feeds.schema import KEYS
 from feeds.serve import media_type
 from feeds.validate import check_feed_file, check_output
@@ -200,3 +204,20 @@ def test_the_checker_reports_broken_json_and_skips_other_json(tmp_path: Path) ->
     (tmp_path / "feed.json").unlink()
     assert check_output(tmp_path, SITE_URL) == []  # JSON that is not a feed is none of ours
     assert check_feed_file(tmp_path / "data.json", None)[0].message.startswith("not an RSS, Atom, JSON Feed")
+
+
+@settings(deadline=None)
+@given(title=st.text(), author=st.text(), names=st.lists(st.text(), max_size=3), html=st.text(), summary=st.text())
+def test_any_text_gives_a_json_feed_that_checks_and_reads_back(title: str, author: str, names: list[str],
+                                                               html: str, summary: str) -> None:
+    cfg = unit_config(formats=("json",))
+    post = make_post("any", title=title, author=author, tags=tuple(names))
+    spec = spec_for(cfg, (post,))
+    data = feed_bytes(cfg, spec, {post.id: Rendered(html, summary)})[spec.files[0].path]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "feed.json"
+        path.write_bytes(data)
+        assert [p for p in check_feed_file(path, f"{SITE_URL}/feed.json") if p.is_error] == []
+    item = json.loads(data)["items"][0]
+    if not any("\ud800" <= c <= "\udfff" for c in title + html):
+        assert item["title"] == title and item["content_html"] == html
