@@ -12,6 +12,7 @@ from typing import Any
 
 from .config import Config
 from .group import FeedFile, FeedSpec
+from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
 
@@ -33,16 +34,19 @@ def json_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
     feed["authors"] = [{"name": site.author.name or site.title or site.url.split("//", 1)[1]}]
     if site.language:
         feed["language"] = site.language
-    feed["items"] = [_item(post, rendered[post.id]) for post in spec.entries]
+    feed["items"] = [_item(post, rendered[post.id], entry_image(cfg, post, rendered[post.id]))
+                     for post in spec.entries]
     text = json.dumps(feed, ensure_ascii=False, indent=1, separators=(",", ": "))
     return text.encode("utf-8", "replace") + b"\n"  # a lone surrogate (YAML "\\ud800") becomes "?"
 
 
 def _site_images(cfg: Config) -> dict[str, str]:
-    return {}
+    """JSON Feed's icon is the large one (512x512): the logo; favicon the small one: the icon."""
+    icon, logo = site_images(cfg)
+    return {**({"icon": logo} if logo else {}), **({"favicon": icon} if icon else {})}
 
 
-def _item(post: Post, content: Rendered) -> dict[str, Any]:
+def _item(post: Post, content: Rendered, image: str) -> dict[str, Any]:
     item: dict[str, Any] = {"id": post.id, "url": post.url, "title": post.title}
     if post.excerpt_only:  # jekyll-feed's excerpt_only: the summary, no content
         item["content_text"] = content.summary
@@ -50,6 +54,8 @@ def _item(post: Post, content: Rendered) -> dict[str, Any]:
         item["content_html"] = content.content
     if content.summary:
         item["summary"] = content.summary
+    if image:
+        item["image"] = image
     item["date_published"] = _date(post.date)
     item["date_modified"] = _date(post.updated)
     if post.author:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, default_paths, format_of_key
+from .text import site_url_of
 
 FORMATS = DEFAULT_FORMATS
 DEFAULT_PATHS = default_paths()
@@ -27,6 +28,7 @@ PERMALINK_STYLES = {
 }
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 DEFAULT_CACHE = ".feeds-cache"
+MAX_BYTES = 1024 * 1024  # a feed's size budget: under goread's 2 MB, far under CommaFeed's 5 and Miniflux's 15
 MAX_JOBS = 64  # more worker processes is a typo (each is a copy of the build), never a speed-up
 MAX_NAMES_PER_POST = 100  # a post is in one feed per category and tag: this bounds what one post costs
 _NOT_IN_URL = re.compile(r'[\s\x00-\x1f\x7f-\x9f<>"{}|\\^`]')  # what a URL must percent-encode
@@ -177,6 +179,13 @@ def formats(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def image(value: Any) -> str:
+    url = text(value)
+    if site_url_of("https://x.test", url) is None:
+        raise ValueError("a path on the site (/assets/logo.png) or an http(s) URL")
+    return url
+
+
 def permalink(value: Any) -> str:
     pattern = text(value)
     if pattern in PERMALINK_STYLES:
@@ -264,6 +273,12 @@ SCHEMA: tuple[Key, ...] = (
         "the feeds' author (a plain string `author: Name` works too)", shown="the title"),
     Key("site.author.email", email, "", "an e-mail address",
         "the feeds' author's e-mail: an address alone, `desk@example.com`", shown="none"),
+    Key("site.icon", image, "", "a path on the site or an http(s) URL",
+        "a small square image (a path on the site or a URL): Atom `icon`, JSON Feed `favicon`; the logo too when "
+        "there is none (jekyll-feed's `feed.icon`)", shown="none"),
+    Key("site.logo", image, "", "a path on the site or an http(s) URL",
+        "a larger image: Atom `logo`, RSS `<image>`, JSON Feed `icon` (jekyll-feed's `feed.logo`)",
+        shown="the icon"),
     Key("source", path_list, (".",), "a folder or a list of folders",
         "the site's folder (or a list of folders): posts are the files in every `_posts/` folder beneath it, "
         "as Jekyll finds them", shown="`.`"),
@@ -295,6 +310,13 @@ SCHEMA: tuple[Key, ...] = (
     Key("feeds.stylesheet", text, "", "a URL path such as /feed.xslt.xml",
         "an XSLT stylesheet browsers use to show the Atom feeds (`<?xml-stylesheet?>`); in a Jekyll site "
         "with a `feed.xslt.xml`, that file, as jekyll-feed does", shown="none"),
+    Key("feeds.first_image", boolean, False, _BOOL,
+        "a post without `image:` gets the first `<img>` of its body as its image (`media:thumbnail`, "
+        "`media:content`, JSON Feed `image`); `false` keeps to what the post says, as jekyll-feed does"),
+    Key("feeds.max_bytes", count, MAX_BYTES, "a number of bytes (0: no budget)",
+        "a feed file larger than this drops its oldest entries until it fits, with one warning naming it; "
+        "`0` for no budget. 1 MiB is half of what the strictest common readers fetch (goread 2 MB)",
+        shown="`1048576` (1 MiB)"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
         "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
     *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _path_doc(name))

@@ -18,6 +18,7 @@ from feedgen.feed import FeedGenerator
 from .config import Config
 from .formats import BY_NAME
 from .group import FeedFile, FeedSpec
+from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
 from .text import xml_safe
@@ -76,7 +77,15 @@ def _generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
 def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
+    images = {post.id: entry_image(cfg, post, rendered[post.id]) for post in spec.entries}
+    if any(images.values()):  # only then: the namespace alone would change every feed's bytes
+        fg.load_extension("media")  # jekyll-feed's media:thumbnail and media:content, in Atom and RSS
     site = cfg.site
+    icon, logo = site_images(cfg)
+    if icon:
+        fg.icon(icon)
+    if logo:  # feedgen's image() is both RSS <image> and Atom logo
+        fg.image(url=logo, title=_safe(spec.title), link=site.url + "/")
     fg.title(_safe(spec.title))
     fg.description(_safe(site.description or spec.title))
     fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
@@ -85,7 +94,7 @@ def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]
     if site.language:
         fg.language(site.language)
     for post in spec.entries:
-        _add_entry(fg, post, rendered[post.id])
+        _add_entry(fg, post, rendered[post.id], images[post.id])
     return fg
 
 
@@ -98,7 +107,7 @@ def _with_stylesheet(data: bytes, cfg: Config) -> bytes:
     return head + b'?>\n<?xml-stylesheet type="text/xml" href="' + href.encode() + b'"?>\n' + rest
 
 
-def _add_entry(fg: FeedGenerator, post: Post, content: Rendered) -> None:
+def _add_entry(fg: FeedGenerator, post: Post, content: Rendered, image: str) -> None:
     fe = fg.add_entry(order="append")
     fe.id(post.id)
     fe.guid(post.id, permalink=post.id == post.url)
@@ -117,6 +126,9 @@ def _add_entry(fg: FeedGenerator, post: Post, content: Rendered) -> None:
         fe.summary(html.escape(content.summary, quote=False), type="html")
     if not post.excerpt_only:  # jekyll-feed's excerpt_only: the summary, no content
         fe.content(content.content, type="html")
+    if image:  # group=None: straight in the entry, as jekyll-feed writes them
+        fe.media.thumbnail({"url": image}, group=None)
+        fe.media.content({"url": image, "medium": "image"}, group=None)
 
 
 def opml_bytes(cfg: Config, specs: list[FeedSpec]) -> bytes:
