@@ -18,19 +18,20 @@ from .text import site_url_of
 _IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 
 
-def first_image(fragment: str) -> str:
-    """The first ``<img src>`` of an HTML fragment that is an absolute http(s) URL; "" for none."""
+def first_image(fragment: str, site_url: str) -> str:
+    """The first ``<img src>`` of an HTML fragment that is an absolute http(s) URL, with what a URL
+    cannot hold (quotes, spaces) percent-encoded; "" for none."""
     for found in _IMG_SRC.finditer(fragment):
         url = html.unescape(found.group(1) if found.group(1) is not None else found.group(2)).strip()
-        if url.startswith(("https://", "http://")) and len(url.split()) == 1:
-            return url
+        if url.lower().startswith(("https://", "http://")):
+            return site_url_of(site_url, url) or ""
     return ""
 
 
 def entry_image(cfg: Config, post: Post, content: Rendered) -> str:
     if post.image or not cfg.feeds.first_image:
         return post.image
-    return first_image(content.content)
+    return first_image(content.content, cfg.site.url)
 
 
 def site_images(cfg: Config) -> tuple[str, str]:

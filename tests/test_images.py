@@ -4,7 +4,9 @@ site's icon and logo as Atom icon/logo, RSS <image> and JSON Feed icon/favicon; 
 ``feeds.first_image``. Every feed written here passes ``feeds check`` and feedparser."""
 from __future__ import annotations
 
+import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -12,10 +14,14 @@ from typing import Any
 
 import pytest
 from conftest import SITE_URL, Built
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from feeds.images import first_image
 from feeds.jekyll_config import translate
 from feeds.text import site_url_of
 from feeds.validate import check_output
+from feeds.validate._doc import _absolute
 
 A = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -129,3 +135,18 @@ def test_a_site_image_that_is_not_a_web_url_is_a_config_error(make_site: Callabl
 def test_jekyll_feed_icon_and_logo_are_the_site_images() -> None:
     raw, problems = translate({"url": SITE_URL, "feed": {"icon": "/i.png", "logo": "/l.png"}}, "_config.yml")
     assert raw["site"]["icon"] == "/i.png" and raw["site"]["logo"] == "/l.png" and problems == []
+
+
+@settings(deadline=None)
+@given(st.text())
+def test_any_image_text_gives_nothing_or_an_absolute_web_url(value: str) -> None:
+    url = site_url_of(SITE_URL, value)
+    assert url is None or url == "" or (_absolute(url, web=True) and not re.search(r'[\s"<>]', url)), url
+
+
+@settings(deadline=None)
+@given(st.text(), st.sampled_from(['"', "'"]))
+def test_any_img_src_gives_nothing_or_an_absolute_web_url(src: str, quote_char: str) -> None:
+    attribute = html.escape(src, quote=True) if quote_char == '"' else src.replace("'", "&#x27;")
+    url = first_image(f"<p>x</p><img alt=\"a\" src={quote_char}https://cdn.test/{attribute}{quote_char}>", SITE_URL)
+    assert url.startswith("https://cdn.test/") and _absolute(url, web=True) and not re.search(r'[\s"<>]', url), url
