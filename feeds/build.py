@@ -301,7 +301,10 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
         store.put(redone)
     data, over = feed_bytes_within(cfg, spec, rendered)
     problems += over
-    staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path])) for f in spec.files]
+    # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
+    # again and says so again (its bytes are the same: nothing is rewritten)
+    mark = " over feeds.max_bytes" if over else ""
+    staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path] + mark)) for f in spec.files]
     return staged, problems, damaged
 
 

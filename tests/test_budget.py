@@ -105,5 +105,8 @@ def test_a_build_over_budget_warns_once_per_feed_and_checks_clean(make_site: Cal
         parsed = feedparser.parse(built.bytes()[path])
         assert parsed.bozo == 0 and 0 < len(parsed.entries) < 20 and parsed.entries[0].title == "P20"
     first = built.bytes()
+    rerun = build_site(cfg, feeds__formats=list(ALL), feeds__max_bytes=60_000)  # nothing changed
+    assert rerun.bytes() == first and rerun.result.written == []
+    assert sorted(p.message for p in rerun.result.problems) == sorted(p.message for p in built.result.problems)
     again = build_site(cfg, feeds__formats=list(ALL), feeds__max_bytes=60_000, output=str(cfg.parent / "again"))
     assert again.bytes() == first
