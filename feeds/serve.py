@@ -28,12 +28,13 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import OutputError, display_path
-from .formats import by_extension, by_root
+from .formats import REGISTRY, by_extension, by_root
 
 SNIFF_BYTES = 1024
 CHUNK = 64 * 1024  # a file is hashed and sent this much at a time: memory per reader stays small
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
-_ROOT = re.compile(rb"<(?:[\w.-]+:)?(feed|rss)[\s/>]")
+_XML_ROOTS = "|".join(re.escape(f.root) for f in REGISTRY if f.root != "json")  # feed|rss|opml
+_ROOT = re.compile(rb"<(?:[\w.-]+:)?(" + _XML_ROOTS.encode() + rb")[\s/>]")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _TAG = re.compile(r'(?:W/)?("[^"]*")')
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
