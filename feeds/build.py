@@ -287,7 +287,7 @@ def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache,
 def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
     """A feed's files, staged; what rendering said about posts rendered here; the rkeys whose
     cached content was damaged or forged (rendered again, and stored again)."""
-    from .write import feed_bytes
+    from .budget import feed_bytes_within
 
     cfg, key, inputs, out, store, site = parallel.state()
     keys = [render_key(key, p, site) for p in spec.entries]
@@ -308,8 +308,12 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
         rendered[post.id] = cached
     if redone:
         store.put(redone)
-    data = feed_bytes(cfg, spec, rendered)
-    staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path])) for f in spec.files]
+    data, over = feed_bytes_within(cfg, spec, rendered)
+    problems += over
+    # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
+    # again and says so again (its bytes are the same: nothing is rewritten)
+    mark = " over feeds.max_bytes" if over else ""
+    staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path] + mark)) for f in spec.files]
     return staged, problems, damaged
 
 

@@ -32,7 +32,7 @@ from .posts import Post
 from .render import Rendered, clean_html
 from .text import describe_forbidden, xml_safe
 
-SCHEMA = 6
+SCHEMA = 8
 APP = "feeds-cache"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,7 +102,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
     if type(data) is not list or len(data) != len(_FIELDS):
         raise Damaged("a post row of another shape")
     (path, file_, digest_, title, date, updated, categories, tags, url, entry_id, author, summary, markdown,
-     body_start, body_line, lang, excerpt_only, liquid) = data
+     body_start, body_line, lang, excerpt_only, liquid, image) = data
     if path != where or file_ != file or digest_ != digest:
         raise Damaged("a row about another file")
     if type(categories) is not list or type(tags) is not list:
@@ -111,10 +111,12 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
         if type(name) is not str or not name or name != name.strip():
             raise Damaged("an empty name, or spaces around one")
     # join() refuses anything but strings (TypeError); one search then covers every text field
-    if describe_forbidden("".join((title, url, entry_id, author, summary, lang, *categories, *tags)))[0] >= 0:
+    if describe_forbidden("".join((title, url, entry_id, author, summary, lang, image, *categories, *tags)))[0] >= 0:
         raise Damaged("not text")
     if not title or not url.startswith(site_url + "/") or len(url.split()) != 1 or not _SCHEME.match(entry_id):
         raise Damaged("no title, or a URL or id this site cannot have")
+    if image and (not image.startswith(("https://", "http://")) or len(image.split()) != 1):
+        raise Damaged("an image that is not an absolute URL")
     data[_DATE] = when = _date(date)
     if updated != date:  # usually the same text: parsed and compared only when not
         data[_UPDATED] = _date(updated)
@@ -135,7 +137,8 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
 
 # post_from_json checks every field of a Post, in this order: a new field must be checked there too
 assert _FIELDS == ("path", "file", "digest", "title", "date", "updated", "categories", "tags", "url", "id",
-                   "author", "summary", "markdown", "body_start", "body_line", "lang", "excerpt_only", "liquid")
+                   "author", "summary", "markdown", "body_start", "body_line", "lang", "excerpt_only", "liquid",
+                   "image")
 _DATE, _UPDATED, _CATS, _TAGS = (_FIELDS.index(name) for name in ("date", "updated", "categories", "tags"))
 
 

@@ -138,7 +138,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="feeds")
 def main() -> None:
-    """Publish per-category, per-tag and site-wide RSS 2.0 and Atom 1.0 feeds from a Jekyll site."""
+    """Publish per-category, per-tag and site-wide RSS 2.0 and Atom 1.0 (and JSON Feed 1.1) feeds from a Jekyll site."""
 
 
 KEEP_GOING_HELP = "on errors, still write feeds from the posts that could be read"

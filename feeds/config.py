@@ -47,6 +47,8 @@ class Site:
     description: str = _default("site.description")
     language: str = _default("site.language")
     author: Author = Author()
+    icon: str = _default("site.icon")  # as written: a path on the site or a URL (text.site_url_of)
+    logo: str = _default("site.logo")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class FeedsOptions:
     jekyll_tags: bool = _default("jekyll_feed.tags")
     jekyll_tags_path: str = _default("jekyll_feed.tags_path")
     stylesheet: str = _default("feeds.stylesheet")
+    first_image: bool = _default("feeds.first_image")
+    max_bytes: int = _default("feeds.max_bytes")
 
     def path(self, key: str) -> str:
         return dict(self.paths)[key]
@@ -234,13 +238,13 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
               read: tuple[str, ...] = ()) -> Config:
     """The typed records from the schema's values (``v``: dotted key -> value)."""
     site = Site(v["site.url"], v["site.title"], v["site.description"], v["site.language"],
-                Author(v["site.author.name"], v["site.author.email"]))
+                Author(v["site.author.name"], v["site.author.email"]), v["site.icon"], v["site.logo"])
     feeds = FeedsOptions(v["feeds.formats"], v["feeds.limit"], v["feeds.site"], v["feeds.categories"],
                          v["feeds.tags"], v["feeds.entry_id"],
                          tuple((name, v[f"feeds.paths.{name}"]) for name in DEFAULT_PATHS),
                          v["feeds.excerpt_only"], v["feeds.tags_only"], v["feeds.tags_except"],
                          v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"],
-                         v["feeds.stylesheet"])
+                         v["feeds.stylesheet"], v["feeds.first_image"], v["feeds.max_bytes"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
                              v["content.max_file_bytes"], v["content.excerpt_separator"],
                              v["content.max_names_per_post"], v["content.max_entry_bytes"])

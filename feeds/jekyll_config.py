@@ -54,6 +54,9 @@ def _feed_block(feed: Any, where: str, problems: list[Problem]) -> dict[str, Any
         out.setdefault("feeds", {})["excerpt_only"] = feed["excerpt_only"]
     if feed.get("categories") is not None:
         out.setdefault("jekyll_feed", {})["categories"] = feed["categories"]
+    for key in ("icon", "logo"):  # jekyll-feed's feed.icon / feed.logo: the site's images
+        if feed.get(key) is not None:
+            out.setdefault("site", {})[key] = feed[key]
     tags = feed.get("tags")
     if tags is not None and tags is not False and str(tags).lower() not in ("false", "no", "off"):
         section = out.setdefault("jekyll_feed", {})

@@ -28,7 +28,7 @@ from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path
 from .sources import SourceText, read_source
-from .text import clean_name, describe_forbidden, plain_title, smartify, xml_safe
+from .text import clean_name, describe_forbidden, plain_title, site_url_of, smartify, xml_safe
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
@@ -78,6 +78,7 @@ class Post:
     lang: str = ""  # the post's own language (front matter lang:), when it has one
     excerpt_only: bool = False  # the feeds carry its summary, not its content
     liquid: int = 0  # LIQUID | LIQUID_POSTS: what the body's template needs (0: no Liquid at all)
+    image: str = ""  # front matter image: (a path, a URL or {path, alt}), absolute; "" for none
 
 
 @dataclass
@@ -487,7 +488,25 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
         markdown=path.suffix.lower() not in (".html", ".htm"),
         body_start=f.fm.body_start, body_line=f.fm.body_line,
         lang=clean_name(f.clean(*f.text("lang"))), excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
+        image=_image(f, cfg),
     ), used_zone
+
+
+def _image(f: _Fields, cfg: Config) -> str:
+    """jekyll-feed's ``post.image.path | default: post.image``, made absolute."""
+    value = f.data.get("image")
+    if isinstance(value, dict):
+        value = value.get("path")
+    if value is None or value == "":
+        return ""
+    if isinstance(value, (list, dict)):
+        f.say("image", "expected a path, a URL or {path: ..., alt: ...}; ignored", WARNING)
+        return ""
+    url = site_url_of(cfg.site.url, f.clean("image", str(value)))
+    if url is None:
+        f.say("image", f"'{value}' is not an http(s) URL or a path on the site; ignored", WARNING)
+        return ""
+    return url
 
 
 def _author(f: _Fields, cfg: Config) -> str:

@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-FORMATS = ("atom", "rss")
-DEFAULT_PATHS = {
-    "site_atom": "feed.xml",
-    "site_rss": "feed.rss",
-    "category_atom": "feed/{slug}.xml",
-    "category_rss": "feed/{slug}.rss",
-    "tag_atom": "feed/by_tag/{slug}.xml",
-    "tag_rss": "feed/by_tag/{slug}.rss",
-    "opml": "feeds.opml",
-}
+from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, default_paths, format_of_key
+from .text import site_url_of
+
+FORMATS = DEFAULT_FORMATS
+DEFAULT_PATHS = default_paths()
 PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
@@ -33,6 +28,7 @@ PERMALINK_STYLES = {
 }
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 DEFAULT_CACHE = ".feeds-cache"
+MAX_BYTES = 1024 * 1024  # a feed's size budget: under goread's 2 MB, far under CommaFeed's 5 and Miniflux's 15
 MAX_JOBS = 64  # more worker processes is a typo (each is a copy of the build), never a speed-up
 MAX_TEXT_BYTES = 10_000_000  # libxml2 (and so most readers) refuse a longer text in a feed
 MAX_NAMES_PER_POST = 100  # a post is in one feed per category and tag: this bounds what one post costs
@@ -186,9 +182,16 @@ def zone_name(value: Any) -> str:
 
 def formats(value: Any) -> tuple[str, ...]:
     names = tuple(n.lower() for n in text_list(value))
-    if not names or any(n not in FORMATS for n in names):
-        raise ValueError(f"a list of {', '.join(FORMATS)}")
+    if not names or any(n not in FEED_FORMATS for n in names):
+        raise ValueError(f"a list of {', '.join(FEED_FORMATS)}")
     return tuple(dict.fromkeys(names))
+
+
+def image(value: Any) -> str:
+    url = text(value)
+    if site_url_of("https://x.test", url) is None:
+        raise ValueError("a path on the site (/assets/logo.png) or an http(s) URL")
+    return url
 
 
 def permalink(value: Any) -> str:
@@ -253,13 +256,16 @@ class Key:
 
 
 _BOOL = "true or false"
-_PATH_DOC = {
-    "site_atom": "where the site's Atom feed goes", "site_rss": "where the site's RSS feed goes",
-    "category_atom": "a category's Atom feed; `{slug}` is required",
-    "category_rss": "a category's RSS feed; `{slug}` is required",
-    "tag_atom": "a tag's Atom feed; `{slug}` is required", "tag_rss": "a tag's RSS feed; `{slug}` is required",
-    "opml": "the OPML list of every feed",
-}
+
+
+def _path_doc(key: str) -> str:
+    if key == "opml":
+        return "the OPML list of every feed"
+    kind, label = key.rsplit("_", 1)[0], BY_NAME[format_of_key(key)].label
+    label = label if label.endswith("Feed") else f"{label} feed"
+    if kind == "site":
+        return f"where the site's {label} goes"
+    return f"a {kind}'s {label}; `{{slug}}` is required"
 
 SCHEMA: tuple[Key, ...] = (
     Key("site.url", site_url, "", "an absolute http(s) URL",
@@ -275,6 +281,12 @@ SCHEMA: tuple[Key, ...] = (
         "the feeds' author (a plain string `author: Name` works too)", shown="the title"),
     Key("site.author.email", email, "", "an e-mail address",
         "the feeds' author's e-mail: an address alone, `desk@example.com`", shown="none"),
+    Key("site.icon", image, "", "a path on the site or an http(s) URL",
+        "a small square image (a path on the site or a URL): Atom `icon`, JSON Feed `favicon`; the logo too when "
+        "there is none (jekyll-feed's `feed.icon`)", shown="none"),
+    Key("site.logo", image, "", "a path on the site or an http(s) URL",
+        "a larger image: Atom `logo`, RSS `<image>`, JSON Feed `icon` (jekyll-feed's `feed.logo`)",
+        shown="the icon"),
     Key("source", path_list, (".",), "a folder or a list of folders",
         "the site's folder (or a list of folders): posts are the files in every `_posts/` folder beneath it, "
         "as Jekyll finds them", shown="`.`"),
@@ -290,7 +302,8 @@ SCHEMA: tuple[Key, ...] = (
         f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /",
         "Jekyll's permalink: a style (`date`, `pretty`, `ordinal`, `weekdate`, `none`) or a pattern such as "
         "`/:categories/:year/:month/:day/:title:output_ext`", shown="`date`"),
-    Key("feeds.formats", formats, FORMATS, "a list", "which formats to write"),
+    Key("feeds.formats", formats, FORMATS, f"a list of {', '.join(FEED_FORMATS)}",
+        f"which formats to write, of {', '.join(f'`{n}`' for n in FEED_FORMATS)} (`json` is JSON Feed 1.1)"),
     Key("feeds.limit", count, 20, "a whole number >= 0", "entries per feed; `0` for all"),
     Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
     Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
@@ -305,9 +318,16 @@ SCHEMA: tuple[Key, ...] = (
     Key("feeds.stylesheet", text, "", "a URL path such as /feed.xslt.xml",
         "an XSLT stylesheet browsers use to show the Atom feeds (`<?xml-stylesheet?>`); in a Jekyll site "
         "with a `feed.xslt.xml`, that file, as jekyll-feed does", shown="none"),
+    Key("feeds.first_image", boolean, False, _BOOL,
+        "a post without `image:` gets the first `<img>` of its body as its image (`media:thumbnail`, "
+        "`media:content`, JSON Feed `image`); `false` keeps to what the post says, as jekyll-feed does"),
+    Key("feeds.max_bytes", count, MAX_BYTES, "a number of bytes (0: no budget)",
+        "a feed file larger than this drops its oldest entries until it fits, with one warning naming it; "
+        "`0` for no budget. 1 MiB is half of what the strictest common readers fetch (goread 2 MB)",
+        shown="`1048576` (1 MiB)"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
         "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
-    *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _PATH_DOC[name])
+    *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _path_doc(name))
       for name, path in DEFAULT_PATHS.items()),
     Key("jekyll_feed.categories", text_list, (), "a list of category names",
         "categories whose jekyll-feed URL `feed/<name>.xml` (the name as written) keeps working; filled from "

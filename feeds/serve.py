@@ -28,27 +28,34 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import OutputError, display_path
+from .formats import REGISTRY, by_extension, by_root
 
 SNIFF_BYTES = 1024
 CHUNK = 64 * 1024  # a file is hashed and sent this much at a time: memory per reader stays small
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
-_ROOT = re.compile(rb"<(?:[\w.-]+:)?(feed|rss)[\s/>]")
+_XML_ROOTS = "|".join(re.escape(f.root) for f in REGISTRY if f.root != "json")  # feed|rss|opml
+_ROOT = re.compile(rb"<(?:[\w.-]+:)?(" + _XML_ROOTS.encode() + rb")[\s/>]")
 _ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _TAG = re.compile(r'(?:W/)?("[^"]*")')
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
-_XML_TYPES = {".rss": "application/rss+xml", ".opml": "text/x-opml"}
+_JSON_FEED = re.compile(rb'"version"\s*:\s*"https://jsonfeed\.org/version/')
 
 
 def media_type(name: str, data: bytes) -> str:
     """The Content-Type a reader expects; a `.xml` is sniffed because its name says nothing of Atom vs RSS."""
     suffix = PurePath(name).suffix.lower()
-    if suffix == ".xml":
+    known = by_extension(suffix)
+    if suffix == ".json":  # a JSON Feed says so in its first bytes; other JSON is just JSON
+        if not (known and _JSON_FEED.search(data[:SNIFF_BYTES])):
+            return "application/json"
+        return known[0].media_type
+    if suffix == ".xml" or len(known) > 1:
         head = _PROLOG.sub(b"", data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf")).lstrip()
         root = _ROOT.match(head)
-        kind = {b"feed": "application/atom+xml", b"rss": "application/rss+xml"}.get(
-            root.group(1) if root else b"", "application/xml")
-    elif suffix in _XML_TYPES:
-        kind = _XML_TYPES[suffix]
+        fmt = by_root(root.group(1).decode()) if root else None
+        kind = fmt.media_type if fmt else "application/xml"
+    elif known:
+        kind = known[0].media_type
     else:
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from urllib.parse import quote
 
 # Everything XML 1.0 forbids: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF; and DEL and
 # the C1 controls, which it discourages: they are mojibake in practice, and readers garble them
@@ -122,3 +123,25 @@ def smartify(text: str) -> str:
             else:
                 chars[i] = _CLOSE[char] if _closes(text, i) else _OPEN[char]
     return "".join(chars)
+
+
+_IMAGE_SAFE = "/-._~!$&'()*+,;=:@%?#[]"  # what stays as written in an image URL; the rest is percent-encoded
+
+
+def site_url_of(site_url: str, value: str) -> str | None:
+    """An image's URL as jekyll-feed makes it: a URL with "://" as written, anything else a path on
+    the site (``absolute_url``); ``//host/x`` takes the site's scheme. Characters a URL cannot hold
+    (spaces, non-ASCII) are percent-encoded. None for a URL that is not http(s)."""
+    text = value.strip()
+    if not text:
+        return ""
+    if text.startswith("//"):
+        text = site_url.split(":", 1)[0] + ":" + text
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest or rest[0] in "/?#":
+            return None
+        return f"{scheme.lower()}://{quote(rest, safe=_IMAGE_SAFE)}"
+    if ":" in text.split("/", 1)[0]:  # javascript:x, data:..., mailto:x
+        return None
+    return site_url + "/" + quote(text.lstrip("/"), safe=_IMAGE_SAFE)

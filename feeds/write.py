@@ -10,12 +10,15 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from feedgen.feed import FeedGenerator
 
 from .config import Config
-from .group import FeedSpec
+from .formats import BY_NAME
+from .group import FeedFile, FeedSpec
+from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
 from .text import xml_safe
@@ -33,12 +36,56 @@ def _safe(text: str) -> str:
 
 
 def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> dict[str, bytes]:
-    """Every file of one feed: {path: bytes}. ``rendered`` maps post ids to their content."""
+    """Every file of one feed: {path: bytes}. ``rendered`` maps post ids to their content.
+
+    Each file's format serializes it (the registry in ``formats``); ``memo`` lets the formats of
+    one feed share work, such as Atom and RSS their one FeedGenerator."""
+    memo: dict[str, Any] = {}
+    return {file.path: BY_NAME[file.format].serialize(cfg, spec, rendered, file, memo) for file in spec.files}
+
+
+def atom_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
+               memo: dict[str, Any]) -> bytes:
+    fg = _generator(cfg, spec, rendered, file, memo)
+    fg.updated(_second(memo["newest"]))
+    return _with_stylesheet(fg.atom_str(pretty=True), cfg)
+
+
+def rss_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
+              memo: dict[str, Any]) -> bytes:
+    fg = _generator(cfg, spec, rendered, file, memo)
+    # feedgen's lastBuildDate() is another name for updated(): one value, set per format
+    fg.updated(_second(memo["newest_date"]))
+    data: bytes = fg.rss_str(pretty=True)
+    return data
+
+
+def _generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
+               memo: dict[str, Any]) -> FeedGenerator:
+    """The feed's one FeedGenerator (built on first use), pointed at ``file``."""
+    fg: FeedGenerator | None = memo.get("feedgen")
+    if fg is None:
+        fg = memo["feedgen"] = _new_generator(cfg, spec, rendered)
+        memo["newest"] = max((p.updated for p in spec.entries), default=EPOCH)
+        memo["newest_date"] = max((p.date for p in spec.entries), default=EPOCH)
+    fg.id(file.url)
+    fg.link(href=file.url, rel="self", replace=True)
+    fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
+    return fg
+
+
+def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
-    newest = max((p.updated for p in spec.entries), default=EPOCH)
-    newest_date = max((p.date for p in spec.entries), default=EPOCH)
+    images = {post.id: entry_image(cfg, post, rendered[post.id]) for post in spec.entries}
+    if any(images.values()):  # only then: the namespace alone would change every feed's bytes
+        fg.load_extension("media")  # jekyll-feed's media:thumbnail and media:content, in Atom and RSS
     site = cfg.site
+    icon, logo = site_images(cfg)
+    if icon:
+        fg.icon(icon)
+    if logo:  # feedgen's image() is both RSS <image> and Atom logo
+        fg.image(url=logo, title=_safe(spec.title), link=site.url + "/")
     fg.title(_safe(spec.title))
     fg.description(_safe(site.description or spec.title))
     fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
@@ -47,17 +94,8 @@ def feed_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) ->
     if site.language:
         fg.language(site.language)
     for post in spec.entries:
-        _add_entry(fg, post, rendered[post.id])
-    out: dict[str, bytes] = {}
-    for file in spec.files:
-        fg.id(file.url)
-        fg.link(href=file.url, rel="self", replace=True)
-        fg.link(href=site.url + "/", rel="alternate")  # RSS <link> is the last one set
-        # feedgen's lastBuildDate() is another name for updated(): one value, set per format
-        fg.updated(_second(newest if file.format == "atom" else newest_date))
-        data = (fg.atom_str if file.format == "atom" else fg.rss_str)(pretty=True)
-        out[file.path] = _with_stylesheet(data, cfg) if file.format == "atom" else data
-    return out
+        _add_entry(fg, post, rendered[post.id], images[post.id])
+    return fg
 
 
 def _with_stylesheet(data: bytes, cfg: Config) -> bytes:
@@ -69,7 +107,7 @@ def _with_stylesheet(data: bytes, cfg: Config) -> bytes:
     return head + b'?>\n<?xml-stylesheet type="text/xml" href="' + href.encode() + b'"?>\n' + rest
 
 
-def _add_entry(fg: FeedGenerator, post: Post, content: Rendered) -> None:
+def _add_entry(fg: FeedGenerator, post: Post, content: Rendered, image: str) -> None:
     fe = fg.add_entry(order="append")
     fe.id(post.id)
     fe.guid(post.id, permalink=post.id == post.url)
@@ -88,6 +126,9 @@ def _add_entry(fg: FeedGenerator, post: Post, content: Rendered) -> None:
         fe.summary(html.escape(content.summary, quote=False), type="html")
     if not post.excerpt_only:  # jekyll-feed's excerpt_only: the summary, no content
         fe.content(content.content, type="html")
+    if image:  # group=None: straight in the entry, as jekyll-feed writes them
+        fe.media.thumbnail({"url": image}, group=None)
+        fe.media.content({"url": image, "medium": "image"}, group=None)
 
 
 def opml_bytes(cfg: Config, specs: list[FeedSpec]) -> bytes:

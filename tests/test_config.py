@@ -139,7 +139,7 @@ def test_unknown_keys_warn_naming_the_key(config_file: Callable[[str], Path]) ->
 @pytest.mark.parametrize("extra, key", [
     ("feeds:\n  limit: many\n", "feeds.limit"),
     ("feeds:\n  limit: -1\n", "feeds.limit"),
-    ("feeds:\n  formats: [atom, json]\n", "feeds.formats"),
+    ("feeds:\n  formats: [atom, html]\n", "feeds.formats"),
     ("feeds:\n  site: maybe\n", "feeds.site"),
     ("feeds:\n  entry_id: guid\n", "feeds.entry_id"),
     ("feeds:\n  paths:\n    site_atom: ../outside.xml\n", "feeds.paths.site_atom"),
@@ -247,7 +247,8 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
            "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
            "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
-           "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}]}
+           "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
+           "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000}
     odd.update({k.name: "x/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")})
     odd["feeds.paths.site_rss"], odd["feeds.paths.opml"] = "s.rss", "o.opml"
     assert set(odd) == {k.name for k in SCHEMA}, "a new key needs a value in this test"

@@ -1,4 +1,4 @@
-"""Check feeds already on disk against RSS 2.0, Atom 1.0 (RFC 4287) and OPML 2.0.
+"""Check feeds already on disk against RSS 2.0, Atom 1.0 (RFC 4287), JSON Feed 1.1 and OPML 2.0.
 
 ``feeds check`` runs this after a build (or in CI) so a broken feed is caught before a
 reader silently drops it. Only the standard library is used: expat gives line numbers and
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from feeds.errors import Problem, display_path
+from feeds.formats import by_root
 
 from ._doc import FEED_SUFFIXES, Site, _Doc, _parse, url_for
-from ._formats import _check_atom, _check_opml, _check_rss
+from ._jsonfeed import parse_json_feed
 
 # --- entry points --------------------------------------------------------------------------
 
@@ -25,23 +27,27 @@ def _check_file(path: Path, expected: str | None, site: Site | None) -> list[Pro
     except OSError as error:
         return [Problem(doc.path, None, f"cannot read the file ({error.strerror}); "
                                         "check it exists and is readable")]
-    well_formed = _parse(doc, data)
-    root = doc.root
-    kind = root.tag.rpartition("}")[2] if root is not None else None
-    if kind not in (None, "feed", "rss", "opml"):
+    kind: str | None
+    tree: Any
+    if path.suffix.lower() == ".json":  # JSON files that are not JSON Feeds are none of ours
+        tree, is_feed = parse_json_feed(doc, data)
+        if not is_feed:
+            return None
+        well_formed, kind = tree is not None, "json"
+    else:
+        well_formed = _parse(doc, data)
+        tree = doc.root
+        kind = tree.tag.rpartition("}")[2] if tree is not None else None
+    fmt = by_root(kind) if kind else None
+    if kind is not None and fmt is None:
         return None
-    if well_formed and root is not None:
-        if kind == "feed":
-            _check_atom(doc, root, expected)
-        elif kind == "rss":
-            _check_rss(doc, root, expected)
-        else:
-            _check_opml(doc, root, site)
+    if well_formed and tree is not None and fmt is not None:
+        fmt.check(doc, tree, expected, site)  # the registry knows each format's checker
     return doc.problems
 
 
 def check_feed_file(path: Path, expected_url: str | None) -> list[Problem]:
-    """Check one RSS, Atom or OPML file; ``expected_url`` is where it will be served.
+    """Check one RSS, Atom, JSON Feed or OPML file; ``expected_url`` is where it will be served.
 
     Without ``expected_url`` the self link is only required, not compared. OPML links are
     checked against the files next to ``path`` when they sit under its folder's URL.
@@ -49,7 +55,7 @@ def check_feed_file(path: Path, expected_url: str | None) -> list[Problem]:
     site = (path.parent, expected_url.rsplit("/", 1)[0]) if expected_url else None
     problems = _check_file(path, expected_url, site)
     if problems is None:
-        return [Problem(display_path(path), None, "not an RSS, Atom or OPML file; check the path")]
+        return [Problem(display_path(path), None, "not an RSS, Atom, JSON Feed or OPML file; check the path")]
     return problems
 
 

@@ -13,10 +13,11 @@ from xml.etree.ElementTree import Element
 from lxml import etree  # type: ignore[import-untyped]
 
 from feeds.errors import ERROR, Problem
+from feeds.formats import SUFFIXES
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
-FEED_SUFFIXES = (".xml", ".rss", ".atom", ".opml")
+FEED_SUFFIXES = SUFFIXES  # every format's extension (and .atom)
 
 _FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CHAR_REF = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")

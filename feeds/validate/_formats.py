@@ -243,3 +243,17 @@ def _local_target(url: str, site: Site | None) -> Path | None:
     rest = urlsplit(url[len(site[1].rstrip("/")) + 1:]).path
     segments = [unquote(s) for s in rest.split("/") if s]
     return site[0].joinpath(*segments) if segments else None
+
+
+# --- the registry's entry points: one signature for every format --------------------------
+
+def check_atom(doc: _Doc, root: Element, expected: str | None, site: Site | None) -> None:
+    _check_atom(doc, root, expected)
+
+
+def check_rss(doc: _Doc, root: Element, expected: str | None, site: Site | None) -> None:
+    _check_rss(doc, root, expected)
+
+
+def check_opml(doc: _Doc, root: Element, expected: str | None, site: Site | None) -> None:
+    _check_opml(doc, root, site)
