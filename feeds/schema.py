@@ -23,7 +23,9 @@ DEFAULT_PATHS = {
     "tag_atom": "feed/by_tag/{slug}.xml",
     "tag_rss": "feed/by_tag/{slug}.rss",
     "opml": "feeds.opml",
+    "index": "feeds.html",
 }
+PAGES = ("opml", "index")  # paths of files that list the feeds, not feeds themselves
 PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
@@ -31,6 +33,7 @@ PERMALINK_STYLES = {
     "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
+CONTENT_MODES = ("full", "excerpt")
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 DEFAULT_CACHE = ".feeds-cache"
 MAX_JOBS = 64  # more worker processes is a typo (each is a copy of the build), never a speed-up
@@ -183,6 +186,13 @@ def formats(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def content_mode(value: Any) -> str:
+    word = text(value).lower()
+    if word not in CONTENT_MODES:
+        raise ValueError("")
+    return word
+
+
 def permalink(value: Any) -> str:
     pattern = text(value)
     if pattern in PERMALINK_STYLES:
@@ -251,6 +261,7 @@ _PATH_DOC = {
     "category_rss": "a category's RSS feed; `{slug}` is required",
     "tag_atom": "a tag's Atom feed; `{slug}` is required", "tag_rss": "a tag's RSS feed; `{slug}` is required",
     "opml": "the OPML list of every feed",
+    "index": "the feed index page: every feed with its subscribe links, for people (see below)",
 }
 
 SCHEMA: tuple[Key, ...] = (
@@ -287,9 +298,12 @@ SCHEMA: tuple[Key, ...] = (
     Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
     Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
     Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag"),
+    Key("feeds.content", content_mode, "full", "full or excerpt",
+        "`full`: entries carry the whole post (and its summary); `excerpt`: the summary only, no content. A "
+        "post's own `feed: {excerpt_only: true}` makes that post an excerpt"),
     Key("feeds.excerpt_only", boolean, False, _BOOL,
-        "entries carry the summary only, no full content (jekyll-feed's `feed.excerpt_only`; a post's own "
-        "`feed: {excerpt_only: true}` does the same for that post)"),
+        "`true` is `feeds.content: excerpt` (jekyll-feed's name; `feed.excerpt_only` in `_config.yml` becomes "
+        "`feeds.content`, which config.yaml can override)"),
     Key("feeds.tags_only", text_list, (), "a list of tag names",
         "when set, only these tags get feeds (jekyll-feed's `feed.tags.only`)", shown="all tags"),
     Key("feeds.tags_except", text_list, (), "a list of tag names",

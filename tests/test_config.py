@@ -244,7 +244,7 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
            "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
            "content.max_names_per_post": 7,
-           "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
+           "feeds.excerpt_only": True, "feeds.content": "excerpt", "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
            "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
            "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
            "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}]}
