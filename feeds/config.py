@@ -241,7 +241,8 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
     feeds = FeedsOptions(v["feeds.formats"], v["feeds.limit"], v["feeds.site"], v["feeds.categories"],
                          v["feeds.tags"], v["feeds.entry_id"],
                          tuple((name, v[f"feeds.paths.{name}"]) for name in DEFAULT_PATHS),
-                         "excerpt" if v["feeds.excerpt_only"] else v["feeds.content"], v["feeds.tags_only"], v["feeds.tags_except"],
+                         "excerpt" if v["feeds.excerpt_only"] else v["feeds.content"],  # one setting, two names
+                         v["feeds.tags_only"], v["feeds.tags_except"],
                          v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"],
                          v["feeds.stylesheet"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
