@@ -15,7 +15,8 @@ import re
 from .config import Config
 from .group import FeedSpec
 
-# what a format is called and served as; a format not named here still gets its own name
+# what a format is called and served as (the format registry, when it comes, is the place for these);
+# a format not named here still gets a link under its own name
 LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
 SECTIONS = (("site", "Site", "site"), ("category", "Categories", "categories"), ("tag", "Tags", "tags"))
