@@ -97,6 +97,19 @@ def _opml_inputs(key: str, specs: list[FeedSpec]) -> str:
     return h.hexdigest()
 
 
+def _put_lists(cfg: Config, key: str, specs: list[FeedSpec], out: Output) -> None:
+    """The files that list the feeds (OPML, the index page), rewritten only when the list changed."""
+    from .index_page import index_bytes, index_inputs
+    from .write import opml_bytes
+
+    for path, listed, make in ((cfg.feeds.path("opml"), _opml_inputs(key, specs), opml_bytes),
+                               (cfg.feeds.path("index"), index_inputs(key, specs), index_bytes)):
+        if out.same_inputs(path, listed):
+            out.keep(path)
+        else:
+            out.put(path, make(cfg, specs), listed)
+
+
 def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:
     """A post's rendered content is known by the output key, its bytes, and, when its body holds
     Liquid, the hash of the site inputs its template can see (includes, data, config; the posts
@@ -171,12 +184,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             _render_all(cfg, key, todo if cache.trusted else specs, cache, site, progress)
             result.problems += _render_problems(cfg, key, specs, cache, site)
             _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
-            opml, listed = cfg.feeds.path("opml"), _opml_inputs(key, specs)
-            if out.same_inputs(opml, listed):
-                out.keep(opml)
-            else:
-                from .write import opml_bytes
-                out.put(opml, opml_bytes(cfg, specs), listed)
+            _put_lists(cfg, key, specs, out)
             out.commit()
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None

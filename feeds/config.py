@@ -20,6 +20,7 @@ from .schema import (
     KEYS,
     MAX_JOBS,
     MAX_NAMES_PER_POST,
+    PAGES,
     PERMALINK_STYLES,
     SCALAR_SECTIONS,
 )
@@ -60,7 +61,7 @@ class FeedsOptions:
     tags: bool = _default("feeds.tags")
     entry_id: str = _default("feeds.entry_id")  # "jekyll": what jekyll-feed wrote; "url": the post's URL
     paths: tuple[tuple[str, str], ...] = tuple(DEFAULT_PATHS.items())
-    excerpt_only: bool = _default("feeds.excerpt_only")
+    content: str = _default("feeds.content")  # "full" or "excerpt"
     tags_only: tuple[str, ...] = _default("feeds.tags_only")
     tags_except: tuple[str, ...] = _default("feeds.tags_except")
     jekyll_categories: tuple[str, ...] = _default("jekyll_feed.categories")
@@ -70,8 +71,13 @@ class FeedsOptions:
     first_image: bool = _default("feeds.first_image")
     max_bytes: int = _default("feeds.max_bytes")
 
+    @property
+    def excerpt_only(self) -> bool:
+        """Entries carry the summary, not the content: `feeds.content: excerpt` or `feeds.excerpt_only`."""
+        return self.content == "excerpt"
+
     def path(self, key: str) -> str:
-        return dict(self.paths)[key]
+        return dict(self.paths).get(key) or DEFAULT_PATHS[key]  # a key added later has its default
 
 
 @dataclass(frozen=True)
@@ -211,7 +217,7 @@ def _read_file(path: Path, jekyll: bool = False) -> dict[str, Any]:
 
 def _path_clashes(feeds: FeedsOptions) -> list[tuple[str, str]]:
     """Patterns that would make two feeds share a file: no {slug} in a per-name pattern, or a repeat."""
-    used = [(k, p) for k, p in feeds.paths if k == "opml" or k.rsplit("_", 1)[1] in feeds.formats]
+    used = [(k, p) for k, p in feeds.paths if k in PAGES or k.rsplit("_", 1)[1] in feeds.formats]
     found = [(k, "has no {slug}, so every feed of its kind would be the same file; e.g. feed/{slug}.xml")
              for k, p in used if k.startswith(("category_", "tag_")) and "{slug}" not in p]
     first: dict[str, str] = {}
@@ -242,7 +248,8 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
     feeds = FeedsOptions(v["feeds.formats"], v["feeds.limit"], v["feeds.site"], v["feeds.categories"],
                          v["feeds.tags"], v["feeds.entry_id"],
                          tuple((name, v[f"feeds.paths.{name}"]) for name in DEFAULT_PATHS),
-                         v["feeds.excerpt_only"], v["feeds.tags_only"], v["feeds.tags_except"],
+                         "excerpt" if v["feeds.excerpt_only"] else v["feeds.content"],  # one setting, two names
+                         v["feeds.tags_only"], v["feeds.tags_except"],
                          v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"],
                          v["feeds.stylesheet"], v["feeds.first_image"], v["feeds.max_bytes"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from .config import Config
 from .errors import WARNING, Problem
 from .posts import Post
+from .schema import PAGES
 
 _KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
 # Windows device names, whatever follows a dot (a slug has none); superscript 1-3 count as digits there
@@ -146,7 +147,7 @@ def _bookkeeping_names(cfg: Config) -> list[Problem]:
     return [Problem(cfg.file, None, f"feeds.paths.{key}: {pattern} uses a name starting with .feeds, which feeds "
                     "keeps for its own records; choose another path, such as feed.xml")
             for key, pattern in cfg.feeds.paths
-            if (key == "opml" or key.rsplit("_", 1)[1] in cfg.feeds.formats)
+            if (key in PAGES or key.rsplit("_", 1)[1] in cfg.feeds.formats)
             and any(part.startswith(".feeds") for part in pattern.split("/"))]
 
 
@@ -154,7 +155,7 @@ def _one_feed_per_file(cfg: Config, specs: list[FeedSpec]) -> tuple[list[FeedSpe
     """Two feeds (or a feed and the OPML) whose paths come out the same would overwrite each
     other, e.g. `site_atom: feed/news.xml` and a category "news": an error naming both, and the
     first comer keeps the path (so that even --keep-going never writes one file twice)."""
-    owner: dict[str, str] = {cfg.feeds.path("opml"): "the OPML list"}
+    owner: dict[str, str] = {cfg.feeds.path("opml"): "the OPML list", cfg.feeds.path("index"): "the feed index page"}
     kept, problems = [], []
     for spec in specs:
         what = "the site feed" if spec.kind == "site" else f"the {spec.kind} '{spec.name}'"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import WARNING, Problem
+from .schema import boolean
 
 # Jekyll settings with no bearing on feeds: known, so they are not reported as unknown
 _IGNORED = {
@@ -51,7 +52,7 @@ def _feed_block(feed: Any, where: str, problems: list[Problem]) -> dict[str, Any
     if feed.get("posts_limit") is not None:
         out.setdefault("feeds", {})["limit"] = feed["posts_limit"]
     if feed.get("excerpt_only") is not None:
-        out.setdefault("feeds", {})["excerpt_only"] = feed["excerpt_only"]
+        out.setdefault("feeds", {}).update(_content(feed["excerpt_only"]))
     if feed.get("categories") is not None:
         out.setdefault("jekyll_feed", {})["categories"] = feed["categories"]
     for key in ("icon", "logo"):  # jekyll-feed's feed.icon / feed.logo: the site's images
@@ -72,6 +73,15 @@ def _feed_block(feed: Any, where: str, problems: list[Problem]) -> dict[str, Any
         problems.append(Problem(where, None, f"feed.{key}: not a jekyll-feed setting feeds knows; ignored",
                                 WARNING))
     return out
+
+
+def _content(excerpt_only: Any) -> dict[str, Any]:
+    """jekyll-feed's ``excerpt_only`` as our ``feeds.content``, so that config.yaml's own ``feeds.content``
+    wins over it; a value that is not true or false stays ``excerpt_only``, for the schema to report."""
+    try:
+        return {"content": "excerpt" if boolean(excerpt_only) else "full"}
+    except (TypeError, ValueError):
+        return {"excerpt_only": excerpt_only}
 
 
 def translate(data: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Problem]]:

@@ -18,7 +18,8 @@ from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, default_paths, form
 from .text import site_url_of
 
 FORMATS = DEFAULT_FORMATS
-DEFAULT_PATHS = default_paths()
+DEFAULT_PATHS = {**default_paths(), "index": "feeds.html"}
+PAGES = ("opml", "index")  # paths of files that list the feeds, not feeds themselves
 PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
@@ -26,6 +27,7 @@ PERMALINK_STYLES = {
     "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
+CONTENT_MODES = ("full", "excerpt")
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 DEFAULT_CACHE = ".feeds-cache"
 MAX_BYTES = 1024 * 1024  # a feed's size budget: under goread's 2 MB, far under CommaFeed's 5 and Miniflux's 15
@@ -194,6 +196,13 @@ def image(value: Any) -> str:
     return url
 
 
+def content_mode(value: Any) -> str:
+    word = text(value).lower()
+    if word not in CONTENT_MODES:
+        raise ValueError("")
+    return word
+
+
 def permalink(value: Any) -> str:
     pattern = text(value)
     if pattern in PERMALINK_STYLES:
@@ -261,6 +270,8 @@ _BOOL = "true or false"
 def _path_doc(key: str) -> str:
     if key == "opml":
         return "the OPML list of every feed"
+    if key == "index":
+        return "the feed index page: every feed with its subscribe links, for people (see below)"
     kind, label = key.rsplit("_", 1)[0], BY_NAME[format_of_key(key)].label
     label = label if label.endswith("Feed") else f"{label} feed"
     if kind == "site":
@@ -308,9 +319,12 @@ SCHEMA: tuple[Key, ...] = (
     Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
     Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
     Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag"),
+    Key("feeds.content", content_mode, "full", "full or excerpt",
+        "`full`: entries carry the whole post (and its summary); `excerpt`: the summary only, no content. A "
+        "post's own `feed: {excerpt_only: true}` makes that post an excerpt"),
     Key("feeds.excerpt_only", boolean, False, _BOOL,
-        "entries carry the summary only, no full content (jekyll-feed's `feed.excerpt_only`; a post's own "
-        "`feed: {excerpt_only: true}` does the same for that post)"),
+        "`true` is `feeds.content: excerpt` (jekyll-feed's name; `feed.excerpt_only` in `_config.yml` becomes "
+        "`feeds.content`, which config.yaml can override)"),
     Key("feeds.tags_only", text_list, (), "a list of tag names",
         "when set, only these tags get feeds (jekyll-feed's `feed.tags.only`)", shown="all tags"),
     Key("feeds.tags_except", text_list, (), "a list of tag names",

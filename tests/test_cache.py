@@ -102,14 +102,15 @@ def test_edit_rewrites_only_the_feeds_that_carry_the_post(site: Path, tmp_path: 
     before = feeds_of(site, "第159篇 post 159")
     write_post(site.parent / "site", 159, body_extra="（更正）")
     written, out = rebuild(site)
-    assert set(written) - {"feeds.opml"} == before
+    assert set(written) - {"feeds.opml", "feeds.html"} == before
     assert out == cold(site, tmp_path)
 
 
 def test_addition_matches_a_cold_build(site: Path, tmp_path: Path) -> None:
     write_post(site.parent / "site", 999)
     written, out = rebuild(site)
-    assert set(written) - {"feeds.opml"} == feeds_of(site, "第999篇 post 999")
+    assert "feeds.html" in written  # the index page shows each feed's count of posts
+    assert set(written) - {"feeds.opml", "feeds.html"} == feeds_of(site, "第999篇 post 999")
     assert out == cold(site, tmp_path)
 
 
@@ -120,7 +121,7 @@ def test_deletion_matches_a_cold_build(site: Path, tmp_path: Path) -> None:
     written, out = rebuild(site)
     assert out == cold(site, tmp_path)
     assert before and all("/post-7.html" not in data.decode() for data in out.values())
-    assert set(written) - {"feeds.opml"} <= before
+    assert set(written) - {"feeds.opml", "feeds.html"} <= before
 
 
 @pytest.mark.parametrize("overrides", [

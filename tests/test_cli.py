@@ -63,8 +63,8 @@ def test_build_writes_every_feed_and_a_summary(site: Callable[..., Path]) -> Non
     root = site()
     result = run("build")
     assert result.exit_code == 0, result.output
-    # site, news, sport and the tag, atom + rss each, and the OPML
-    assert summary(result) == {"posts": 2, "written": 9, "unchanged": 0, "removed": 0, "warnings": 0, "errors": 0}
+    # site, news, sport and the tag, atom + rss each, the OPML and the index page
+    assert summary(result) == {"posts": 2, "written": 10, "unchanged": 0, "removed": 0, "warnings": 0, "errors": 0}
     assert result.stdout == ""  # messages and the summary go to stderr
     feeds, opml = parse_output(root / "public")
     assert sorted(feeds) == ["feed.rss", "feed.xml", "feed/by_tag/快递新闻.rss", "feed/by_tag/快递新闻.xml",
@@ -79,7 +79,7 @@ def test_second_build_writes_nothing_and_changes_no_byte(site: Callable[..., Pat
     before, stamps = tree_bytes(root / "public"), mtimes(root / "public")
     again = run("build")
     assert again.exit_code == 0
-    assert summary(again) == {"posts": 2, "written": 0, "unchanged": 9, "removed": 0, "warnings": 0, "errors": 0}
+    assert summary(again) == {"posts": 2, "written": 0, "unchanged": 10, "removed": 0, "warnings": 0, "errors": 0}
     assert tree_bytes(root / "public") == before
     assert mtimes(root / "public") == stamps  # not rewritten with the same bytes either
 
@@ -153,7 +153,7 @@ def test_keep_going_writes_what_could_be_read_and_still_exits_1(site: Callable[.
     assert result.exit_code == 1
     assert "nothing was written" not in result.stderr
     counts = summary(result)
-    assert (counts["posts"], counts["errors"], counts["written"]) == (2, 1, 9)
+    assert (counts["posts"], counts["errors"], counts["written"]) == (2, 1, 10)
     feeds, _ = parse_output(root / "public")
     assert [e.title for e in feeds["feed.xml"].entries] == ["Second", "First"]
 

@@ -166,7 +166,7 @@ def test_build_json_counts_files_and_every_problem(site: Callable[..., Path]) ->
         "warnings": 1, "errors": 0}
     assert sorted(document["written"]) == sorted(
         ["feed.xml", "feed.rss", "feed/news.xml", "feed/news.rss", "feed/by_tag/a.xml", "feed/by_tag/a.rss",
-         "feeds.opml"])
+         "feeds.opml", "feeds.html"])
     assert problem_rows(document) == [("_posts/2022-03-06-untitled.md", None, "warning", "title")]
     assert "feeds: 3 posts read" in result.stderr  # the human summary stays on stderr
     (root / "_posts" / "2022-03-05-second.md").unlink()
@@ -256,7 +256,7 @@ def test_a_build_on_a_terminal_ends_the_counter_before_the_summary(site: Callabl
     monkeypatch.setattr(cli, "_terminal", lambda: True)
     lines = run("build").stderr.split("\n")
     assert any(line.endswith("\rwrite: 101/101   ") for line in lines), lines
-    assert lines[-2].startswith("feeds: 1 posts read, 203 feeds written"), lines
+    assert lines[-2].startswith("feeds: 1 posts read, 204 feeds written"), lines  # + OPML, index page
 
 
 # --- TOML front matter, nothing read, empty globs -----------------------------------------------------

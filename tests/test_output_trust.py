@@ -225,7 +225,7 @@ def test_symbolic_link_loop_matched_by_a_posts_glob_is_warned(site: Path) -> Non
 
 def test_the_output_folder_holds_only_feeds_and_the_records_live_next_to_it(built: Path) -> None:
     assert sorted(files(public(built))) == ["feed.rss", "feed.xml", "feed/city.rss", "feed/city.xml",
-                                           "feed/sport.rss", "feed/sport.xml", "feeds.opml"]
+                                           "feed/sport.rss", "feed/sport.xml", "feeds.html", "feeds.opml"]
     book = built / ".public.feeds"
     assert sorted(p.name for p in book.iterdir()) == ["config.manifest.json", "lock"]
     assert set(own_manifest(built)) == set(files(public(built)))
@@ -245,7 +245,8 @@ def test_a_rebuild_after_a_change_rewrites_only_that_and_the_manifest(built: Pat
     assert run("build").exit_code == 0
     after = stamps(public(built))
     changed = {Path(p).relative_to(public(built)).as_posix() for p in after if after[p] != before.get(p)}
-    assert changed == {"feed.xml", "feed.rss", "feed/sport.xml", "feed/sport.rss", "feed", "."}  # + their folders
+    assert changed == {"feed.xml", "feed.rss", "feed/sport.xml", "feed/sport.rss", "feeds.html",  # its counts
+                       "feed", "."}  # + their folders
 
 
 def test_a_symbolic_link_where_feeds_stages_is_never_followed(built: Path, tmp_path: Path) -> None:
@@ -427,7 +428,8 @@ def test_two_config_files_share_an_output_folder(site: Path) -> None:
     (site / "zh.yaml").write_text(CONFIG + "feeds:\n  paths:\n" + "".join(
         f"    {key}: zh/{path}\n" for key, path in (("site_atom", "feed.xml"), ("site_rss", "feed.rss"),
                                                     ("category_atom", "feed/{slug}.xml"),
-                                                    ("category_rss", "feed/{slug}.rss"), ("opml", "feeds.opml"))),
+                                                    ("category_rss", "feed/{slug}.rss"), ("opml", "feeds.opml"),
+                                                    ("index", "feeds.html"))),
         encoding="utf-8")
     for config in ("en.yaml", "zh.yaml", "en.yaml", "zh.yaml"):
         result = run("build", "--config", config)
