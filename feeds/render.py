@@ -20,6 +20,7 @@ from cmarkgfm.cmark import Options
 
 from .config import Config
 from .errors import WARNING, Problem
+from .kramdown import finish, prepare, uses_kramdown
 from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
 
@@ -62,8 +63,16 @@ class Rendered:
     summary: str  # plain text
 
 
-def markdown_to_html(text: str) -> str:
-    return cmarkgfm.markdown_to_html_with_extensions(text, options=Options.CMARK_OPT_UNSAFE, extensions=_EXTENSIONS)
+def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> str:
+    """Markdown as Jekyll's kramdown renders it (see kramdown.py): cmark-gfm for the CommonMark + GFM
+    common ground, typographic quotes and dashes (``smart``) and footnotes; kramdown's own syntax
+    around it, paid for only by the posts that carry one of its markers."""
+    extras = None
+    if uses_kramdown(text):
+        text, extras = prepare(text)
+    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES | (Options.CMARK_OPT_SMART if smart else 0)
+    return finish(cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_EXTENSIONS),
+                  extras, auto_ids)
 
 
 def expand_liquid(text: str, site_url: str) -> str:
