@@ -21,17 +21,24 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 TRIGGERS = ("{:", "[^", "markdown=", "*[", "\n:", "{#")
+_NOTEWORTHY = frozenset("`~{*:<") | {""}  # a line's first character, when the line may matter here
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _ALD = re.compile(r" {0,3}\{:([A-Za-z0-9_][\w-]*):(.*)\}\s*\Z")
 _IAL_LINE = re.compile(r" {0,3}\{:(?!:)\s*(.*?)\}\s*\Z")
 _ABBR = re.compile(r" {0,3}\*\[([^\]]+)\]:(.*)\Z")
+_OPEN_CLOSE = re.compile(r"<(/?)([A-Za-z][\w-]*)(?=[\s/>])")
 _DEF = re.compile(r" {0,3}:[ \t]+(.*)\Z")
 _MD_OPEN = re.compile(r"(\s*)<([A-Za-z][\w-]*)([^>]*?)\s+markdown=(\"|'|)(?:1|block)\4([^>]*)>(.*)\Z")
 _MARKER = re.compile(r"<!--kd:(\d+):([pn])-->\n?")
+_NEXT_TAG = re.compile(r"<[A-Za-z][^>]*>")
+_CLOSING_AT_END = re.compile(r"</([A-Za-z][\w-]*)>\Z")
+_CODE = re.compile(r"(<(?:pre|code)\b.*?</(?:pre|code)>)", re.S)
+_TAG_END = (" ", ">", "\n", "\t", "/")
+_SPAN_IAL = re.compile(r"\{:(?!:)\s*([^}]*)\}")
 _ATTR = re.compile(r"""([#.])([\w-]+)|([\w:-]+)=(?:"([^"]*)"|'([^']*)'|(\S+))|([A-Za-z0-9_][\w-]*)""")
-_SPAN_IAL = re.compile(r"(</(?:em|strong|a|code|del|span|sup|sub|kbd|abbr)>|<img\b[^>]*>)\{:(?!:)\s*([^}]*)\}")
 _HEADER = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _HEADER_ID = re.compile(r"\s*\{#([\w:.-]+)\}\s*\Z")
 _TAG = re.compile(r"<[^>]*>")
@@ -63,6 +70,7 @@ def prepare(text: str) -> tuple[str, Extras]:
     lines = text.split("\n")
     out: list[str] = []
     fence = ""
+    blocks: list[list[Any]] = []  # the markdown="1" blocks open: [tag, depth of that tag]
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -72,11 +80,30 @@ def prepare(text: str) -> tuple[str, Extras]:
             if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                 fence = ""
             continue
+        first = line[:1] if line[:1] != " " else line.lstrip(" ")[:1]
+        if first not in _NOTEWORTHY or (first == "<" and not blocks and "markdown=" not in line):
+            out.append(line)  # most lines: nothing of kramdown's can start here
+            continue
         opened = _FENCE.match(line)
         if opened:
             fence = opened.group(1)
             out.append(line)
             continue
+        if "markdown=" in line and (block := _MD_OPEN.match(line)):
+            # <div markdown="1"> … </div>: the tags on lines of their own, blank lines around the
+            # content so that CommonMark reads it as Markdown; the rest of this line is content
+            indent, tag, before, after, rest = block.group(1, 2, 3, 5, 6)
+            out.extend([f"{indent}<{tag}{before}{after}>", ""])
+            blocks.append([tag.lower(), 1])
+            if rest.strip():
+                i -= 1
+                lines[i] = rest
+            continue
+        if blocks and "<" in line:
+            closed = _close(line, blocks)
+            if closed is not None:
+                out.extend([line[:closed], "", line[closed:]])
+                continue
         previous_blank = not out or not out[-1].strip()
         if "{:" in line:
             ald = _ALD.match(line)
@@ -95,11 +122,6 @@ def prepare(text: str) -> tuple[str, Extras]:
                 extras.abbrs[abbr.group(1)] = abbr.group(2).strip()
                 out.append("")
                 continue
-        if "markdown=" in line:
-            block = _MD_OPEN.match(line)
-            if block:
-                _markdown_block(block, lines, i, out)
-                continue
         if line[:4].lstrip().startswith(":") and _DEF.match(line):
             if _definition_list(lines, i - 1, out):
                 i = _definitions(lines, i - 1, out)
@@ -108,24 +130,19 @@ def prepare(text: str) -> tuple[str, Extras]:
     return "\n".join(out), extras
 
 
-def _markdown_block(block: re.Match[str], lines: list[str], i: int, out: list[str]) -> None:
-    """``<div markdown="1">`` … ``</div>``: the tags on lines of their own, blank lines around the
-    content so that CommonMark reads it as Markdown (``lines`` is edited: the content, nested
-    blocks included, then goes through the main loop like any other)."""
-    indent, tag, before, after, rest = block.group(1, 2, 3, 5, 6)
-    out.extend([f"{indent}<{tag}{before}{after}>", ""])
-    lines.insert(i, rest)
-    opening, closing = re.compile(rf"<{tag}[\s>]", re.I), re.compile(rf"</{tag}\s*>", re.I)
-    depth = 1
-    for n in range(i, len(lines)):
-        line = lines[n]
-        events = sorted([(m.start(), 1) for m in opening.finditer(line)]
-                        + [(m.start(), -1) for m in closing.finditer(line)])
-        for at, step in events:
-            depth += step
-            if depth == 0:
-                lines[n:n + 1] = [line[:at], "", line[at:]]
-                return
+def _close(line: str, blocks: list[list[Any]]) -> int | None:
+    """Counts the line's tags of the open ``markdown="1"`` blocks' kinds; where the first of them
+    closes (that block and any closing on the same line are done), or None."""
+    first = None
+    for m in _OPEN_CLOSE.finditer(line):
+        if not blocks:
+            break
+        if m.group(2).lower() == blocks[-1][0]:
+            blocks[-1][1] += -1 if m.group(1) else 1
+            if blocks[-1][1] == 0:
+                blocks.pop()
+                first = m.start() if first is None else first
+    return first
 
 
 def _definition_list(lines: list[str], at: int, out: list[str]) -> bool:
@@ -191,10 +208,8 @@ def finish(text: str, extras: Extras | None, auto_ids: bool) -> str:
     if extras is not None:
         if "footnote-ref" in text:
             text = _footnotes(text)
-        if extras.ials:
-            text = _apply_markers(text, extras)
-        if extras.spans:
-            text = _spans(text, extras)
+        if extras.ials or extras.spans:
+            text = _attach(text, extras)
         if "<dl>" in text:
             text = _DL_P.sub(r"<\1>\2</\1>", text).replace("<dd >", "<dd>")
     if auto_ids or (extras is not None and extras.headers):
@@ -252,60 +267,90 @@ def _with_attributes(opening: str, attrs: dict[str, str]) -> str:
     return head + tail
 
 
-def _apply_markers(text: str, extras: Extras) -> str:
-    parts: list[str] = []
-    last = 0
+def _attach(text: str, extras: Extras) -> str:
+    """Block IAL markers and span IALs onto their elements; all edits are collected, then made in
+    one pass. A marker written after its block (``p``) and a span IAL right after a closing tag or
+    an ``<img>`` go to that element; a marker written before its block (``n``) to the next one."""
+    edits: list[tuple[int, int, dict[str, str] | None]] = []  # (start, end, attributes to add or None: cut)
     for m in _MARKER.finditer(text):
+        edits.append((m.start(), m.end(), None))
+        if int(m.group(1)) >= len(extras.ials):
+            continue  # a comment the author wrote that looks like ours
         attrs = _attributes(extras.ials[int(m.group(1))], extras.alds)
-        if m.group(2) == "p":
-            done = "".join(parts) + text[last:m.start()]
-            parts = [_to_previous(done, attrs)]
+        if m.group(2) == "n":
+            following = _NEXT_TAG.search(text, m.end())
+            if following:
+                edits.append((following.start(), following.end(), attrs))
+            continue
+        end = m.start()
+        while end and text[end - 1] in " \t\n":
+            end -= 1
+        closing = _CLOSING_AT_END.search(text, max(0, end - 64), end)
+        opening = _opening(text, closing.start(), closing.group(1).lower()) if closing else None
+        if opening is not None:
+            edits.append((opening, text.index(">", opening) + 1, attrs))
+    for m in _SPAN_IAL.finditer(text):
+        lt = text.rfind("<", 0, m.start())
+        if not text.startswith(">", m.start() - 1) or lt < 0:
+            continue  # kramdown's span IALs follow an element
+        tag, attrs = text[lt:m.start()], _attributes(m.group(1), extras.alds)
+        if tag.startswith("</"):
+            opening = _opening(text, lt, tag[2:-1].strip().lower())
+            if opening is None:
+                continue
+            edits.append((opening, text.index(">", opening) + 1, attrs))
+        elif tag[:4].lower() == "<img":
+            edits.append((lt, m.start(), attrs))
         else:
-            parts.append(text[last:m.start()])
-            parts.append(f"<!--kd:next:{len(extras.ials)}-->")
-            extras.ials.append(_spec(attrs))
-        last = m.end()
-    parts.append(text[last:])
-    text = "".join(parts)
-    return re.sub(r"<!--kd:next:(\d+)-->\s*(<[A-Za-z][^>]*>)?",
-                  lambda m: _with_attributes(m.group(2), _attributes(extras.ials[int(m.group(1))], {}))
-                  if m.group(2) else "", text)
+            continue
+        edits.append((m.start(), m.end(), None))
+    return _apply(text, edits)
 
 
-def _spec(attrs: dict[str, str]) -> str:
-    return " ".join(f'{k}="{v}"' for k, v in attrs.items())
-
-
-def _to_previous(done: str, attrs: dict[str, str]) -> str:
-    """``attrs`` onto the element that ends at the end of ``done``."""
-    stripped = done.rstrip()
-    closing = re.search(r"</([A-Za-z][\w-]*)>\Z", stripped)
-    if not closing:
-        return done
-    tag = closing.group(1)
-    depth = 0
-    for m in reversed(list(re.finditer(rf"<(/?){tag}(?=[\s>/])[^>]*>", stripped[:closing.start()]))):
-        if m.group(1):
-            depth += 1
+def _opening(text: str, closing: int, tag: str) -> int | None:
+    """Where the ``<tag …>`` that the ``</tag>`` at ``closing`` closes begins (searching back, so
+    the cost is the element's own length)."""
+    depth, pos = 0, closing
+    while True:
+        opened = text.rfind(f"<{tag}", 0, pos)
+        while opened >= 0 and text[opened + len(tag) + 1:opened + len(tag) + 2] not in _TAG_END:
+            opened = text.rfind(f"<{tag}", 0, opened)  # <abbr> when looking for <a>
+        shut = text.rfind(f"</{tag}>", max(opened, 0), pos)
+        if shut >= 0:
+            depth, pos = depth + 1, shut
+        elif opened < 0:
+            return None
         elif depth:
-            depth -= 1
+            depth, pos = depth - 1, opened
         else:
-            return done[:m.start()] + _with_attributes(m.group(0), attrs) + done[m.end():]
-    return done
+            return opened
 
 
-def _spans(text: str, extras: Extras) -> str:
-    """Span IALs onto the element just before them (``<em>x</em>{: .c}``)."""
-    pos = 0
-    while found := _SPAN_IAL.search(text, pos):
-        attrs = _attributes(found.group(2), extras.alds)
-        if found.group(1).startswith("<img"):
-            head = text[:found.start()] + _with_attributes(found.group(1), attrs)
+def _apply(text: str, edits: list[tuple[int, int, dict[str, str] | None]]) -> str:
+    merged: dict[tuple[int, int], dict[str, str] | None] = {}
+    for start, end, attrs in edits:
+        if attrs is None:
+            merged[(start, end)] = None
         else:
-            head = _to_previous(text[:found.end(1)], attrs)
-        text = head + text[found.end():]
-        pos = len(head)
-    return text
+            into = merged.get((start, end)) or {}
+            merged[(start, end)] = into
+            _merge(into, attrs)
+    out: list[str] = []
+    last = 0
+    for (start, end), attrs in sorted(merged.items()):
+        if start < last:
+            continue
+        out.append(text[last:start])
+        if attrs is not None:
+            out.append(_with_attributes(text[start:end], attrs))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _merge(into: dict[str, str], attrs: dict[str, str]) -> None:
+    for key, value in attrs.items():
+        into[key] = f"{into[key]} {value}" if key == "class" and key in into else value
 
 
 def _header_ids(text: str, auto_ids: bool) -> str:
@@ -332,20 +377,15 @@ def _header_ids(text: str, auto_ids: bool) -> str:
 
 
 def _abbreviations(text: str, abbrs: dict[str, str]) -> str:
-    """Each defined abbreviation in text (not in code, pre or tags) as ``<abbr title>``."""
-    words = re.compile(r"(?<!\w)(" + "|".join(re.escape(html.escape(a, quote=False))
-                                              for a in sorted(abbrs, key=len, reverse=True)) + r")(?!\w)")
-    out: list[str] = []
-    code = 0
-    for piece in re.split(r"(<[^>]*>)", text):
-        if piece.startswith("<"):
-            name = re.match(r"</?(\w+)", piece)
-            if name and name.group(1).lower() in ("code", "pre"):
-                code += -1 if piece.startswith("</") else 1
-            out.append(piece)
-        elif code > 0:
-            out.append(piece)
-        else:
-            out.append(words.sub(lambda m: f'<abbr title="{html.escape(abbrs[html.unescape(m.group(1))])}">'
-                                 f"{m.group(1)}</abbr>", piece))
-    return "".join(out)
+    """Each defined abbreviation in text (not inside a tag, ``<code>`` or ``<pre>``) as ``<abbr title>``."""
+    words = re.compile("(" + "|".join(re.escape(html.escape(a, quote=False))
+                                      for a in sorted(abbrs, key=len, reverse=True)) + r")(?!\w)(?![^<>]*>)")
+
+    def wrap(m: re.Match[str]) -> str:
+        before = m.string[m.start() - 1:m.start()]
+        if before.isalnum() or before in ("_", "&"):
+            return m.group(0)  # part of a longer word
+        return f'<abbr title="{html.escape(abbrs[html.unescape(m.group(1))])}">{m.group(1)}</abbr>'
+
+    parts = _CODE.split(text)  # code at the odd places
+    return "".join(part if n % 2 else words.sub(wrap, part) for n, part in enumerate(parts))
