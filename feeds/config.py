@@ -77,6 +77,8 @@ class ContentOptions:
     max_file_bytes: int = _default("content.max_file_bytes")
     excerpt_separator: str = _default("content.excerpt_separator")
     max_names_per_post: int = _default("content.max_names_per_post")
+    auto_ids: bool = _default("content.markdown.auto_ids")
+    typographic: bool = _default("content.markdown.typographic")
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,8 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
                          v["feeds.stylesheet"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
                              v["content.max_file_bytes"], v["content.excerpt_separator"],
-                             v["content.max_names_per_post"])
+                             v["content.max_names_per_post"], v["content.markdown.auto_ids"],
+                             v["content.markdown.typographic"])
     return Config(
         site=site, root=root, sources=tuple(root / s for s in v["source"] or (".",)), posts=v["posts"],
         output=root / v["output"], timezone=v["timezone"], permalink=v["permalink"], feeds=feeds,

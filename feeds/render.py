@@ -75,6 +75,10 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> st
                   extras, auto_ids)
 
 
+def _markdown(text: str, cfg: Config) -> str:
+    return markdown_to_html(text, cfg.content.auto_ids, cfg.content.typographic)
+
+
 def expand_liquid(text: str, site_url: str) -> str:
     """The Liquid our users' posts carry that has an obvious meaning outside Jekyll."""
     text = _HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}```\n", text)
@@ -223,7 +227,7 @@ def render_post(post: Post, body: str, cfg: Config) -> tuple[Rendered, list[Prob
         line = post.body_line + body.count("\n", 0, first)  # the first one's line in the file
         problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
                                 f"discourages ({which}) removed from the body; delete them from the file", WARNING))
-    html = markdown_to_html(expand_liquid(body, cfg.site.url)) if post.markdown else body
+    html = _markdown(expand_liquid(body, cfg.site.url), cfg) if post.markdown else body
     # character references such as &#1; become the characters themselves on the way through
     content, late = xml_safe(clean_html(html, post.url, cfg).strip())
     if late:
@@ -240,7 +244,7 @@ def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
     if not separator:
         return _first_paragraph(content)
     head = body.split(separator, 1)[0]
-    html = markdown_to_html(expand_liquid(head, cfg.site.url)) if post.markdown else head
+    html = _markdown(expand_liquid(head, cfg.site.url), cfg) if post.markdown else head
     return plain_text(clean_html(html, post.url, cfg))
 
 

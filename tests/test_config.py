@@ -243,7 +243,7 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "feeds.entry_id": "url", "content.sanitize": False, "content.allow_tags": ["iframe"],
            "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
            "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
-           "content.max_names_per_post": 7,
+           "content.max_names_per_post": 7, "content.markdown.auto_ids": False, "content.markdown.typographic": False,
            "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
            "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
            "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",

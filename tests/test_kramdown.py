@@ -14,6 +14,7 @@ The measures, on our content after sanitising (render_post), against kramdown's:
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import subprocess
@@ -160,6 +161,15 @@ def test_attribute_lists_cannot_add_what_sanitising_removes() -> None:
 
 def test_header_ids_and_smart_quotes_can_be_turned_off() -> None:
     assert markdown_to_html('# "A"', auto_ids=False, smart=False) == "<h1>&quot;A&quot;</h1>\n"
+
+
+def test_the_config_turns_header_ids_and_typography_off() -> None:
+    cfg = unit_config()
+    plain = dataclasses.replace(cfg, content=dataclasses.replace(cfg.content, auto_ids=False, typographic=False))
+    body = '## "Quoted" -- header\n\nIt\'s...\n'
+    assert render_post(POST, body, cfg)[0].content == ('<h2 id="quoted--header">“Quoted” – header</h2>\n'
+                                                       "<p>It’s…</p>")
+    assert render_post(POST, body, plain)[0].content == '<h2>"Quoted" -- header</h2>\n<p>It\'s...</p>'
 
 
 def test_many_attribute_lists_are_not_quadratic() -> None:
