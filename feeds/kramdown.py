@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TRIGGERS = ("{:", "[^", "markdown=", "*[", "\n:", "{#")
-_NOTEWORTHY = frozenset("`~{*:<") | {""}  # a line's first character, when the line may matter here
+_NOTEWORTHY = frozenset("`~{*:<")  # a line's first character, when the line may matter here
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _ALD = re.compile(r" {0,3}\{:([A-Za-z0-9_][\w-]*):(.*)\}\s*\Z")
 _IAL_LINE = re.compile(r" {0,3}\{:(?!:)\s*(.*?)\}\s*\Z")
