@@ -39,6 +39,9 @@ _CODE = re.compile(r"(<(?:pre|code)\b.*?</(?:pre|code)>)", re.S)
 _TAG_END = (" ", ">", "\n", "\t", "/")
 _SPAN_IAL = re.compile(r"\{:(?!:)\s*([^}]*)\}")
 _ATTR = re.compile(r"""([#.])([\w-]+)|([\w:-]+)=(?:"([^"]*)"|'([^']*)'|(\S+))|([A-Za-z0-9_][\w-]*)""")
+_RAW_HEADER = re.compile(r"<[hH][1-6][\s/>]")
+_SOURCEPOS_HEADER = re.compile(r'(<h[1-6]) data-sourcepos="[^"]*"')
+_SOURCEPOS = re.compile(r' data-sourcepos="[^"]*"')
 _HEADER = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
 _HEADER_ID = re.compile(r"\s*\{#([\w:.-]+)\}\s*\Z")
 _TAG = re.compile(r"<[^>]*>")
@@ -204,7 +207,18 @@ def _next_terms(lines: list[str], i: int) -> tuple[list[str], int]:
     return terms, i
 
 
-def finish(text: str, extras: Extras | None, auto_ids: bool) -> str:
+def has_raw_headers(text: str) -> bool:
+    """Whether the Markdown holds HTML header tags (kramdown gives ids to Markdown headers only)."""
+    return "<h" in text and _RAW_HEADER.search(text) is not None
+
+
+def mark_markdown_headers(text: str) -> str:
+    """HTML rendered with source positions -> without them, the Markdown headers marked ``data-kd``."""
+    return _SOURCEPOS.sub("", _SOURCEPOS_HEADER.sub(r"\1 data-kd", text))
+
+
+def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = False) -> str:
+    """``marked``: only the headers marked by ``mark_markdown_headers`` get automatic ids."""
     if extras is not None:
         if "footnote-ref" in text:
             text = _footnotes(text)
@@ -213,7 +227,7 @@ def finish(text: str, extras: Extras | None, auto_ids: bool) -> str:
         if "<dl>" in text:
             text = _DL_P.sub(r"<\1>\2</\1>", text).replace("<dd >", "<dd>")
     if auto_ids or (extras is not None and extras.headers):
-        text = _header_ids(text, auto_ids)
+        text = _header_ids(text, auto_ids, marked)
     if extras is not None and extras.abbrs:
         text = _abbreviations(text, extras.abbrs)
     return text
@@ -353,11 +367,13 @@ def _merge(into: dict[str, str], attrs: dict[str, str]) -> None:
         into[key] = f"{into[key]} {value}" if key == "class" and key in into else value
 
 
-def _header_ids(text: str, auto_ids: bool) -> str:
+def _header_ids(text: str, auto_ids: bool, marked: bool) -> str:
     counter: dict[str, int] = {}
 
     def header(m: re.Match[str]) -> str:
         level, attrs, inner = m.groups()
+        ours = not marked or " data-kd" in attrs
+        attrs = attrs.replace(" data-kd", "")
         explicit = _HEADER_ID.search(inner)
         if explicit:
             inner = inner[:explicit.start()]
@@ -365,8 +381,8 @@ def _header_ids(text: str, auto_ids: bool) -> str:
             return f"<h{level}{attrs}>{inner}</h{level}>"
         if explicit:
             return f'<h{level}{attrs} id="{explicit.group(1)}">{inner}</h{level}>'
-        if not auto_ids:
-            return m.group(0)
+        if not auto_ids or not ours:
+            return f"<h{level}{attrs}>{inner}</h{level}>"
         ident = _NON_WORD.sub("", html.unescape(_TAG.sub("", inner)).lower()).replace(" ", "-").replace("\t", "-")
         counter[ident] = counter.get(ident, -1) + 1
         if counter[ident]:

@@ -20,7 +20,7 @@ from cmarkgfm.cmark import Options
 
 from .config import Config
 from .errors import WARNING, Problem
-from .kramdown import finish, prepare, uses_kramdown
+from .kramdown import finish, has_raw_headers, mark_markdown_headers, prepare, uses_kramdown
 from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
 
@@ -71,8 +71,11 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> st
     if uses_kramdown(text):
         text, extras = prepare(text)
     options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES | (Options.CMARK_OPT_SMART if smart else 0)
-    return finish(cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_EXTENSIONS),
-                  extras, auto_ids)
+    raw_headers = auto_ids and has_raw_headers(text)
+    if raw_headers:
+        options |= Options.CMARK_OPT_SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
+    html = cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_EXTENSIONS)
+    return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
 
 
 def _markdown(text: str, cfg: Config) -> str:
