@@ -89,6 +89,8 @@ class ContentOptions:
     excerpt_separator: str = _default("content.excerpt_separator")
     max_names_per_post: int = _default("content.max_names_per_post")
     max_entry_bytes: int = _default("content.max_entry_bytes")  # one entry's HTML; over it: summary and link
+    auto_ids: bool = _default("content.markdown.auto_ids")
+    typographic: bool = _default("content.markdown.typographic")
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,8 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
                          v["feeds.stylesheet"], v["feeds.first_image"], v["feeds.max_bytes"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
                              v["content.max_file_bytes"], v["content.excerpt_separator"],
-                             v["content.max_names_per_post"], v["content.max_entry_bytes"])
+                             v["content.max_names_per_post"], v["content.max_entry_bytes"],
+                             v["content.markdown.auto_ids"], v["content.markdown.typographic"])
     return Config(
         site=site, root=root, sources=tuple(root / s for s in v["source"] or (".",)), posts=v["posts"],
         output=root / v["output"], timezone=v["timezone"], permalink=v["permalink"], feeds=feeds,

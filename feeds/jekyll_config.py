@@ -84,6 +84,27 @@ def _content(excerpt_only: Any) -> dict[str, Any]:
         return {"excerpt_only": excerpt_only}
 
 
+_STRAIGHT = {"apos", "quot", "'", '"', "&#39;", "&quot;", "&#34;"}
+
+
+def _kramdown(kramdown: Any) -> dict[str, Any]:
+    """Jekyll's ``kramdown:`` settings that change what readers see: ``auto_ids``, and straight
+    quotes (``smart_quotes: apos,apos,quot,quot``) or ``gfm_quirks: [no_auto_typographic]``, which
+    turn the typographic punctuation off (ours goes as one: quotes, dashes and ellipses)."""
+    if not isinstance(kramdown, dict):
+        return {}
+    out: dict[str, Any] = {}
+    if kramdown.get("auto_ids") is not None:
+        out["auto_ids"] = kramdown["auto_ids"]
+    quotes = kramdown.get("smart_quotes")
+    names = [q.strip() for q in (quotes.split(",") if isinstance(quotes, str) else quotes or [])]
+    quirks = kramdown.get("gfm_quirks")
+    quirks = quirks.split(",") if isinstance(quirks, str) else quirks or []
+    if (names and all(str(n) in _STRAIGHT for n in names)) or "no_auto_typographic" in [str(q).strip() for q in quirks]:
+        out["typographic"] = False
+    return out
+
+
 def translate(data: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Problem]]:
     """A Jekyll ``_config.yml`` mapping -> (our raw config mapping, problems)."""
     problems: list[Problem] = []
@@ -110,6 +131,9 @@ def translate(data: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Pr
         raw["build"] = build
     if data.get("excerpt_separator") is not None:
         raw["content"] = {"excerpt_separator": data["excerpt_separator"]}
+    markdown = _kramdown(data.get("kramdown"))
+    if markdown:
+        raw.setdefault("content", {})["markdown"] = markdown
     feeds = _feed_block(data.get("feed"), where, problems)
     for section, values in feeds.items():
         raw.setdefault(section, {}).update(values)

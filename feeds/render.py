@@ -23,6 +23,7 @@ from . import liquid
 from .config import Config
 from .errors import WARNING, Problem
 from .htmlcost import estimate
+from .kramdown import finish, has_raw_headers, mark_markdown_headers, prepare, uses_kramdown
 from .liquid import LiquidSite
 from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
@@ -68,8 +69,23 @@ class Rendered:
     summary: str  # plain text
 
 
-def markdown_to_html(text: str) -> str:
-    return cmarkgfm.markdown_to_html_with_extensions(text, options=Options.CMARK_OPT_UNSAFE, extensions=_EXTENSIONS)
+def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> str:
+    """Markdown as Jekyll's kramdown renders it (see kramdown.py): cmark-gfm for the CommonMark + GFM
+    common ground, typographic quotes and dashes (``smart``) and footnotes; kramdown's own syntax
+    around it, paid for only by the posts that carry one of its markers."""
+    extras = None
+    if uses_kramdown(text):
+        text, extras = prepare(text)
+    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES | (Options.CMARK_OPT_SMART if smart else 0)
+    raw_headers = auto_ids and has_raw_headers(text)
+    if raw_headers:
+        options |= Options.CMARK_OPT_SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
+    html = cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_EXTENSIONS)
+    return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
+
+
+def _markdown(text: str, cfg: Config) -> str:
+    return markdown_to_html(text, cfg.content.auto_ids, cfg.content.typographic)
 
 
 def absolute(url: str, base: str, scheme: str) -> str | None:
@@ -218,9 +234,9 @@ def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = No
         problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
                                 f"discourages ({which}) removed from the body; delete them from the file", WARNING))
     if post.liquid:
-        body, said = liquid.expand(post, body, cfg, site, markdown_to_html)
+        body, said = liquid.expand(post, body, cfg, site, lambda text: _markdown(text, cfg))
         problems += said
-    html = markdown_to_html(body) if post.markdown else body
+    html = _markdown(body, cfg) if post.markdown else body
     limit = cfg.content.max_entry_bytes
     refused = _too_costly(html, limit)
     if refused:
@@ -275,7 +291,7 @@ def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
     if not separator:
         return _first_paragraph(content)
     head = body.split(separator, 1)[0]
-    html = markdown_to_html(head) if post.markdown else head
+    html = _markdown(head, cfg) if post.markdown else head
     return plain_text(clean_html(html, post.url, cfg))
 
 

@@ -359,6 +359,13 @@ SCHEMA: tuple[Key, ...] = (
     Key("content.allow_tags", text_list, (), "a list", "more HTML tags to keep while sanitising, e.g. `[iframe]`"),
     Key("content.allow_attributes", text_list, (), "a list",
         "more attributes to keep on every tag, e.g. `[style]`"),
+    Key("content.markdown.auto_ids", boolean, True, _BOOL,
+        "Markdown headers get kramdown's ids (`## Hello, World!` -> `id=\"hello-world\"`); from `kramdown.auto_ids` "
+        "in `_config.yml`"),
+    Key("content.markdown.typographic", boolean, True, _BOOL,
+        "Markdown text gets kramdown's typographic quotes, dashes and ellipses (`\"a\" -- b...` -> `“a” – b…`), "
+        "never in code; `false` when `_config.yml` sets `kramdown.smart_quotes` to straight quotes or "
+        "`kramdown.gfm_quirks` to `no_auto_typographic`"),
     Key("content.max_file_bytes", count, 4 * 1024 * 1024, "a number of bytes",
         "a post file larger than this is an error", shown="`4194304` (4 MiB)"),
     Key("content.max_entry_bytes", entry_bytes, 1024 * 1024, "a number of bytes",

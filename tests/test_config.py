@@ -244,6 +244,7 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
            "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
            "content.max_names_per_post": 7, "content.max_entry_bytes": 5000, "feeds.content": "excerpt",
+           "content.markdown.auto_ids": False, "content.markdown.typographic": False,
            "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
            "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
            "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",

@@ -82,6 +82,22 @@ def test_name_stands_in_for_a_missing_title_and_author_may_be_a_string(site: Pat
     assert cfg.site.title == "Site Name" and cfg.site.author.name == "Ann"
 
 
+@pytest.mark.parametrize(("kramdown", "auto_ids", "typographic"), [
+    ("", True, True),
+    ("kramdown:\n  auto_ids: false\n", False, True),
+    ("kramdown:\n  smart_quotes: apos,apos,quot,quot\n", True, False),
+    ("kramdown:\n  smart_quotes: [\"&#39;\", \"&#39;\", \"&quot;\", \"&quot;\"]\n", True, False),
+    ("kramdown:\n  smart_quotes: lsaquo,rsaquo,laquo,raquo\n", True, True),
+    ("kramdown:\n  gfm_quirks: [paragraph_end, no_auto_typographic]\n", True, False),
+    ("kramdown: 3\n", True, True),
+])
+def test_kramdown_settings_that_change_the_text_are_read(site: Path, kramdown: str, auto_ids: bool,
+                                                         typographic: bool) -> None:
+    (site / "_config.yml").write_text("url: https://x.test\n" + kramdown, encoding="utf-8")
+    cfg = load_config()
+    assert (cfg.content.auto_ids, cfg.content.typographic) == (auto_ids, typographic)
+
+
 def test_our_config_yaml_is_read_on_top_of_the_sites_config(site: Path) -> None:
     (site / "_config.yml").write_text(JEKYLL, encoding="utf-8")
     (site / "config.yaml").write_text("site:\n  title: Ours\nfeeds:\n  limit: 50\n", encoding="utf-8")

@@ -1,0 +1,407 @@
+"""The kramdown syntax Jekyll posts use, on top of a CommonMark + GFM renderer (see render.py).
+
+Jekyll renders Markdown with kramdown (input "GFM"). CommonMark agrees with it on the common
+syntax; what kramdown adds is handled here, in pure Python around the C renderer, so a post that
+uses none of it pays one scan for a few marker strings:
+
+- ``prepare`` (before Markdown) finds, outside fenced code: ALD definitions (``{:ref: .x}``) and
+  abbreviation definitions (``*[HTML]: …``), which it removes; block IALs (``{: .note}`` on a line
+  of their own), which become HTML comment markers; ``markdown="1"`` HTML blocks, whose content it
+  sets apart with blank lines so that it is read as Markdown; definition lists (``Term`` / ``: def``),
+  which become ``<dl><dt>``/``<dd>`` HTML blocks around Markdown.
+- ``finish`` (after Markdown) applies the markers and span IALs (``*x*{: .c}``, ``[a](b){:#id}``) to
+  their elements, rewrites GFM footnotes as kramdown writes them (``fn:1``, ``fnref:1``), gives
+  headers kramdown's GFM ids (``## Hello, World!`` -> ``hello-world``, ``-1`` for a repeat) or the
+  ``{#id}`` written after them, and wraps defined abbreviations in ``<abbr title>``.
+
+Typographic quotes and dashes come from the renderer's "smart" option (the same characters).
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+TRIGGERS = ("{:", "[^", "markdown=", "*[", "\n:", "{#")
+_NOTEWORTHY = frozenset("`~{*:<")  # a line's first character, when the line may matter here
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_ALD = re.compile(r" {0,3}\{:([A-Za-z0-9_][\w-]*):(.*)\}\s*\Z")
+_IAL_LINE = re.compile(r" {0,3}\{:(?!:)\s*(.*?)\}\s*\Z")
+_ABBR = re.compile(r" {0,3}\*\[([^\]]+)\]:(.*)\Z")
+_OPEN_CLOSE = re.compile(r"<(/?)([A-Za-z][\w-]*)(?=[\s/>])")
+_DEF = re.compile(r" {0,3}:[ \t]+(.*)\Z")
+_MD_OPEN = re.compile(r"(\s*)<([A-Za-z][\w-]*)([^>]*?)\s+markdown=(\"|'|)(?:1|block)\4([^>]*)>(.*)\Z")
+_MARKER = re.compile(r"<!--kd:(\d+):([pn])-->\n?")
+_NEXT_TAG = re.compile(r"<[A-Za-z][^>]*>")
+_CLOSING_AT_END = re.compile(r"</([A-Za-z][\w-]*)>\Z")
+_CODE = re.compile(r"(<(?:pre|code)\b.*?</(?:pre|code)>)", re.S)
+_TAG_END = (" ", ">", "\n", "\t", "/")
+_SPAN_IAL = re.compile(r"\{:(?!:)\s*([^}]*)\}")
+_ATTR = re.compile(r"""([#.])([\w-]+)|([\w:-]+)=(?:"([^"]*)"|'([^']*)'|(\S+))|([A-Za-z0-9_][\w-]*)""")
+_RAW_HEADER = re.compile(r"<[hH][1-6][\s/>]")
+_SOURCEPOS_HEADER = re.compile(r'(<h[1-6]) data-sourcepos="[^"]*"')
+_SOURCEPOS = re.compile(r' data-sourcepos="[^"]*"')
+_HEADER = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+_HEADER_ID = re.compile(r"\s*\{#([\w:.-]+)\}\s*\Z")
+_TAG = re.compile(r"<[^>]*>")
+_NON_WORD = re.compile(r"[^\w\- \t]")
+_DL_P = re.compile(r"<(dt|dd)>\n<p>((?:(?!</?p[\s>]).)*)</p>\n</\1>", re.S)
+_FN_REF = re.compile(r'<sup class="footnote-ref"><a href="#fn-([^"]*)" id="fnref-([^"]*)" data-footnote-ref>')
+_REPEAT = re.compile(r"(.+)-(\d+)\Z")
+_FN_BACK = re.compile(r'<a href="#fnref-([^"]*)" class="footnote-backref"[^>]*>')
+_FN_ITEM = re.compile(r'<li id="fn-([^"]*)">')
+_QUOTES = str.maketrans("“”‘’", "\"\"''")
+
+
+@dataclass
+class Extras:
+    """What ``prepare`` took out of the text for ``finish``."""
+    ials: list[str] = field(default_factory=list)
+    alds: dict[str, str] = field(default_factory=dict)
+    abbrs: dict[str, str] = field(default_factory=dict)
+    spans: bool = False  # a span IAL may be there
+    headers: bool = False  # a {#id} may follow a header
+
+
+def uses_kramdown(text: str) -> bool:
+    return any(t in text for t in TRIGGERS)
+
+
+def prepare(text: str) -> tuple[str, Extras]:
+    extras = Extras(spans="{:" in text, headers="{#" in text)
+    lines = text.split("\n")
+    out: list[str] = []
+    fence = ""
+    blocks: list[list[Any]] = []  # the markdown="1" blocks open: [tag, depth of that tag]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if fence:
+            out.append(line)
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = ""
+            continue
+        first = line[:1] if line[:1] != " " else line.lstrip(" ")[:1]
+        if first not in _NOTEWORTHY or (first == "<" and not blocks and "markdown=" not in line):
+            out.append(line)  # most lines: nothing of kramdown's can start here
+            continue
+        opened = _FENCE.match(line)
+        if opened:
+            fence = opened.group(1)
+            out.append(line)
+            continue
+        if "markdown=" in line and (block := _MD_OPEN.match(line)):
+            # <div markdown="1"> … </div>: the tags on lines of their own, blank lines around the
+            # content so that CommonMark reads it as Markdown; the rest of this line is content
+            indent, tag, before, after, rest = block.group(1, 2, 3, 5, 6)
+            out.extend([f"{indent}<{tag}{before}{after}>", ""])
+            blocks.append([tag.lower(), 1])
+            if rest.strip():
+                i -= 1
+                lines[i] = rest
+            continue
+        if blocks and "<" in line:
+            closed = _close(line, blocks)
+            if closed is not None:
+                out.extend([line[:closed], "", line[closed:]])
+                continue
+        previous_blank = not out or not out[-1].strip()
+        if "{:" in line:
+            ald = _ALD.match(line)
+            if ald:
+                extras.alds[ald.group(1)] = ald.group(2)
+                out.append("")
+                continue
+            ial = _IAL_LINE.match(line)
+            if ial:
+                extras.ials.append(ial.group(1))
+                out.append(f"<!--kd:{len(extras.ials) - 1}:{'n' if previous_blank else 'p'}-->")
+                continue
+        if line.lstrip().startswith("*["):
+            abbr = _ABBR.match(line)
+            if abbr:
+                extras.abbrs[abbr.group(1)] = abbr.group(2).strip()
+                out.append("")
+                continue
+        if line[:4].lstrip().startswith(":") and _DEF.match(line):
+            if _definition_list(lines, i - 1, out):
+                i = _definitions(lines, i - 1, out)
+                continue
+        out.append(line)
+    return "\n".join(out), extras
+
+
+def _close(line: str, blocks: list[list[Any]]) -> int | None:
+    """Counts the line's tags of the open ``markdown="1"`` blocks' kinds; where the first of them
+    closes (that block and any closing on the same line are done), or None."""
+    first = None
+    for m in _OPEN_CLOSE.finditer(line):
+        if not blocks:
+            break
+        if m.group(2).lower() == blocks[-1][0]:
+            blocks[-1][1] += -1 if m.group(1) else 1
+            if blocks[-1][1] == 0:
+                blocks.pop()
+                first = m.start() if first is None else first
+    return first
+
+
+def _definition_list(lines: list[str], at: int, out: list[str]) -> bool:
+    """Whether ``: …`` at ``lines[at]`` defines the paragraph before it (kramdown: a term is a
+    paragraph's lines, at most one blank line away)."""
+    back = len(out) - 1
+    if back > 0 and not out[back].strip():
+        back -= 1
+    return back >= 0 and bool(out[back].strip()) and not out[back].lstrip().startswith(("<", "#", "-", "*", "|"))
+
+
+def _definitions(lines: list[str], at: int, out: list[str]) -> int:
+    """Moves the term lines from ``out`` into a ``<dl>`` and writes the definitions after them, and
+    the next terms and definitions, as kramdown joins them into one list; returns where it stopped.
+    A definition after a blank line is a paragraph (``<dd >`` keeps its ``<p>``, see ``finish``)."""
+    spaced = not out[-1].strip()
+    while out and not out[-1].strip():
+        out.pop()
+    terms: list[str] = []
+    while out and out[-1].strip() and not out[-1].startswith("<!--kd:"):
+        terms.insert(0, out.pop())
+    out.append("<dl>")
+    i = at
+    while True:
+        for term in terms:
+            out.extend(["<dt>", "", term.strip(), "", "</dt>"])
+        while i < len(lines) and (found := _DEF.match(lines[i])):
+            body = [found.group(1)]
+            i += 1
+            while i < len(lines) and (lines[i].startswith((" ", "\t")) or (
+                    not lines[i].strip() and i + 1 < len(lines) and lines[i + 1].startswith(("    ", "\t")))):
+                body.append(lines[i][4:] if lines[i].startswith("    ") else lines[i].strip())
+                i += 1
+            out.extend(["<dd >" if spaced else "<dd>", "", *body, "", "</dd>"])
+            spaced = False
+            if i + 1 < len(lines) and not lines[i].strip() and _DEF.match(lines[i + 1]):
+                i, spaced = i + 1, True
+        terms, j = _next_terms(lines, i)
+        if not terms:
+            break
+        i, spaced = j, not lines[j - 1].strip()
+    out.extend(["</dl>", ""])
+    return i
+
+
+def _next_terms(lines: list[str], i: int) -> tuple[list[str], int]:
+    """After a definition: blank lines, term lines, at most one blank line, a definition?"""
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    start = i
+    while i < len(lines) and lines[i].strip() and not _DEF.match(lines[i]):
+        i += 1
+    terms = lines[start:i]
+    if i < len(lines) and not lines[i].strip():
+        i += 1
+    if not terms or i >= len(lines) or not _DEF.match(lines[i]) or any(
+            t.lstrip().startswith(("<", "#", "-", "*", "|", "{:")) for t in terms):
+        return [], start
+    return terms, i
+
+
+def has_raw_headers(text: str) -> bool:
+    """Whether the Markdown holds HTML header tags (kramdown gives ids to Markdown headers only)."""
+    return "<h" in text and _RAW_HEADER.search(text) is not None
+
+
+def mark_markdown_headers(text: str) -> str:
+    """HTML rendered with source positions -> without them, the Markdown headers marked ``data-kd``."""
+    return _SOURCEPOS.sub("", _SOURCEPOS_HEADER.sub(r"\1 data-kd", text))
+
+
+def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = False) -> str:
+    """``marked``: only the headers marked by ``mark_markdown_headers`` get automatic ids."""
+    if extras is not None:
+        if "footnote-ref" in text:
+            text = _footnotes(text)
+        if extras.ials or extras.spans:
+            text = _attach(text, extras)
+        if "<dl>" in text:
+            text = _DL_P.sub(r"<\1>\2</\1>", text).replace("<dd >", "<dd>")
+    if auto_ids or (extras is not None and extras.headers):
+        text = _header_ids(text, auto_ids, marked)
+    if extras is not None and extras.abbrs:
+        text = _abbreviations(text, extras.abbrs)
+    return text
+
+
+def _footnotes(text: str) -> str:
+    """cmark-gfm's footnote markup -> kramdown's: ids ``fn:x``/``fnref:x`` (``fnref:x:1`` for the
+    second reference to one note), classes ``footnote``/``reversefootnote``, a ``div`` around."""
+    labels = set(_FN_ITEM.findall(text))
+
+    def ref(value: str) -> str:
+        repeat = _REPEAT.match(value)
+        return f"{repeat.group(1)}:{int(repeat.group(2)) - 1}" if value not in labels and repeat else value
+
+    text = _FN_REF.sub(lambda m: f'<sup id="fnref:{ref(m.group(2))}"><a href="#fn:{m.group(1)}" class="footnote">',
+                       text)
+    text = _FN_BACK.sub(lambda m: f'<a href="#fnref:{ref(m.group(1))}" class="reversefootnote">', text)
+    text = _FN_ITEM.sub(r'<li id="fn:\1">', text).replace('<sup class="footnote-ref">', "<sup>")
+    return text.replace('<section class="footnotes" data-footnotes>', '<div class="footnotes">').replace(
+        "</ol>\n</section>", "</ol>\n</div>")
+
+
+def _attributes(spec: str, alds: dict[str, str], seen: frozenset[str] = frozenset()) -> dict[str, str]:
+    """An IAL's text (``.a #b key="v" ref``) as attributes; references expand their ALD."""
+    attrs: dict[str, str] = {}
+    for m in _ATTR.finditer(spec.translate(_QUOTES).replace("&quot;", '"')):
+        kind, name, key, *values, ref = m.groups()
+        if kind == ".":
+            attrs["class"] = f"{attrs['class']} {name}" if "class" in attrs else name
+        elif kind == "#":
+            attrs["id"] = name
+        elif key:
+            attrs[key] = next((v for v in values if v is not None), "")
+        elif ref in alds and ref not in seen:
+            for k, v in _attributes(alds[ref], alds, seen | {ref}).items():
+                attrs[k] = f"{attrs[k]} {v}" if k == "class" and k in attrs else v
+    return attrs
+
+
+def _with_attributes(opening: str, attrs: dict[str, str]) -> str:
+    """``<p>`` or ``<p class="a">`` with ``attrs`` added (classes joined, others replaced)."""
+    end = len(opening) - (2 if opening.endswith("/>") else 1)
+    head, tail = opening[:end].rstrip(), opening[end:]
+    for key, value in attrs.items():
+        found = re.search(rf'\s{re.escape(key)}="([^"]*)"', head)
+        if found and key == "class":
+            value = f"{html.unescape(found.group(1))} {value}"
+        if found:
+            head = head[:found.start()] + head[found.end():]
+        head += f' {key}="{html.escape(value)}"'
+    return head + tail
+
+
+def _attach(text: str, extras: Extras) -> str:
+    """Block IAL markers and span IALs onto their elements; all edits are collected, then made in
+    one pass. A marker written after its block (``p``) and a span IAL right after a closing tag or
+    an ``<img>`` go to that element; a marker written before its block (``n``) to the next one."""
+    edits: list[tuple[int, int, dict[str, str] | None]] = []  # (start, end, attributes to add or None: cut)
+    for m in _MARKER.finditer(text):
+        edits.append((m.start(), m.end(), None))
+        if int(m.group(1)) >= len(extras.ials):
+            continue  # a comment the author wrote that looks like ours
+        attrs = _attributes(extras.ials[int(m.group(1))], extras.alds)
+        if m.group(2) == "n":
+            following = _NEXT_TAG.search(text, m.end())
+            if following:
+                edits.append((following.start(), following.end(), attrs))
+            continue
+        end = m.start()
+        while end and text[end - 1] in " \t\n":
+            end -= 1
+        closing = _CLOSING_AT_END.search(text, max(0, end - 64), end)
+        opening = _opening(text, closing.start(), closing.group(1).lower()) if closing else None
+        if opening is not None:
+            edits.append((opening, text.index(">", opening) + 1, attrs))
+    for m in _SPAN_IAL.finditer(text):
+        lt = text.rfind("<", 0, m.start())
+        if not text.startswith(">", m.start() - 1) or lt < 0:
+            continue  # kramdown's span IALs follow an element
+        tag, attrs = text[lt:m.start()], _attributes(m.group(1), extras.alds)
+        if tag.startswith("</"):
+            opening = _opening(text, lt, tag[2:-1].strip().lower())
+            if opening is None:
+                continue
+            edits.append((opening, text.index(">", opening) + 1, attrs))
+        elif tag[:4].lower() == "<img":
+            edits.append((lt, m.start(), attrs))
+        else:
+            continue
+        edits.append((m.start(), m.end(), None))
+    return _apply(text, edits)
+
+
+def _opening(text: str, closing: int, tag: str) -> int | None:
+    """Where the ``<tag …>`` that the ``</tag>`` at ``closing`` closes begins (searching back, so
+    the cost is the element's own length)."""
+    depth, pos = 0, closing
+    while True:
+        opened = text.rfind(f"<{tag}", 0, pos)
+        while opened >= 0 and text[opened + len(tag) + 1:opened + len(tag) + 2] not in _TAG_END:
+            opened = text.rfind(f"<{tag}", 0, opened)  # <abbr> when looking for <a>
+        shut = text.rfind(f"</{tag}>", max(opened, 0), pos)
+        if shut >= 0:
+            depth, pos = depth + 1, shut
+        elif opened < 0:
+            return None
+        elif depth:
+            depth, pos = depth - 1, opened
+        else:
+            return opened
+
+
+def _apply(text: str, edits: list[tuple[int, int, dict[str, str] | None]]) -> str:
+    merged: dict[tuple[int, int], dict[str, str] | None] = {}
+    for start, end, attrs in edits:
+        if attrs is None:
+            merged[(start, end)] = None
+        else:
+            into = merged.get((start, end)) or {}
+            merged[(start, end)] = into
+            _merge(into, attrs)
+    out: list[str] = []
+    last = 0
+    for (start, end), attrs in sorted(merged.items()):
+        if start < last:
+            continue
+        out.append(text[last:start])
+        if attrs is not None:
+            out.append(_with_attributes(text[start:end], attrs))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _merge(into: dict[str, str], attrs: dict[str, str]) -> None:
+    for key, value in attrs.items():
+        into[key] = f"{into[key]} {value}" if key == "class" and key in into else value
+
+
+def _header_ids(text: str, auto_ids: bool, marked: bool) -> str:
+    counter: dict[str, int] = {}
+
+    def header(m: re.Match[str]) -> str:
+        level, attrs, inner = m.groups()
+        ours = not marked or " data-kd" in attrs
+        attrs = attrs.replace(" data-kd", "")
+        explicit = _HEADER_ID.search(inner)
+        if explicit:
+            inner = inner[:explicit.start()]
+        if "id=" in attrs:
+            return f"<h{level}{attrs}>{inner}</h{level}>"
+        if explicit:
+            return f'<h{level}{attrs} id="{explicit.group(1)}">{inner}</h{level}>'
+        if not auto_ids or not ours:
+            return f"<h{level}{attrs}>{inner}</h{level}>"
+        ident = _NON_WORD.sub("", html.unescape(_TAG.sub("", inner)).lower()).replace(" ", "-").replace("\t", "-")
+        counter[ident] = counter.get(ident, -1) + 1
+        if counter[ident]:
+            ident = f"{ident}-{counter[ident]}"
+        return f'<h{level}{attrs} id="{html.escape(ident)}">{inner}</h{level}>'
+
+    return _HEADER.sub(header, text)
+
+
+def _abbreviations(text: str, abbrs: dict[str, str]) -> str:
+    """Each defined abbreviation in text (not inside a tag, ``<code>`` or ``<pre>``) as ``<abbr title>``."""
+    words = re.compile("(" + "|".join(re.escape(html.escape(a, quote=False))
+                                      for a in sorted(abbrs, key=len, reverse=True)) + r")(?!\w)(?![^<>]*>)")
+
+    def wrap(m: re.Match[str]) -> str:
+        before = m.string[m.start() - 1:m.start()]
+        if before.isalnum() or before in ("_", "&"):
+            return m.group(0)  # part of a longer word
+        return f'<abbr title="{html.escape(abbrs[html.unescape(m.group(1))])}">{m.group(1)}</abbr>'
+
+    parts = _CODE.split(text)  # code at the odd places
+    return "".join(part if n % 2 else words.sub(wrap, part) for n, part in enumerate(parts))

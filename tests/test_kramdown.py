@@ -1,0 +1,199 @@
+"""Markdown as Jekyll's kramdown renders it, checked against the real thing.
+
+tests/fixtures/kramdown/*.md are small bodies, one feature each (plus raw HTML with Markdown
+links, Chinese text, code holding kramdown syntax); *.html beside each is what Jekyll 4.3.1's own
+Markdown converter (kramdown 2.4, input GFM, Jekyll's defaults) made of it, written by
+tests/fixtures/regenerate_kramdown.sh. Ruby is not needed here.
+
+The measures, on our content after sanitising (render_post), against kramdown's:
+- visible text: tags removed, entities read, ALL whitespace removed -> equal (block boundaries
+  differ only in whitespace; kramdown's rouge wraps code in spans);
+- structure: the same multiset of ids, of class names (rouge's own left out), of link targets
+  (ours are absolute against the post URL, theirs are joined to it), and of the feature tags
+  (sup, dl/dt/dd, abbr, headers, tables, lists, em/strong, a, img).
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import subprocess
+import sys
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from conftest import make_post, unit_config
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.render import markdown_to_html, render_post
+
+FIXTURES = Path(__file__).parent / "fixtures" / "kramdown"
+CASES = sorted(p.stem for p in FIXTURES.glob("*.md"))
+ROUGE = ("language-", "highlight", "highlighter-rouge")
+FEATURE_TAGS = {"sup", "dl", "dt", "dd", "abbr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "th",
+                "td", "ul", "ol", "li", "em", "strong", "a", "img", "blockquote", "code"}
+POST = make_post("kramdown")
+
+
+def ours(name: str) -> str:
+    rendered, problems = render_post(POST, (FIXTURES / f"{name}.md").read_text(encoding="utf-8"), unit_config())
+    assert not problems
+    return rendered.content
+
+
+def theirs(name: str) -> str:
+    return (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
+
+
+def visible(fragment: str) -> str:
+    return re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]*>", "", fragment)))
+
+
+class _Shape(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: Counter[tuple[str, ...]] = Counter()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        classes = [c for c in (values.get("class") or "").split() if not c.startswith(ROUGE)]
+        if tag == "span" and "class" in values:
+            return  # rouge's tokens
+        if tag in FEATURE_TAGS:
+            self.items[("tag", tag)] += 1
+        self.items.update(("class", c) for c in classes)
+        if values.get("id"):
+            self.items[("id", values["id"] or "")] += 1
+        if tag == "a" and values.get("href") is not None:
+            self.items[("href", urljoin(POST.url, values["href"] or ""))] += 1
+        if tag == "abbr":
+            self.items[("abbr", values.get("title") or "")] += 1
+
+
+def shape(fragment: str) -> Counter[tuple[str, ...]]:
+    parser = _Shape()
+    parser.feed(fragment)
+    return parser.items
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_visible_text_is_kramdowns(name: str) -> None:
+    assert visible(ours(name)) == visible(theirs(name))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_structure_is_kramdowns(name: str) -> None:
+    assert shape(ours(name)) == shape(theirs(name))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_no_kramdown_residue_where_kramdown_rendered_it(name: str) -> None:
+    mine, real = visible(ours(name)), visible(theirs(name))
+    for residue in ("[^", "{:", "{#", "*[", 'markdown="'):
+        assert mine.count(residue) == real.count(residue), residue
+
+
+def test_footnotes_link_both_ways_with_kramdowns_ids() -> None:
+    content = ours("footnotes")
+    base = POST.url
+    assert f'<sup id="fnref:b"><a href="{base}#fn:b" class="footnote">1</a></sup>' in content
+    assert f'<sup id="fnref:a:1"><a href="{base}#fn:a" class="footnote">2</a></sup>' in content
+    assert '<li id="fn:a">' in content and f'href="{base}#fnref:a:1" class="reversefootnote"' in content
+    assert '<div class="footnotes">' in content and "[^" not in content
+
+
+def test_ials_and_alds_set_classes_and_ids() -> None:
+    content = ours("ial_block") + ours("ial_span") + ours("ald")
+    for opening in ('<p class="note">', '<p id="before" class="lead">', '<h2 class="section-title" id="a-header">',
+                    '<blockquote class="pull">', '<ol class="steps">', '<table class="table">',
+                    '<em class="e">', '<strong id="s">', 'class="internal"', '<code class="inline">',
+                    '<p class="note boxed">', '<em class="note boxed">'):
+        assert opening in content, opening
+    assert 'title="Hello there"' in content and 'class="one two"' in content
+    assert 'id="main"' in content and "{:" not in content
+
+
+def test_markdown_inside_html_blocks_is_markdown() -> None:
+    content = ours("markdown_div")
+    assert '<div class="notice">\n<p><strong>Note:</strong>' in content
+    assert '<h2 id="nested-header">Nested header</h2>' in content
+    assert "markdown=" not in content and "<pre>" not in content
+
+
+def test_header_ids_follow_kramdowns_gfm_rule() -> None:
+    ids = re.findall(r'<h\d[^>]* id="([^"]*)"', ours("header_ids"))
+    assert ids == re.findall(r'<h\d[^>]* id="([^"]*)"', theirs("header_ids"))
+    assert ids[:2] == ["hello-world", "hello-world-1"] and "中文標題測試" in ids and "custom" in ids
+
+
+def test_definition_lists_and_abbreviations() -> None:
+    deflists, abbr = ours("deflists"), ours("abbr")
+    assert deflists.count("<dl>") == 1 and deflists.count("<dt>") == 4 and deflists.count("<dd>") == 4
+    assert '<abbr title="Hyper Text Markup Language">HTML</abbr>' in abbr
+    assert "<code>HTML in code</code>" in abbr and "*[" not in abbr
+
+
+def test_typography_in_text_not_in_code() -> None:
+    content = ours("typography")
+    assert "“Double quotes” and ‘single quotes’, it’s" in content and "– an en dash, — an em dash…" in content
+    assert "<code>&quot;not smart&quot; -- '...'</code>" in content or '<code>"not smart" -- \'...\'</code>' in content
+    assert 'puts "still straight"' in content.replace("&quot;", '"')
+
+
+def test_posts_without_kramdown_syntax_render_as_before() -> None:
+    """Only the smart punctuation and header ids change the common syntax's output."""
+    body = "# Title\n\nText with a [link](/x) and `code`.\n\n- a\n- b\n"
+    assert markdown_to_html(body) == ('<h1 id="title">Title</h1>\n<p>Text with a <a href="/x">link</a> and '
+                                      "<code>code</code>.</p>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n")
+
+
+def test_attribute_lists_cannot_add_what_sanitising_removes() -> None:
+    body = ('Text\n{: onclick="alert(1)" style="color:red" .ok}\n\n'
+            '[a](/x){: href="javascript:alert(1)" onmouseover="x()"}\n\n<!--kd:7:p-->\n')
+    content = render_post(POST, body, unit_config())[0].content
+    assert '<p class="ok">Text</p>' in content
+    assert "alert" not in content and "onmouseover" not in content and "style" not in content
+
+
+def test_header_ids_and_smart_quotes_can_be_turned_off() -> None:
+    assert markdown_to_html('# "A"', auto_ids=False, smart=False) == "<h1>&quot;A&quot;</h1>\n"
+
+
+def test_the_config_turns_header_ids_and_typography_off() -> None:
+    cfg = unit_config()
+    plain = dataclasses.replace(cfg, content=dataclasses.replace(cfg.content, auto_ids=False, typographic=False))
+    body = '## "Quoted" -- header\n\nIt\'s...\n'
+    assert render_post(POST, body, cfg)[0].content == ('<h2 id="quoted--header">“Quoted” – header</h2>\n'
+                                                       "<p>It’s…</p>")
+    assert render_post(POST, body, plain)[0].content == '<h2>"Quoted" -- header</h2>\n<p>It\'s...</p>'
+
+
+def test_many_attribute_lists_are_not_quadratic() -> None:
+    """A generous bound that only catches quadratic behaviour (the body takes ~0.5 s when fixed)."""
+    code = ("from feeds.render import markdown_to_html\n"
+            "body = 'x *y*{: .c} [a](/b){:#i} ' * 4000 + '\\n{: .p}\\n\\n' + 'p\\n{: .q}\\n\\n' * 2000\n"
+            "body += 't\\n: d\\n\\n' * 2000 + '<div markdown=\"1\">\\n<div>x\\n' * 1000\n"
+            "markdown_to_html(body)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+PIECES = list("ab :*[]^{}#.-\"'\n`<>=/1") + ["{: .c}", "{:r: .x}", "{: r}", "[^1]", "[^1]: n", "\n: ", "{#i}",
+                                              '<div markdown="1">', "</div>", "*[ab]: x", "```\n", "\n    "]
+KRAMDOWNISH = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+
+
+@given(KRAMDOWNISH)
+def test_any_text_renders(body: str) -> None:
+    html_out = markdown_to_html(body)
+    assert "<!--kd:" not in html_out
+
+
+@given(st.lists(st.sampled_from([p for p in PIECES if "`" not in p]), max_size=40).map("".join))
+def test_fenced_code_keeps_kramdown_syntax_verbatim(code: str) -> None:
+    lines = code.replace("~", "")
+    out = markdown_to_html(f"```\n{lines}\n```\n")
+    assert html.unescape(re.sub(r"</?(pre|code)[^>]*>", "", out)).rstrip("\n") == lines.rstrip("\n")
