@@ -11,25 +11,22 @@ charge of Ctrl-C before the slow imports start (feeds/entry.py).
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 TYPE_CHECKING = False  # typing alone takes longer to import than the command's first lines
 
 __version__ = "0.1.0"
 
-_EXPORTS = {"build": "build", "BuildResult": "build", "load_config": "config", "Config": "config",
-            "Problem": "errors", "FeedsError": "errors", "ConfigError": "errors", "BuildError": "errors",
-            "OutputError": "errors"}
+_EXPORTS = {"build": "pipeline", "BuildResult": "pipeline", "load_config": "config", "Config": "config",
+            "Problem": "errors", "FeedsError": "errors", "ConfigError": "errors", "OutputError": "errors"}
 __all__ = ["build", "BuildResult", "load_config", "Config", "Problem", "FeedsError", "ConfigError",
-           "BuildError", "OutputError", "__version__"]
+           "OutputError", "__version__"]
 
 if TYPE_CHECKING:
     from typing import Any
 
-    from .build import BuildResult, build
     from .config import Config, load_config
-    from .errors import BuildError, ConfigError, FeedsError, OutputError, Problem
+    from .errors import ConfigError, FeedsError, OutputError, Problem
+    from .pipeline import BuildResult, build
 
 
 def __getattr__(name: str) -> Any:
@@ -38,15 +35,3 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     globals()[name] = value
     return value
-
-
-class _Package(types.ModuleType):
-    """``feeds.build`` stays the function, as ``from feeds import build`` promises, when the
-    submodule of the same name is imported (the import system sets it on the package)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if not (name == "build" and isinstance(value, types.ModuleType)):
-            super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -17,9 +17,9 @@ from typing import Any
 import click
 
 from . import interrupts
-from .build import BuildResult, build, load
 from .config import MAX_JOBS, Config, load_config
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
+from .pipeline import BuildResult, build, load
 from .posts import build_time
 
 CONFIG_HELP = ("config file(s), comma-separated, later ones win (default: ./config.yaml, else the Jekyll "

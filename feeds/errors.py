@@ -61,13 +61,5 @@ class ConfigError(FeedsError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class BuildError(FeedsError):
-    """The posts have errors; nothing was written (exit code 1)."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
 class OutputError(FeedsError):
     """The output folder cannot be written (busy, read-only, full disk)."""

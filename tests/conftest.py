@@ -33,8 +33,8 @@ import yaml
 from hypothesis import settings
 
 from feeds import BuildResult, Problem, build, load_config
-from feeds.build import load
 from feeds.config import Config, FeedsOptions, Site
+from feeds.pipeline import load
 from feeds.posts import Post
 from feeds.validate import check_feed_file
 

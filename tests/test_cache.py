@@ -80,7 +80,7 @@ def rebuild(config: Path, **overrides: Any) -> tuple[list[str], dict[str, bytes]
 
 def feeds_of(config: Path, title: str) -> set[str]:
     """The feed files whose entries include the post with this title."""
-    from feeds.build import load
+    from feeds.pipeline import load
     _, specs, _ = load(load_config(config))
     return {f.path for s in specs if any(p.title == title for p in s.entries) for f in s.files}
 

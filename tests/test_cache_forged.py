@@ -292,8 +292,8 @@ def test_random_json_in_a_row_never_crashes_the_build(built_site: Path, monkeypa
 # --- the checks themselves -------------------------------------------------------------------------
 
 def test_a_genuine_post_row_reads_back_equal(site: Path) -> None:
-    from feeds.build import load
     from feeds.cache import Damaged, post_from_json, post_to_json
+    from feeds.pipeline import load
     posts, _, _ = load(load_config(site / "config.yaml"))
     for post in posts:
         data = json.loads(json.dumps(post_to_json(post)))

@@ -178,7 +178,7 @@ def test_a_name_that_is_not_utf8_is_printed_with_its_bytes_escaped(tmp_path: Pat
 def test_any_post_file_name_is_read_or_reported(tmp_path: Path, name: bytes) -> None:
     """Whatever bytes a file name holds: no traceback, and every message is printable UTF-8."""
     from feeds import load_config
-    from feeds.build import load
+    from feeds.pipeline import load
 
     root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/" + digest(name).encode()))
     (root / "_posts").mkdir(parents=True, exist_ok=True)
