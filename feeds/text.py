@@ -11,6 +11,7 @@ import unicodedata
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACE = re.compile(r"\s+")
+_ASCII_SPACE, _ASCII_SPACES = re.compile(r"[ \t\n\v\f\r]+"), " \t\n\v\f\r"  # Ruby's \s and strip
 
 
 def xml_safe(text: str) -> tuple[str, int]:
@@ -35,8 +36,11 @@ def clean_name(name: str) -> str:
 
 
 def plain_title(text: str) -> str:
-    """A title as readers show it: tags stripped, entities decoded once, whitespace collapsed."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip()
+    """A title as readers show it: tags stripped, entities decoded once, whitespace collapsed.
+
+    Only ASCII whitespace, as jekyll-feed's ``normalize_whitespace`` (Ruby's ``\\s``): a no-break
+    space before '!' in French, a thin or ideographic space, is the author's and stays."""
+    return _ASCII_SPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip(_ASCII_SPACES)
 
 
 def plain_text(fragment: str, limit: int = 0) -> str:
