@@ -29,8 +29,9 @@ What is compared:
   jekyll-feed entry is matched to ours by id, else by link (an entry neither matches is missing), and
   its id, link, ``published`` instant (and offset) and title (HTML-unescaped) are compared. Entries
   in the same order count too.
-- **Posts**: the site feed of ``--jekyll-all`` (the feed with the most entries) against ours at the
-  same path under ``--ours-all``: the posts only Jekyll has and only we have, as (id, link, instant).
+- **All posts**: the site feed of ``--jekyll-all`` (the feed with the most entries) against ours at
+  the same path under ``--ours-all``, entry by entry in the same way: every post Jekyll published
+  (missing ones counted) and every post only we have (extra).
 
 Prints a summary table and the first ``--show`` mismatches of each kind; exits 0 whatever it finds
 (it measures, it does not judge), 2 when a folder is missing. Needs feedparser (a test extra) and the
@@ -147,34 +148,33 @@ def compare_feeds(jekyll: Path, ours: Path, show: int) -> Tally:
     return tally
 
 
-def compare_posts(jekyll_all: Path, ours_all: Path, show: int) -> list[str]:
+def compare_posts(jekyll_all: Path, ours_all: Path, show: int) -> tuple[Tally | None, str]:
+    """Every post: the site feed of an unlimited Jekyll build (its feed with the most entries) against
+    ours at the same path, entry by entry as for the feeds; only-ours entries are the extra ones."""
     feeds = jekyll_feed_files(jekyll_all)
     if not feeds:
-        return [f"no jekyll-feed Atom file under {jekyll_all}"]
+        return None, f"no jekyll-feed Atom file under {jekyll_all}"
     counted = {rel: read_entries(jekyll_all / rel) for rel in feeds}
     site = max(sorted(counted, key=len), key=lambda rel: len(counted[rel]))
     if not (ours_all / site).is_file():
-        return [f"site feed /{site}: not in {ours_all}"]
-
-    def key(e: Entry) -> tuple[str, str, str]:
-        return e.id, e.link, e.date.isoformat() if e.date else ""
-
-    theirs, mine = {key(e) for e in counted[site]}, {key(e) for e in read_entries(ours_all / site)}
-    only_theirs, only_mine = sorted(theirs - mine), sorted(mine - theirs)
-    lines = [f"site feed /{site}: Jekyll {len(theirs)} posts, ours {len(mine)}, in both {len(theirs & mine)}, "
-             f"only Jekyll {len(only_theirs)}, only ours {len(only_mine)}"]
-    lines += [f"  only Jekyll: {k}" for k in only_theirs[:show]]
-    lines += [f"  only ours:   {k}" for k in only_mine[:show]]
-    return lines
+        return None, f"site feed /{site}: not in {ours_all}"
+    tally = Tally()
+    mine = read_entries(ours_all / site)
+    compare_feed(site, counted[site], mine, tally, show)
+    matched = {id(m) for _, m in match(counted[site], mine) if m is not None}
+    for extra in [m for m in mine if id(m) not in matched][:show]:
+        note(tally, "extra", f"/{site}: {extra.id} ({extra.link}) only in ours", show)
+    return tally, f"site feed /{site}: Jekyll {len(counted[site])} posts, ours {len(mine)}"
 
 
 def percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f} %" if whole else "-"
+    """Rounded down, so that 4722 of 4723 never shows as 100 %."""
+    return f"{(10000 * part // whole) / 100:.2f} %" if whole else "-"
 
 
-def report(tally: Tally, posts: list[str]) -> str:
+def rows(tally: Tally) -> list[tuple[str, str]]:
     n = tally.entries
-    rows = [("feeds compared", str(tally.feeds)), ("entries compared", str(n)),
+    return [("feeds compared", str(tally.feeds)), ("entries compared", str(n)),
             ("% ids equal", percent(tally.equal["id"], n)), ("% links equal", percent(tally.equal["link"], n)),
             ("% dates equal (instant)", percent(tally.equal["date"], n)),
             ("% offsets equal", percent(tally.equal["offset"], n)),
@@ -182,15 +182,31 @@ def report(tally: Tally, posts: list[str]) -> str:
             ("% entries in the same place", percent(tally.in_order, n)),
             ("entries missing / extra", f"{tally.missing_entries} / {tally.extra_entries}"),
             ("feed URLs missing", str(len(tally.missing_feeds)))]
-    width = max(len(r[0]) for r in rows)
-    out = ["| what | value |", "|---|---:|"] + [f"| {k.ljust(width)} | {v} |" for k, v in rows]
+
+
+def mismatches(tally: Tally, heading: str) -> list[str]:
+    out = []
     if tally.missing_feeds:
-        out += ["", f"feed URLs missing ({len(tally.missing_feeds)}):"] + [f"  {p}" for p in tally.missing_feeds[:20]]
-    for kind in ("entry",) + FIELDS:
+        out += ["", f"{heading}: feed URLs missing ({len(tally.missing_feeds)}):"]
+        out += [f"  {p}" for p in tally.missing_feeds[:20]]
+    for kind in ("entry", "extra") + FIELDS:
         if tally.mismatches.get(kind):
-            out += ["", f"{kind} mismatches ({tally.mismatch_counts[kind]}), first {len(tally.mismatches[kind])}:"]
+            out += ["", f"{heading}: {kind} mismatches ({tally.mismatch_counts[kind]}), "
+                        f"first {len(tally.mismatches[kind])} (Jekyll | ours):"]
             out += [f"  {line}" for line in tally.mismatches[kind]]
-    return "\n".join(out + ["", "posts:"] + [f"  {line}" for line in posts])
+    return out
+
+
+def report(feeds: Tally, posts: Tally | None, posts_note: str) -> str:
+    left = rows(feeds)
+    right = dict(rows(posts)) if posts else {}
+    width = max(len(k) for k, _ in left)
+    out = ["| what | feeds (as built) | all posts (site feed, unlimited) |", "|---|---:|---:|"]
+    out += [f"| {k.ljust(width)} | {v} | {right.get(k, '-')} |" for k, v in left]
+    out += mismatches(feeds, "feeds")
+    if posts:
+        out += mismatches(posts, "all posts")
+    return "\n".join(out + ["", "all posts: " + posts_note])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,9 +225,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"compare_jekyll: {folder}: no such folder", file=sys.stderr)
             return 2
     tally = compare_feeds(jekyll, ours, args.show)
-    posts = (compare_posts(jekyll_all, ours_all, args.show) if jekyll_all.is_dir() and ours_all.is_dir()
-             else [f"skipped: {jekyll_all} or {ours_all} is not a folder"])
-    print(report(tally, posts))
+    posts, posts_note = (compare_posts(jekyll_all, ours_all, args.show) if jekyll_all.is_dir() and ours_all.is_dir()
+                         else (None, f"skipped: {jekyll_all} or {ours_all} is not a folder"))
+    print(report(tally, posts, posts_note))
     return 0
 
 
