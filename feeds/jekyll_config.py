@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import WARNING, Problem
-from .schema import boolean
+from .schema import PERMALINK_STYLES, boolean
 
 # Jekyll settings with no bearing on feeds: known, so they are not reported as unknown
 _IGNORED = {
@@ -105,6 +105,19 @@ def _kramdown(kramdown: Any) -> dict[str, Any]:
     return out
 
 
+def _posts_permalink(data: dict[str, Any]) -> Any:
+    """The posts' permalink: ``collections.posts.permalink`` wins over ``permalink``, as in Jekyll 4
+    (Configuration#add_default_collections). Only the site-wide value is a style name; the
+    collection's is a pattern even when it reads ``pretty`` (Jekyll serves every post at /pretty).
+    A list of collection names carries no permalink."""
+    collections = data.get("collections")
+    posts = collections.get("posts") if isinstance(collections, dict) else None
+    own = posts.get("permalink") if isinstance(posts, dict) else None
+    if own is None:
+        return data.get("permalink")
+    return "/" + str(own) if str(own) in PERMALINK_STYLES else own
+
+
 def translate(data: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Problem]]:
     """A Jekyll ``_config.yml`` mapping -> (our raw config mapping, problems)."""
     problems: list[Problem] = []
@@ -120,10 +133,11 @@ def translate(data: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Pr
     if data.get("author") is not None:
         site["author"] = _author(data["author"])
     raw: dict[str, Any] = {"site": site} if site else {}
-    for ours, theirs in (("timezone", "timezone"), ("permalink", "permalink"), ("exclude", "exclude"),
-                         ("defaults", "defaults")):
+    for ours, theirs in (("timezone", "timezone"), ("exclude", "exclude"), ("defaults", "defaults")):
         if data.get(theirs) is not None:
             raw[ours] = data[theirs]
+    if _posts_permalink(data) is not None:
+        raw["permalink"] = _posts_permalink(data)
     build = {ours: data[theirs] for ours, theirs in (("future", "future"), ("drafts", "show_drafts"),
                                                      ("unpublished", "unpublished"))
              if data.get(theirs) is not None}

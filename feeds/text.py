@@ -14,6 +14,7 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACE = re.compile(r"\s+")
 _TAG_START = re.compile(r"<(?=[A-Za-z!/?])")  # where HTML would open a tag, comment or declaration
 _CANDIDATE = re.compile(r"[\s,]*([^\s,]\S*)")
+_ASCII_SPACE, _ASCII_SPACES = re.compile(r"[ \t\n\v\f\r]+"), " \t\n\v\f\r"  # Ruby's \s and strip
 
 
 def xml_safe(text: str) -> tuple[str, int]:
@@ -38,9 +39,11 @@ def clean_name(name: str) -> str:
 
 
 def plain_title(text: str) -> str:
-    """A title as readers show it: tags stripped, entities decoded once, whitespace collapsed;
-    then what decoding made look like a tag (``&lt;img onerror=…&gt;``) is kept from being one."""
-    return no_markup(_SPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip())
+    """A title as readers show it: tags stripped, entities decoded once, whitespace collapsed (only
+    ASCII whitespace, as jekyll-feed's ``normalize_whitespace``, Ruby's ``\\s``: a no-break space
+    before '!' in French, a thin or ideographic space, is the author's and stays); then what
+    decoding made look like a tag (``&lt;img onerror=…&gt;``) is kept from being one."""
+    return no_markup(_ASCII_SPACE.sub(" ", html.unescape(_TAG.sub("", text))).strip(_ASCII_SPACES))
 
 
 def no_markup(text: str) -> str:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import feedparser
 import pytest
+from click.testing import CliRunner
 
 from feeds import ConfigError, load_config
+from feeds.cli import main
 from feeds.schema import PERMALINK_STYLES
 
 JEKYLL = """\
@@ -155,3 +158,32 @@ def test_tags_off_in_the_feed_block_keeps_jekyll_feed_tag_urls_off(site: Path) -
     assert load_config().feeds.jekyll_tags is False
     (site / "_config.yml").write_text("url: https://x.test\nfeed:\n  tags: true\n", encoding="utf-8")
     assert load_config().feeds.jekyll_tags is True
+
+
+# What real Jekyll 4.3.1 + jekyll-feed 0.17.0 wrote for one post (_posts/2022-03-04-lamp-care.md,
+# categories [Tips]) under a site `permalink: /:categories/:title.html` and each `collections:` below
+# (jekyllrb.com's own docs site sets its posts' permalink this way).
+COLLECTION_PERMALINKS = [
+    ("collections:\n  posts:\n    permalink: /news/:year/:month/:day/:title/\n",
+     "https://example.org/news/2022/03/04/lamp-care/", "https://example.org/news/2022/03/04/lamp-care"),
+    ("collections:\n  posts:\n    output: true\n",  # no permalink of its own: the site's
+     "https://example.org/tips/lamp-care.html", "https://example.org/tips/lamp-care"),
+    ("collections:\n  - posts\n",  # a list of names carries no permalink
+     "https://example.org/tips/lamp-care.html", "https://example.org/tips/lamp-care"),
+    ("collections:\n  posts:\n    permalink: pretty\n",  # a style name is no style here: a literal path
+     "https://example.org/pretty", "https://example.org/lamp-care"),
+]
+
+
+@pytest.mark.parametrize(("collections", "link", "entry_id"), COLLECTION_PERMALINKS)
+def test_the_posts_collection_permalink_wins_over_the_sites(site: Path, collections: str, link: str,
+                                                            entry_id: str) -> None:
+    (site / "_config.yml").write_text("url: https://example.org\ntimezone: UTC\n"
+                                      "permalink: /:categories/:title.html\n" + collections, encoding="utf-8")
+    (site / "_posts").mkdir()
+    (site / "_posts" / "2022-03-04-lamp-care.md").write_text(
+        "---\ntitle: Lamp care\ndate: 2022-03-04 10:00:00 +0000\ncategories: [Tips]\n---\nBody.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--jobs", "1", "--future"])
+    assert result.exit_code == 0, result.output
+    entry = feedparser.parse((site / "public" / "feed.xml").read_bytes()).entries[0]
+    assert (entry.link, entry.id) == (link, entry_id)

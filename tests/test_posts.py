@@ -195,6 +195,13 @@ def test_title_entities_are_decoded_once(site_with: SiteWith) -> None:
     assert post.title == "EPA\u2019s plan & more, \"quoted\", &amp; once"
 
 
+def test_only_ascii_whitespace_in_a_title_is_collapsed(site_with: SiteWith) -> None:
+    """As jekyll-feed's normalize_whitespace (Ruby's \\s): real Jekyll 4.3.1 wrote this very title
+    (ruby-lang.org's French 'Un tout nouveau site web pour Ruby\u00a0!' showed it)."""
+    post, _ = one_post(site_with, "2022-03-04-title-unicode-spaces.md")
+    assert post.title == "\u00a0Pour Ruby\u00a0! Vraiment\u202f? 5\u2009km 新年\u3000快乐, Tab and\u00a0"
+
+
 def test_missing_title_comes_from_the_file_name_with_a_warning(site_with: SiteWith) -> None:
     post, problems = one_post(site_with, "2022-03-04-title-missing.md")
     assert post.title == "Title Missing"
