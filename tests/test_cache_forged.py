@@ -286,7 +286,13 @@ def test_random_json_in_a_row_never_crashes_the_build(built_site: Path, monkeypa
     result = feeds_build()
     assert result.exit_code == 0, result.output
     published = tree_bytes(built_site / "public")
-    assert published == cold(built_site)
+    if published != cold(built_site):
+        # a row holding only what a post could hold (no categories, say) cannot be told from a
+        # genuine one without a key kept outside the cache (README, The cache): it may be
+        # published, but never unsafe or invalid
+        assert "damaged or forged" not in result.stderr, result.stderr
+        checked = CliRunner().invoke(main, ["check"])
+        assert checked.exit_code == 0, checked.output
 
 
 # --- the checks themselves -------------------------------------------------------------------------

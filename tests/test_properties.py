@@ -179,7 +179,9 @@ def test_any_content_gives_valid_feeds_with_the_same_text(drawn: list[dict[str, 
                     assert as_read(entry.get("author", "")) == as_read(clean_name(str(p["author"])))
         raw = b"".join((root / "public" / r).read_bytes() for r in feeds)
         assert FORBIDDEN.search(raw.decode("utf-8")) is None
-        forbidden = any(FORBIDDEN.search(str(v)) for p in drawn for v in p.values())
+        # (a forbidden character that is only whitespace at the edge of a value, such as a body of
+        # '\x0c', is stripped with it, not removed: nothing to report)
+        forbidden = any(FORBIDDEN.search(str(v).strip()) for p in drawn for v in p.values())
         if forbidden:  # every removal is reported, naming the file
             assert any("XML 1.0 forbids" in w.message for w in result.warnings)
 
