@@ -28,7 +28,7 @@ What is compared:
   and Jekyll's ``<generator>``) must exist at the same path under ``--ours``. For each pair, every
   jekyll-feed entry is matched to ours by id, else by link (an entry neither matches is missing), and
   its id, link, ``published`` instant (and offset) and title (HTML-unescaped) are compared. Entries
-  in the same order count too.
+  in the same place count too, and files that are not well-formed XML (feedparser reads them anyway).
 - **All posts**: the site feed of ``--jekyll-all`` (the feed with the most entries) against ours at
   the same path under ``--ours-all``, entry by entry in the same way: every post Jekyll published
   (missing ones counted) and every post only we have (extra).
@@ -77,6 +77,7 @@ class Tally:
     extra_entries: int = 0
     mismatches: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     mismatch_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    not_well_formed: dict[str, list[str]] = field(default_factory=lambda: {"Jekyll": [], "ours": []})
 
 
 def parse_date(text: str | None) -> datetime | None:
@@ -88,8 +89,11 @@ def parse_date(text: str | None) -> datetime | None:
         return None
 
 
-def read_entries(path: Path) -> list[Entry]:
+def read_entries(path: Path, tally: Tally | None = None, side: str = "") -> list[Entry]:
+    """The entries of one feed; one that is not well-formed XML is noted (feedparser still reads it)."""
     parsed = feedparser.parse(path.read_bytes())
+    if parsed.bozo and tally is not None:
+        tally.not_well_formed[side].append(f"{path}: {parsed.get('bozo_exception')}")
     return [Entry(e.get("id", ""), e.get("link", ""), parse_date(e.get("published")),
                   html.unescape(e.get("title", ""))) for e in parsed.entries]
 
@@ -144,7 +148,8 @@ def compare_feeds(jekyll: Path, ours: Path, show: int) -> Tally:
         if not (ours / relative).is_file():
             tally.missing_feeds.append("/" + relative)
             continue
-        compare_feed(relative, read_entries(jekyll / relative), read_entries(ours / relative), tally, show)
+        compare_feed(relative, read_entries(jekyll / relative, tally, "Jekyll"),
+                     read_entries(ours / relative, tally, "ours"), tally, show)
     return tally
 
 
@@ -159,7 +164,8 @@ def compare_posts(jekyll_all: Path, ours_all: Path, show: int) -> tuple[Tally | 
     if not (ours_all / site).is_file():
         return None, f"site feed /{site}: not in {ours_all}"
     tally = Tally()
-    mine = read_entries(ours_all / site)
+    read_entries(jekyll_all / site, tally, "Jekyll")
+    mine = read_entries(ours_all / site, tally, "ours")
     compare_feed(site, counted[site], mine, tally, show)
     matched = {id(m) for _, m in match(counted[site], mine) if m is not None}
     for extra in [m for m in mine if id(m) not in matched][:show]:
@@ -181,7 +187,9 @@ def rows(tally: Tally) -> list[tuple[str, str]]:
             ("% titles equal", percent(tally.equal["title"], n)),
             ("% entries in the same place", percent(tally.in_order, n)),
             ("entries missing / extra", f"{tally.missing_entries} / {tally.extra_entries}"),
-            ("feed URLs missing", str(len(tally.missing_feeds)))]
+            ("feed URLs missing", str(len(tally.missing_feeds))),
+            ("files not well-formed, Jekyll / ours",
+             f"{len(tally.not_well_formed['Jekyll'])} / {len(tally.not_well_formed['ours'])}")]
 
 
 def mismatches(tally: Tally, heading: str) -> list[str]:
@@ -189,6 +197,9 @@ def mismatches(tally: Tally, heading: str) -> list[str]:
     if tally.missing_feeds:
         out += ["", f"{heading}: feed URLs missing ({len(tally.missing_feeds)}):"]
         out += [f"  {p}" for p in tally.missing_feeds[:20]]
+    for side, files in tally.not_well_formed.items():
+        if files:
+            out += ["", f"{heading}: {side} files not well-formed XML ({len(files)}):"] + [f"  {f}" for f in files[:5]]
     for kind in ("entry", "extra") + FIELDS:
         if tally.mismatches.get(kind):
             out += ["", f"{heading}: {kind} mismatches ({tally.mismatch_counts[kind]}), "
