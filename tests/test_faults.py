@@ -1,7 +1,7 @@
 """Faults, for real: killed builds, read-only and full output folders, two builds at once, and
 files in the output folder that feeds did not write.
 
-The promise (feeds/output.py): after any fault the output folder holds exactly what the last
+The promise (feeds/output/staging.py): after any fault the output folder holds exactly what the last
 successful build left, or, when a SIGKILL hit the few milliseconds of renames after the COMMIT
 marker, exactly the new build once the next run has finished the move. Never a mix after that.
 SIGINT and SIGTERM wait for the renames, so they never leave a mix at all. Hidden bookkeeping
