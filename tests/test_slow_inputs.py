@@ -34,7 +34,7 @@ BIG = 10_000_000  # content.max_entry_bytes that lets the nesting and '&' checks
 _RENDER = """
 import json, sys, dataclasses
 sys.path.insert(0, {tests!r})
-from conftest import make_post, unit_config
+from units import make_post, unit_config  # not conftest: this starts twice as fast
 from feeds.render import render_post
 cfg = unit_config()
 cfg = dataclasses.replace(cfg, content=dataclasses.replace(cfg.content, max_entry_bytes={limit}))
