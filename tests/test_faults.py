@@ -30,7 +30,10 @@ from feeds.bookkeeping import COMMIT, LOCK, STAGING, folder_of
 from feeds.output import Output
 
 SITE_URL = "https://faults.example.com"
-N_POSTS = 2000  # enough that reading, rendering, staging and the renames each take a while
+# Enough posts that the reading stage starts a worker pool (parallel.run: 128 tasks and more);
+# the staging and the renames, where a kill must leave no mix, are as long as with 2,000 posts:
+# 100 categories and 47 tags make the same 298 feed files either way.
+N_POSTS = 300
 CONFIG = f"""site:
   url: {SITE_URL}
   title: Faults
@@ -120,6 +123,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     new = visible(site / "public")
     w = World(site, old_output, visible(old_output), new)
     assert w.old != w.new and set(w.old) - set(w.new)  # changed files, and stale ones to remove
+    assert len(w.old) > 250  # the commit moves hundreds of files: a window for a kill to land in
     w.reset()
     return w
 
