@@ -18,6 +18,7 @@ Hypothesis profiles: "dev" (defaults) and "ci" (30 examples); HYPOTHESIS_PROFILE
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,10 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 from hypothesis import settings
-from units import CST, SITE_URL, make_post, unit_config  # noqa: F401  (re-exported for the tests)
 
 from feeds import BuildResult, Problem, build, load_config
 from feeds.cli import main
+from feeds.config import Config, FeedsOptions, Site
 from feeds.pipeline import load
 from feeds.posts import Post
 from feeds.validate import check_feed_file
@@ -49,6 +51,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
 FIXTURE_POSTS = TESTS / "fixtures" / "posts"
+SITE_URL = "https://x.test"
+CST = timezone(timedelta(hours=8))  # China Standard Time, the +0800 of our users' posts
 DEFAULT_CONFIG: dict[str, Any] = {
     "site": {"title": "Test News", "url": SITE_URL, "description": "Posts for the tests",
              "author": {"name": "The Desk"}},
@@ -260,3 +264,23 @@ def read_site(cfg_path: Path, **overrides: Any) -> tuple[dict[str, Post], list[P
     cfg = load_config(cfg_path, {k.replace("__", "."): v for k, v in overrides.items()})
     posts, _, problems = load(cfg)
     return {Path(p.path).name: p for p in posts}, problems
+
+
+def unit_config(root: Path = Path("/nonexistent"), site_fields: dict[str, Any] | None = None,
+                **feeds: Any) -> Config:
+    """A Config made in code for unit tests of group/render/write; ``feeds`` are FeedsOptions fields."""
+    fields = {"url": SITE_URL, "title": "Test News", "description": "Posts for the tests", **(site_fields or {})}
+    return Config(site=Site(**fields), root=root, sources=(root,), output=root / "public",
+                  timezone="Asia/Shanghai", feeds=dataclasses.replace(FeedsOptions(), **feeds))
+
+
+def make_post(slug: str = "post", when: datetime = datetime(2022, 3, 4, 13, 23, 21, tzinfo=CST),
+              **fields: Any) -> Post:
+    """A Post as read from _posts/<date>-<slug>.md, with jekyll-feed style URL and id."""
+    url = fields.pop("url", f"{SITE_URL}/{when:%Y/%m/%d}/{slug}.html")
+    values: dict[str, Any] = dict(
+        path=f"_posts/{when:%Y-%m-%d}-{slug}.md", file=Path(f"/nonexistent/_posts/{slug}.md"), digest="0" * 32,
+        title=slug.replace("-", " ").title(), date=when, updated=when, categories=(), tags=(), url=url,
+        id=url.removesuffix(".html"), author="", summary="", markdown=True, body_start=0, body_line=1)
+    values.update(fields)
+    return Post(**values)
