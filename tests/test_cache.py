@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,29 @@ def _without_cache(cfg: Config) -> Config:
     return replace(cfg, cache=None)
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    config = make_site(tmp_path)
-    first = build(load_config(config))
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The site and its first build (output, records, cache), made once for the module:
+    (the folder the tests use, a copy to put it back from)."""
+    root = tmp_path_factory.mktemp("cache")
+    work, pristine = root / "work", root / "pristine"
+    work.mkdir()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SOURCE_DATE_EPOCH", "1700000000")
+        first = build(load_config(make_site(work)))
     assert first.written and not first.errors
-    return config
+    shutil.copytree(work, pristine, symlinks=True, copy_function=shutil.copy2)  # mtimes too: the records hold them
+    return work, pristine
+
+
+@pytest.fixture
+def site(first_build: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The site just after its first build, in the same folder every time (tests may change it)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    work, pristine = first_build
+    shutil.rmtree(work)
+    shutil.copytree(pristine, work, symlinks=True, copy_function=shutil.copy2)
+    return work / "config.yaml"
 
 
 def rebuild(config: Path, **overrides: Any) -> tuple[list[str], dict[str, bytes]]:
