@@ -12,7 +12,8 @@
 - ``tree_bytes(folder)`` is what a web server would publish (hidden bookkeeping left out);
   ``tmpfs(folder, size)`` mounts a filesystem of its own there (root only; else the test is skipped).
 
-Hypothesis profiles: "dev" (defaults) and "ci" (30 examples); HYPOTHESIS_PROFILE picks one.
+Hypothesis profiles: "dev" (defaults) and "ci" (30 examples; ``HEAVY_EXAMPLES``, 15, for the tests
+that build a site per example); HYPOTHESIS_PROFILE picks one.
 ``pytest --update-golden`` rewrites tests/golden/ instead of comparing against it.
 """
 from __future__ import annotations
@@ -47,6 +48,9 @@ from feeds.validate import check_feed_file
 settings.register_profile("ci", max_examples=30, deadline=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# Property tests that build a whole site per example: half the examples under "ci" (each costs
+# a build); the profile's own number otherwise.
+HEAVY_EXAMPLES = 15 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else settings.default.max_examples
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from conftest import HEAVY_EXAMPLES
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -43,7 +44,8 @@ build:
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # What YAML will not take literally inside "…": written as escapes, so the value arrives intact.
 _ESCAPE = re.compile("[\\\\\"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-slow = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
+slow = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None,
+                max_examples=HEAVY_EXAMPLES)  # each example builds a site
 
 
 def yaml_string(text: str) -> str:
