@@ -187,3 +187,22 @@ def test_the_posts_collection_permalink_wins_over_the_sites(site: Path, collecti
     assert result.exit_code == 0, result.output
     entry = feedparser.parse((site / "public" / "feed.xml").read_bytes()).entries[0]
     assert (entry.link, entry.id) == (link, entry_id)
+
+
+@pytest.mark.parametrize(("jekyll", "ours", "limit"), [
+    ("", "", 10),  # jekyll-feed's default: a drop-in serves as many entries as the plugin did
+    ("feed:\n  posts_limit: 3\n", "", 3),
+    ("feed:\n  posts_limit: 3\n", "feeds:\n  limit: 25\n", 25),  # config.yaml on top
+    ("", "feeds:\n  limit: 0\n", 0),
+])
+def test_a_jekyll_site_gets_jekyll_feeds_limit_unless_told_otherwise(site: Path, jekyll: str, ours: str,
+                                                                     limit: int) -> None:
+    (site / "_config.yml").write_text("url: https://x.test\n" + jekyll, encoding="utf-8")
+    if ours:
+        (site / "config.yaml").write_text(ours, encoding="utf-8")
+    assert load_config().feeds.limit == limit
+
+
+def test_a_site_without_jekyll_config_keeps_our_default_limit(site: Path) -> None:
+    (site / "config.yaml").write_text("site:\n  url: https://x.test\n", encoding="utf-8")
+    assert load_config().feeds.limit == 20
