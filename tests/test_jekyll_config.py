@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from feeds import ConfigError, load_config
 from feeds.cli import main
+from feeds.pipeline import load
 from feeds.schema import PERMALINK_STYLES
 
 JEKYLL = """\
@@ -206,3 +207,28 @@ def test_a_jekyll_site_gets_jekyll_feeds_limit_unless_told_otherwise(site: Path,
 def test_a_site_without_jekyll_config_keeps_our_default_limit(site: Path) -> None:
     (site / "config.yaml").write_text("site:\n  url: https://x.test\n", encoding="utf-8")
     assert load_config().feeds.limit == 20
+
+
+@pytest.mark.parametrize(("config", "published"), [
+    ("url: https://x.test\ntimezone: Asia/Shanghai\n", "2023-01-29T18:30:22+08:00"),  # as real Jekyll 4.3.1
+    ("url: https://x.test\n", "2023-01-29T18:30:22+00:00"),
+])
+def test_a_jekyll_date_with_its_year_repeated_is_published_with_a_warning(site: Path, config: str,
+                                                                        published: str) -> None:
+    (site / "_config.yml").write_text(config, encoding="utf-8")
+    (site / "_posts").mkdir()
+    (site / "_posts" / "2023-01-29-t.md").write_text("---\ntitle: T\ndate: 2023-01-29 18:30:22 2023 -0800\n---\nx\n",
+                                                     encoding="utf-8")
+    posts, _, problems = load(load_config())
+    assert [p.date.isoformat() for p in posts] == [published]
+    assert [(p.path, p.line, p.is_error) for p in problems] == [("_posts/2023-01-29-t.md", 3, False)]
+    assert "repeats its year" in problems[0].message and "2022-03-04 13:23:21 +0800" in problems[0].message
+
+
+def test_a_plain_site_still_refuses_a_date_with_its_year_repeated(site: Path) -> None:
+    (site / "config.yaml").write_text("site:\n  url: https://x.test\n", encoding="utf-8")
+    (site / "_posts").mkdir()
+    (site / "_posts" / "2023-01-29-t.md").write_text("---\ntitle: T\ndate: 2023-01-29 18:30:22 2023 -0800\n---\nx\n",
+                                                     encoding="utf-8")
+    posts, _, problems = load(load_config())
+    assert posts == [] and [p.is_error for p in problems] == [True]
