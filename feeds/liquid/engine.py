@@ -2,6 +2,7 @@
 unknown tags and filters kept as written, Liquid errors as ``path:line`` warnings."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -143,6 +144,7 @@ class JekyllEnvironment(Environment):
     def __init__(self, site: LiquidSite, cfg: Config, markdownify: Markdownify):
         self.site_info, self.cfg, self.markdownify = site, cfg, markdownify
         self.said: list[Problem] = []
+        self.conditions: dict[str, Any] = {}  # where_exp's expressions, parsed once
         self.includes = dict(site.includes)
         posts = json.loads(site.posts)
         for post in posts:
@@ -185,6 +187,16 @@ class JekyllEnvironment(Environment):
             out += [text[pos:start], "{% raw %}", text[start:end], "{% endraw %}"]
             pos = end
         return "".join(out + [text[pos:]])
+
+
+    def test(self, context: Any, variable: str, expression: str, item: Any) -> bool:
+        """Whether a Liquid condition (``where_exp``'s) holds with ``variable`` bound to ``item``."""
+        template = self.conditions.get(expression)
+        if template is None:
+            template = self.conditions[expression] = self.from_string(f"{{% if {expression} %}}1{{% endif %}}")
+        out = io.StringIO()
+        template.render_with_context(context, out, partial=True, **{variable: item})
+        return out.getvalue() == "1"
 
 
 def _grouped(posts: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:

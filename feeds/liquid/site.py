@@ -99,7 +99,7 @@ def _data_file(path: Path) -> Any:
         return json.loads(text)
     if suffix in (".csv", ".tsv"):
         return list(csv.DictReader(io.StringIO(text), delimiter="," if suffix == ".csv" else "\t"))
-    return load_text_yaml(text)
+    return load_text_yaml(text, typed=True)  # as Jekyll reads data: false is false, 40 a number
 
 
 def _site_vars(cfg: Config) -> dict[str, Any]:
