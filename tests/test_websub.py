@@ -7,6 +7,7 @@ The wait between tries is replaced by a recorder (feeds.websub._sleep), so no te
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import xml.etree.ElementTree as ET
@@ -394,6 +395,16 @@ def test_a_build_without_a_hub_keeps_no_record_for_ping(site: Callable[..., Path
     assert sorted(p.name for p in (root / ".public.feeds").iterdir()) == ["config.manifest.json", "lock"]
 
 
+def test_a_build_that_changes_nothing_leaves_the_record_untouched(site: Callable[..., Path]) -> None:
+    root = site("https://hub.test/")
+    build()
+    record = root / ".public.feeds" / "config.topics.json"
+    os.utime(record, ns=(10**9, 10**9))  # a rewrite would show as a new mtime
+    assert build() == [] and record.stat().st_mtime_ns == 10**9
+    data = json.loads(record.read_text())
+    assert data["hubs"] == ["https://hub.test/"] and len(data["topics"]) == 8
+
+
 def test_hubs_changed_since_the_build_are_named(site: Callable[..., Path], hub: Hub) -> None:
     root = site("https://old.test/")
     build()
@@ -459,3 +470,22 @@ def test_any_json_in_the_records_is_read_without_raising(tmp_path_factory: pytes
         told = websub.read_pinged(file, SITE_URL, problems)
         for mapping in ([topics[0]] if topics else []) + list(told.values()):
             assert all(url.startswith(SITE_URL + "/") and len(d) == 32 for url, d in mapping.items())
+
+
+@pytest.mark.parametrize(("hubs", "said"), [
+    ("https://hub.test/", "hubs must be a list of objects"),
+    ([{"url": "https://hub.test/"}], "hubs must be a list of objects"),
+    ([{"type": "WebSub", "url": "/hub"}], "hubs[0].url '/hub' is not an absolute http(s) URL"),
+])
+def test_feeds_check_reports_broken_json_feed_hubs(tmp_path: Path, hubs: Any, said: str) -> None:
+    from feeds.validate import check_feed_file
+
+    feed = json.loads(feeds_with(HUBS)["json"])
+    assert check_feed_file(_written(tmp_path, feed), None) == []
+    feed["hubs"] = hubs
+    assert [p.message for p in check_feed_file(_written(tmp_path, feed), None) if said in p.message]
+
+
+def _written(folder: Path, feed: dict[str, Any]) -> Path:
+    (folder / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
+    return folder / "feed.json"
