@@ -254,7 +254,7 @@ def ping_command(config: str | None, output: str | None, dry_run: bool, timeout:
     """
     from .websub import dry_run_lines, ping
 
-    cfg = _config(config, "ping" if as_json else None, **_overrides((), output, None, None, None, None, None, None))
+    cfg = _config(config, "ping" if as_json else None, output=str(Path(output).resolve()) if output else None)
     if not cfg.feeds.hubs:
         problem = Problem(cfg.file, None, "feeds.websub.hub: not set, so there is no hub to notify; set it to your "
                                           "hub's URL (and build again, so that the feeds name it)")

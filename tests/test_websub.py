@@ -387,6 +387,9 @@ def test_ping_before_any_build_says_to_build(site: Callable[..., Path], hub: Hub
     result = run("ping")
     assert result.exit_code == 1 and hub.requests == []
     assert "config.topics.json: no record of a build with feeds.websub.hub set; run feeds build" in result.stderr
+    assert run("build", "--output", "elsewhere").exit_code == 0
+    assert run("ping").exit_code == 1 and hub.requests == []  # public/ was never built
+    assert run("ping", "--output", "elsewhere").exit_code == 0 and hub.requests
 
 
 def test_a_build_without_a_hub_keeps_no_record_for_ping(site: Callable[..., Path]) -> None:
