@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 from . import __version__
 from .bookkeeping import folder_of, owner_of, read_json, write_json
 from .config import Config
-from .errors import WARNING, Problem, display_path, printable
+from .errors import WARNING, Problem, display_path
 from .group import FeedSpec
 from .schema import site_url
 
@@ -97,7 +97,7 @@ def _valid_map(value: object, site: str) -> tuple[dict[str, str], list[str]]:
 
 def _dropped(file: Path, bad: list[str], what: str) -> Problem:
     return Problem(display_path(file), None, f"{len(bad)} entr{'y' if len(bad) == 1 else 'ies'} (first: "
-                   f"{printable(bad[0])}) damaged or naming a URL outside site.url; ignored: {what}", WARNING)
+                   f"{_shown(bad[0], 100)}) damaged or naming a URL outside site.url; ignored: {what}", WARNING)
 
 
 def read_topics(file: Path, site: str, problems: list[Problem]) -> tuple[dict[str, str], list[str]] | None:
@@ -234,15 +234,23 @@ def post(hub: str, topic: str, timeout: float) -> Answer:
     except HTTPError as exc:
         with exc:
             if 300 <= exc.code < 400:
-                return Answer(exc.code, f"redirects to {exc.headers.get('Location', '?')}; set feeds.websub.hub "
-                                        "to that URL")
-            body = " ".join(exc.read(300).decode("utf-8", "replace").split())[:200]
-            return Answer(exc.code, f"{exc.reason}{': ' + body if body else ''}")
+                return Answer(exc.code, f"redirects to {_shown(exc.headers.get('Location', '?'))}; set "
+                                        "feeds.websub.hub to that URL")
+            try:
+                body = _shown(exc.read(300).decode("utf-8", "replace"))
+            except (OSError, http.client.HTTPException):
+                body = ""
+            return Answer(exc.code, f"{_shown(str(exc.reason))}{': ' + body if body else ''}")
     except (OSError, http.client.HTTPException) as exc:  # URLError, refused, reset, timed out
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError) or "timed out" in str(reason):
             return Answer(0, f"no answer within {timeout:g} s")
-        return Answer(0, f"cannot connect ({printable(str(getattr(reason, 'strerror', None) or reason))})")
+        return Answer(0, f"cannot connect ({_shown(str(getattr(reason, 'strerror', None) or reason))})")
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """What a hub said, fit for one line of a terminal: no control characters, spaces collapsed."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:limit]
 
 
 def _again(answer: Answer) -> bool:

@@ -47,7 +47,7 @@ class Hub:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
-        self.answers: list[int] = []
+        self.answers: list[int | tuple[int, bytes]] = []  # a status, or a status and a body
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,11 +55,12 @@ class Hub:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 hub.requests.append({"path": self.path, "type": self.headers.get("Content-Type"),
                                      "form": parse_qsl(body.decode("ascii"), keep_blank_values=True)})
-                status = hub.answers.pop(0) if hub.answers else 204
+                answer = hub.answers.pop(0) if hub.answers else 204
+                said = b"" if isinstance(answer, tuple) or answer < 300 else b"hub says no"
+                status, text = answer if isinstance(answer, tuple) else (answer, said)
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "https://hub.example/elsewhere")
-                text = b"" if status < 300 else b"hub says no"
                 self.send_header("Content-Length", str(len(text)))
                 self.end_headers()
                 self.wfile.write(text)
@@ -322,6 +323,17 @@ def test_a_refusal_or_a_redirect_is_final(site: Callable[..., Path], hub: Hub, w
     result = run("ping")
     assert result.exit_code == 1 and f"hub {hub.url}: {said}" in result.stderr
     assert len(hub.requests) == 1 and waits == []
+
+
+def test_what_a_hub_says_is_shown_on_one_line_without_control_characters(site: Callable[..., Path], hub: Hub,
+                                                                         waits: list[float]) -> None:
+    site(hub.url)
+    build()
+    hub.answers = [(400, b"bad\n\x1b[31mtopic\x1b[0m\r\n" + b"x" * 1000)]
+    result = run("ping")
+    line = next(x for x in result.stderr.splitlines() if x.startswith("hub "))
+    assert line.startswith(f"hub {hub.url}: failed at once: HTTP 400 Bad Request: bad [31mtopic [0m xxx")
+    assert "\x1b" not in result.stderr and len(line) < 300
 
 
 def test_a_hub_that_is_down_fails_clearly_and_the_others_are_still_notified(
