@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -254,6 +256,17 @@ def test_ping_notifies_exactly_the_feeds_that_changed(site: Callable[..., Path],
                                                           "feed/sport.rss", "feed/sport.json"))
     assert run("ping").exit_code == 0
     assert sorted(hub.topics()) == changed
+
+
+def test_the_installed_command_pings(site: Callable[..., Path], hub: Hub) -> None:
+    """`python -m feeds ping` in a process of its own: the real entry point, the real urllib."""
+    root = site(hub.url)
+    urls = build()
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    done = subprocess.run([sys.executable, "-m", "feeds", "ping"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"hub {hub.url}: {len(urls)} feeds notified" in done.stderr and sorted(hub.topics()) == urls
 
 
 def test_builds_between_two_pings_are_all_notified(site: Callable[..., Path], hub: Hub) -> None:
