@@ -82,7 +82,8 @@ def _output_key(cfg: Config, cwd: str) -> str:
 def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
     """A feed file's inputs: when they are the same as last time, so are its bytes (a Liquid
     post's inputs include the site's includes and data: see render_key)."""
-    h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n".encode(), digest_size=16)
+    links = [f.links for f in spec.files]  # an archive's links to its other pages (archives)
+    h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n{spec.page}\n{links}\n".encode(), digest_size=16)
     for post in spec.entries:
         extra = site.key(post) if site is not None else ""
         h.update(f"{post.path}\0{post.digest}\0{extra}\n".encode())
@@ -184,7 +185,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             _render_all(cfg, key, todo if cache.trusted else specs, cache, site, progress)
             result.problems += _render_problems(cfg, key, specs, cache, site)
             _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
-            _put_lists(cfg, key, specs, out)
+            _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
             out.commit()
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None
