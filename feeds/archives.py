@@ -5,7 +5,8 @@ A feed with archives is the feed readers subscribe to plus archive pages of
 ``size`` posts, page 2 the next, and so on. A new post never moves a post into another page, so a
 full page keeps its entries (and its bytes) whatever is published later; the newest posts, fewer
 than a page, are no archive: the subscription feed carries them all (and at least
-``feeds.limit``). Links, per format (an Atom page links to Atom pages, an RSS page to RSS pages):
+``feeds.limit``; every post while there are fewer than a page). Links, per format (an Atom page
+links to Atom pages, an RSS page to RSS pages):
 
 - the subscription feed: ``prev-archive`` to the newest archive page;
 - each archive page: ``fh:archive``, ``current`` (the subscription feed), ``prev-archive`` to the
@@ -57,8 +58,8 @@ def with_archives(cfg: Config, specs: list[FeedSpec], members: list[list[Post]]
     ``members`` holds every post of each spec's group, newest first."""
     result: list[FeedSpec] = []
     for spec, posts in zip(specs, members):
-        pages = page_count(cfg, len(posts)) if spec.kind in cfg.feeds.archive_kinds else 0
-        result += _paged(cfg, spec, posts, pages) if pages else [spec]
+        result += _paged(cfg, spec, posts, page_count(cfg, len(posts))) if spec.kind in cfg.feeds.archive_kinds \
+            else [spec]
     return _no_folder_on_a_file(cfg, result)
 
 
@@ -69,6 +70,8 @@ def _paged(cfg: Config, spec: FeedSpec, posts: list[Post], pages: int) -> list[F
     newest = {fmt: feed_url(cfg, archive_path(f.path, pages)) for fmt, f in primary.items()}
     # the subscription feed carries every post no archive page holds, and at least feeds.limit posts
     rest = len(posts) - pages * size
+    if not pages:  # fewer posts than a page: no archive yet, and the feed holds them all
+        return [replace(spec, entries=tuple(posts))]
     subscription = replace(spec, entries=tuple(posts[:max(len(spec.entries), rest)]),
                            files=tuple(replace(f, links=(("prev-archive", newest[f.format]),))
                                        if f.format in primary else f for f in spec.files))

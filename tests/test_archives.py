@@ -167,6 +167,7 @@ def test_no_archives_by_default_or_below_one_page(make_site: Callable[..., Path]
     assert not any("archive" in p for p in plain.bytes()) and b"prev-archive" not in plain.bytes()["feed.xml"]
     few = build_site(make_site(_posts(9), _config(), name="few"))  # less than one page: nothing to archive
     assert not any("archive" in p for p in few.bytes()) and b"prev-archive" not in few.bytes()["feed.xml"]
+    assert len(few.feed("feed.xml").entries) == 9  # every post no archive page holds, beyond feeds.limit
     assert b"xmlns:fh" not in few.bytes()["feed.xml"]
 
 
