@@ -20,6 +20,7 @@ from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
+from .ledger import record_ids, watch_ids
 from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
@@ -129,6 +130,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         if not result.errors or keep_going:
             _publish(cfg, specs, cache, result, progress, site)
+            result.problems += record_ids(cfg, posts)  # the ids readers can now have
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             key = output_key(cfg)
             cache.keep_rendered({render_key(key, p, site) for p in posts})
@@ -159,8 +161,9 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
         if own:
             cache.close()
     posts, found = finish_reading(cfg, results, now or build_time())
+    posts, moved = watch_ids(cfg, posts)  # ids that moved since they were published (ledger)
     posts, clashes = check_ids(posts)
-    problems += found + clashes
+    problems += found + moved + clashes
     specs, found = group_posts(cfg, posts)
     return posts, specs, list(cfg.warnings) + problems + found
 
