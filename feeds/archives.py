@@ -66,7 +66,10 @@ def with_archives(cfg: Config, specs: list[FeedSpec], members: list[list[Post]]
 def _paged(cfg: Config, spec: FeedSpec, posts: list[Post], pages: int) -> list[FeedSpec]:
     size = cfg.feeds.archive_size
     oldest_first = posts[::-1]
-    primary = {f.format: f for f in reversed(spec.files) if f.format in FORMATS}  # the first file of each format
+    primary: dict[str, FeedFile] = {}  # the first file of each format (jekyll-feed's own path comes after)
+    for file in spec.files:
+        if file.format in FORMATS:
+            primary.setdefault(file.format, file)
     newest = {fmt: feed_url(cfg, archive_path(f.path, pages)) for fmt, f in primary.items()}
     # the subscription feed carries every post no archive page holds, and at least feeds.limit posts
     rest = len(posts) - pages * size

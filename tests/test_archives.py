@@ -286,3 +286,19 @@ def test_check_finds_a_broken_chain_in_a_build(make_site: Callable[..., Path],
     found = check_output(built.output, SITE_URL)
     assert any(p.path.endswith("feed/archive/2.xml") and "archive/1.xml, which is not in the output folder"
                in p.message for p in found)
+
+
+def test_feeds_list_names_the_pages(make_site: Callable[..., Path]) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from feeds.cli import main
+
+    cfg_path = make_site(_posts(25), _config())
+    result = CliRunner().invoke(main, ["list", "--json", "--config", str(cfg_path)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["kind"], r["page"], r["entries"]) for r in rows if r["kind"] == "site"] == [
+        ("site", 0, 5), ("site", 1, 10), ("site", 2, 10)]
+    assert rows[1]["files"][0]["path"] == "feed/archive/1.xml"
