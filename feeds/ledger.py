@@ -79,11 +79,11 @@ def watch_ids(cfg: Config, posts: list[Post]) -> tuple[list[Post], list[Problem]
     return kept, problems + _warnings(cfg, moved)
 
 
-def record_ids(cfg: Config, posts: list[Post]) -> list[Problem]:
+def record_ids(cfg: Config, posts: list[Post]) -> None:
     """Remember the ids these posts were published with (after a build that wrote them)."""
     file = ledger_file(cfg)
     if file is None:
-        return []
+        return
     rows, _ = read_ledger(file)  # what it said was said when the build read it
     previous = _previous(cfg, rows, posts)
     for post in posts:
@@ -92,7 +92,7 @@ def record_ids(cfg: Config, posts: list[Post]) -> list[Problem]:
         if renamed:
             rows.pop(renamed, None)
         rows[_key(cfg, post)] = Row(post.digest, (*(i for i in ids if i != post.id), post.id)[-MAX_IDS:])
-    return _write(file, rows)
+    _write(file, rows)
 
 
 def _key(cfg: Config, post: Post) -> str:
@@ -150,7 +150,7 @@ def read_ledger(file: Path) -> tuple[dict[str, Row], list[Problem]]:
     """The rows that pass every check, and one warning when some did not (or the file is not one)."""
     try:
         data = json.loads(file.read_bytes())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # none yet, or no cache folder (the cache goes without too)
         return {}, []
     except (OSError, ValueError, RecursionError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
@@ -189,13 +189,14 @@ def _damaged(file: Path, message: str) -> Problem:
     return Problem(display_path(file), None, message, WARNING)
 
 
-def _write(file: Path, rows: dict[str, Row]) -> list[Problem]:
-    """Atomically, and only when something changed."""
+def _write(file: Path, rows: dict[str, Row]) -> None:
+    """Atomically, and only when something changed; a cache folder that cannot be written (the
+    cache then works in a scratch folder, silently) leaves the ledger as it was."""
     data = {"version": VERSION, "posts": {key: [row.digest, list(row.ids)] for key, row in sorted(rows.items())}}
     text = json.dumps(data, indent=0, separators=(",", ":")).encode()  # ASCII: any path, any id
     try:
         if file.is_file() and file.read_bytes() == text:
-            return []
+            return
         file.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
         try:
@@ -205,7 +206,5 @@ def _write(file: Path, rows: dict[str, Row]) -> list[Problem]:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
-    except OSError as exc:
-        return [_damaged(file, f"cannot write the id ledger ({exc.strerror}); the ids of this build are not "
-                         "remembered: make the cache folder writable")]
-    return []
+    except OSError:
+        pass  # as with the rest of the cache, an unwritable folder costs the memory, never the build

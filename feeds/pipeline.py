@@ -130,7 +130,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         if not result.errors or keep_going:
             _publish(cfg, specs, cache, result, progress, site)
-            result.problems += record_ids(cfg, posts)  # the ids readers can now have
+            record_ids(cfg, posts)  # the ids readers can now have (ledger)
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             key = output_key(cfg)
             cache.keep_rendered({render_key(key, p, site) for p in posts})
