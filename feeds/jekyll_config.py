@@ -58,6 +58,8 @@ def _feed_block(feed: Any, where: str, problems: list[Problem]) -> dict[str, Any
         out.setdefault("feeds", {}).update(_content(feed["excerpt_only"]))
     if feed.get("categories") is not None:
         out.setdefault("jekyll_feed", {})["categories"] = feed["categories"]
+    if feed.get("hub") is not None:  # jekyll-feed PR #403's spelling (not in a release as of 0.17.0)
+        out.setdefault("feeds", {})["websub"] = {"hub": feed["hub"]}
     for key in ("icon", "logo"):  # jekyll-feed's feed.icon / feed.logo: the site's images
         if feed.get(key) is not None:
             out.setdefault("site", {})[key] = feed[key]
@@ -72,7 +74,7 @@ def _feed_block(feed: Any, where: str, problems: list[Problem]) -> dict[str, Any
                 if tags.get(key) is not None:
                     out.setdefault("feeds", {})[f"tags_{key}"] = tags[key]
     for key in sorted(set(feed) - {"path", "posts_limit", "excerpt_only", "categories", "tags", "collections",
-                                   "icon", "logo", "style", "disable_in_development"}):
+                                   "icon", "logo", "style", "disable_in_development", "hub"}):
         problems.append(Problem(where, None, f"feed.{key}: not a jekyll-feed setting feeds knows; ignored",
                                 WARNING))
     return out

@@ -12,7 +12,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, KINDS, default_paths, format_of_key
 from .text import site_url_of
@@ -164,6 +164,21 @@ def site_url(value: Any) -> str:
     except ValueError:
         raise ValueError(f"the port in '{parts.netloc}' is not a number from 0 to 65535") from None
     return url.rstrip("/")
+
+
+def hub_urls(value: Any) -> tuple[str, ...]:
+    """One WebSub hub URL or a list of them: absolute http(s), kept as written (a hub may need its
+    trailing slash). A query is allowed (some hubs take a token in it), a fragment is not."""
+    urls = path_list(value)
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            site_url(urlunsplit(parts._replace(query="")))  # scheme, host, port, characters
+        except ValueError as exc:
+            raise ValueError(f"'{url}': {exc}") from None
+        if _NOT_IN_URL.search(parts.query):
+            raise ValueError(f"'{url}': percent-encode the query")
+    return tuple(dict.fromkeys(urls))
 
 
 def zone_name(value: Any) -> str:
@@ -352,6 +367,10 @@ SCHEMA: tuple[Key, ...] = (
         "`prev-archive` (Atom and RSS; see [History](#history-archives-and-ids)); `0`: none"),
     Key("feeds.archives.feeds", archive_kinds, ("site",), f"a list of {', '.join(KINDS)}",
         "which feeds get archives when `feeds.archives.size` is set: `site`, `category`, `tag`"),
+    Key("feeds.websub.hub", hub_urls, (), "an absolute http(s) URL or a list of them",
+        "WebSub hub(s), one URL or a list (`https://pubsubhubbub.appspot.com/`): every feed names them (Atom "
+        "and RSS `rel=\"hub\"` links, JSON Feed `hubs`) and `feeds ping` tells them which feeds changed (see "
+        "[Push: WebSub](#push-websub)); from `feed.hub` in `_config.yml`", shown="none"),
     *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _path_doc(name))
       for name, path in DEFAULT_PATHS.items()),
     Key("jekyll_feed.categories", text_list, (), "a list of category names",
@@ -403,7 +422,8 @@ SCHEMA: tuple[Key, ...] = (
         f"worker processes, at most {MAX_JOBS}; `0` is one per core (at most 8)"),
 )
 KEYS: dict[str, Key] = {key.name: key for key in SCHEMA}
-SCALAR_SECTIONS = {"cache": "cache.path", "site.author": "site.author.name"}  # `cache: false`, `author: Name`
+SCALAR_SECTIONS = {"cache": "cache.path", "site.author": "site.author.name",  # `cache: false`, `author: Name`
+                   "feeds.websub": "feeds.websub.hub"}  # `websub: https://hub.example/`
 
 
 def sections() -> dict[str, Any]:
