@@ -30,6 +30,9 @@ def feed_bytes_within(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Render
     if not budget:
         return data, []
     dropped: list[tuple[str, int]] = []
+    if spec.page:  # an archive page is complete or it is no archive: never cut, but said
+        return data, [_over(cfg, spec, file.path, len(data[file.path])) for file in spec.files
+                      if len(data[file.path]) > budget]
     for file in spec.files:
         if len(data[file.path]) > budget:
             kept, data[file.path] = _fit(cfg, spec, rendered, file, budget)
@@ -58,9 +61,21 @@ def _fit(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: Fe
     return low, best  # best is the file with ``low`` entries
 
 
+def _over(cfg: Config, spec: FeedSpec, path: str, size: int) -> Problem:
+    return Problem(display_path(cfg.output / path), None,
+                   f"{spec.what} is {size} bytes, over feeds.max_bytes ({cfg.feeds.max_bytes} bytes); an archive page "
+                   "keeps every post of its page, so it was written whole; lower feeds.archives.size", WARNING)
+
+
 def _warning(cfg: Config, spec: FeedSpec, dropped: list[tuple[str, int]]) -> Problem:
-    what = "the site feed" if spec.kind == "site" else f"the {spec.kind} '{spec.name}'"
+    what = spec.what
     files = ", ".join(f"{path}: {count} of {len(spec.entries)}" for path, count in dropped)
     return Problem(display_path(cfg.output / dropped[0][0]), None,
                    f"{what} is over feeds.max_bytes ({cfg.feeds.max_bytes} bytes): its oldest entries were left "
-                   f"out ({files}); raise feeds.max_bytes (0 for no budget) or lower feeds.limit", WARNING)
+                   f"out ({files}){_unarchived(spec)}; raise feeds.max_bytes (0 for no budget) or lower feeds.limit",
+                   WARNING)
+
+
+def _unarchived(spec: FeedSpec) -> str:
+    """A feed with archives carries the posts no archive page holds: cut, they are nowhere."""
+    return " and no archive page holds the newest of them (lower feeds.archives.size)" if spec.files[0].links else ""

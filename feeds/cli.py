@@ -227,6 +227,7 @@ def list_command(config: str | None, as_json: bool, **options: Any) -> None:
     _report([p for p in problems if p.is_error])
     rows: list[dict[str, Any]] = [
         {"kind": s.kind, "name": s.name, "slug": s.slug, "entries": len(s.entries), "posts": s.total,
+         "page": s.page,  # an RFC 5005 archive page (1: the oldest posts); 0 for a feed
          "files": [{"format": f.format, "path": f.path, "url": f.url} for f in s.files]} for s in specs]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -71,6 +71,9 @@ class FeedsOptions:
     first_image: bool = _default("feeds.first_image")
     max_bytes: int = _default("feeds.max_bytes")
     hubs: tuple[str, ...] = _default("feeds.websub.hub")  # WebSub: rel="hub" in every feed, `feeds ping`
+    keep_ids: bool = _default("feeds.keep_ids")  # a moved post keeps the id it was published with
+    archive_size: int = _default("feeds.archives.size")  # RFC 5005 archive pages of this many posts; 0: none
+    archive_kinds: tuple[str, ...] = _default("feeds.archives.feeds")  # site, category, tag
 
     @property
     def excerpt_only(self) -> bool:
@@ -255,7 +258,9 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
                          v["feeds.tags_only"], v["feeds.tags_except"],
                          v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"],
                          v["feeds.stylesheet"], v["feeds.first_image"], v["feeds.max_bytes"],
-                         v["feeds.websub.hub"])
+                         v["feeds.websub.hub"],
+                         keep_ids=v["feeds.keep_ids"], archive_size=v["feeds.archives.size"],
+                         archive_kinds=v["feeds.archives.feeds"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
                              v["content.max_file_bytes"], v["content.excerpt_separator"],
                              v["content.max_names_per_post"], v["content.max_entry_bytes"],

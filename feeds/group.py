@@ -31,6 +31,7 @@ class FeedFile:
     format: str  # "atom" or "rss"
     path: str  # relative to the output folder, "/"-separated, UTF-8
     url: str  # absolute, percent-encoded
+    links: tuple[tuple[str, str], ...] = ()  # (rel, href) besides self and alternate: RFC 5005's (archives)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ class FeedSpec:
     entries: tuple[Post, ...]  # newest first, at most `limit`
     total: int  # posts in the group, before the limit
     files: tuple[FeedFile, ...]  # one per format, plus jekyll-feed's own path when it differs from ours
+    page: int = 0  # an RFC 5005 archive page, 1 for the oldest posts (``archives``); 0: a feed to subscribe to
+
+    @property
+    def what(self) -> str:
+        """The feed, as messages name it."""
+        name = "the site feed" if self.kind == "site" else f"the {self.kind} '{self.name}'"
+        return f"archive page {self.page} of {name}" if self.page else name
 
 
 @lru_cache(maxsize=65536)
@@ -119,24 +127,32 @@ def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Pr
     ordered = newest_first(posts)
     limit = cfg.feeds.limit or len(ordered)
     specs: list[FeedSpec] = []
+    members: list[list[Post]] = []  # every post of each spec's group, newest first: archives page them all
     problems: list[Problem] = []
     if cfg.feeds.site:
         title = cfg.site.title or cfg.site.url.split("//", 1)[1]
         specs.append(FeedSpec("site", title, "", title, tuple(ordered[:limit]), len(ordered), _files(cfg, "site", "")))
+        members.append(ordered)
     served = jekyll_feed_names(cfg, ordered)
     for kind, enabled in (("category", cfg.feeds.categories), ("tag", cfg.feeds.tags)):
         if enabled:
             groups, found = _by_slug(ordered, kind, served[kind])
             problems += found
-            for slug, (name, members) in sorted(groups.items()):
+            for slug, (name, group) in sorted(groups.items()):
                 if kind == "tag" and not _tag_wanted(cfg, name):
                     continue
                 jekyll_path = served[kind].get(name, "") if slug == name else ""
                 title = f"{cfg.site.title}: {name}" if cfg.site.title else name
                 if jekyll_path and kind == "category":  # jekyll-feed's title: "Site | Capitalized"
                     title = f"{cfg.site.title or cfg.site.url.split('//', 1)[1]} | {name[:1].upper()}{name[1:].lower()}"
-                specs.append(FeedSpec(kind, name, slug, title, tuple(members[:limit]), len(members),
+                specs.append(FeedSpec(kind, name, slug, title, tuple(group[:limit]), len(group),
                                       _files(cfg, kind, slug, jekyll_path)))
+                members.append(group)
+    if cfg.feeds.archive_size:
+        from .archives import with_archives  # archives builds on FeedSpec: imported here, not above
+
+        specs, found = with_archives(cfg, specs, members)
+        problems += found
     kept, clashes = _one_feed_per_file(cfg, specs)
     return kept, problems + _bookkeeping_names(cfg) + clashes
 
@@ -158,7 +174,7 @@ def _one_feed_per_file(cfg: Config, specs: list[FeedSpec]) -> tuple[list[FeedSpe
     owner: dict[str, str] = {cfg.feeds.path("opml"): "the OPML list", cfg.feeds.path("index"): "the feed index page"}
     kept, problems = [], []
     for spec in specs:
-        what = "the site feed" if spec.kind == "site" else f"the {spec.kind} '{spec.name}'"
+        what = spec.what
         taken = [(f.path, owner[f.path]) for f in spec.files if f.path in owner]
         for path, other in taken:
             problems.append(Problem(cfg.file, None, f"{what} and {other} would both be written to "

@@ -20,6 +20,7 @@ from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
+from .ledger import record_ids, watch_ids
 from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
@@ -83,7 +84,8 @@ def _output_key(cfg: Config, cwd: str) -> str:
 def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
     """A feed file's inputs: when they are the same as last time, so are its bytes (a Liquid
     post's inputs include the site's includes and data: see render_key)."""
-    h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n".encode(), digest_size=16)
+    links = [f.links for f in spec.files]  # an archive's links to its other pages (archives)
+    h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n{spec.page}\n{links}\n".encode(), digest_size=16)
     for post in spec.entries:
         extra = site.key(post) if site is not None else ""
         h.update(f"{post.path}\0{post.digest}\0{extra}\n".encode())
@@ -129,6 +131,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         if not result.errors or keep_going:
             _publish(cfg, specs, cache, result, progress, site)
+            record_ids(cfg, posts)  # the ids readers can now have (ledger)
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             key = output_key(cfg)
             cache.keep_rendered({render_key(key, p, site) for p in posts})
@@ -159,8 +162,9 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
         if own:
             cache.close()
     posts, found = finish_reading(cfg, results, now or build_time())
+    posts, moved = watch_ids(cfg, posts)  # ids that moved since they were published (ledger)
     posts, clashes = check_ids(posts)
-    problems += found + clashes
+    problems += found + moved + clashes
     specs, found = group_posts(cfg, posts)
     return posts, specs, list(cfg.warnings) + problems + found
 
@@ -185,7 +189,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             _render_all(cfg, key, todo if cache.trusted else specs, cache, site, progress)
             result.problems += _render_problems(cfg, key, specs, cache, site)
             _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
-            _put_lists(cfg, key, specs, out)
+            _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
             out.commit()
             if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
                 result.problems += record_topics(out.book, out.owner, cfg.feeds.hubs, specs, out.produced)

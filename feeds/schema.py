@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, default_paths, format_of_key
+from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, KINDS, default_paths, format_of_key
 from .text import site_url_of
 
 FORMATS = DEFAULT_FORMATS
@@ -235,6 +235,13 @@ def entry_id(value: Any) -> str:
     return word
 
 
+def archive_kinds(value: Any) -> tuple[str, ...]:
+    names = tuple(n.lower() for n in text_list(value))
+    if not names or any(n not in KINDS for n in names):
+        raise ValueError(f"a list of {', '.join(KINDS)}")
+    return tuple(dict.fromkeys(names))
+
+
 def cache_path(value: Any) -> str:
     """A folder; false/no/off/null/empty for none; true/yes/on for the default folder."""
     if value is None or value is False or value is True:
@@ -351,6 +358,15 @@ SCHEMA: tuple[Key, ...] = (
         shown="`1048576` (1 MiB)"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
         "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
+    Key("feeds.keep_ids", boolean, False, _BOOL,
+        "a post whose id changed since the last build (its category, date or slug moved its URL) keeps the id it "
+        "was published with, which the cache remembers; `false` warns instead, naming the `id:` that pins it "
+        "(see [History](#history-archives-and-ids))"),
+    Key("feeds.archives.size", count, 0, "a whole number >= 0 (0: no archives)",
+        "RFC 5005 archive pages of this many posts each, numbered from the oldest post, linked from the feed by "
+        "`prev-archive` (Atom and RSS; see [History](#history-archives-and-ids)); `0`: none"),
+    Key("feeds.archives.feeds", archive_kinds, ("site",), f"a list of {', '.join(KINDS)}",
+        "which feeds get archives when `feeds.archives.size` is set: `site`, `category`, `tag`"),
     Key("feeds.websub.hub", hub_urls, (), "an absolute http(s) URL or a list of them",
         "WebSub hub(s), one URL or a list (`https://pubsubhubbub.appspot.com/`): every feed names them (Atom "
         "and RSS `rel=\"hub\"` links, JSON Feed `hubs`) and `feeds ping` tells them which feeds changed (see "

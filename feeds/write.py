@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 from feedgen.feed import FeedGenerator
 from lxml import etree  # type: ignore[import-untyped]
 
+from .archives import NAMESPACE as HISTORY
 from .config import Config
 from .formats import BY_NAME
 from .group import FeedFile, FeedSpec
@@ -74,7 +75,50 @@ def _generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
     fg.link(href=file.url, rel="self", replace=True)
     add_hubs(fg, cfg.feeds.hubs)
     fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
+    history: _History | None = getattr(fg, "history", None)
+    if history is not None:
+        history.links, history.archive = file.links, spec.page > 0
     return fg
+
+
+class _History:
+    """A feed's links to the other documents of its RFC 5005 archive (``file.links``), and
+    ``fh:archive`` on an archive page: Atom ``<link>``s, RSS 2.0 ``<atom:link>``s in the channel
+    (RFC 5005 appendix B). feedgen's RSS writer has no such links, hence this extension."""
+
+    def __init__(self) -> None:
+        self.links: tuple[tuple[str, str], ...] = ()
+        self.archive = False
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY} if self.archive else {}
+
+    def extend_atom(self, feed: Any) -> Any:
+        return self._add(feed, "link")  # feedgen writes Atom's namespace as a plain xmlns attribute
+
+    def extend_rss(self, rss: Any) -> Any:
+        self._add(rss.find("channel"), f"{{{ATOM_NS}}}link")
+        return rss
+
+    def _add(self, parent: Any, link: str) -> Any:
+        for rel, href in self.links:
+            parent.append(parent.makeelement(link, {"rel": rel, "href": href}))
+        if self.archive:
+            parent.append(parent.makeelement(f"{{{HISTORY}}}archive", {}))
+        return parent
+
+
+class _NoEntryHistory:
+    """feedgen wants an entry half for every extension: entries carry nothing of RFC 5005."""
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_atom(self, entry: Any) -> Any:
+        return entry
+
+    def extend_rss(self, item: Any) -> Any:
+        return item
 
 
 def add_hubs(fg: FeedGenerator, hubs: tuple[str, ...]) -> None:
@@ -132,6 +176,8 @@ def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]
     fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
                **({"email": site.author.email} if site.author.email else {})})
     fg.generator(GENERATOR)
+    if spec.page or any(f.links for f in spec.files):  # only then: the extension alone changes no byte, but costs
+        fg.register_extension("history", _History, _NoEntryHistory)
     if site.language:
         fg.language(site.language)
     for post in spec.entries:

@@ -250,6 +250,7 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
            "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
            "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000,
+           "feeds.keep_ids": True, "feeds.archives.size": 50, "feeds.archives.feeds": ["category", "tag"],
            "feeds.websub.hub": "https://hub.test/"}
     odd.update({k.name: "x/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")})
     odd["feeds.paths.site_rss"], odd["feeds.paths.opml"] = "s.rss", "o.opml"

@@ -232,3 +232,12 @@ def _check_self(doc: _Doc, parent: Element, name: str, expected: str | None) -> 
         doc.add(selves[0], f"self link is {href!r} but the file is served at "
                            f"{expected!r}; use that URL{hint}")
     return href
+
+
+def _local_target(url: str, site: Site | None) -> Path | None:
+    """The file on disk a URL under the site's base URL maps to (None when outside it)."""
+    if site is None or not url.startswith(site[1].rstrip("/") + "/"):
+        return None
+    rest = urlsplit(url[len(site[1].rstrip("/")) + 1:]).path
+    segments = [unquote(s) for s in rest.split("/") if s]
+    return site[0].joinpath(*segments) if segments else None

@@ -5,8 +5,6 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
 from feeds.errors import WARNING, display_path
@@ -26,10 +24,12 @@ from ._doc import (
     _absolute,
     _check_self,
     _Doc,
+    _local_target,
     _same_url,
     _text,
     _unique,
 )
+from ._history import check_history
 
 # --- Atom ----------------------------------------------------------------------------------
 
@@ -236,23 +236,19 @@ def _check_outline(doc: _Doc, outline: Element, site: Site | None) -> None:
                          "the output folder; rebuild, or remove the outline")
 
 
-def _local_target(url: str, site: Site | None) -> Path | None:
-    """The file on disk a URL under the site's base URL maps to (None when outside it)."""
-    if site is None or not url.startswith(site[1].rstrip("/") + "/"):
-        return None
-    rest = urlsplit(url[len(site[1].rstrip("/")) + 1:]).path
-    segments = [unquote(s) for s in rest.split("/") if s]
-    return site[0].joinpath(*segments) if segments else None
-
-
 # --- the registry's entry points: one signature for every format --------------------------
 
 def check_atom(doc: _Doc, root: Element, expected: str | None, site: Site | None) -> None:
     _check_atom(doc, root, expected)
+    if root.tag == ATOM + "feed":
+        check_history(doc, root, site)
 
 
 def check_rss(doc: _Doc, root: Element, expected: str | None, site: Site | None) -> None:
     _check_rss(doc, root, expected)
+    channels = root.findall("channel")
+    if len(channels) == 1:
+        check_history(doc, channels[0], site)
 
 
 def check_opml(doc: _Doc, root: Element, expected: str | None, site: Site | None) -> None:
