@@ -28,7 +28,7 @@ from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path
 from .sources import SourceText, read_from, read_source
-from .text import clean_name, describe_forbidden, plain_title, site_url_of, smartify, xml_safe
+from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
@@ -209,8 +209,7 @@ class _Fields:
 
     def clean(self, key: str, text: str) -> str:
         """The text without what XML 1.0 forbids; a warning naming the key when something went."""
-        _, which = describe_forbidden(text)
-        text, removed = xml_safe(text)
+        text, removed, _, which = scrub(text)
         if removed:
             self.say(key, f"{removed} control character(s) that XML 1.0 forbids or discourages ({which}) "
                      "removed; delete them from the file", WARNING)
