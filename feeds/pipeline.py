@@ -25,6 +25,7 @@ from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
 from .sources import find_post_files, read_source, source_root
+from .websub import record_topics
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
@@ -186,6 +187,8 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
             _put_lists(cfg, key, specs, out)
             out.commit()
+            if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
+                result.problems += record_topics(out.book, out.owner, cfg.feeds.hubs, specs, out.produced)
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None
     result.written, result.removed, result.wrote = out.written, out.removed, True
