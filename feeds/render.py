@@ -316,7 +316,7 @@ def _too_costly(html: str, limit: int) -> str:
     too long for readers), or "" when it may."""
     if len(html) > 2 * limit:  # cleaning never shrinks HTML this much; it takes a while on this much
         return f"the content is over {2 * limit:,} bytes after rendering, twice content.max_entry_bytes ({limit:,})"
-    cost = estimate(html, MAX_DEPTH, MAX_NESTING)
+    cost = estimate(html, MAX_DEPTH, MAX_NESTING, MAX_AMPERSAND_WORK)
     if cost.depth > MAX_DEPTH:
         return (f"the HTML is nested more than {MAX_DEPTH} levels deep (readers show no more, and cleaning "
                 "it would take minutes); flatten the nesting")
