@@ -63,7 +63,7 @@ class Cost:
     nesting: int = 0  # the sum of the depth at every element made: what scope checks cost
     ampersands: int = 0  # '&' in the costliest run of text (see amp_work)
     run: int = 0  # that run's length
-    amp_work: int = 0  # the sum over runs of ('&' in it) x (its length)
+    amp_work: int = 0  # the sum over runs of ('&' in it) x (its length); or a bound on it (estimate)
 
 
 class _Stack:
@@ -155,11 +155,13 @@ class _Stack:
             self.push(name, key)
 
 
-def estimate(html: str, max_depth: int, max_nesting: int) -> Cost:
+def estimate(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1) -> Cost:
     """Nesting and '&' runs of ``html`` as html5ever would build it (or more, never much less).
-    Stops as soon as the depth passes ``max_depth`` or the nesting ``max_nesting``."""
+    Stops as soon as the depth passes ``max_depth`` or the nesting ``max_nesting``. When all the
+    '&' times the whole length is at most ``max_amp_work`` (nearly always), that product is the
+    '&' cost given, with the whole text as the run: no run can cost more."""
     cost = Cost()
-    quick = _quick_bound(html, max_depth, max_nesting)
+    quick = _quick_bound(html, max_depth, max_nesting, max_amp_work)
     if quick is not None:
         return quick
     stack = _Stack(cost)
@@ -195,7 +197,7 @@ def estimate(html: str, max_depth: int, max_nesting: int) -> Cost:
     return cost
 
 
-def _quick_bound(html: str, max_depth: int, max_nesting: int) -> Cost | None:
+def _quick_bound(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1) -> Cost | None:
     """A bound found at C speed, good enough for most HTML: comments and void tags gone, each
     pass removes the innermost ``<x>text</x>`` pairs, so html5ever nests no deeper than the
     passes plus twice the tags left (formatting elements it makes again). None: no such luck."""
@@ -213,6 +215,10 @@ def _quick_bound(html: str, max_depth: int, max_nesting: int) -> Cost | None:
     if depth > max_depth or nesting > max_nesting:
         return None
     cost = Cost(depth=depth, nesting=nesting)
+    amps = _amps(html, 0, len(html))
+    if amps * len(html) <= max_amp_work:  # a bound at C speed; run by run costs a Python step per tag
+        _close_run(cost, amps, 0, len(html))
+        return cost
     start = 0
     for run in _RUN_START.split(html):  # text goes on in one string across end tags
         amps = _amps(run, 0, len(run))

@@ -27,8 +27,8 @@ else:  # pragma: no cover - the backport of the same parser
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path
-from .sources import SourceText, read_source
-from .text import clean_name, describe_forbidden, plain_title, site_url_of, smartify, xml_safe
+from .sources import SourceText, read_from, read_source
+from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
@@ -73,7 +73,7 @@ class Post:
     author: str
     summary: str  # from front matter; "" means: the first paragraph of the body
     markdown: bool
-    body_start: int  # character offset of the body in the normalised text
+    body_start: int  # byte offset of the body in the file (sources.read_from reads it from there)
     body_line: int  # 1-based line of the body's first line in the file
     lang: str = ""  # the post's own language (front matter lang:), when it has one
     excerpt_only: bool = False  # the feeds carry its summary, not its content
@@ -209,8 +209,7 @@ class _Fields:
 
     def clean(self, key: str, text: str) -> str:
         """The text without what XML 1.0 forbids; a warning naming the key when something went."""
-        _, which = describe_forbidden(text)
-        text, removed = xml_safe(text)
+        text, removed, _, which = scrub(text)
         if removed:
             self.say(key, f"{removed} control character(s) that XML 1.0 forbids or discourages ({which}) "
                      "removed; delete them from the file", WARNING)
@@ -311,16 +310,16 @@ def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, no
         return None, problems, 0
     if not cfg.unpublished and str(f.data.get("published", "")).strip().lower() in FALSE_WORDS:
         return None, problems, 0
-    post, naive = _assemble(f, path, root, source.digest, cfg, zone, now)
+    post, naive = _assemble(f, path, root, source.digest, cfg, zone, now, source.byte_offset(fm.body_start))
     if post is not None:
-        post = _with_liquid(post, source.text, f.data)
+        post = _with_liquid(post, source.text, fm.body_start, f.data)
     flags = READ_AS_UTC if f.read_as_utc else (USED_SITE_ZONE if naive else 0)
     return post, problems + f.problems, flags
 
 
-def _with_liquid(post: Post, text: str, data: dict[str, Any]) -> Post:
-    """Flags what the body's Liquid needs (two substring scans for a body without any)."""
-    start = post.body_start  # find() from there: slicing the body would copy it
+def _with_liquid(post: Post, text: str, start: int, data: dict[str, Any]) -> Post:
+    """Flags what the body's Liquid needs (two substring scans for a body without any), from
+    ``start`` (the body's first character: slicing the body would copy it)."""
     if text.find("{", start) < 0 or (text.find("{%", start) < 0 and text.find("{{", start) < 0):
         return post  # most bodies: one scan, ~1 µs for 3 KB
     if str(data.get("render_with_liquid", "")).strip().lower() in FALSE_WORDS:
@@ -455,7 +454,7 @@ def _splits(url: str) -> bool:
 
 
 def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone: ZoneInfo | timezone,
-              now: datetime) -> tuple[Post | None, bool]:
+              now: datetime, body_at: int) -> tuple[Post | None, bool]:
     when, used_zone = _post_date(f, path, zone)
     _, name_slug = jekyll.split_filename(path.name)
     slug = f.clean(*f.text("slug")) or name_slug
@@ -492,7 +491,7 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
         url=cfg.site.url + url_path, id=entry_id, author=_author(f, cfg),
         summary=f.clean(*f.text("description", "excerpt")),
         markdown=path.suffix.lower() not in (".html", ".htm"),
-        body_start=f.fm.body_start, body_line=f.fm.body_line,
+        body_start=body_at, body_line=f.fm.body_line,
         lang=clean_name(f.clean(*f.text("lang"))), excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
         image=_image(f, cfg),
     ), used_zone
@@ -540,9 +539,9 @@ def _capped(f: _Fields, names: list[str], keys: tuple[str, str], cap: int, taken
 
 
 def read_body(post: Post) -> str:
-    """The post's body again, from disk (only posts a feed carries get here)."""
-    text = read_source(Path(post.file), 1 << 62).text or ""
-    return text[post.body_start:]
+    """The post's body again, from disk, and only the body (only posts a feed carries get here:
+    memory follows feed entries, not site size)."""
+    return read_from(post.file, post.body_start)
 
 
 def site_zone(cfg: Config) -> ZoneInfo | timezone:

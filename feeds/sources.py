@@ -4,6 +4,7 @@ Strings, not Paths, on the hot path: on 100,000 files pathlib alone costs second
 """
 from __future__ import annotations
 
+import codecs
 import errno
 import fnmatch
 import hashlib
@@ -28,6 +29,26 @@ class SourceText:
     text: str | None
     digest: str
     problem: Problem | None = None
+    bom: bool = False  # the file starts with a UTF-8 byte order mark (not in ``text``)
+    raw: str | None = None  # the text as decoded, before CRLF and CR became LF; None when it had no CR
+
+    def byte_offset(self, start: int) -> int:
+        """Where ``text[start:]`` begins in the file, in bytes (for ``read_from``)."""
+        assert self.text is not None
+        head = self.text[:start] if self.raw is None else _raw_head(self.raw, start)
+        return 3 * self.bom + len(head.encode("utf-8"))
+
+
+def _raw_head(raw: str, start: int) -> str:
+    """The part of ``raw`` that became the first ``start`` characters once each CRLF was one LF
+    (a lone CR is one character either way)."""
+    pos = done = 0  # in raw, and in the text it became
+    while True:
+        pair = raw.find("\r\n", pos)
+        if pair < 0 or done + pair - pos >= start:
+            return raw[:pos + start - done]
+        done += pair - pos + 1
+        pos = pair + 2
 
 
 def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
@@ -190,7 +211,27 @@ def read_source(path: Path, max_bytes: int) -> SourceText:
         line = data.count(b"\n", 0, exc.start) + 1
         return SourceText(None, digest, Problem(where, line, f"not UTF-8 (byte 0x{data[exc.start]:02x} at "
                                                 f"offset {exc.start}); save the file as UTF-8"))
-    return SourceText(text.replace("\r\n", "\n").replace("\r", "\n"), digest)
+    bom = data.startswith(codecs.BOM_UTF8)
+    if "\r" not in text:
+        return SourceText(text, digest, bom=bom)
+    return SourceText(_lf(text), digest, bom=bom, raw=text)
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_from(path: str, offset: int) -> str:
+    """The file's text from byte ``offset`` (``SourceText.byte_offset``) to its end, line ends
+    made LF as ``read_source`` makes them: a post's body, without reading its front matter or
+    hashing the file again. "" when the file cannot be read or is no longer UTF-8 there."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(offset)
+            text = file.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return _lf(text) if "\r" in text else text
 
 
 @lru_cache(maxsize=16)

@@ -19,8 +19,21 @@ _ASCII_SPACE, _ASCII_SPACES = re.compile(r"[ \t\n\v\f\r]+"), " \t\n\v\f\r"  # Ru
 
 
 def xml_safe(text: str) -> tuple[str, int]:
-    """Drop the characters XML 1.0 forbids (and C1 controls); return the text and how many were dropped."""
+    """Drop the characters XML 1.0 forbids (and C1 controls); return the text and how many were dropped.
+    One scan when there are none (nearly always): a search is a quarter cheaper than a subn."""
+    if _NOT_XML.search(text) is None:
+        return text, 0
     return _NOT_XML.subn("", text)
+
+
+def scrub(text: str) -> tuple[str, int, int, str]:
+    """``xml_safe`` and ``describe_forbidden`` at once, in one scan when there is nothing to drop:
+    the text, how many characters were dropped, where the first was (-1: none), which they were."""
+    if _NOT_XML.search(text) is None:
+        return text, 0, -1, ""
+    first, which = describe_forbidden(text)
+    cleaned, removed = _NOT_XML.subn("", text)
+    return cleaned, removed, first, which
 
 
 def describe_forbidden(text: str) -> tuple[int, str]:
