@@ -507,3 +507,24 @@ def test_an_earlier_versions_interrupted_commit_is_finished(built: Path) -> None
     ("con.txt", "con-txt"), ("COM¹.txt", "com¹-txt"), ("com⁴", "com⁴"), ("com10", "com10"), ("lpt²x", "lpt²x")])
 def test_windows_device_names_get_a_dash(name: str, slug: str) -> None:
     assert slugify(name) == slug
+
+
+@pytest.mark.parametrize("kind", ["link", "folder"])
+def test_a_staged_entry_that_is_not_a_plain_file_is_never_moved_into_place(built: Path, kind: str) -> None:
+    out = public(built)
+    mine = own_manifest(built)
+    before = (out / "feed.xml").read_bytes()
+    staging = folder_of(out) / STAGING
+    staging.mkdir()
+    stage_plan(staging, {"owner": "config", "written": ["feed.xml"], "removed": []}, {},
+               {**mine, "feed.xml": [digest(b"x"), "", 1, 0]}, "manifest.json")
+    source = staging / "files" / "feed.xml"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "link":
+        source.symlink_to("/etc/hostname")
+    else:
+        source.mkdir()
+    with Output(out, "config.yaml") as output:
+        pass
+    assert (out / "feed.xml").read_bytes() == before and not (out / "feed.xml").is_symlink()
+    assert "names 'feed.xml'" in " ".join(p.message for p in output.problems)

@@ -105,6 +105,7 @@ class Output:
         self.removed: list[str] = []
         self.problems: list[Problem] = []  # what was ignored in the records, and stale files left in place
         self._locks: list[int] = []
+        self._staged_folders: set[Path] = set()  # staging folders made so far
 
     def __enter__(self) -> Output:
         self._lock()
@@ -258,7 +259,9 @@ class Output:
         if old is not None and old[0] == sha and self._on_disk(relative):
             return [sha, inputs, *old[2:]], False
         target = self.staging / "files" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._staged_folders:  # once per folder (and process)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._staged_folders.add(target.parent)
         target.write_bytes(data)
         return [sha, inputs, len(data), 0], True
 
@@ -354,18 +357,23 @@ class Output:
         keep (``new`` less what was refused) and what was deleted."""
         marker = display_path(staging / COMMIT)
         accepted: set[str] = set()
+        made: set[Path] = set()  # folders known to exist: one mkdir per folder, not per file
         for relative in _texts(plan.get("written")):
             source = staging / "files" / relative
             if not plain_relative(relative) or relative not in new or relative in others \
                     or not _inside(staging / "files", relative) or not _inside(self.root, relative):
                 self.problems.append(_ignored(marker, relative))
-            elif not os.path.lexists(source):
+                continue
+            kind = _kind(source)
+            if kind is None:
                 accepted.add(relative)  # moved before the interruption
-            elif os.path.islink(source) or not os.path.isfile(source) \
-                    or (os.path.lexists(self.root / relative) and relative not in old):
-                self.problems.append(_ignored(marker, relative))
+            elif not stat.S_ISREG(kind) or (relative not in old and os.path.lexists(self.root / relative)):
+                self.problems.append(_ignored(marker, relative))  # a link, a folder, or a file not ours
             else:
-                (self.root / relative).parent.mkdir(parents=True, exist_ok=True)
+                folder = (self.root / relative).parent
+                if folder not in made:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    made.add(folder)
                 os.replace(source, self.root / relative)
                 accepted.add(relative)
         removed = []
@@ -392,6 +400,14 @@ class Output:
             return False
         _remove(path, self.root)
         return True
+
+
+def _kind(path: Path) -> int | None:
+    """The file type bits of ``path`` itself (a link is a link), or None when there is nothing."""
+    try:
+        return os.lstat(path).st_mode
+    except (OSError, ValueError):  # as os.path.lexists: nothing there that can be moved
+        return None
 
 
 def _texts(value: object) -> list[str]:
