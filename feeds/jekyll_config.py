@@ -24,6 +24,9 @@ _IGNORED = {
 }
 
 
+JEKYLL_FEED_LIMIT = 10  # jekyll-feed's posts_limit when the site sets none
+
+
 def _url(data: dict[str, Any]) -> str | None:
     url, base = data.get("url"), data.get("baseurl")
     if url is None:
@@ -151,6 +154,8 @@ def translate(data: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Pr
     feeds = _feed_block(data.get("feed"), where, problems)
     for section, values in feeds.items():
         raw.setdefault(section, {}).update(values)
+    # jekyll-feed's own default: a drop-in serves as many entries as the plugin did (config.yaml wins)
+    raw.setdefault("feeds", {}).setdefault("limit", JEKYLL_FEED_LIMIT)
     return raw, problems
 
 

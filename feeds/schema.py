@@ -58,32 +58,26 @@ def boolean(value: Any) -> bool:
     raise ValueError("")
 
 
-def count(value: Any) -> int:
-    number = int(text(value))
-    if number < 0:
-        raise ValueError("it cannot be negative")
-    return number
+def whole(low: int, high: int | None = None, why: str = "",
+          negative: str = "it cannot be negative") -> Callable[[Any], int]:
+    """A converter to a whole number from ``low`` to ``high`` (None: no upper bound).
+
+    A number below 0 is told ``negative`` (when that is empty, it is out of range like any
+    other); one outside the range is told ``why``."""
+    def convert(value: Any) -> int:
+        number = int(text(value))
+        if number < 0 and negative:
+            raise ValueError(negative)
+        if number < low or (high is not None and number > high):
+            raise ValueError(why)
+        return number
+    return convert
 
 
-def jobs(value: Any) -> int:
-    number = count(value)
-    if number > MAX_JOBS:
-        raise ValueError("")
-    return number
-
-
-def entry_bytes(value: Any) -> int:
-    number = count(value)
-    if not 1 <= number <= MAX_TEXT_BYTES:
-        raise ValueError(f"between 1 and {MAX_TEXT_BYTES}: readers refuse a longer text")
-    return number
-
-
-def positive(value: Any) -> int:
-    number = int(text(value))
-    if number < 1:
-        raise ValueError("")
-    return number
+count = whole(0)
+jobs = whole(0, MAX_JOBS)
+entry_bytes = whole(1, MAX_TEXT_BYTES, f"between 1 and {MAX_TEXT_BYTES}: readers refuse a longer text")
+positive = whole(1, negative="")
 
 
 def language(value: Any) -> str:
@@ -315,7 +309,8 @@ SCHEMA: tuple[Key, ...] = (
         "`/:categories/:year/:month/:day/:title:output_ext`", shown="`date`"),
     Key("feeds.formats", formats, FORMATS, f"a list of {', '.join(FEED_FORMATS)}",
         f"which formats to write, of {', '.join(f'`{n}`' for n in FEED_FORMATS)} (`json` is JSON Feed 1.1)"),
-    Key("feeds.limit", count, 20, "a whole number >= 0", "entries per feed; `0` for all"),
+    Key("feeds.limit", count, 20, "a whole number >= 0",
+        "entries per feed; `0` for all (10 in a Jekyll site that sets no `feed.posts_limit`, as jekyll-feed)"),
     Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
     Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
     Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag"),
