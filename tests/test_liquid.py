@@ -328,8 +328,9 @@ def test_data_files_hold_booleans_and_numbers_as_jekyll_reads_them(make_site: Ma
 def test_capture_into_a_path_like_name_discards_the_text_as_ruby_liquid_does(make_site: Make) -> None:
     """Ruby's Liquid captures ``{% capture /dev/null %}`` into the variable 'dev' (the first run of
     name characters): the comment inside is not written, the assigns inside still happen."""
-    include = ("{% capture /dev/null %}<!-- how to use: shelf=\"a,b\" -->{% assign items = include.shelf | split: ',' %}"
-               "{% endcapture %}{% for i in items %}[{{ i }}]: /shelf/{{ i }}/\n{% endfor %}")
+    include = ("{% capture /dev/null %}<!-- how to use: shelf=\"a,b\" -->"
+               "{% assign items = include.shelf | split: ',' %}{% endcapture %}"
+               "{% for i in items %}[{{ i }}]: /shelf/{{ i }}/\n{% endfor %}")
     body = "See [a] and [b].\n\n{% include shelf.md shelf=\"a,b\" %}\n"
     cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
                     {"_includes/shelf.md": include})
