@@ -337,3 +337,20 @@ def test_capture_into_a_path_like_name_discards_the_text_as_ruby_liquid_does(mak
     html, said = rendered(cfg_path, "2022-03-04-a.md")
     assert said == []
     assert hrefs(html) == [f"{SITE_URL}/shelf/a/", f"{SITE_URL}/shelf/b/"] and "how to use" not in html
+
+
+@pytest.mark.parametrize(("body", "imported"), [("Plain {text} and a | pipe.\n", False),
+                                                ("Hello {{ site.title }}.\n", True)])
+def test_a_build_without_liquid_never_imports_the_engine(make_site: Make, body: str, imported: bool) -> None:
+    """Posts without '{%'/'{{' do not pay for Liquid, not even the engine's import (which costs
+    more than rendering many such posts); a post with Liquid does import it."""
+    import subprocess
+    import sys
+
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}})
+    code = ("import sys\nfrom feeds import build, load_config\n"
+            f"result = build(load_config({str(cfg_path)!r}))\nassert not result.errors, result.problems\n"
+            "print('liquid' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=cfg_path.parent, check=True)
+    assert out.stdout.strip() == str(imported)

@@ -20,6 +20,7 @@ from ..posts import Post, page_data
 from .filters import jekyll_filters
 from .site import LiquidSite, load_site
 from .tags import Highlight, JekyllInclude, Link, PostUrl
+from .unknown import UNKNOWN
 
 Markdownify = Callable[[str], str]
 _TAG_NAME = re.compile(r"{%-?\s*([A-Za-z_][\w-]*)")
@@ -29,31 +30,10 @@ _RAW = re.compile(r"{%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%}", re.S)
 _COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
 _STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 _FILTER = re.compile(r"\|\s*([A-Za-z_][\w-]*)")
-_UNKNOWN = "unknown Liquid "
 _CAPTURE = re.compile(r"({%-?\s*capture\s+)(.*?)(\s*-?%})", re.S)
 _NAME = re.compile(r"[A-Za-z_][\w-]*|\"[^\"]*\"|'[^']*'")
 _NAME_CHARS = re.compile(r"[\w-]+")
 _INNER_TAGS = {"else", "elsif", "when", "endraw", "break", "continue", "#"}
-
-
-def one_per_kind(problems: list[Problem]) -> list[Problem]:
-    """The first warning about each unknown tag or filter in the build, with how many more there are."""
-    first: dict[str, int] = {}
-    counts: dict[str, int] = {}
-    kept: list[Problem] = []
-    for problem in problems:
-        kind = problem.message.split(":", 1)[0] if problem.message.startswith(_UNKNOWN) else ""
-        if kind and kind in first:
-            counts[kind] += 1
-            continue
-        if kind:
-            first[kind], counts[kind] = len(kept), 0
-        kept.append(problem)
-    for kind, at in first.items():
-        if counts[kind]:
-            p = kept[at]
-            kept[at] = Problem(p.path, p.line, f"{p.message} (and {counts[kind]} more use(s) in this build)", p.level)
-    return kept
 
 
 def expand(post: Post, body: str, cfg: Config, site: LiquidSite | None, markdownify: Markdownify
@@ -193,7 +173,7 @@ class JekyllEnvironment(Environment):
                 out.append(rewritten)
                 continue
             line = first_line + text.count("\n", 0, start)
-            self.said.append(Problem(where, line, f"{_UNKNOWN}{kind}: left as written; Jekyll needs a plugin "
+            self.said.append(Problem(where, line, f"{UNKNOWN}{kind}: left as written; Jekyll needs a plugin "
                                      "for it; feeds has no plugins: write the text it stands for", WARNING))
             out += ["{% raw %}", text[start:end], "{% endraw %}"]
         return "".join(out + [text[pos:]])
