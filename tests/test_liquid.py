@@ -354,3 +354,42 @@ def test_a_build_without_liquid_never_imports_the_engine(make_site: Make, body: 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=cfg_path.parent, check=True)
     assert out.stdout.strip() == str(imported)
+
+
+def test_include_parameters_are_liquid_values_and_an_undefined_one_is_nil(make_site: Make) -> None:
+    """n=2 is the number 2 (so include.n > 1 holds), true/1.5 literals, an undefined variable nil
+    (not ''), a quoted value may hold its escaped quote; Ruby's ``include.[name]`` looks up name."""
+    include = ("{% if include.n > 1 %}big{% endif %} {% if include.gone == nil %}nil{% endif %} "
+               "{% if include.flag %}flag{% endif %} {{ include.ratio | times: 2 }} {{ include.said }} "
+               "{% assign k = 'said' %}{{ include.[k] | size }}")
+    body = "{% include p.md n=2 gone=no_such_variable flag=true ratio=1.5 said=\"a \\\"b\\\"\" %}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_includes/p.md": include})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert "<p>big nil flag 3.0 a “b” 5</p>" in html  # the quotes made typographic, as kramdown does
+
+
+def test_site_time_is_the_build_time_and_keys_only_the_posts_that_name_it(
+        make_site: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """site.time is when the build runs (SOURCE_DATE_EPOCH honoured), as in Jekyll: a notice dated
+    before it is hidden. Only posts whose template names site.time are rendered anew as time passes."""
+    from feeds.pipeline import render_key
+
+    notice = "{% assign now = site.time | date: '%s' %}{% assign until = '2024-06-01' | date: '%s' %}" \
+             "{% if until > now %}Coming soon{% else %}Over{% endif %} in {{ site.time | date: '%Y' }}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": notice},
+                                "2022-03-05-b.md": {"title": "B", "date": "2022-03-05", "body": "{{ site.url }}\n"}})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1704067200")  # 2024-01-01
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>Coming soon in 2024</p>" in html
+    cfg = load_config(cfg_path)
+    posts, _ = read_site(cfg_path)
+    before = load_site(cfg, posts.values())[0]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")  # 2025-01-01
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>Over in 2025</p>" in html
+    after = load_site(cfg, posts.values())[0]
+    a, b = posts["2022-03-04-a.md"], posts["2022-03-05-b.md"]
+    assert render_key("k", a, before) != render_key("k", a, after)
+    assert render_key("k", b, before) == render_key("k", b, after)

@@ -33,6 +33,7 @@ _FILTER = re.compile(r"\|\s*([A-Za-z_][\w-]*)")
 _CAPTURE = re.compile(r"({%-?\s*capture\s+)(.*?)(\s*-?%})", re.S)
 _NAME = re.compile(r"[A-Za-z_][\w-]*|\"[^\"]*\"|'[^']*'")
 _NAME_CHARS = re.compile(r"[\w-]+")
+_DOT_BRACKET = re.compile(r"(\"[^\"]*\"|'[^']*')|\.\[")  # strings are kept as they are
 _INNER_TAGS = {"else", "elsif", "when", "endraw", "break", "continue", "#"}
 
 
@@ -134,6 +135,8 @@ class JekyllEnvironment(Environment):
             post["date"] = datetime.fromisoformat(post["date"])
         variables = json.loads(site.config)
         variables.update(data=json.loads(site.data), posts=posts)
+        if site.time:
+            variables["time"] = datetime.fromisoformat(site.time)
         variables["categories"] = _grouped(posts, "categories")
         variables["tags"] = _grouped(posts, "tags")
         self.by_name = {Path(p["path"]).stem: p for p in posts}
@@ -161,6 +164,8 @@ class JekyllEnvironment(Environment):
             unknown = [f for f in _FILTER.findall(_STRING.sub("", m.group(1))) if f not in self.filters]
             if unknown:
                 spans.append((m.start(), m.end(), f"filter '{unknown[0]}'", ""))
+            elif (rewritten := lenient("", m.group(0))) is not None:
+                spans.append((m.start(), m.end(), "", rewritten))
         if not spans:
             return text
         out, pos = [], 0
@@ -188,16 +193,22 @@ class JekyllEnvironment(Environment):
         return out.getvalue() == "1"
 
 
-def lenient(name: str, tag: str) -> str | None:
-    """A known tag that Ruby's Liquid 4 reads and python-liquid refuses, as python-liquid reads it
-    (None: it reads it already). ``{% capture /dev/null %}``: Ruby captures into the first run of
-    name characters ("dev"), so the text is captured, not written."""
+def lenient(name: str, markup: str) -> str | None:
+    """A tag (``name``; "" for an output ``{{ … }}``) that Ruby's Liquid 4 reads and python-liquid
+    refuses, as python-liquid reads it (None: it reads it already).
+
+    - ``{% capture /dev/null %}``: Ruby captures into the first run of name characters ("dev"),
+      so the text is captured, not written.
+    - ``include.[name]``: Ruby reads a dot before a bracket as no dot at all."""
+    rewritten = markup
     if name == "capture":
-        found = _CAPTURE.match(tag)
+        found = _CAPTURE.match(markup)
         if found and not _NAME.fullmatch(found.group(2)):
             variable = _NAME_CHARS.search(found.group(2))
-            return f"{found.group(1)}{variable.group(0) if variable else '_'}{found.group(3)}"
-    return None
+            rewritten = f"{found.group(1)}{variable.group(0) if variable else '_'}{found.group(3)}"
+    if ".[" in rewritten:
+        rewritten = _DOT_BRACKET.sub(lambda m: m.group(0) if m.group(1) else "[", rewritten)
+    return rewritten if rewritten != markup else None
 
 
 def _grouped(posts: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:

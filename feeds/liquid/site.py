@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ..config import Config
 from ..errors import WARNING, Problem, display_path
-from ..posts import LIQUID_POSTS, Post
+from ..posts import LIQUID_POSTS, LIQUID_TIME, Post, build_time, site_zone
 from ..yamlload import YamlProblem, load_text_yaml
 
 _DATA_SUFFIXES = (".yml", ".yaml", ".json", ".csv", ".tsv")
@@ -33,13 +33,18 @@ class LiquidSite:
     posts: str  # JSON: site.posts, newest first (url, title, date, id, categories, tags, path)
     inputs: str  # hash of config, includes and data
     posts_key: str  # hash of the posts list
+    time: str = ""  # site.time: the build's time (ISO 8601, in the site's zone)
+    includes_name_posts: bool = False  # an include names other posts (post_url, link, site.posts)
+    includes_name_time: bool = False  # an include names site.time
 
     def key(self, post: Post) -> str:
-        """What the post's rendering depends on besides its own bytes: "" for a Liquid-free post."""
+        """What the post's rendering depends on besides its own bytes: "" for a Liquid-free post.
+        The build's time only for a template that names site.time (Jekyll renders it anew)."""
         if not post.liquid:
             return ""
-        uses_posts = post.liquid & LIQUID_POSTS or any(_POSTS_WORDS.search(text) for _, text in self.includes)
-        return self.inputs + (self.posts_key if uses_posts else "")
+        uses_posts = post.liquid & LIQUID_POSTS or self.includes_name_posts
+        uses_time = post.liquid & LIQUID_TIME or self.includes_name_time
+        return self.inputs + (self.posts_key if uses_posts else "") + (self.time if uses_time else "")
 
 
 def load_site(cfg: Config, posts: Iterable[Post]) -> tuple[LiquidSite, list[Problem]]:
@@ -52,7 +57,10 @@ def load_site(cfg: Config, posts: Iterable[Post]) -> tuple[LiquidSite, list[Prob
     listed = json.dumps([_post_vars(p, cfg.site.url) for p in sorted(posts, key=lambda p: (p.date, p.path),
                                                                       reverse=True)], default=str)
     inputs = _hash(config, *(f"{n}\0{t}" for n, t in includes), data)
-    return LiquidSite(str(root), config, includes, data, listed, inputs, _hash(listed)), problems
+    return LiquidSite(str(root), config, includes, data, listed, inputs, _hash(listed),
+                      build_time().astimezone(site_zone(cfg)).isoformat(),
+                      any(_POSTS_WORDS.search(text) for _, text in includes),
+                      any("site.time" in text for _, text in includes)), problems
 
 
 def _hash(*parts: str) -> str:
