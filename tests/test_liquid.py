@@ -393,3 +393,26 @@ def test_site_time_is_the_build_time_and_keys_only_the_posts_that_name_it(
     a, b = posts["2022-03-04-a.md"], posts["2022-03-05-b.md"]
     assert render_key("k", a, before) != render_key("k", a, after)
     assert render_key("k", b, before) == render_key("k", b, after)
+
+
+def test_include_parameters_may_start_on_the_next_line(make_site: Make) -> None:
+    body = "{% include note.md\n\ttext=\"On the next line\"\n  level=2 %}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_includes/note.md": "{{ include.text }} ({{ include.level | plus: 1 }})\n"})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>On the next line (3)</p>" in html
+
+
+def test_date_filter_as_jekyll_runs_it(make_site: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """nil | date is nil and text that is no date stays as it is (neither fails the post); a time
+    without an offset is in the site's zone (so %s does not depend on the machine's TZ); "now" is
+    the build's time."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1704067200")  # 2024-01-01T00:00:00Z
+    monkeypatch.setenv("TZ", "America/New_York")
+    body = ("[{{ page.nothing | date: '%s' }}] [{{ 'soon' | date: '%Y' }}] "
+            "{{ '2024-01-01 08:00' | date: '%s %H:%M' }} {{ 'now' | date: '%s %Y-%m-%d %H:%M' }}\n")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    config={"timezone": "Asia/Shanghai"})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert "<p>[] [soon] 1704067200 08:00 1704067200 2024-01-01 08:00</p>" in html

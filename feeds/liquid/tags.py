@@ -80,7 +80,7 @@ class _Simple(Node):
         return True
 
     def _include(self, context: Any, buffer: TextIO) -> int:
-        name, _, args = self.text.partition(" ")
+        name, args = (self.text.split(None, 1) + [""])[:2]
         if name.startswith("{{"):  # {% include {{ page.x }} k=v %}
             close = self.text.find("}}") + 2
             name, args = self.text[:close], self.text[close:]
