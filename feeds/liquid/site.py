@@ -17,6 +17,7 @@ from ..config import Config
 from ..errors import WARNING, Problem, display_path
 from ..posts import LIQUID_POSTS, LIQUID_TIME, Post, build_time, site_zone
 from ..yamlload import YamlProblem, load_text_yaml
+from .collections import read_collections
 
 _DATA_SUFFIXES = (".yml", ".yaml", ".json", ".csv", ".tsv")
 _POSTS_WORDS = re.compile(r"post_url|{%-?\s*link\s|site\.(?:posts|categories|tags)")
@@ -53,7 +54,7 @@ def load_site(cfg: Config, posts: Iterable[Post]) -> tuple[LiquidSite, list[Prob
     problems: list[Problem] = []
     includes = tuple(sorted(_read_includes(root / "_includes", problems)))
     data = json.dumps(_read_data(root / "_data", problems), sort_keys=True, default=str)
-    config = json.dumps(_site_vars(cfg), sort_keys=True, default=str)
+    config = json.dumps(_site_vars(cfg, root), sort_keys=True, default=str)
     listed = json.dumps([_post_vars(p, cfg.site.url) for p in sorted(posts, key=lambda p: (p.date, p.path),
                                                                       reverse=True)], default=str)
     inputs = _hash(config, *(f"{n}\0{t}" for n, t in includes), data)
@@ -110,7 +111,7 @@ def _data_file(path: Path) -> Any:
     return load_text_yaml(text, typed=True)  # as Jekyll reads data: false is false, 40 a number
 
 
-def _site_vars(cfg: Config) -> dict[str, Any]:
+def _site_vars(cfg: Config, root: Path) -> dict[str, Any]:
     """site.*: the raw _config.yml keys, then what feeds made of them (url and baseurl as Jekyll
     splits them: site.url has no path; site.baseurl is the path)."""
     found: dict[str, Any] = json.loads(cfg.jekyll_raw) if cfg.jekyll_raw else {}
@@ -119,6 +120,7 @@ def _site_vars(cfg: Config) -> dict[str, Any]:
                  description=cfg.site.description)
     if cfg.site.language:
         found.setdefault("lang", cfg.site.language)
+    found.update(read_collections(cfg, root, found))  # site.topics for collections: {topics: …}
     return found
 
 
