@@ -420,14 +420,16 @@ def test_date_filter_as_jekyll_runs_it(make_site: Make, monkeypatch: pytest.Monk
 
 def test_site_collections_list_their_documents_with_jekylls_urls(make_site: Make) -> None:
     """collections: {lamps: …} makes site.lamps: each document's front matter and its url (from the
-    collection's permalink, or a defaults rule scoped to _lamps, else /:collection/:path.html)."""
+    collection's permalink, or a defaults rule scoped to _lamps, else /:collection/:path with the suffix
+    of the site's permalink style: .html for the default, '/' for pretty or a style ending in '/')."""
     include = "{% for l in site.lamps %}[lamp {{ l.short | default: l.title }}]: {{ l.url }}\n{% endfor %}"
     body = "See [the oil lamp][lamp oil], [the desk lamp][lamp Desk lamp] and [the hall one][lamp hall].\n\n" \
            "{% include lamps.md %}\n{% for s in site.shelves %}{{ s.url }} {% endfor %}\n"
     cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
                     {"_includes/lamps.md": include,
                      "_config.yml": ("collections:\n  lamps:\n    output: true\n  shelves:\n    output: false\n"
-                                     "defaults:\n  - scope: {path: _lamps}\n    values: {permalink: /en/lamps/:title/}\n"),
+                                     "defaults:\n  - scope: {path: _lamps}\n"
+                                     "    values: {permalink: /en/lamps/:title/}\n"),
                      "_lamps/oil-lamp.md": "---\ntitle: Oil lamp\nshort: oil\n---\nOld.\n",
                      "_lamps/desk.md": "---\ntitle: Desk lamp\n---\nNew.\n",
                      "_lamps/rooms/hall.md": "---\ntitle: Hall\nshort: hall\npermalink: /hall-lamp/\n---\n",
@@ -436,3 +438,14 @@ def test_site_collections_list_their_documents_with_jekylls_urls(make_site: Make
     assert said == []
     assert hrefs(html) == [f"{SITE_URL}/en/lamps/oil-lamp/", f"{SITE_URL}/en/lamps/desk/", f"{SITE_URL}/hall-lamp/"]
     assert "/shelves/top/one.html" in html
+
+
+@pytest.mark.parametrize(("style", "url"), [(None, "/shelves/top/one.html"), ("pretty", "/shelves/top/one/"),
+                                            ("/:year/:title/", "/shelves/top/one/"), ("/:title", "/shelves/top/one")])
+def test_a_collections_urls_follow_the_sites_permalink_style(make_site: Make, style: str | None, url: str) -> None:
+    config = "collections: [shelves]\n" + (f"permalink: {style}\n" if style else "")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04",
+                                                    "body": "{{ site.shelves[0].url }}\n"}},
+                    {"_config.yml": config, "_shelves/top/one.md": "---\ntitle: One\n---\n"})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and f"<p>{url}</p>" in html

@@ -31,11 +31,23 @@ def read_collections(cfg: Config, root: Path, config: dict[str, Any]) -> dict[st
     for name, meta in named.items():
         if name == "posts" or not isinstance(name, str) or "/" in name or name.startswith("."):
             continue
-        found[name] = _documents(cfg, root, name, meta if isinstance(meta, dict) else {})
+        found[name] = _documents(cfg, root, name, meta if isinstance(meta, dict) else {}, config)
     return found
 
 
-def _documents(cfg: Config, root: Path, name: str, meta: dict[str, Any]) -> list[dict[str, Any]]:
+def _default_permalink(config: dict[str, Any]) -> str:
+    """Jekyll's Collection#url_template without a permalink of its own: /:collection/:path with the
+    suffix the site's permalink style implies (Utils.add_permalink_suffix)."""
+    style = str(config.get("permalink") or "date")
+    if style == "pretty" or (style not in ("date", "ordinal", "none") and style.endswith("/")):
+        return "/:collection/:path/"
+    if style in ("date", "ordinal", "none") or style.endswith(":output_ext"):
+        return "/:collection/:path:output_ext"
+    return "/:collection/:path"
+
+
+def _documents(cfg: Config, root: Path, name: str, meta: dict[str, Any], config: dict[str, Any]
+               ) -> list[dict[str, Any]]:
     folder = root / f"_{name}"
     if not folder.is_dir():
         return []
@@ -56,7 +68,7 @@ def _documents(cfg: Config, root: Path, name: str, meta: dict[str, Any]) -> list
         relative = path.relative_to(root).as_posix()
         data = dict(with_defaults(dict(front.data), relative, cfg.defaults))
         within = path.relative_to(folder).with_suffix("").as_posix()
-        pattern = str(data.get("permalink") or meta.get("permalink") or "/:collection/:path:output_ext")
+        pattern = str(data.get("permalink") or meta.get("permalink") or _default_permalink(config))
         data.update(url=_url(pattern, name, within, path.stem, data), relative_path=relative,
                     path=relative, collection=name)
         data.setdefault("slug", path.stem)
