@@ -54,6 +54,7 @@ _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
 _KEY = re.compile(r"([^\n]*?):(?:[ \t]|$)")  # a row's key: up to the first ': ' (or ':' at its end)
 _TOML_KEY = re.compile(r"[ \t]*[\"']?([^\"'=\n]*?)[\"']?[ \t]*=")  # a TOML row's key: before the first '='
 LIQUID, LIQUID_POSTS = 1, 2  # Post.liquid: the body has {% or {{; it names other posts (post_url, link, site.posts)
+LIQUID_TIME = 4  # Post.liquid: the body names site.time (the build's time)
 _NAMES_POSTS = re.compile(r"post_url|{%-?\s*link\s|site\.(?:posts|categories|tags)")
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
@@ -77,7 +78,7 @@ class Post:
     body_line: int  # 1-based line of the body's first line in the file
     lang: str = ""  # the post's own language (front matter lang:), when it has one
     excerpt_only: bool = False  # the feeds carry its summary, not its content
-    liquid: int = 0  # LIQUID | LIQUID_POSTS: what the body's template needs (0: no Liquid at all)
+    liquid: int = 0  # LIQUID | LIQUID_POSTS | LIQUID_TIME: what the body's template needs (0: no Liquid at all)
     image: str = ""  # front matter image: (a path, a URL or {path, alt}), absolute; "" for none
 
 
@@ -324,7 +325,8 @@ def _with_liquid(post: Post, text: str, start: int, data: dict[str, Any]) -> Pos
         return post  # most bodies: one scan, ~1 µs for 3 KB
     if str(data.get("render_with_liquid", "")).strip().lower() in FALSE_WORDS:
         return post
-    flags = LIQUID | (LIQUID_POSTS if _NAMES_POSTS.search(text, start) else 0)
+    flags = LIQUID | (LIQUID_POSTS if _NAMES_POSTS.search(text, start) else 0) | (
+        LIQUID_TIME if text.find("site.time", start) >= 0 else 0)
     return replace(post, liquid=flags)
 
 

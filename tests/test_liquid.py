@@ -323,3 +323,129 @@ def test_data_files_hold_booleans_and_numbers_as_jekyll_reads_them(make_site: Ma
                     {"_data/flags.yml": 'shown: false\noff: off\n1: on\nquoted: "false"\nhex: 0x1F\nversion: "3.10"\n'})
     html, said = rendered(cfg_path, "2022-03-04-a.md")
     assert said == [] and "<p>hidden off text 32 3.10 3.1</p>" in html
+
+
+def test_capture_into_a_path_like_name_discards_the_text_as_ruby_liquid_does(make_site: Make) -> None:
+    """Ruby's Liquid captures ``{% capture /dev/null %}`` into the variable 'dev' (the first run of
+    name characters): the comment inside is not written, the assigns inside still happen."""
+    include = ("{% capture /dev/null %}<!-- how to use: shelf=\"a,b\" -->"
+               "{% assign items = include.shelf | split: ',' %}{% endcapture %}"
+               "{% for i in items %}[{{ i }}]: /shelf/{{ i }}/\n{% endfor %}")
+    body = "See [a] and [b].\n\n{% include shelf.md shelf=\"a,b\" %}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_includes/shelf.md": include})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert hrefs(html) == [f"{SITE_URL}/shelf/a/", f"{SITE_URL}/shelf/b/"] and "how to use" not in html
+
+
+@pytest.mark.parametrize(("body", "imported"), [("Plain {text} and a | pipe.\n", False),
+                                                ("Hello {{ site.title }}.\n", True)])
+def test_a_build_without_liquid_never_imports_the_engine(make_site: Make, body: str, imported: bool) -> None:
+    """Posts without '{%'/'{{' do not pay for Liquid, not even the engine's import (which costs
+    more than rendering many such posts); a post with Liquid does import it."""
+    import subprocess
+    import sys
+
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}})
+    code = ("import sys\nfrom feeds import build, load_config\n"
+            f"result = build(load_config({str(cfg_path)!r}))\nassert not result.errors, result.problems\n"
+            "print('liquid' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=cfg_path.parent, check=True)
+    assert out.stdout.strip() == str(imported)
+
+
+def test_include_parameters_are_liquid_values_and_an_undefined_one_is_nil(make_site: Make) -> None:
+    """n=2 is the number 2 (so include.n > 1 holds), true/1.5 literals, an undefined variable nil
+    (not ''), a quoted value may hold its escaped quote; Ruby's ``include.[name]`` looks up name."""
+    include = ("{% if include.n > 1 %}big{% endif %} {% if include.gone == nil %}nil{% endif %} "
+               "{% if include.flag %}flag{% endif %} {{ include.ratio | times: 2 }} {{ include.said }} "
+               "{% assign k = 'said' %}{{ include.[k] | size }}")
+    body = "{% include p.md n=2 gone=no_such_variable flag=true ratio=1.5 said=\"a \\\"b\\\"\" %}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_includes/p.md": include})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert "<p>big nil flag 3.0 a “b” 5</p>" in html  # the quotes made typographic, as kramdown does
+
+
+def test_site_time_is_the_build_time_and_keys_only_the_posts_that_name_it(
+        make_site: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """site.time is when the build runs (SOURCE_DATE_EPOCH honoured), as in Jekyll: a notice dated
+    before it is hidden. Only posts whose template names site.time are rendered anew as time passes."""
+    from feeds.pipeline import render_key
+
+    notice = "{% assign now = site.time | date: '%s' %}{% assign until = '2024-06-01' | date: '%s' %}" \
+             "{% if until > now %}Coming soon{% else %}Over{% endif %} in {{ site.time | date: '%Y' }}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": notice},
+                                "2022-03-05-b.md": {"title": "B", "date": "2022-03-05", "body": "{{ site.url }}\n"}})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1704067200")  # 2024-01-01
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>Coming soon in 2024</p>" in html
+    cfg = load_config(cfg_path)
+    posts, _ = read_site(cfg_path)
+    before = load_site(cfg, posts.values())[0]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")  # 2025-01-01
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>Over in 2025</p>" in html
+    after = load_site(cfg, posts.values())[0]
+    a, b = posts["2022-03-04-a.md"], posts["2022-03-05-b.md"]
+    assert render_key("k", a, before) != render_key("k", a, after)
+    assert render_key("k", b, before) == render_key("k", b, after)
+
+
+def test_include_parameters_may_start_on_the_next_line(make_site: Make) -> None:
+    body = "{% include note.md\n\ttext=\"On the next line\"\n  level=2 %}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_includes/note.md": "{{ include.text }} ({{ include.level | plus: 1 }})\n"})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>On the next line (3)</p>" in html
+
+
+def test_date_filter_as_jekyll_runs_it(make_site: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """nil | date is nil and text that is no date stays as it is (neither fails the post); a time
+    without an offset is in the site's zone (so %s does not depend on the machine's TZ); "now" is
+    the build's time."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1704067200")  # 2024-01-01T00:00:00Z
+    monkeypatch.setenv("TZ", "America/New_York")
+    body = ("[{{ page.nothing | date: '%s' }}] [{{ 'soon' | date: '%Y' }}] "
+            "{{ '2024-01-01 08:00' | date: '%s %H:%M' }} {{ 'now' | date: '%s %Y-%m-%d %H:%M' }}\n")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    config={"timezone": "Asia/Shanghai"})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert "<p>[] [soon] 1704067200 08:00 1704067200 2024-01-01 08:00</p>" in html
+
+
+def test_site_collections_list_their_documents_with_jekylls_urls(make_site: Make) -> None:
+    """collections: {lamps: …} makes site.lamps: each document's front matter and its url (from the
+    collection's permalink, or a defaults rule scoped to _lamps, else /:collection/:path with the suffix
+    of the site's permalink style: .html for the default, '/' for pretty or a style ending in '/')."""
+    include = "{% for l in site.lamps %}[lamp {{ l.short | default: l.title }}]: {{ l.url }}\n{% endfor %}"
+    body = "See [the oil lamp][lamp oil], [the desk lamp][lamp Desk lamp] and [the hall one][lamp hall].\n\n" \
+           "{% include lamps.md %}\n{% for s in site.shelves %}{{ s.url }} {% endfor %}\n"
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_includes/lamps.md": include,
+                     "_config.yml": ("collections:\n  lamps:\n    output: true\n  shelves:\n    output: false\n"
+                                     "defaults:\n  - scope: {path: _lamps}\n"
+                                     "    values: {permalink: /en/lamps/:title/}\n"),
+                     "_lamps/oil-lamp.md": "---\ntitle: Oil lamp\nshort: oil\n---\nOld.\n",
+                     "_lamps/desk.md": "---\ntitle: Desk lamp\n---\nNew.\n",
+                     "_lamps/rooms/hall.md": "---\ntitle: Hall\nshort: hall\npermalink: /hall-lamp/\n---\n",
+                     "_shelves/top/one.md": "---\ntitle: One\n---\n"})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert hrefs(html) == [f"{SITE_URL}/en/lamps/oil-lamp/", f"{SITE_URL}/en/lamps/desk/", f"{SITE_URL}/hall-lamp/"]
+    assert "/shelves/top/one.html" in html
+
+
+@pytest.mark.parametrize(("style", "url"), [(None, "/shelves/top/one.html"), ("pretty", "/shelves/top/one/"),
+                                            ("/:year/:title/", "/shelves/top/one/"), ("/:title", "/shelves/top/one")])
+def test_a_collections_urls_follow_the_sites_permalink_style(make_site: Make, style: str | None, url: str) -> None:
+    config = "collections: [shelves]\n" + (f"permalink: {style}\n" if style else "")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04",
+                                                    "body": "{{ site.shelves[0].url }}\n"}},
+                    {"_config.yml": config, "_shelves/top/one.md": "---\ntitle: One\n---\n"})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and f"<p>{url}</p>" in html

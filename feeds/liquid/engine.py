@@ -20,6 +20,7 @@ from ..posts import Post, page_data
 from .filters import jekyll_filters
 from .site import LiquidSite, load_site
 from .tags import Highlight, JekyllInclude, Link, PostUrl
+from .unknown import UNKNOWN
 
 Markdownify = Callable[[str], str]
 _TAG_NAME = re.compile(r"{%-?\s*([A-Za-z_][\w-]*)")
@@ -29,28 +30,11 @@ _RAW = re.compile(r"{%-?\s*raw\s*-?%}.*?{%-?\s*endraw\s*-?%}", re.S)
 _COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
 _STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 _FILTER = re.compile(r"\|\s*([A-Za-z_][\w-]*)")
-_UNKNOWN = "unknown Liquid "
+_CAPTURE = re.compile(r"({%-?\s*capture\s+)(.*?)(\s*-?%})", re.S)
+_NAME = re.compile(r"[A-Za-z_][\w-]*|\"[^\"]*\"|'[^']*'")
+_NAME_CHARS = re.compile(r"[\w-]+")
+_DOT_BRACKET = re.compile(r"(\"[^\"]*\"|'[^']*')|\.\[")  # strings are kept as they are
 _INNER_TAGS = {"else", "elsif", "when", "endraw", "break", "continue", "#"}
-
-
-def one_per_kind(problems: list[Problem]) -> list[Problem]:
-    """The first warning about each unknown tag or filter in the build, with how many more there are."""
-    first: dict[str, int] = {}
-    counts: dict[str, int] = {}
-    kept: list[Problem] = []
-    for problem in problems:
-        kind = problem.message.split(":", 1)[0] if problem.message.startswith(_UNKNOWN) else ""
-        if kind and kind in first:
-            counts[kind] += 1
-            continue
-        if kind:
-            first[kind], counts[kind] = len(kept), 0
-        kept.append(problem)
-    for kind, at in first.items():
-        if counts[kind]:
-            p = kept[at]
-            kept[at] = Problem(p.path, p.line, f"{p.message} (and {counts[kind]} more use(s) in this build)", p.level)
-    return kept
 
 
 def expand(post: Post, body: str, cfg: Config, site: LiquidSite | None, markdownify: Markdownify
@@ -151,6 +135,8 @@ class JekyllEnvironment(Environment):
             post["date"] = datetime.fromisoformat(post["date"])
         variables = json.loads(site.config)
         variables.update(data=json.loads(site.data), posts=posts)
+        if site.time:
+            variables["time"] = datetime.fromisoformat(site.time)
         variables["categories"] = _grouped(posts, "categories")
         variables["tags"] = _grouped(posts, "tags")
         self.by_name = {Path(p["path"]).stem: p for p in posts}
@@ -163,31 +149,39 @@ class JekyllEnvironment(Environment):
         self.known_tags = set(self.tags) | {f"end{t}" for t in self.tags} | _INNER_TAGS | {"raw", "endhighlight"}
 
     def guard(self, text: str, where: str, first_line: int) -> str:
-        """Unknown tags and filters stay as written: wrapped in raw, one warning per kind."""
+        """Unknown tags and filters stay as written: wrapped in raw, one warning per kind. What
+        Ruby's Liquid reads leniently is written as python-liquid reads it (``lenient``)."""
         if not _TAG_NAME.search(text) and "|" not in text:
             return text
         protected = _RAW.sub(lambda m: "\0" * len(m.group(0)), _COMMENT.sub(lambda m: "\0" * len(m.group(0)), text))
-        spans: list[tuple[int, int, str]] = []
+        spans: list[tuple[int, int, str, str]] = []  # start, end, what is unknown ("": rewritten), new text
         for m in _TAG.finditer(protected):
             if m.group(1) not in self.known_tags:
-                spans.append((m.start(), m.end(), f"tag '{m.group(1)}'"))
+                spans.append((m.start(), m.end(), f"tag '{m.group(1)}'", ""))
+            elif (rewritten := lenient(m.group(1), text[m.start():m.end()])) is not None:
+                spans.append((m.start(), m.end(), "", rewritten))
         for m in _OUTPUT.finditer(protected):
             unknown = [f for f in _FILTER.findall(_STRING.sub("", m.group(1))) if f not in self.filters]
             if unknown:
-                spans.append((m.start(), m.end(), f"filter '{unknown[0]}'"))
+                spans.append((m.start(), m.end(), f"filter '{unknown[0]}'", ""))
+            elif (rewritten := lenient("", m.group(0))) is not None:
+                spans.append((m.start(), m.end(), "", rewritten))
         if not spans:
             return text
         out, pos = [], 0
-        for start, end, kind in sorted(spans):
+        for start, end, kind, rewritten in sorted(spans):
             if start < pos:
                 continue
-            line = first_line + text.count("\n", 0, start)
-            self.said.append(Problem(where, line, f"{_UNKNOWN}{kind}: left as written; Jekyll needs a plugin "
-                                     "for it; feeds has no plugins: write the text it stands for", WARNING))
-            out += [text[pos:start], "{% raw %}", text[start:end], "{% endraw %}"]
+            out.append(text[pos:start])
             pos = end
+            if not kind:
+                out.append(rewritten)
+                continue
+            line = first_line + text.count("\n", 0, start)
+            self.said.append(Problem(where, line, f"{UNKNOWN}{kind}: left as written; Jekyll needs a plugin "
+                                     "for it; feeds has no plugins: write the text it stands for", WARNING))
+            out += ["{% raw %}", text[start:end], "{% endraw %}"]
         return "".join(out + [text[pos:]])
-
 
     def test(self, context: Any, variable: str, expression: str, item: Any) -> bool:
         """Whether a Liquid condition (``where_exp``'s) holds with ``variable`` bound to ``item``."""
@@ -197,6 +191,24 @@ class JekyllEnvironment(Environment):
         out = io.StringIO()
         template.render_with_context(context, out, partial=True, **{variable: item})
         return out.getvalue() == "1"
+
+
+def lenient(name: str, markup: str) -> str | None:
+    """A tag (``name``; "" for an output ``{{ … }}``) that Ruby's Liquid 4 reads and python-liquid
+    refuses, as python-liquid reads it (None: it reads it already).
+
+    - ``{% capture /dev/null %}``: Ruby captures into the first run of name characters ("dev"),
+      so the text is captured, not written.
+    - ``include.[name]``: Ruby reads a dot before a bracket as no dot at all."""
+    rewritten = markup
+    if name == "capture":
+        found = _CAPTURE.match(markup)
+        if found and not _NAME.fullmatch(found.group(2)):
+            variable = _NAME_CHARS.search(found.group(2))
+            rewritten = f"{found.group(1)}{variable.group(0) if variable else '_'}{found.group(3)}"
+    if ".[" in rewritten:
+        rewritten = _DOT_BRACKET.sub(lambda m: m.group(0) if m.group(1) else "[", rewritten)
+    return rewritten if rewritten != markup else None
 
 
 def _grouped(posts: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:

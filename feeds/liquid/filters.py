@@ -10,8 +10,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus, urlsplit
 
+from liquid.exceptions import LiquidError
 from liquid.filter import with_context
 
+from ..posts import site_zone
 from ..text import smartify
 
 if TYPE_CHECKING:
@@ -182,6 +184,33 @@ def jekyll_filters(url: str, baseurl: str, env: JekyllEnvironment) -> dict[str, 
             return text
         return url + relative_url(text)
 
+    builtin_date = env.filters["date"]
+    zone = site_zone(env.cfg)
+
+    def liquid_date(value: Any, fmt: Any = None, *_: Any) -> Any:
+        """Liquid's ``date`` as Jekyll runs it: nil stays nil and what is not a date stays as it is
+        (not an error); "now" is the build's time (site.time, reproducible); a time without an
+        offset is in the site's zone, so ``%s`` does not depend on the machine's."""
+        if value is None or fmt is None or fmt == "":
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("now", "today") and env.site_info.time:
+            value = datetime.fromisoformat(env.site_info.time)
+        when = value if isinstance(value, datetime) else _as_date(value)
+        if not isinstance(when, datetime):
+            try:
+                return builtin_date(value, fmt, environment=env)
+            except LiquidError:
+                return value
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=zone)
+        text = str(fmt)
+        if "%s" in text:
+            text = text.replace("%s", str(int(when.timestamp())))
+        try:
+            return when.strftime(text)
+        except ValueError:
+            return value
+
     @with_context
     def where_exp(value: Any, variable: Any, expression: Any, *, context: Any) -> Any:
         if not isinstance(value, (list, tuple, dict)):
@@ -206,7 +235,7 @@ def jekyll_filters(url: str, baseurl: str, env: JekyllEnvironment) -> dict[str, 
         "smartify": lambda v: smartify(str(v if v is not None else "")),
         "strip_html": lambda v: _HTML_TAG.sub("", str(v if v is not None else "")),
         "inspect": lambda v: json.dumps(v, default=str),
-        "where": _where, "where_exp": where_exp, "find_exp": find_exp, "to_integer": _to_integer,
+        "date": liquid_date, "where": _where, "where_exp": where_exp, "find_exp": find_exp, "to_integer": _to_integer,
         "push": _push, "unshift": _unshift, "pop": lambda v, n=1: _to_list(v)[:-int(n) or None],
         "shift": lambda v, n=1: _to_list(v)[int(n):],
     }

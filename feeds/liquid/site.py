@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 from ..config import Config
 from ..errors import WARNING, Problem, display_path
-from ..posts import LIQUID_POSTS, Post
+from ..posts import LIQUID_POSTS, LIQUID_TIME, Post, build_time, site_zone
 from ..yamlload import YamlProblem, load_text_yaml
+from .collections import read_collections
 
 _DATA_SUFFIXES = (".yml", ".yaml", ".json", ".csv", ".tsv")
 _POSTS_WORDS = re.compile(r"post_url|{%-?\s*link\s|site\.(?:posts|categories|tags)")
@@ -33,13 +34,18 @@ class LiquidSite:
     posts: str  # JSON: site.posts, newest first (url, title, date, id, categories, tags, path)
     inputs: str  # hash of config, includes and data
     posts_key: str  # hash of the posts list
+    time: str = ""  # site.time: the build's time (ISO 8601, in the site's zone)
+    includes_name_posts: bool = False  # an include names other posts (post_url, link, site.posts)
+    includes_name_time: bool = False  # an include names site.time
 
     def key(self, post: Post) -> str:
-        """What the post's rendering depends on besides its own bytes: "" for a Liquid-free post."""
+        """What the post's rendering depends on besides its own bytes: "" for a Liquid-free post.
+        The build's time only for a template that names site.time (Jekyll renders it anew)."""
         if not post.liquid:
             return ""
-        uses_posts = post.liquid & LIQUID_POSTS or any(_POSTS_WORDS.search(text) for _, text in self.includes)
-        return self.inputs + (self.posts_key if uses_posts else "")
+        uses_posts = post.liquid & LIQUID_POSTS or self.includes_name_posts
+        uses_time = post.liquid & LIQUID_TIME or self.includes_name_time
+        return self.inputs + (self.posts_key if uses_posts else "") + (self.time if uses_time else "")
 
 
 def load_site(cfg: Config, posts: Iterable[Post]) -> tuple[LiquidSite, list[Problem]]:
@@ -48,11 +54,14 @@ def load_site(cfg: Config, posts: Iterable[Post]) -> tuple[LiquidSite, list[Prob
     problems: list[Problem] = []
     includes = tuple(sorted(_read_includes(root / "_includes", problems)))
     data = json.dumps(_read_data(root / "_data", problems), sort_keys=True, default=str)
-    config = json.dumps(_site_vars(cfg), sort_keys=True, default=str)
+    config = json.dumps(_site_vars(cfg, root), sort_keys=True, default=str)
     listed = json.dumps([_post_vars(p, cfg.site.url) for p in sorted(posts, key=lambda p: (p.date, p.path),
                                                                       reverse=True)], default=str)
     inputs = _hash(config, *(f"{n}\0{t}" for n, t in includes), data)
-    return LiquidSite(str(root), config, includes, data, listed, inputs, _hash(listed)), problems
+    return LiquidSite(str(root), config, includes, data, listed, inputs, _hash(listed),
+                      build_time().astimezone(site_zone(cfg)).isoformat(),
+                      any(_POSTS_WORDS.search(text) for _, text in includes),
+                      any("site.time" in text for _, text in includes)), problems
 
 
 def _hash(*parts: str) -> str:
@@ -102,7 +111,7 @@ def _data_file(path: Path) -> Any:
     return load_text_yaml(text, typed=True)  # as Jekyll reads data: false is false, 40 a number
 
 
-def _site_vars(cfg: Config) -> dict[str, Any]:
+def _site_vars(cfg: Config, root: Path) -> dict[str, Any]:
     """site.*: the raw _config.yml keys, then what feeds made of them (url and baseurl as Jekyll
     splits them: site.url has no path; site.baseurl is the path)."""
     found: dict[str, Any] = json.loads(cfg.jekyll_raw) if cfg.jekyll_raw else {}
@@ -111,6 +120,7 @@ def _site_vars(cfg: Config) -> dict[str, Any]:
                  description=cfg.site.description)
     if cfg.site.language:
         found.setdefault("lang", cfg.site.language)
+    found.update(read_collections(cfg, root, found))  # site.topics for collections: {topics: …}
     return found
 
 

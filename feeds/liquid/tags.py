@@ -17,7 +17,10 @@ from ..text import code_block
 if TYPE_CHECKING:
     from .engine import JekyllEnvironment
 
-_ARG = re.compile(r"([\w-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"']+)")
+_ARG = re.compile(r"""([\w-]+)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s"']+)""")
+_LITERALS: dict[str, Any] = {"true": True, "false": False, "nil": None, "null": None}
+_INTEGER = re.compile(r"-?[0-9]+")
+_FLOAT = re.compile(r"-?[0-9]+\.[0-9]+")
 
 
 def _expression(stream: Any, eat: bool) -> tuple[Token, str]:
@@ -32,18 +35,27 @@ def _expression(stream: Any, eat: bool) -> tuple[Token, str]:
 
 
 def _resolve(context: Any, text: str, token: Token) -> Any:
-    """A Jekyll tag argument: a quoted string, or a variable (``page.x``, ``include.y``)."""
+    """A Jekyll tag argument as Liquid reads it: a quoted string, a literal (``2``, ``1.5``,
+    ``true``, ``nil``), or a variable (``page.x``, ``include.y``); an undefined one is nil."""
     if text[:1] in "\"'" and text[-1:] == text[:1] and len(text) > 1:
-        return text[1:-1]
+        return text[1:-1].replace("\\" + text[0], text[0])
+    if text in _LITERALS:
+        return _LITERALS[text]
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
     path: list[object] = [int(p) if p.isdigit() else p for p in re.split(r"\.|\[|\]", text.replace("'", "")
                                                                          .replace('"', "")) if p]
-    value = context.get(path, token=token, default=None) if path else None
-    return "" if value is None else value
+    return context.get(path, token=token, default=None) if path else None
 
 
 def _interpolate(context: Any, text: str, token: Token) -> str:
     """``{{ var }}`` inside a tag's argument, as Jekyll allows in include and link names."""
-    return re.sub(r"{{\s*(.*?)\s*}}", lambda m: str(_resolve(context, m.group(1), token)), text)
+    def value(m: re.Match[str]) -> str:
+        found = _resolve(context, m.group(1), token)
+        return "" if found is None else str(found)
+    return re.sub(r"{{\s*(.*?)\s*}}", value, text)
 
 
 class _Simple(Node):
@@ -68,7 +80,7 @@ class _Simple(Node):
         return True
 
     def _include(self, context: Any, buffer: TextIO) -> int:
-        name, _, args = self.text.partition(" ")
+        name, args = (self.text.split(None, 1) + [""])[:2]
         if name.startswith("{{"):  # {% include {{ page.x }} k=v %}
             close = self.text.find("}}") + 2
             name, args = self.text[:close], self.text[close:]
