@@ -2,8 +2,9 @@
 
 Usage::
 
-    python bench/run.py [--sizes 1000,10k,100k:no-change+fresh-clone] [--repeat 3]
+    python bench/run.py [--sizes 1000,10k,100k@2:no-change+fresh-clone] [--repeat 3]
                         [--hugo [SIZES]] [--options [SIZES]] [--option-list all]
+                        [--options-repeat N]
                         [--jobs N] [--seed 1] [--workdir bench/out]
 
 For each size it generates the corpus once (cached in ``WORKDIR/corpus/``), makes a
@@ -22,6 +23,7 @@ then times these scenarios, each ``--repeat`` times, and reports medians:
 
 A size may name its scenarios: ``100k:no-change+fresh-clone+floor`` (``write-bytes`` comes
 with ``fresh-clone``); the cold build is always made, once when ``cold`` is not named.
+``@N`` after a size sets its number of repeats (``100k@2``).
 Repeats of edit/add/delete change a different post each time without reverting, so
 each timed build sees exactly one change relative to the build before it.
 
@@ -311,6 +313,7 @@ class SizePlan:
     scenarios: tuple[str, ...] = SCENARIOS
     hugo: bool = False
     options: bool = False
+    repeat: int = 0  # 0: --repeat
 
 
 @dataclass
@@ -356,7 +359,8 @@ class SizeBench:
 
     def __init__(self, plan: SizePlan, seed: int, repeat: int, jobs: int | None, workdir: Path,
                  feeds_cmd: list[str]):
-        self.plan, self.seed, self.repeat, self.workdir = plan, seed, repeat, workdir
+        self.plan, self.seed, self.repeat, self.workdir = plan, seed, plan.repeat or repeat, workdir
+        self.options_repeat = OPTIONS_REPEAT[0] if OPTIONS_REPEAT else self.repeat
         self.size = plan.size
         self.pristine, stats = ensure_corpus(plan.size, seed, workdir)
         self.site = workdir / "run" / f"n{plan.size}-s{seed}"
@@ -487,7 +491,7 @@ class SizeBench:
             (self.site / options.config_name(option)).write_text(options.config_text(option), encoding="utf-8")
         pairs: dict[str, tuple[list[Sample], list[Sample]]] = {o.name: ([], []) for o in chosen}
         outputs: dict[str, hugo_site.OutputCount] = {}
-        for r in range(self.repeat):
+        for r in range(self.options_repeat):
             for option in chosen:
                 order = (options.DEFAULT, option) if r % 2 == 0 else (option, options.DEFAULT)
                 for which in order:
@@ -524,6 +528,7 @@ class SizeBench:
 
 HUGO: list[Path] = []  # the Hugo binary, found once by main() when --hugo is given
 OPTION_LIST: list[options.Option] = []  # --option-list
+OPTIONS_REPEAT: list[int] = []  # --options-repeat
 
 
 @functools.cache
@@ -581,9 +586,9 @@ def markdown_table(reports: list[SizeReport]) -> str:
 def hugo_table(reports: list[SizeReport]) -> str:
     """Our cold build beside Hugo's, alternating in the same run."""
     lines = [
-        "| posts | ours wall s | Hugo wall s | **ours/Hugo wall** | ours CPU s | Hugo CPU s | **ours/Hugo CPU** | "
-        "peak RSS MB ours / Hugo | posts/s ours | floor s | load |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| posts | runs each | ours wall s | Hugo wall s | **ours/Hugo wall** | ours CPU s | Hugo CPU s | "
+        "**ours/Hugo CPU** | peak RSS MB ours / Hugo | posts/s ours | floor s | load |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     out = [
         "| posts | ours: files, MB | Hugo: files, MB | Hugo RSS feeds: site + categories + tags | "
@@ -597,10 +602,11 @@ def hugo_table(reports: list[SizeReport]) -> str:
         ours, hugo = pair.base, pair.other
         floor = rep.get("floor")
         lines.append(
-            f"| {rep.plan.size:,} | {ours.wall_s:.2f} | {hugo.wall_s:.2f} | **{ours.wall_s / hugo.wall_s:.2f}×** | "
+            f"| {rep.plan.size:,} | {len(ours.samples)} | {ours.wall_s:.2f} | {hugo.wall_s:.2f} | "
+            f"**{ours.wall_s / hugo.wall_s:.2f}×** | "
             f"{ours.cpu_s:.2f} | {hugo.cpu_s:.2f} | **{ours.cpu_s / hugo.cpu_s:.2f}×** | "
             f"{ours.peak_rss_mb:.0f} / {hugo.peak_rss_mb:.0f} | {rep.plan.size / ours.wall_s:,.0f} | "
-            f"{f'{floor.wall_s:.2f}' if floor else '–'} | {ours.load()} / {hugo.load()} |"
+            f"{f'{floor.wall_s:.2f}' if floor else '–'} | {Result(0, '', ours.samples + hugo.samples).load()} |"
         )
         o, h, n = ours.output, hugo.output, rep.hugo_names
         if o and h:
@@ -636,8 +642,9 @@ def fresh_clone_table(reports: list[SizeReport]) -> str:
 def options_table(reports: list[SizeReport]) -> str:
     """What each option costs: the median of the paired differences against the default build."""
     lines = [
-        "| posts | option | default wall s | option wall s | Δ wall s | Δ % | Δ CPU s | files, MB | warnings | load |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| posts | option | pairs | default wall s | option wall s | Δ wall s | Δ % | Δ CPU s | files, MB | "
+        "warnings | load |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for rep in reports:
         for pair in rep.options:
@@ -645,7 +652,8 @@ def options_table(reports: list[SizeReport]) -> str:
             out = pair.other.output
             files = f"{out.files:,}, {out.bytes / 1e6:,.0f}" if out else "?"
             lines.append(
-                f"| {rep.plan.size:,} | {pair.what} | {pair.base.wall_s:.2f} | {pair.other.wall_s:.2f} | "
+                f"| {rep.plan.size:,} | {pair.what} | {len(pair.deltas())} | {pair.base.wall_s:.2f} | "
+                f"{pair.other.wall_s:.2f} | "
                 f"{delta:+.2f} | {100 * delta / pair.base.wall_s:+.0f} % | {median(pair.cpu_deltas()):+.2f} | "
                 f"{files} | {pair.other.count('warnings')} | {pair.base.load()} |"
             )
@@ -691,8 +699,11 @@ def parse_plans(text: str) -> list[SizePlan]:
     plans = []
     for part in text.split(","):
         size, _, named = part.partition(":")
+        size, _, times = size.partition("@")
         try:
-            plan = SizePlan(parse_size(size))
+            plan = SizePlan(parse_size(size), repeat=int(times) if times else 0)
+            if times and plan.repeat < 1:
+                raise ValueError(f"{part}: @N must be at least 1")
         except ValueError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
         if named:
@@ -724,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the option scenarios' cold builds: at every size, or at these (10k)")
     ap.add_argument("--option-list", default="all",
                     help=f"which option scenarios (default all: {', '.join(o.name for o in options.OPTIONS)})")
+    ap.add_argument("--options-repeat", type=int, default=0,
+                    help="rounds of the option scenarios (default --repeat; even counts balance the order)")
     ap.add_argument("--jobs", type=int, default=None, help="pass --jobs N to feeds build")
     ap.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
     ap.add_argument(
@@ -744,6 +757,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--{attr} {flag}: every size must also be in --sizes")
         for plan in plans:
             setattr(plan, attr, plan.size in at)
+    if args.options_repeat:
+        OPTIONS_REPEAT[:] = [args.options_repeat]
     try:
         OPTION_LIST[:] = options.by_name(args.option_list)
     except ValueError as e:
@@ -764,9 +779,14 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"{started:%Y-%m-%d %H:%M} UTC{started.astimezone():%z}, {os.cpu_count()} cores, load average at start "
           f"{load_at_start[0]:.2f} / {load_at_start[1]:.2f} / {load_at_start[2]:.2f} (1 / 5 / 15 min), "
-          f"medians of {args.repeat} runs" + (f", Hugo {hugo_version()}" if HUGO else ""))
+          "medians of the runs counted in each table" + (f", Hugo {hugo_version()}" if HUGO else ""))
     print()
     print(markdown_table(reports))
+    print()
+    for rep in reports:
+        cold = rep.get("cold")
+        if cold:
+            print(f"cold build, {cold.size:,} posts: {cold.size / cold.wall_s:,.0f} posts/s")
     for title, table, wanted in (
         ("Cold build beside Hugo (alternating: ours, Hugo, ours, Hugo…)", hugo_table, any(r.hugo for r in reports)),
         ("Fresh clone with the cache restored (issue 10's target: fresh clone / target ≤ 1)", fresh_clone_table,
