@@ -464,7 +464,10 @@ class SizeBench:
         write the same bytes (``write-bytes``)."""
         snapshot = self.workdir / "run" / f"n{self.size}-s{self.seed}-cache"
         shutil.rmtree(snapshot, ignore_errors=True)
-        shutil.copytree(self.site / ".feeds-cache", snapshot)
+        if (self.site / ".feeds-cache").is_dir():
+            shutil.copytree(self.site / ".feeds-cache", snapshot)
+        else:  # a FEEDS_CMD that keeps no cache
+            snapshot.mkdir(parents=True)
         samples = []
         for r in range(self.repeat):
             empty_output(self.site)
