@@ -22,7 +22,8 @@ then times these scenarios, each ``--repeat`` times, and reports medians:
 ``floor``        read every post and parse its front matter (``bench/floor.py``)
 
 A size may name its scenarios: ``100k:no-change+fresh-clone+floor`` (``write-bytes`` comes
-with ``fresh-clone``); the cold build is always made, once when ``cold`` is not named.
+with ``fresh-clone``); the cold build is always made and reported, once when ``cold`` is
+not named (unless Hugo is on).
 ``@N`` after a size sets its number of repeats (``100k@2``).
 Repeats of edit/add/delete change a different post each time without reverting, so
 each timed build sees exactly one change relative to the build before it.
@@ -452,8 +453,7 @@ class SizeBench:
                     f"{sample.cpu_s:8.3f} s cpu {sample.peak_rss_mb:7.1f} MB load {sample.load:.1f}")
                 theirs.append(sample)
         result = Result(self.size, "cold", ours, hugo_site.count_files(self.site / "public"))
-        if timed:
-            self.report.results.append(result)
+        self.report.results.append(result)  # one run when not ``timed``: the table says so
         if hugo_cmd:
             counted = hugo_site.count_feeds(hugo_dir / "public")
             self.report.hugo = Paired(self.size, "Hugo", f"Hugo {hugo_version()}", result,
