@@ -29,11 +29,12 @@ What is compared:
   jekyll-feed entry is matched to ours by id, else by link (an entry neither matches is missing), and
   its id, link, ``published`` instant (and offset) and title (HTML-unescaped) are compared. Entries
   in the same place count too, and files that are not well-formed XML (feedparser reads them anyway).
-- **Content**: for each matched entry, the visible text of its content (tags dropped, entities decoded,
-  whitespace collapsed; ``<script>``/``<style>`` text dropped) on both sides, and difflib's ratio over
-  its words: an entry counts as "text equal" at a ratio of at least 0.98 (``--ratio``). Residue is
-  template or kramdown syntax left in the visible text (``{%``, ``{{``, a footnote mark ``[^1]``, an
-  attribute list ``{: …}``); an entry with residue in ours and none in Jekyll's is counted.
+- **Content**: for each matched entry, the visible text of its content (tags dropped, a space at each
+  block element's edges only, entities decoded, whitespace collapsed; ``<script>``/``<style>`` text
+  dropped) on both sides, and difflib's ratio over its words: an entry counts as "text equal" at a
+  ratio of at least 0.98 (``--ratio``). Residue is template or kramdown syntax left in the visible
+  text (``{%``, ``{{``, a footnote mark ``[^1]``, an attribute list ``{: …}``); an entry with
+  residue in ours and none in Jekyll's is counted.
 - **All posts**: the site feed of ``--jekyll-all`` (the feed with the most entries) against ours at
   the same path under ``--ours-all``, entry by entry in the same way: every post Jekyll published
   (missing ones counted) and every post only we have (extra).
@@ -63,8 +64,14 @@ RESIDUE = re.compile(r"\{%|\{\{|\[\^[^\]\s]+\]|\{:[^}]*\}")
 RATIO = 0.98
 
 
+BLOCKS = frozenset(
+    "address article aside blockquote br dd details div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header "
+    "hr li main nav ol p pre section summary table tbody td tfoot th thead tr ul".split())
+
+
 class _Text(HTMLParser):
-    """The text a reader shows: character data outside script and style."""
+    """The text a reader shows: character data outside script and style, a break at each block
+    (inline markup such as a highlighter's ``<span>`` around each token adds no space)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -73,9 +80,13 @@ class _Text(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: object) -> None:
         self.hidden += tag in ("script", "style")
+        if tag in BLOCKS:
+            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         self.hidden -= tag in ("script", "style") and self.hidden > 0
+        if tag in BLOCKS:
+            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         if not self.hidden:
@@ -87,7 +98,7 @@ def visible_text(markup: str) -> str:
     parser = _Text()
     parser.feed(markup)
     parser.close()
-    return " ".join(" ".join(parser.parts).split())
+    return " ".join("".join(parser.parts).split())
 
 
 def text_ratio(theirs: str, mine: str) -> float:

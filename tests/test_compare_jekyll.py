@@ -33,6 +33,12 @@ def test_visible_text_drops_markup_scripts_and_extra_space() -> None:
     assert compare.visible_text("<p>a &amp;\n <b>b</b></p><script>x()</script><style>p{}</style><p>c</p>") == "a & b c"
 
 
+def test_inline_markup_adds_no_space_and_blocks_do() -> None:
+    highlighted = '<pre><code><span class="n">entry</span><span class="p">.</span><span>name</span></code></pre>'
+    assert compare.visible_text(highlighted) == "entry.name"
+    assert compare.visible_text("<ul><li>one</li><li>two</li></ul>x<br>y") == "one two x y"
+
+
 @pytest.mark.parametrize(("theirs", "mine", "equal"), [
     ("one two three", "one two three", True),
     (" ".join(f"w{i}" for i in range(100)), " ".join(f"w{i}" for i in range(99)) + " other", True),
