@@ -293,30 +293,15 @@ def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache,
 # --- writing: feedgen on every core, each worker staging its own files --------------------
 
 def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
-    """A feed's files, staged; what rendering said about posts rendered here; the rkeys whose
-    cached content was damaged or forged (rendered again, and stored again)."""
-    from .budget import feed_bytes_within
+    """A feed's files, staged; what rendering said about posts rendered here; the keys of the
+    cache rows found damaged or forged (made again, and stored again)."""
+    from .budget import feed_files
+    from .fragments import entry_fragments
 
     cfg, key, inputs, out, store, site = parallel.state()
-    keys = [render_key(key, p, site) for p in spec.entries]
-    content, damaged = store.get(keys)
-    rendered, problems, redone = {}, [], []
-    for post, rkey in zip(spec.entries, keys):
-        cached = content.get(rkey)
-        # cached HTML is published only if it is what rendering the post could give (the sanitiser
-        # leaves it as it is); else, as when the cache lost it, the post is rendered now
-        if cached is None or not store.publishable(rkey, cached, post, cfg):
-            fresh, said = render_post(post, read_body(post), cfg, site)
-            problems += said
-            if cached is not None and cached != fresh:
-                damaged.add(rkey)
-            if rkey in damaged:
-                redone.append((rkey, fresh, said))
-            cached = fresh
-        rendered[post.id] = cached
-    if redone:
-        store.put(redone)
-    data, over = feed_bytes_within(cfg, spec, rendered)
+    rkeys = [render_key(key, p, site) for p in spec.entries]
+    fragments, problems, damaged = entry_fragments(cfg, spec, rkeys, key, store, site)
+    data, over = feed_files(cfg, spec, fragments)
     problems += over
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
     # again and says so again (its bytes are the same: nothing is rewritten)

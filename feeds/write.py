@@ -8,12 +8,13 @@ no version in <generator> so an upgrade does not change every feed.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from feedgen.feed import FeedGenerator
+from lxml import etree  # type: ignore[import-untyped]
 
 from .config import Config
 from .formats import BY_NAME
@@ -25,6 +26,11 @@ from .text import xml_safe
 
 GENERATOR = "feeds"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+ATOM_NS = "http://www.w3.org/2005/Atom"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+ATOM_END, RSS_END = b"</feed>\n", b"  </channel>\n</rss>\n"
 
 
 def _second(when: datetime) -> datetime:
@@ -68,18 +74,22 @@ def _generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
         fg = memo["feedgen"] = _new_generator(cfg, spec, rendered)
         memo["newest"] = max((p.updated for p in spec.entries), default=EPOCH)
         memo["newest_date"] = max((p.date for p in spec.entries), default=EPOCH)
-    fg.id(file.url)
-    fg.link(href=file.url, rel="self", replace=True)
-    fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
+    _point(cfg, fg, file)
     return fg
 
 
 def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> FeedGenerator:
-    fg = FeedGenerator()
-    fg.load_extension("dc", atom=False, rss=True)
     images = {post.id: entry_image(cfg, post, rendered[post.id]) for post in spec.entries}
-    if any(images.values()):  # only then: the namespace alone would change every feed's bytes
-        fg.load_extension("media")  # jekyll-feed's media:thumbnail and media:content, in Atom and RSS
+    # media only when an entry has an image: the namespace alone would change every feed's bytes
+    fg = _head_generator(cfg, spec, any(images.values()))
+    for post in spec.entries:
+        _add_entry(fg, post, rendered[post.id], images[post.id])
+    return fg
+
+
+def _head_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
+    """A FeedGenerator with everything of the feed but its entries."""
+    fg = _bare_generator(media)
     site = cfg.site
     icon, logo = site_images(cfg)
     if icon:
@@ -93,8 +103,14 @@ def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]
     fg.generator(GENERATOR)
     if site.language:
         fg.language(site.language)
-    for post in spec.entries:
-        _add_entry(fg, post, rendered[post.id], images[post.id])
+    return fg
+
+
+def _bare_generator(media: bool) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    if media:
+        fg.load_extension("media")  # jekyll-feed's media:thumbnail and media:content, in Atom and RSS
     return fg
 
 
@@ -129,6 +145,71 @@ def _add_entry(fg: FeedGenerator, post: Post, content: Rendered, image: str) -> 
     if image:  # group=None: straight in the entry, as jekyll-feed writes them
         fe.media.thumbnail({"url": image}, group=None)
         fe.media.content({"url": image, "medium": "image"}, group=None)
+
+
+# --- a feed as head + entry fragments + tail (see ``fragments``) ---------------------------
+# feedgen still writes every byte: an entry's fragment is its element, serialised by lxml inside
+# a root that declares the namespaces the whole feed declares (so the fragment declares none),
+# and cut out; the head and tail are the feed without entries, cut where the entries go. The
+# whole-feed functions above stay as the oracle the tests compare the assembled files with.
+
+_SCRATCH: dict[bool, FeedGenerator] = {}
+
+
+def _entry_element(post: Post, content: Rendered, image: str, atom: bool) -> Any:
+    fg = _SCRATCH.get(bool(image))
+    if fg is None:
+        fg = _SCRATCH[bool(image)] = _bare_generator(bool(image))
+    _add_entry(fg, post, content, image)
+    try:
+        entry = fg.entry()[0]
+        return entry.atom_entry() if atom else entry.rss_entry()
+    finally:
+        fg.remove_entry(0)
+
+
+def atom_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
+    """A post's ``<entry>`` as it stands in every Atom feed that carries it (indented, newline-ended)."""
+    image = entry_image(cfg, post, content)
+    root = etree.Element("feed", xmlns=ATOM_NS, nsmap={"media": MEDIA_NS} if image else {})
+    root.append(_entry_element(post, content, image, atom=True))
+    data: bytes = etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+    return data[data.index(b">\n") + 2:-len(ATOM_END)]
+
+
+def rss_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
+    """A post's ``<item>`` as it stands in every RSS feed that carries it."""
+    image = entry_image(cfg, post, content)
+    nsmap = {"dc": DC_NS, **({"media": MEDIA_NS} if image else {}), "atom": ATOM_NS, "content": CONTENT_NS}
+    root = etree.Element("rss", version="2.0", nsmap=nsmap)
+    etree.SubElement(root, "channel").append(_entry_element(post, content, image, atom=False))
+    data: bytes = etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+    return data[data.index(b"<channel>\n") + len(b"<channel>\n"):-len(RSS_END)]
+
+
+def atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
+               ) -> tuple[bytes, bytes, bytes]:
+    """(head, separator, tail) of an Atom file carrying ``kept`` (``media``: one of them has an image)."""
+    fg = _head_generator(cfg, spec, media)
+    _point(cfg, fg, file)
+    fg.updated(_second(max((p.updated for p in kept), default=EPOCH)))
+    data = _with_stylesheet(fg.atom_str(pretty=True), cfg)
+    return data[:-len(ATOM_END)], b"", ATOM_END
+
+
+def rss_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
+              ) -> tuple[bytes, bytes, bytes]:
+    fg = _head_generator(cfg, spec, media)
+    _point(cfg, fg, file)
+    fg.updated(_second(max((p.date for p in kept), default=EPOCH)))
+    data: bytes = fg.rss_str(pretty=True)
+    return data[:-len(RSS_END)], b"", RSS_END
+
+
+def _point(cfg: Config, fg: FeedGenerator, file: FeedFile) -> None:
+    fg.id(file.url)
+    fg.link(href=file.url, rel="self", replace=True)
+    fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
 
 
 def opml_bytes(cfg: Config, specs: list[FeedSpec]) -> bytes:
