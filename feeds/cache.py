@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns 
 CREATE TABLE IF NOT EXISTS posts (path TEXT, key TEXT, digest TEXT, data TEXT, PRIMARY KEY (path, key));
 CREATE TABLE IF NOT EXISTS rendered (rkey TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS render_problems (rkey TEXT PRIMARY KEY, data TEXT);
-CREATE TABLE IF NOT EXISTS fragments (fkey TEXT PRIMARY KEY, rkey TEXT, data BLOB);
+CREATE TABLE IF NOT EXISTS fragments (fkey TEXT PRIMARY KEY, rkey TEXT, ekey TEXT, data BLOB);
 """
 
 ReadResult = tuple[Post | None, list[Problem], int]  # int: posts.USED_SITE_ZONE | READ_AS_UTC
@@ -330,10 +330,10 @@ class Cache:
         self.db.executemany("DELETE FROM fragments WHERE rkey = ?", stale)
 
     @_guarded(lambda: None)
-    def keep_fragments(self, live: set[str]) -> None:
-        """Forget the fragments no current post and config has (an earlier config's, edited posts')."""
-        stale = [(k,) for (k,) in self.db.execute("SELECT fkey FROM fragments") if k not in live]
-        self.db.executemany("DELETE FROM fragments WHERE fkey = ?", stale)
+    def keep_fragments(self, ekey: str) -> None:
+        """Forget the fragments an earlier config made (``ekey``: the entry stage's key now); those
+        of edited posts go with their rendered content (keep_rendered)."""
+        self.db.execute("DELETE FROM fragments WHERE ekey != ?", (ekey,))
 
     def commit(self) -> None:
         """Make what was stored visible to other connections (the write workers)."""
@@ -442,10 +442,10 @@ class WorkerCache:
             while self._memo_bytes > self.MEMO_BYTES:
                 self._memo_bytes -= len(self._memo.popitem(last=False)[1])
 
-    def put_fragments(self, rows: list[tuple[str, str, bytes]]) -> None:
-        """(fkey, rkey, bytes) rows, in one transaction."""
+    def put_fragments(self, rows: list[tuple[str, str, str, bytes]]) -> None:
+        """(fkey, rkey, ekey, bytes) rows, in one transaction."""
         try:
             with self._connection() as db:
-                db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", rows)
         except sqlite3.Error:
             pass

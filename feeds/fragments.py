@@ -91,13 +91,14 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     problems: list[Problem] = []
     damaged: set[str] = set()
     if redo:
-        problems, damaged = _make(cfg, spec, rkeys, keys, redo, cached, result, store, site)
+        problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
     return result, problems, damaged
 
 
-def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], keys: dict[tuple[int, str], str],
+def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, dict[tuple[int, str], str]],
           redo: dict[int, list[str]], cached: dict[str, bytes], result: dict[str, list[bytes]], store: WorkerCache,
           site: LiquidSite | None) -> tuple[list[Problem], set[str]]:
+    entry_key, keys = entry
     content, damaged = store.get([rkeys[i] for i in redo])
     problems: list[Problem] = []
     rows, redone = [], []
@@ -120,7 +121,7 @@ def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], keys: dict[tuple[in
                 damaged.add(fkey)
             result[fmt][i] = data
             store.remember(fkey, data)
-            rows.append((fkey, rkey, data))
+            rows.append((fkey, rkey, entry_key, data))
     if redone:
         store.put(redone)
     store.put_fragments(rows)

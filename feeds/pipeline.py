@@ -5,17 +5,15 @@ all cores (``parallel``), and skipping every feed whose inputs did not change.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.metadata
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, parallel
+from . import parallel
 from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
@@ -25,6 +23,7 @@ from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
 from .sources import find_post_files, read_source, source_root
+from .stages import stage_key
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
@@ -50,33 +49,10 @@ class BuildResult:
         return [p for p in self.problems if not p.is_error]
 
 
-@functools.lru_cache(maxsize=1)
-def tool_key() -> str:
-    """The code that makes the bytes: this package's source and the libraries that shape output.
-    A change to any of them (even without a version bump) invalidates the cache and every feed."""
-    h = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for source in sorted(Path(__file__).parent.rglob("*.py")):
-        h.update(source.name.encode() + source.read_bytes())
-    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter", "python-liquid"):
-        try:
-            h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(dist.encode())
-    return h.hexdigest()
-
-
 def output_key(cfg: Config) -> str:
-    """Everything in the config and the tool that changes output bytes, as one hash."""
-    return _output_key(cfg, os.getcwd())
-
-
-@functools.lru_cache(maxsize=8)
-def _output_key(cfg: Config, cwd: str) -> str:
-    relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
-                       sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
-    # the working folder too: cached messages name files relative to it
-    text = f"{tool_key()}\n{cwd}\n{relevant!r}"  # a working folder not in UTF-8 comes as surrogates
-    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    """Everything in the config and the tool that changes output bytes, as one hash (the feed
+    files' key; reading, rendering and entries have keys of their own: ``stages``)."""
+    return stage_key(cfg, "feed")
 
 
 def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
@@ -111,7 +87,7 @@ def _put_lists(cfg: Config, key: str, specs: list[FeedSpec], out: Output) -> Non
 
 
 def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:
-    """A post's rendered content is known by the output key, its bytes, and, when its body holds
+    """A post's rendered content is known by the render stage's key, its bytes, and, when its body holds
     Liquid, the hash of the site inputs its template can see (includes, data, config; the posts
     list only if it names posts): an edited include re-renders the Liquid posts, no other."""
     extra = site.key(post) if site is not None else ""
@@ -129,8 +105,9 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         if not result.errors or keep_going:
             _publish(cfg, specs, cache, result, progress, site)
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
-            key = output_key(cfg)
+            key = stage_key(cfg, "render")
             cache.keep_rendered({render_key(key, p, site) for p in posts})
+        cache.keep_fragments(stage_key(cfg, "entry"))
         result.problems = one_per_kind(result.problems) + _damage_report(cache)
     finally:
         cache.close()
@@ -167,7 +144,7 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
              progress: Progress | None, site: LiquidSite | None = None) -> None:
     """Render what changed feeds carry, write them, and commit the output folder in one step."""
-    key = output_key(cfg)
+    key, rendering = output_key(cfg), stage_key(cfg, "render")
     try:
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
@@ -181,9 +158,9 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                     inputs.update(prints)
             # a cache that earlier runs left intact remembers what rendering said about the posts
             # of unchanged feeds; without one, render those too, so every run warns the same
-            _render_all(cfg, key, todo if cache.trusted else specs, cache, site, progress)
-            result.problems += _render_problems(cfg, key, specs, cache, site)
-            _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
+            _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress)
+            result.problems += _render_problems(cfg, rendering, specs, cache, site)
+            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress)
             _put_lists(cfg, key, specs, out)
             out.commit()
     except OSError as exc:
@@ -215,7 +192,7 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
 
     A file whose size and mtime are as last seen here is not even opened; any other file is
     hashed, and parsed only when no cached result has that hash."""
-    key = output_key(cfg)
+    key = stage_key(cfg, "read")
     known, hits = cache.known_digests(), cache.read_results(key, cfg.site.url)
     digests: dict[str, str] = {}
     misses = []
@@ -298,9 +275,9 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
     from .budget import feed_files
     from .fragments import entry_fragments
 
-    cfg, key, inputs, out, store, site = parallel.state()
+    cfg, key, inputs, out, store, site = parallel.state()  # key: the render stage's
     rkeys = [render_key(key, p, site) for p in spec.entries]
-    fragments, problems, damaged = entry_fragments(cfg, spec, rkeys, key, store, site)
+    fragments, problems, damaged = entry_fragments(cfg, spec, rkeys, stage_key(cfg, "entry"), store, site)
     data, over = feed_files(cfg, spec, fragments)
     problems += over
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +109,74 @@ def test_assembled_equals_feedgen_for_any_text(titles: list[str], names: list[st
             assert fragment_ok(fmt, BY_NAME[fmt].make_fragment(cfg, post, clean), post, cfg), (fmt, clean)
             if i:
                 assert not fragment_ok(fmt, BY_NAME[fmt].make_fragment(cfg, post, clean), posts[0], cfg)
+
+
+# --- builds: cold, from a fresh clone with the cache restored, incremental ---------------------
+
+@pytest.fixture
+def counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    from feeds import fragments, pipeline
+    from feeds.formats import Format
+
+    found = {"read": 0, "render": 0, "fragment": 0}
+
+    def count(module: Any, name: str, what: str) -> None:
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, **k: found.__setitem__(what, found[what] + 1) or real(*a, **k))
+    count(pipeline, "read_post", "read")
+    count(pipeline, "render_post", "render")
+    count(fragments, "render_post", "render")
+    count(Format, "make_fragment", "fragment")
+    return found
+
+
+def _cold(cfg_path: Path, where: Path) -> dict[str, bytes]:
+    from conftest import tree_bytes
+
+    from feeds import build, load_config
+    cfg = load_config(cfg_path, {"output": str(where)})
+    assert not build(dataclasses.replace(cfg, cache=None)).errors
+    return tree_bytes(where)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cold_fresh_clone_and_incremental_builds_write_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counts: dict[str, int], jobs: int) -> None:
+    """A fresh clone (the cache restored, no output folder and no records beside it, every file
+    newer) re-assembles every feed from cached fragments: nothing read, rendered or serialised
+    again, and every file is the cold build's bytes; so are an edit's and a no-change rebuild's."""
+    import os
+    import shutil
+
+    from conftest import copy_fixtures, tree_bytes, write_site
+
+    from feeds import build, load_config
+    fixtures = Path(__file__).parent / "fixtures" / "posts"
+    names = tuple(p.name for p in sorted(fixtures.glob("*.*")))
+    site = tmp_path / "site"
+    cfg_path = write_site(site, {}, {"feeds": {"formats": list(ALL), "stylesheet": "/feed.xslt.xml",
+                                               "first_image": True}, "build": {"jobs": jobs}})
+    copy_fixtures(site, names)
+    monkeypatch.chdir(site)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cold = _cold(cfg_path, tmp_path / "cold")
+    assert len(cold) > 20
+
+    def run() -> dict[str, bytes]:
+        result = build(load_config(cfg_path))
+        assert not result.errors
+        return tree_bytes(site / "public")
+    assert run() == cold  # the first build, filling the cache
+    shutil.rmtree(site / "public")
+    shutil.rmtree(site / ".public.feeds")
+    for path in site.rglob("*.md"):
+        os.utime(path, (2_000_000_000, 2_000_000_000))  # a clone's files are all new
+    counts.update(read=0, render=0, fragment=0)
+    assert run() == cold
+    if jobs == 1:  # the counters see this process only
+        # files that give no post (a future one, an unpublished one) are read every time (store_read)
+        assert counts["render"] == counts["fragment"] == 0 and counts["read"] == 2, counts
+    edited = site / "_posts" / names[0]
+    edited.write_text(edited.read_text("utf-8") + "\nOne more line.\n", "utf-8")
+    assert run() == _cold(cfg_path, tmp_path / "cold-edited")
+    assert run() == _cold(cfg_path, tmp_path / "cold-again")  # nothing changed
