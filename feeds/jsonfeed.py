@@ -63,6 +63,8 @@ def _feed(cfg: Config, spec: FeedSpec, file: FeedFile) -> dict[str, Any]:
     feed["authors"] = [{"name": site.author.name or site.title or site.url.split("//", 1)[1]}]
     if site.language:
         feed["language"] = site.language
+    if cfg.feeds.hubs:  # WebSub, where the spec puts it: after language, before items
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in cfg.feeds.hubs]
     return feed
 
 

@@ -43,6 +43,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "stylesheet": {"stylesheet": "/feed.xslt.xml"},
     "first image": {"first_image": True},
     "excerpt": {"content": "excerpt"},
+    "websub hubs": {"hubs": ("https://hub.test/", "https://other.test/hub")},
     "site extras": {"site_fields": {"language": "zh-CN", "author": Author("Desk", "desk@x.test"),
                                     "icon": "/icon.png", "logo": "https://x.test/logo.png"}},
 }

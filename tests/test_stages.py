@@ -32,6 +32,7 @@ ODD: dict[str, Any] = {
     "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
     "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
     "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000,
+    "feeds.websub.hub": "https://hub.test/",
     **{k.name: k.name.rsplit(".", 1)[1] + "/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")},
     "feeds.paths.site_atom": "s.xml", "feeds.paths.site_rss": "s.rss", "feeds.paths.site_json": "s.json",
     "feeds.paths.opml": "o.opml", "feeds.paths.index": "i.html",
