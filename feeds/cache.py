@@ -384,8 +384,9 @@ class WorkerCache:
 
     MEMO_BYTES = 32 * 1024 * 1024  # fragments a worker keeps at hand: a post is in several feeds
 
-    def __init__(self, file: Path):
+    def __init__(self, file: Path, fresh: frozenset[str] = frozenset()):
         self.file = file
+        self.fresh = fresh  # rkeys this build rendered: their rows are its own, not input
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self._memo: OrderedDict[str, bytes] = OrderedDict()  # fkey -> fragment checked or made here

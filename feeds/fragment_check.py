@@ -37,44 +37,28 @@ from .posts import Post
 from .render import _OTHER_URL_ATTRS, _URL_ATTRS, _allowlist, _harmless
 from .text import describe_forbidden, srcset_candidates
 
-_TEXT = rb"[^<]*"
-_VALUE = rb'[^"<]*'
 _IMAGE = rb'https?://[^"<\x00-\x20]+'  # as posts.py and images.py make them
-_ATOM = re.compile(
-    rb"  <entry>\n(?:"
-    rb"    <(id|title|updated|published)(?:>" + _TEXT + rb"</\1>|/>)\n"
-    rb"|    <author>\n      <name(?:>" + _TEXT + rb"</name>|/>)\n    </author>\n"
-    rb'|    <(content|summary) type="html"(?:>' + _TEXT + rb"</\2>|/>)\n"
-    rb'|    <link href="' + _VALUE + rb'"/>\n'
-    rb'|    <category term="' + _VALUE + rb'"/>\n'
-    rb'|    <media:content url="' + _IMAGE + rb'" medium="image"/>\n'
-    rb'|    <media:thumbnail url="' + _IMAGE + rb'"/>\n'
-    rb")*  </entry>\n\Z")
-_RSS = re.compile(
-    rb"    <item>\n(?:"
-    rb"      <(title|link|description|content:encoded|category|pubDate|dc:creator)(?:>" + _TEXT + rb"</\1>|/>)\n"
-    rb'|      <guid isPermaLink="(?:true|false)">' + _TEXT + rb"</guid>\n"
-    rb'|      <media:content url="' + _IMAGE + rb'" medium="image"/>\n'
-    rb'|      <media:thumbnail url="' + _IMAGE + rb'"/>\n'
-    rb")*    </item>\n\Z")
+# one element per line, as lxml indents them: text without "<", attributes quoted without "<"
+_LINE = re.compile(rb'( *)<([a-zA-Z]+(?::[a-zA-Z]+)?)((?: [a-zA-Z]+="[^"<]*")*)(?:/>|>([^<]*)</\2>)\n')
+_AUTHOR = re.compile(rb"    <author>\n      <name(?:>([^<]*)</name>|/>)\n    </author>\n")
+_ATTRS = re.compile(rb' ([a-zA-Z]+)="([^"<]*)"')
 _BAD_AMPERSAND = re.compile(rb"&(?!(?:amp|lt|gt|quot|#9|#10|#13);)")
-# (?m)^: at the start of a line (text holds no "<", so only ours), without taking the newline
-# before it: adjacent lines each count (a second id, a summary after the content)
-_ATOM_ID, _ATOM_LINK = re.compile(rb"(?m)^    <id>([^<]*)</id>\n"), re.compile(rb'(?m)^    <link href="([^"<]*)"/>\n')
-_RSS_ID = re.compile(rb'(?m)^      <guid isPermaLink="[a-z]+">([^<]*)</guid>\n')
-_RSS_LINK = re.compile(rb"(?m)^      <link>([^<]*)</link>\n")
-_ATOM_HTML = re.compile(rb'(?m)^    <(content|summary) type="html">([^<]*)</\1>\n')
-_ATOM_DATES = re.compile(rb"(?m)^    <(updated|published)>([^<]*)</\1>\n")
-_RSS_DATE = re.compile(rb"(?m)^      <pubDate>([^<]*)</pubDate>\n")
+_MEDIA = {b"media:content": {b"url", b"medium"}, b"media:thumbnail": {b"url"}}
+# element -> its attributes, for each format: the writer's whole vocabulary
+_ATOM = {b"id": set(), b"title": set(), b"updated": set(), b"published": set(), b"content": {b"type"},
+         b"summary": {b"type"}, b"link": {b"href"}, b"category": {b"term"}, **_MEDIA}
+_RSS = {b"title": set(), b"link": set(), b"description": set(), b"content:encoded": set(), b"category": set(),
+        b"pubDate": set(), b"dc:creator": set(), b"guid": {b"isPermaLink"}, **_MEDIA}
+_FIXED = {b"type": (b"html",), b"medium": (b"image",), b"isPermaLink": (b"true", b"false")}
+_HTML_PARTS = (b"content", b"summary", b"content:encoded", b"description")
 _DAYS, _MONTHS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
                                                                     "Aug", "Sep", "Oct", "Nov", "Dec")
-_RSS_HTML = re.compile(rb"(?m)^      <(content:encoded|description)>([^<]*)</\1>\n")
 _JSON_KEYS = frozenset(("id", "url", "title", "content_html", "content_text", "summary", "image", "date_published",
                         "date_modified", "authors", "tags"))
 # the sanitiser's output: <name attr="value" ...> and </name>; no comments, no unquoted values
 _TAG = re.compile(r'<(/?)([A-Za-z][A-Za-z0-9]*)((?:[ \t\n]+[^\s"\'<>/=]+(?:="[^"]*")?)*)[ \t\n]*/?>')
-_PLAIN_URL = re.compile(r"[^\x00-\x20\x7f]+")
 _ATTR = re.compile(r'([^\s"\'<>/=]+)(?:="([^"]*)")?')
+_PLAIN_URL = re.compile(r"[^\x00-\x20\x7f]+")
 
 
 def fragment_ok(fmt: str, data: bytes, post: Post, cfg: Config) -> bool:
@@ -90,24 +74,49 @@ def fragment_ok(fmt: str, data: bytes, post: Post, cfg: Config) -> bool:
 
 
 def _xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
-    shape, ids, links, parts = (_ATOM, _ATOM_ID, _ATOM_LINK, _ATOM_HTML) if atom else (_RSS, _RSS_ID, _RSS_LINK,
-                                                                                        _RSS_HTML)
-    if shape.match(data) is None or _BAD_AMPERSAND.search(data) or describe_forbidden(data.decode())[0] >= 0:
+    found = _elements(data, atom)
+    if found is None or _BAD_AMPERSAND.search(data) or describe_forbidden(data.decode())[0] >= 0:
         return False
-    found_id, found_link = ids.findall(data), links.findall(data)
-    if found_id != [_escaped(post.id)] or found_link != [_escaped(post.url)] or not _dates_ok(atom, data, post):
+    if atom:
+        expected = {b"id": [_escaped(post.id)], b"updated": [_iso(post.updated)], b"published": [_iso(post.date)]}
+    else:
+        when = post.date.replace(microsecond=0)  # feedgen's formatRFC2822, in the C locale
+        date = f"{_DAYS[when.weekday()]}, {when:%d} {_MONTHS[when.month - 1]} {when:%Y %H:%M:%S %z}"
+        expected = {b"guid": [_escaped(post.id)], b"pubDate": [date.encode()]}
+    expected[b"link"] = [_escaped(post.url)]
+    if any(found.get(name) != value for name, value in expected.items()):
         return False
     # the summary is text escaped as HTML (no tag), but an RSS description without one is the content
-    return all(html_ok(_unescape(text), cfg) for _, text in parts.findall(data))
+    return all(html_ok(_unescape(text), cfg) for name in _HTML_PARTS for text in found.get(name, ()))
 
 
-def _dates_ok(atom: bool, data: bytes, post: Post) -> bool:
-    """The entry's dates are the post's, written as feedgen writes them."""
-    if atom:
-        return _ATOM_DATES.findall(data) == [(b"updated", _iso(post.updated)), (b"published", _iso(post.date))]
-    when = post.date.replace(microsecond=0)  # feedgen's formatRFC2822, in the C locale
-    text = f"{_DAYS[when.weekday()]}, {when:%d} {_MONTHS[when.month - 1]} {when:%Y %H:%M:%S %z}"
-    return _RSS_DATE.findall(data) == [text.encode()]
+def _elements(data: bytes, atom: bool) -> dict[bytes, list[bytes]] | None:
+    """The entry's elements (name -> the text of each, or an Atom link's href) when the fragment is
+    one entry as our writer writes it: each element of its vocabulary on a line of its own, with
+    its attributes and their fixed values; else None."""
+    root, indent, allowed = (b"entry", b"    ", _ATOM) if atom else (b"item", b"      ", _RSS)
+    start, end = indent[2:] + b"<" + root + b">\n", indent[2:] + b"</" + root + b">\n"
+    if not data.startswith(start) or not data.endswith(end):
+        return None
+    pos, stop = len(start), len(data) - len(end)
+    found: dict[bytes, list[bytes]] = {}
+    while pos < stop:
+        author = _AUTHOR.match(data, pos) if atom else None
+        if author is not None:
+            pos = author.end()
+            continue
+        line = _LINE.match(data, pos)
+        if line is None or line.group(1) != indent or line.group(2) not in allowed:
+            return None
+        name, text = line.group(2), line.group(4) or b""
+        attrs = dict(_ATTRS.findall(line.group(3))) if line.group(3) else {}
+        if set(attrs) != allowed[name] or any(attrs[a] not in _FIXED[a] for a in attrs if a in _FIXED):
+            return None
+        if name in _MEDIA and not re.fullmatch(_IMAGE, attrs[b"url"]):
+            return None
+        found.setdefault(name, []).append(attrs[b"href"] if name == b"link" and atom else text)
+        pos = line.end()
+    return found if pos == stop else None
 
 
 def _iso(when: datetime) -> bytes:

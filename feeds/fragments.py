@@ -106,8 +106,10 @@ def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, d
         post, rkey = spec.entries[i], rkeys[i]
         rendered = content.get(rkey)
         made = {fmt: BY_NAME[fmt].make_fragment(cfg, post, rendered) for fmt in fmts} if rendered else {}
-        # cached content makes a fragment that passes the check, or the post is rendered again
-        if rendered is None or not all(fragment_ok(fmt, data, post, cfg) for fmt, data in made.items()):
+        # cached content (unless this build rendered it) makes a fragment that passes the check,
+        # or the post is rendered again
+        if rendered is None or (rkey not in store.fresh
+                                and not all(fragment_ok(fmt, data, post, cfg) for fmt, data in made.items())):
             fresh, said = render_post(post, read_body(post), cfg, site)
             problems += said
             if rendered is not None and rendered != fresh:

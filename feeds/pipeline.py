@@ -159,9 +159,9 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                     inputs.update(prints)
             # a cache that earlier runs left intact remembers what rendering said about the posts
             # of unchanged feeds; without one, render those too, so every run warns the same
-            _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress)
+            fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress)
             result.problems += _render_problems(cfg, rendering, specs, cache, site)
-            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress)
+            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh)
             _put_lists(cfg, key, specs, out)
             out.commit()
             if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
@@ -271,8 +271,9 @@ def _render_task(batch: range) -> int:
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
-                progress: Progress | None) -> None:
-    """Render every post that a feed to be written carries, once, into the cache.
+                progress: Progress | None) -> frozenset[str]:
+    """Render every post that a feed to be written carries, once, into the cache; the rkeys
+    rendered (their rows are this build's own: the write stage need not check what it makes of them).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here, and memory follows the number of feeds' entries being written, not every body."""
@@ -288,6 +289,7 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
         done += count
         if progress:
             progress("render", done, len(misses))
+    return frozenset(rkey for rkey in needed if rkey not in found)
 
 
 def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None
@@ -328,8 +330,9 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
 
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
-               site: LiquidSite | None, result: BuildResult, progress: Progress | None) -> None:
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file), site)
+               site: LiquidSite | None, result: BuildResult, progress: Progress | None,
+               fresh: frozenset[str] = frozenset()) -> None:
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh), site)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
                                                                 default_jobs(cfg), shared, chunksize=8), 1):

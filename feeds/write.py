@@ -128,20 +128,31 @@ def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]
 def _head_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
     """A FeedGenerator with everything of the feed but its entries."""
     fg = _bare_generator(media)
+    _site_fields(cfg, fg)
+    _feed_fields(cfg, fg, spec)
+    return fg
+
+
+def _site_fields(cfg: Config, fg: FeedGenerator) -> None:
     site = cfg.site
-    icon, logo = site_images(cfg)
+    icon, _ = site_images(cfg)
     if icon:
         fg.icon(icon)
-    if logo:  # feedgen's image() is both RSS <image> and Atom logo
-        fg.image(url=logo, title=_safe(spec.title), link=site.url + "/")
-    fg.title(_safe(spec.title))
-    fg.description(_safe(site.description or spec.title))
     fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
                **({"email": site.author.email} if site.author.email else {})})
     fg.generator(GENERATOR)
     if site.language:
         fg.language(site.language)
-    return fg
+
+
+def _feed_fields(cfg: Config, fg: FeedGenerator, spec: FeedSpec) -> None:
+    """What differs from feed to feed, each set anew (feedgen's setters replace)."""
+    site = cfg.site
+    _, logo = site_images(cfg)
+    if logo:  # feedgen's image() is both RSS <image> and Atom logo
+        fg.image(url=logo, title=_safe(spec.title), link=site.url + "/")
+    fg.title(_safe(spec.title))
+    fg.description(_safe(site.description or spec.title))
 
 
 def _bare_generator(media: bool) -> FeedGenerator:
@@ -225,10 +236,25 @@ def rss_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
     return data[data.index(b"<channel>\n") + len(b"<channel>\n"):-len(RSS_END)]
 
 
+_FRAMES: dict[tuple[int, bool], tuple[Config, FeedGenerator]] = {}
+
+
+def _frame_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
+    """The feed without entries, from one generator per config and process: building a
+    FeedGenerator and loading its extensions costs more than writing the head."""
+    found = _FRAMES.get((id(cfg), media))
+    if found is None or found[0] is not cfg:
+        fg = _bare_generator(media)
+        _site_fields(cfg, fg)
+        found = _FRAMES[(id(cfg), media)] = (cfg, fg)
+    _feed_fields(cfg, found[1], spec)
+    return found[1]
+
+
 def atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
                ) -> tuple[bytes, bytes, bytes]:
     """(head, separator, tail) of an Atom file carrying ``kept`` (``media``: one of them has an image)."""
-    fg = _head_generator(cfg, spec, media)
+    fg = _frame_generator(cfg, spec, media)
     _point(cfg, fg, file)
     fg.updated(_second(max((p.updated for p in kept), default=EPOCH)))
     data = _with_stylesheet(fg.atom_str(pretty=True), cfg)
@@ -237,7 +263,7 @@ def atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post]
 
 def rss_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
               ) -> tuple[bytes, bytes, bytes]:
-    fg = _head_generator(cfg, spec, media)
+    fg = _frame_generator(cfg, spec, media)
     _point(cfg, fg, file)
     fg.updated(_second(max((p.date for p in kept), default=EPOCH)))
     data: bytes = fg.rss_str(pretty=True)
