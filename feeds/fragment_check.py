@@ -55,8 +55,12 @@ _DAYS, _MONTHS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), ("Jan", "Feb
                                                                     "Aug", "Sep", "Oct", "Nov", "Dec")
 _JSON_KEYS = frozenset(("id", "url", "title", "content_html", "content_text", "summary", "image", "date_published",
                         "date_modified", "authors", "tags"))
-# the sanitiser's output: <name attr="value" ...> and </name>; no comments, no unquoted values
-_TAG = re.compile(r'<(/?)([A-Za-z][A-Za-z0-9]*)((?:[ \t\n]+[^\s"\'<>/=]+(?:="[^"]*")?)*)[ \t\n]*/?>')
+# the sanitiser's output (html5ever's serialiser): <name attr="value" ...> and </name>, names in
+# lower case, values always quoted; no comments
+_ATTRS_PART = r'((?:[ \t\n]+[^\s"\'<>/=A-Z]+(?:="[^"]*")?)+)'
+_NOT_TAG = re.compile(r'<(?!/?[a-z][a-z0-9]*(?:[ \t\n]+[^\s"\'<>/=A-Z]+(?:="[^"]*")?)*[ \t\n]*/?>)')
+_NAMES = re.compile(r"</?([a-z][a-z0-9]*)")
+_WITH_ATTRS = re.compile(r"<([a-z][a-z0-9]*)" + _ATTRS_PART + r"[ \t\n]*/?>")
 _ATTR = re.compile(r'([^\s"\'<>/=]+)(?:="([^"]*)")?')
 _PLAIN_URL = re.compile(r"[^\x00-\x20\x7f]+")
 
@@ -75,6 +79,7 @@ def fragment_ok(fmt: str, data: bytes, post: Post, cfg: Config) -> bool:
 
 def _xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
     found = _elements(data, atom)
+    # valid UTF-8 (else UnicodeDecodeError) without what XML forbids: one character class, in C
     if found is None or _BAD_AMPERSAND.search(data) or describe_forbidden(data.decode())[0] >= 0:
         return False
     if atom:
@@ -87,7 +92,7 @@ def _xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
     if any(found.get(name) != value for name, value in expected.items()):
         return False
     # the summary is text escaped as HTML (no tag), but an RSS description without one is the content
-    return all(html_ok(_unescape(text), cfg) for name in _HTML_PARTS for text in found.get(name, ()))
+    return all(_html_part_ok(text, cfg) for name in _HTML_PARTS for text in found.get(name, ()))
 
 
 def _elements(data: bytes, atom: bool) -> dict[bytes, list[bytes]] | None:
@@ -161,31 +166,28 @@ def html_ok(markup: str, cfg: Config) -> bool:
     URLs absolute with an allowed scheme. Sanitising off: anything the site wrote."""
     if not cfg.content.sanitize or "<" not in markup:
         return True
-    tags = _TAG.findall(markup)
-    if len(tags) != markup.count("<"):  # a "<" that opens no tag the sanitiser writes
+    if _NOT_TAG.search(markup):  # a "<" that opens no tag as the sanitiser writes them
         return False
     allowed, attributes = _policy(cfg.content.allow_tags, cfg.content.allow_attributes)
-    if not {name.lower() for _, name, _ in tags} <= allowed:
+    if not set(_NAMES.findall(markup)) <= allowed:
         return False
     everywhere = attributes.get("*", frozenset())
-    for _, name, attrs in tags:
-        if attrs:
-            tag = name.lower()
-            for attr, value in _ATTR.findall(attrs):
-                attr = attr.lower()
-                if attr not in everywhere and attr not in attributes.get(tag, ()):
-                    return False
-                if (attr in _URL_ATTRS or attr in _OTHER_URL_ATTRS) and not _url_ok(tag, value):
-                    return False
-                if attr in ("srcset", "imagesrcset") and not all(_url_ok(tag, u) for u, _ in
-                                                                 srcset_candidates(html.unescape(value))):
-                    return False
+    # every "<" opens a well-formed tag, so these are the tags with attributes, each whole
+    for tag, attrs in _WITH_ATTRS.findall(markup):
+        for attr, value in _ATTR.findall(attrs):
+            if attr not in everywhere and attr not in attributes.get(tag, ()):
+                return False
+            if (attr in _URL_ATTRS or attr in _OTHER_URL_ATTRS) and not _url_ok(tag, value):
+                return False
+            if attr in ("srcset", "imagesrcset") and not all(_url_ok(tag, u) for u, _ in
+                                                             srcset_candidates(html.unescape(value))):
+                return False
     return True
 
 
 def _url_ok(tag: str, value: str) -> bool:
     """"" (this page), or an absolute URL with an allowed scheme and nothing a browser would strip."""
-    url = html.unescape(value)
+    url = html.unescape(value) if "&" in value else value
     return not url or (_harmless(tag, url) and ":" in url.split("/", 1)[0] and _PLAIN_URL.fullmatch(url) is not None)
 
 
@@ -194,3 +196,18 @@ def _policy(extra_tags: tuple[str, ...], extra_attrs: tuple[str, ...]
             ) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     options: dict[str, Any] = _allowlist(True, extra_tags, extra_attrs)
     return frozenset(options["tags"]), {tag: frozenset(names) for tag, names in options["attributes"].items()}
+
+
+_SEEN: list[tuple[int, bytes, bool]] = []  # the last answers: a post's formats carry the same HTML
+
+
+def _html_part_ok(text: bytes, cfg: Config) -> bool:
+    """``html_ok`` of an element's escaped text; Atom and RSS escape a post's content alike, so the
+    second format's is the first one's answer (comparing bytes costs nothing beside checking)."""
+    for key, seen, answer in _SEEN:
+        if key == id(cfg) and seen == text:
+            return answer
+    answer = html_ok(_unescape(text), cfg)
+    _SEEN.insert(0, (id(cfg), text, answer))
+    del _SEEN[4:]
+    return answer
