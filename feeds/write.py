@@ -209,12 +209,13 @@ def _entry_element(post: Post, content: Rendered, image: str, atom: bool) -> Any
     fg = _SCRATCH.get(bool(image))
     if fg is None:
         fg = _SCRATCH[bool(image)] = _bare_generator(bool(image))
-    _add_entry(fg, post, content, image)
     try:
+        _add_entry(fg, post, content, image)
         entry = fg.entry()[0]
         return entry.atom_entry() if atom else entry.rss_entry()
     finally:
-        fg.remove_entry(0)
+        for left in list(fg.entry()):  # none stays behind, even when feedgen refused a value
+            fg.remove_entry(left)
 
 
 def atom_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:

@@ -181,3 +181,22 @@ def test_cold_fresh_clone_and_incremental_builds_write_the_same_bytes(
     edited.write_text(edited.read_text("utf-8") + "\nOne more line.\n", "utf-8")
     assert run() == _cold(cfg_path, tmp_path / "cold-edited")
     assert run() == _cold(cfg_path, tmp_path / "cold-again")  # nothing changed
+
+
+def test_a_refused_entry_leaves_nothing_behind_for_the_next_post(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fragments are cut from one reused generator: an entry feedgen refused must not stay in it
+    and come out as the next post's entry."""
+    from feeds import write
+
+    cfg = config()
+    expected = write.atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id])
+    real = write._add_entry
+
+    def refuse(fg: Any, post: Any, *args: Any) -> None:
+        real(fg, post, *args)
+        if post is POSTS[0]:
+            raise ValueError("refused")
+    monkeypatch.setattr(write, "_add_entry", refuse)
+    with pytest.raises(ValueError):
+        write.atom_fragment(cfg, POSTS[0], RENDERED[POSTS[0].id])
+    assert write.atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id]) == expected
