@@ -3,62 +3,61 @@
 Readers refuse feeds past their own limits (goread 2 MB, CommaFeed 5 MB, Miniflux 15 MB; the
 late FeedBurner 512 KB) and stop updating them without a word to the publisher; a feed that
 keeps its newest entries is the better loss. Each file is cut on its own (Atom, RSS and JSON
-Feed differ in size), by bisection on how many of the newest entries it keeps: a handful of
-serializations, never one per entry. The result depends on the bytes only, so a rerun gives
-the same file and the same warning.
+Feed differ in size), by bisection on how many of the newest entries it keeps. A file is its
+frame plus its entries' fragments (``fragments``), so a size is a sum of lengths: nothing is
+serialised again, only the frame of each size tried (a handful). The result depends on the
+bytes only, so a rerun gives the same file and the same warning.
 """
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from .config import Config
 from .errors import WARNING, Problem, display_path
-from .formats import BY_NAME
-from .group import FeedFile, FeedSpec
+from .fragments import Framed, make_fragments
+from .group import FeedSpec
 from .render import Rendered
-from .write import feed_bytes
+
+
+def feed_files(cfg: Config, spec: FeedSpec, fragments: Mapping[str, Sequence[bytes]]
+               ) -> tuple[dict[str, bytes], list[Problem]]:
+    """Every file of one feed from its entries' fragments (format -> one per entry, in order), each
+    within ``feeds.max_bytes``; one warning for the feed when any file had to drop entries."""
+    data: dict[str, bytes] = {}
+    dropped: list[tuple[str, int]] = []
+    over: list[Problem] = []
+    for file in spec.files:
+        framed = Framed(cfg, spec, file, fragments[file.format])
+        if spec.page:  # an archive page is complete or it is no archive: never cut, but said
+            data[file.path] = framed.data(len(spec.entries))
+            if cfg.feeds.max_bytes and len(data[file.path]) > cfg.feeds.max_bytes:
+                over.append(_over(cfg, spec, file.path, len(data[file.path])))
+            continue
+        kept = _fit(framed, len(spec.entries), cfg.feeds.max_bytes)
+        if kept < len(spec.entries):
+            dropped.append((file.path, len(spec.entries) - kept))
+        data[file.path] = framed.data(kept)
+    return data, over + ([_warning(cfg, spec, dropped)] if dropped else [])
 
 
 def feed_bytes_within(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]
                       ) -> tuple[dict[str, bytes], list[Problem]]:
-    """Every file of one feed, each within ``feeds.max_bytes``; one warning for the feed when any
-    file had to drop entries."""
-    data = feed_bytes(cfg, spec, rendered)
-    budget = cfg.feeds.max_bytes
-    if not budget:
-        return data, []
-    dropped: list[tuple[str, int]] = []
-    if spec.page:  # an archive page is complete or it is no archive: never cut, but said
-        return data, [_over(cfg, spec, file.path, len(data[file.path])) for file in spec.files
-                      if len(data[file.path]) > budget]
-    for file in spec.files:
-        if len(data[file.path]) > budget:
-            kept, data[file.path] = _fit(cfg, spec, rendered, file, budget)
-            dropped.append((file.path, len(spec.entries) - kept))
-    return data, [_warning(cfg, spec, dropped)] if dropped else []
+    """``feed_files`` from the entries' rendered content."""
+    return feed_files(cfg, spec, make_fragments(cfg, spec, rendered))
 
 
-def _serialize(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile, n: int) -> bytes:
-    fewer = dataclasses.replace(spec, entries=spec.entries[:n])
-    memo: dict[str, Any] = {}
-    return BY_NAME[file.format].serialize(cfg, fewer, rendered, file, memo)
-
-
-def _fit(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
-         budget: int) -> tuple[int, bytes]:
-    """(how many of the newest entries fit, the file with them); 0 entries when even one is too big."""
-    low, high = 0, len(spec.entries) - 1  # ``high + 1`` entries are known to be too many
-    best = _serialize(cfg, spec, rendered, file, 0)
+def _fit(framed: Framed, count: int, budget: int) -> int:
+    """How many of the newest entries fit in ``budget`` bytes (all, without one); 0 when even one is too big."""
+    if not budget or framed.size(count) <= budget:
+        return count
+    low, high = 0, count - 1  # ``high + 1`` entries are known to be too many
     while low < high:
         middle = (low + high + 1) // 2
-        data = _serialize(cfg, spec, rendered, file, middle)
-        if len(data) <= budget:
-            low, best = middle, data
+        if framed.size(middle) <= budget:
+            low = middle
         else:
             high = middle - 1
-    return low, best  # best is the file with ``low`` entries
+    return low
 
 
 def _over(cfg: Config, spec: FeedSpec, path: str, size: int) -> Problem:
@@ -72,10 +71,4 @@ def _warning(cfg: Config, spec: FeedSpec, dropped: list[tuple[str, int]]) -> Pro
     files = ", ".join(f"{path}: {count} of {len(spec.entries)}" for path, count in dropped)
     return Problem(display_path(cfg.output / dropped[0][0]), None,
                    f"{what} is over feeds.max_bytes ({cfg.feeds.max_bytes} bytes): its oldest entries were left "
-                   f"out ({files}){_unarchived(spec)}; raise feeds.max_bytes (0 for no budget) or lower feeds.limit",
-                   WARNING)
-
-
-def _unarchived(spec: FeedSpec) -> str:
-    """A feed with archives carries the posts no archive page holds: cut, they are nowhere."""
-    return " and no archive page holds the newest of them (lower feeds.archives.size)" if spec.files[0].links else ""
+                   f"out ({files}); raise feeds.max_bytes (0 for no budget) or lower feeds.limit", WARNING)

@@ -7,32 +7,32 @@ spares re-hashing a file that has not been touched since the last run on this ma
 Rows are JSON, never pickles: a cache restored from elsewhere is data, not code. A cache that
 is corrupt, foreign or from another schema is moved aside and rebuilt, never trusted. Rows are
 input too: each is checked as strictly as a post before it is used (``post_from_json``,
-``_problems_from``, ``rendered_from_json``, ``publishable``); one that fails is a miss, counted
-in ``damaged`` for the build's one warning. (Checking, not signing: a key kept in the same
+``_problems_from``, ``rendered_from_json``, and an entry fragment, whatever it was made from,
+by ``fragment_check``); one that fails is a miss, counted in ``damaged`` for the build's one
+warning. (Checking, not signing: a key kept in the same
 folder would authenticate nothing.)
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
 import sqlite3
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import Config
 from .errors import ERROR, WARNING, Problem
 from .posts import Post
-from .render import Rendered, clean_html
-from .text import describe_forbidden, xml_safe
+from .render import Rendered
+from .text import describe_forbidden
 
-SCHEMA = 8
+SCHEMA = 9
 APP = "feeds-cache"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns 
 CREATE TABLE IF NOT EXISTS posts (path TEXT, key TEXT, digest TEXT, data TEXT, PRIMARY KEY (path, key));
 CREATE TABLE IF NOT EXISTS rendered (rkey TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS render_problems (rkey TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE IF NOT EXISTS fragments (fkey TEXT PRIMARY KEY, rkey TEXT, ekey TEXT, data BLOB);
 """
 
 ReadResult = tuple[Post | None, list[Problem], int]  # int: posts.USED_SITE_ZONE | READ_AS_UTC
@@ -161,17 +162,10 @@ def _problems_from(rows: Any, where: str) -> list[Problem]:
 
 def rendered_from_json(data: Any) -> Rendered:
     """Cached rendered content: two XML-safe strings, or Damaged. Whether the HTML is what
-    rendering makes is for ``publishable`` to say (it needs the post and the config)."""
+    rendering makes is for ``fragment_check`` to say, in the fragment made from it."""
     if type(data) is not list or len(data) != 2:
         raise Damaged("a rendered row of another shape")
     return Rendered(_text(data[0]), _text(data[1]))
-
-
-def publishable(cached: Rendered, post: Post, cfg: Config) -> bool:
-    """Cached content that rendering the post as HTML would give unchanged: the sanitiser and
-    the URL rewriting leave it as it is, so it holds nothing that a post could not produce.
-    (The summary is published as text, escaped; _text has checked it.)"""
-    return xml_safe(clean_html(cached.content, post.url, cfg).strip())[0] == cached.content
 
 
 def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -333,6 +327,13 @@ class Cache:
         stale = [(k,) for (k,) in self.db.execute("SELECT rkey FROM rendered") if k not in live]
         self.db.executemany("DELETE FROM rendered WHERE rkey = ?", stale)
         self.db.executemany("DELETE FROM render_problems WHERE rkey = ?", stale)
+        self.db.executemany("DELETE FROM fragments WHERE rkey = ?", stale)
+
+    @_guarded(lambda: None)
+    def keep_fragments(self, ekey: str) -> None:
+        """Forget the fragments an earlier config made (``ekey``: the entry stage's key now); those
+        of edited posts go with their rendered content (keep_rendered)."""
+        self.db.execute("DELETE FROM fragments WHERE ekey != ?", (ekey,))
 
     def commit(self) -> None:
         """Make what was stored visible to other connections (the write workers)."""
@@ -381,22 +382,15 @@ class WorkerCache:
     the file, and no process ever holds every body. A damaged cache costs work, never a build:
     ``put`` then stores nothing and ``get`` answers what it can; callers render what is missing."""
 
-    def __init__(self, file: Path):
+    MEMO_BYTES = 32 * 1024 * 1024  # fragments a worker keeps at hand: a post is in several feeds
+
+    def __init__(self, file: Path, fresh: frozenset[str] = frozenset()):
         self.file = file
+        self.fresh = fresh  # rkeys this build rendered: their rows are its own, not input
         self._db: sqlite3.Connection | None = None
         self._pid = 0
-        self._checked: dict[str, bytes] = {}  # rkey -> hash of the content found publishable
-
-    def publishable(self, rkey: str, cached: Rendered, post: Post, cfg: Config) -> bool:
-        """``publishable``, once per post and process: a post is in several feeds, and checking
-        costs a fifth of rendering, hashing a hundredth."""
-        mark = hashlib.blake2b(cached.content.encode(), digest_size=16).digest()
-        if self._checked.get(rkey) == mark:
-            return True
-        if not publishable(cached, post, cfg):
-            return False
-        self._checked[rkey] = mark
-        return True
+        self._memo: OrderedDict[str, bytes] = OrderedDict()  # fkey -> fragment checked or made here
+        self._memo_bytes = 0
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
@@ -422,5 +416,37 @@ class WorkerCache:
         try:
             with self._connection() as db:  # one transaction per batch
                 _insert_rendered(db, items)
+        except sqlite3.Error:
+            pass
+
+    def fragments(self, fkeys: list[str]) -> tuple[dict[str, bytes], set[str]]:
+        """The fragments of these fkeys that are here, and which of them this process has already
+        checked or made (the others are input: see fragment_check)."""
+        found = {k: self._memo[k] for k in fkeys if k in self._memo}
+        known = set(found)
+        missing = [k for k in fkeys if k not in found]
+        try:
+            for start in range(0, len(missing), 500):
+                chunk = missing[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update((k, d) for k, d in self._connection().execute(
+                    f"SELECT fkey, data FROM fragments WHERE fkey IN ({marks})", chunk) if type(d) is bytes)
+        except sqlite3.Error:
+            pass
+        return found, known
+
+    def remember(self, fkey: str, data: bytes) -> None:
+        """Keep a fragment this process checked or made at hand, within MEMO_BYTES."""
+        if fkey not in self._memo:
+            self._memo[fkey] = data
+            self._memo_bytes += len(data)
+            while self._memo_bytes > self.MEMO_BYTES:
+                self._memo_bytes -= len(self._memo.popitem(last=False)[1])
+
+    def put_fragments(self, rows: list[tuple[str, str, str, bytes]]) -> None:
+        """(fkey, rkey, ekey, bytes) rows, in one transaction."""
+        try:
+            with self._connection() as db:
+                db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", rows)
         except sqlite3.Error:
             pass

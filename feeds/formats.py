@@ -11,6 +11,7 @@ pulls feedgen or the validator into the config.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ class Format:
     checker: str
     root: str
     feed: bool = True  # False for the OPML list: not a feed, never in feeds.formats
+    fragment: str = ""  # (cfg, post, rendered) -> one entry's bytes, the same in every feed (see fragments)
+    frame: str = ""  # (cfg, spec, file, kept posts, media) -> (head, separator, tail) around the fragments
 
     def serialize(self, *args: Any) -> bytes:
         result: bytes = _load(self.serializer)(*args)
@@ -46,7 +49,16 @@ class Format:
     def check(self, *args: Any) -> None:
         _load(self.checker)(*args)
 
+    def make_fragment(self, *args: Any) -> bytes:
+        result: bytes = _load(self.fragment)(*args)
+        return result
 
+    def make_frame(self, *args: Any) -> tuple[bytes, bytes, bytes]:
+        result: tuple[bytes, bytes, bytes] = _load(self.frame)(*args)
+        return result
+
+
+@functools.cache
 def _load(ref: str) -> Callable[..., Any]:
     module, _, name = ref.partition(":")
     function: Callable[..., Any] = getattr(importlib.import_module(module), name)
@@ -55,13 +67,16 @@ def _load(ref: str) -> Callable[..., Any]:
 
 ATOM = Format("atom", "Atom", ".xml", "application/atom+xml",
               (("site", "feed.xml"), ("category", "feed/{slug}.xml"), ("tag", "feed/by_tag/{slug}.xml")),
-              "feeds.write:atom_bytes", "feeds.validate._formats:check_atom", "feed")
+              "feeds.write:atom_bytes", "feeds.validate._formats:check_atom", "feed",
+              fragment="feeds.write:atom_fragment", frame="feeds.write:atom_frame")
 RSS = Format("rss", "RSS", ".rss", "application/rss+xml",
              (("site", "feed.rss"), ("category", "feed/{slug}.rss"), ("tag", "feed/by_tag/{slug}.rss")),
-             "feeds.write:rss_bytes", "feeds.validate._formats:check_rss", "rss")
+             "feeds.write:rss_bytes", "feeds.validate._formats:check_rss", "rss",
+             fragment="feeds.write:rss_fragment", frame="feeds.write:rss_frame")
 JSON = Format("json", "JSON Feed", ".json", "application/feed+json",
               (("site", "feed.json"), ("category", "feed/{slug}.json"), ("tag", "feed/by_tag/{slug}.json")),
-              "feeds.jsonfeed:json_bytes", "feeds.validate._jsonfeed:check_json_feed", "json")
+              "feeds.jsonfeed:json_bytes", "feeds.validate._jsonfeed:check_json_feed", "json",
+              fragment="feeds.jsonfeed:json_fragment", frame="feeds.jsonfeed:json_frame")
 OPML = Format("opml", "OPML", ".opml", "text/x-opml", (("opml", "feeds.opml"),),
               "feeds.write:opml_bytes", "feeds.validate._formats:check_opml", "opml", feed=False)
 

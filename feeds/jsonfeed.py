@@ -6,7 +6,7 @@ and indent, one newline at the end. Dates are RFC 3339 with the post's own offse
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,35 @@ def _date(when: datetime) -> str:
 
 def json_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], file: FeedFile,
                memo: dict[str, Any]) -> bytes:
+    feed = _feed(cfg, spec, file)
+    feed["items"] = [_item(post, rendered[post.id], entry_image(cfg, post, rendered[post.id]))
+                     for post in spec.entries]
+    return _dump(feed).encode("utf-8", "replace") + b"\n"  # a lone surrogate (YAML "\\ud800") becomes "?"
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, separators=(",", ": "))
+
+
+def json_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
+    """A post's item as it stands in every JSON Feed that carries it: indented two levels, as
+    ``json_bytes`` writes it inside ``"items"``, without the comma between items."""
+    text = _dump(_item(post, content, entry_image(cfg, post, content)))
+    return ("  " + text.replace("\n", "\n  ")).encode("utf-8", "replace")  # JSON text holds no raw newline
+
+
+def json_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
+               ) -> tuple[bytes, bytes, bytes]:
+    """(head, separator, tail) of a JSON Feed carrying ``kept``."""
+    feed = _feed(cfg, spec, file)
+    feed["items"] = []
+    head = _dump(feed).encode("utf-8", "replace")[:-len(b"]\n}")]  # ends with '"items": ['
+    if not kept:
+        return head, b"", b"]\n}\n"
+    return head + b"\n", b",\n", b"\n ]\n}\n"
+
+
+def _feed(cfg: Config, spec: FeedSpec, file: FeedFile) -> dict[str, Any]:
     site = cfg.site
     feed: dict[str, Any] = {"version": VERSION, "title": spec.title, "home_page_url": site.url + "/",
                             "feed_url": file.url}
@@ -36,10 +65,7 @@ def json_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
         feed["language"] = site.language
     if cfg.feeds.hubs:  # WebSub, where the spec puts it: after language, before items
         feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in cfg.feeds.hubs]
-    feed["items"] = [_item(post, rendered[post.id], entry_image(cfg, post, rendered[post.id]))
-                     for post in spec.entries]
-    text = json.dumps(feed, ensure_ascii=False, indent=1, separators=(",", ": "))
-    return text.encode("utf-8", "replace") + b"\n"  # a lone surrogate (YAML "\\ud800") becomes "?"
+    return feed
 
 
 def _site_images(cfg: Config) -> dict[str, str]:

@@ -5,17 +5,15 @@ all cores (``parallel``), and skipping every feed whose inputs did not change.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.metadata
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, parallel
+from . import parallel
 from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
@@ -26,6 +24,7 @@ from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
 from .sources import find_post_files, read_source, source_root
+from .stages import stage_key
 from .websub import record_topics
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -52,33 +51,10 @@ class BuildResult:
         return [p for p in self.problems if not p.is_error]
 
 
-@functools.lru_cache(maxsize=1)
-def tool_key() -> str:
-    """The code that makes the bytes: this package's source and the libraries that shape output.
-    A change to any of them (even without a version bump) invalidates the cache and every feed."""
-    h = hashlib.blake2b(__version__.encode(), digest_size=16)
-    for source in sorted(Path(__file__).parent.rglob("*.py")):
-        h.update(source.name.encode() + source.read_bytes())
-    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter", "python-liquid"):
-        try:
-            h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(dist.encode())
-    return h.hexdigest()
-
-
 def output_key(cfg: Config) -> str:
-    """Everything in the config and the tool that changes output bytes, as one hash."""
-    return _output_key(cfg, os.getcwd())
-
-
-@functools.lru_cache(maxsize=8)
-def _output_key(cfg: Config, cwd: str) -> str:
-    relevant = replace(cfg, warnings=(), jobs=0, cache=None, root=Path("."), output=Path("."), file="",
-                       sources=tuple(Path(os.path.relpath(s, cfg.root)) for s in cfg.sources))
-    # the working folder too: cached messages name files relative to it
-    text = f"{tool_key()}\n{cwd}\n{relevant!r}"  # a working folder not in UTF-8 comes as surrogates
-    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    """Everything in the config and the tool that changes output bytes, as one hash (the feed
+    files' key; reading, rendering and entries have keys of their own: ``stages``)."""
+    return stage_key(cfg, "feed")
 
 
 def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
@@ -114,7 +90,7 @@ def _put_lists(cfg: Config, key: str, specs: list[FeedSpec], out: Output) -> Non
 
 
 def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:
-    """A post's rendered content is known by the output key, its bytes, and, when its body holds
+    """A post's rendered content is known by the render stage's key, its bytes, and, when its body holds
     Liquid, the hash of the site inputs its template can see (includes, data, config; the posts
     list only if it names posts): an edited include re-renders the Liquid posts, no other."""
     extra = site.key(post) if site is not None else ""
@@ -133,8 +109,9 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
             _publish(cfg, specs, cache, result, progress, site)
             record_ids(cfg, posts)  # the ids readers can now have (ledger)
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
-            key = output_key(cfg)
+            key = stage_key(cfg, "render")
             cache.keep_rendered({render_key(key, p, site) for p in posts})
+        cache.keep_fragments(stage_key(cfg, "entry"))
         result.problems = one_per_kind(result.problems) + _damage_report(cache)
     finally:
         cache.close()
@@ -172,7 +149,7 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
              progress: Progress | None, site: LiquidSite | None = None) -> None:
     """Render what changed feeds carry, write them, and commit the output folder in one step."""
-    key = output_key(cfg)
+    key, rendering = output_key(cfg), stage_key(cfg, "render")
     try:
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
@@ -186,9 +163,9 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                     inputs.update(prints)
             # a cache that earlier runs left intact remembers what rendering said about the posts
             # of unchanged feeds; without one, render those too, so every run warns the same
-            _render_all(cfg, key, todo if cache.trusted else specs, cache, site, progress)
-            result.problems += _render_problems(cfg, key, specs, cache, site)
-            _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
+            fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress)
+            result.problems += _render_problems(cfg, rendering, specs, cache, site)
+            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh)
             _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
             out.commit()
             if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
@@ -212,7 +189,7 @@ class ReadContext:
 @dataclass(frozen=True)
 class RenderContext:
     cfg: Config
-    key: str  # output_key(cfg)
+    key: str  # stage_key(cfg, "render")
     posts: tuple[Post, ...]  # a render task is a range of indices into these
     store: WorkerCache
     site: LiquidSite | None
@@ -221,7 +198,7 @@ class RenderContext:
 @dataclass(frozen=True)
 class WriteContext:
     cfg: Config
-    key: str  # output_key(cfg)
+    key: str  # stage_key(cfg, "render")
     specs: tuple[FeedSpec, ...]  # a write task is an index into these
     inputs: Mapping[str, str]  # file path -> fingerprint
     out: Output
@@ -253,7 +230,7 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
 
     A file whose size and mtime are as last seen here is not even opened; any other file is
     hashed, and parsed only when no cached result has that hash."""
-    key = output_key(cfg)
+    key = stage_key(cfg, "read")
     known, hits = cache.known_digests(), cache.read_results(key, cfg.site.url)
     digests: dict[str, str] = {}
     misses = []
@@ -298,8 +275,9 @@ def _render_task(batch: range) -> int:
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
-                progress: Progress | None) -> None:
-    """Render every post that a feed to be written carries, once, into the cache.
+                progress: Progress | None) -> frozenset[str]:
+    """Render every post that a feed to be written carries, once, into the cache; the rkeys
+    rendered (their rows are this build's own: the write stage need not check what it makes of them).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here, and memory follows the number of feeds' entries being written, not every body."""
@@ -315,6 +293,7 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
         done += count
         if progress:
             progress("render", done, len(misses))
+    return frozenset(rkey for rkey in needed if rkey not in found)
 
 
 def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None
@@ -335,32 +314,17 @@ def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache,
 # --- writing: feedgen on every core, each worker staging its own files --------------------
 
 def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
-    """A feed's files, staged; what rendering said about posts rendered here; the rkeys whose
-    cached content was damaged or forged (rendered again, and stored again)."""
-    from .budget import feed_bytes_within
+    """A feed's files, staged; what rendering said about posts rendered here; the keys of the
+    cache rows found damaged or forged (made again, and stored again)."""
+    from .budget import feed_files
+    from .fragments import entry_fragments
 
     ctx = parallel.context(WriteContext)
     cfg, key, inputs, out, store, site = ctx.cfg, ctx.key, ctx.inputs, ctx.out, ctx.store, ctx.site
     spec = ctx.specs[index]
-    keys = [render_key(key, p, site) for p in spec.entries]
-    content, damaged = store.get(keys)
-    rendered, problems, redone = {}, [], []
-    for post, rkey in zip(spec.entries, keys):
-        cached = content.get(rkey)
-        # cached HTML is published only if it is what rendering the post could give (the sanitiser
-        # leaves it as it is); else, as when the cache lost it, the post is rendered now
-        if cached is None or not store.publishable(rkey, cached, post, cfg):
-            fresh, said = render_post(post, read_body(post), cfg, site)
-            problems += said
-            if cached is not None and cached != fresh:
-                damaged.add(rkey)
-            if rkey in damaged:
-                redone.append((rkey, fresh, said))
-            cached = fresh
-        rendered[post.id] = cached
-    if redone:
-        store.put(redone)
-    data, over = feed_bytes_within(cfg, spec, rendered)
+    rkeys = [render_key(key, p, site) for p in spec.entries]  # key: the render stage's
+    fragments, problems, damaged = entry_fragments(cfg, spec, rkeys, stage_key(cfg, "entry"), store, site)
+    data, over = feed_files(cfg, spec, fragments)
     problems += over
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
     # again and says so again (its bytes are the same: nothing is rewritten)
@@ -370,8 +334,9 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
 
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
-               site: LiquidSite | None, result: BuildResult, progress: Progress | None) -> None:
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file), site)
+               site: LiquidSite | None, result: BuildResult, progress: Progress | None,
+               fresh: frozenset[str] = frozenset()) -> None:
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh), site)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
                                                                 default_jobs(cfg), shared, chunksize=8), 1):

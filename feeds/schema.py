@@ -28,6 +28,10 @@ PERMALINK_STYLES = {
     "none": "/:categories/:title:output_ext",
 }
 CONTENT_MODES = ("full", "excerpt")
+# What a key shapes, in pipeline order; a stage's cache key covers its keys and every earlier
+# stage's (see stages.py): "read" a Post, "render" its HTML, "entry" its entry fragments, "feed"
+# the feed files around them; "none" no byte of output (where files go, how many workers).
+STAGES = ("read", "render", "entry", "feed", "none")
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 DEFAULT_CACHE = ".feeds-cache"
 MAX_BYTES = 1024 * 1024  # a feed's size budget: under goread's 2 MB, far under CommaFeed's 5 and Miniflux's 15
@@ -269,6 +273,8 @@ class Key:
     doc: str
     shown: str = ""  # the default as the README shows it, when repr() would not do
     nullable: bool = False  # an explicit null is a value (given to convert), not "use the default"
+    stage: str = ""  # the first stage whose output it shapes (STAGES): what the cache keys it into
+    field: str = ""  # where the Config holds it, when not at its name (``build.jobs`` -> ``jobs``)
 
     def default_text(self) -> str:
         if self.shown:
@@ -298,130 +304,146 @@ SCHEMA: tuple[Key, ...] = (
     Key("site.url", site_url, "", "an absolute http(s) URL",
         "the site's absolute `http(s)` URL, with its base path if any (`https://example.github.io/blog`); "
         "every link and id starts with it. No spaces, quotes, `<>` or user name: percent-encode them (`%20`)",
-        shown="**required**"),
+        shown="**required**", stage="read"),
     Key("site.title", text, "", "text", "feed titles: the site feed's, and `<title>: <name>` for the others",
-        shown="the host name"),
-    Key("site.description", text, "", "text", "Atom `subtitle`, RSS channel `description`", shown="the title"),
+        shown="the host name", stage="feed"),
+    Key("site.description", text, "", "text", "Atom `subtitle`, RSS channel `description`", shown="the title",
+        stage="feed"),
     Key("site.language", language, "", "a language tag",
-        "Atom `xml:lang`, RSS `language`: a language tag (`en`, `zh-CN`, `zh-Hant-TW`, `x-klingon`)", shown="none"),
+        "Atom `xml:lang`, RSS `language`: a language tag (`en`, `zh-CN`, `zh-Hant-TW`, `x-klingon`)", shown="none",
+        stage="feed"),
     Key("site.author.name", text, "", "text",
-        "the feeds' author (a plain string `author: Name` works too)", shown="the title"),
+        "the feeds' author (a plain string `author: Name` works too)", shown="the title", stage="feed"),
     Key("site.author.email", email, "", "an e-mail address",
-        "the feeds' author's e-mail: an address alone, `desk@example.com`", shown="none"),
+        "the feeds' author's e-mail: an address alone, `desk@example.com`", shown="none", stage="feed"),
     Key("site.icon", image, "", "a path on the site or an http(s) URL",
         "a small square image (a path on the site or a URL): Atom `icon`, JSON Feed `favicon`; the logo too when "
-        "there is none (jekyll-feed's `feed.icon`)", shown="none"),
+        "there is none (jekyll-feed's `feed.icon`)", shown="none", stage="feed"),
     Key("site.logo", image, "", "a path on the site or an http(s) URL",
         "a larger image: Atom `logo`, RSS `<image>`, JSON Feed `icon` (jekyll-feed's `feed.logo`)",
-        shown="the icon"),
+        shown="the icon", stage="feed"),
     Key("source", path_list, (".",), "a folder or a list of folders",
         "the site's folder (or a list of folders): posts are the files in every `_posts/` folder beneath it, "
-        "as Jekyll finds them", shown="`.`"),
+        "as Jekyll finds them", shown="`.`", stage="read", field="sources"),
     Key("posts", globs, (), "a list of glob patterns inside the source folder, e.g. content/**/*.md",
         "more glob patterns for post files, relative to `source` and inside it, e.g. `content/posts/**/*.md` (a "
-        "pattern that matches no post file is a warning naming it)"),
+        "pattern that matches no post file is a warning naming it)", stage="read"),
     Key("output", text, "public", "a folder",
-        "where the feeds go; it may not be the source folder or contain it"),
+        "where the feeds go; it may not be the source folder or contain it", stage="none"),
     Key("timezone", zone_name, "", "an IANA zone name such as Asia/Shanghai",
         "IANA name (`Asia/Shanghai`) for dates without an offset; when absent, UTC with one warning naming how "
-        "many posts it affected. Never the build machine's zone", shown="none (UTC)"),
+        "many posts it affected. Never the build machine's zone", shown="none (UTC)", stage="read"),
     Key("permalink", permalink, PERMALINK_STYLES["date"],
         f"one of {', '.join(PERMALINK_STYLES)} or a pattern starting with /",
         "Jekyll's permalink: a style (`date`, `pretty`, `ordinal`, `weekdate`, `none`) or a pattern such as "
-        "`/:categories/:year/:month/:day/:title:output_ext`", shown="`date`"),
+        "`/:categories/:year/:month/:day/:title:output_ext`", shown="`date`", stage="read"),
     Key("feeds.formats", formats, FORMATS, f"a list of {', '.join(FEED_FORMATS)}",
-        f"which formats to write, of {', '.join(f'`{n}`' for n in FEED_FORMATS)} (`json` is JSON Feed 1.1)"),
+        f"which formats to write, of {', '.join(f'`{n}`' for n in FEED_FORMATS)} (`json` is JSON Feed 1.1)",
+        stage="feed"),
     Key("feeds.limit", count, 20, "a whole number >= 0",
-        "entries per feed; `0` for all (10 in a Jekyll site that sets no `feed.posts_limit`, as jekyll-feed)"),
-    Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
-    Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
-    Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag"),
+        "entries per feed; `0` for all (10 in a Jekyll site that sets no `feed.posts_limit`, as jekyll-feed)",
+        stage="feed"),
+    Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed", stage="feed"),
+    Key("feeds.categories", boolean, True, _BOOL, "write a feed per category", stage="feed"),
+    Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag", stage="feed"),
     Key("feeds.content", content_mode, "full", "full or excerpt",
         "`full`: entries carry the whole post (and its summary); `excerpt`: the summary only, no content. A "
-        "post's own `feed: {excerpt_only: true}` makes that post an excerpt"),
+        "post's own `feed: {excerpt_only: true}` makes that post an excerpt", stage="read"),
     Key("feeds.excerpt_only", boolean, False, _BOOL,
         "`true` is `feeds.content: excerpt` (jekyll-feed's name; `feed.excerpt_only` in `_config.yml` becomes "
-        "`feeds.content`, which config.yaml can override)"),
+        "`feeds.content`, which config.yaml can override)", stage="read", field="feeds.content"),
     Key("feeds.tags_only", text_list, (), "a list of tag names",
-        "when set, only these tags get feeds (jekyll-feed's `feed.tags.only`)", shown="all tags"),
+        "when set, only these tags get feeds (jekyll-feed's `feed.tags.only`)", shown="all tags", stage="feed"),
     Key("feeds.tags_except", text_list, (), "a list of tag names",
-        "tags that get no feed (jekyll-feed's `feed.tags.except`)"),
+        "tags that get no feed (jekyll-feed's `feed.tags.except`)", stage="feed"),
     Key("feeds.stylesheet", text, "", "a URL path such as /feed.xslt.xml",
         "an XSLT stylesheet browsers use to show the Atom feeds (`<?xml-stylesheet?>`); in a Jekyll site "
-        "with a `feed.xslt.xml`, that file, as jekyll-feed does", shown="none"),
+        "with a `feed.xslt.xml`, that file, as jekyll-feed does", shown="none", stage="feed"),
     Key("feeds.first_image", boolean, False, _BOOL,
         "a post without `image:` gets the first `<img>` of its body as its image (`media:thumbnail`, "
-        "`media:content`, JSON Feed `image`); `false` keeps to what the post says, as jekyll-feed does"),
+        "`media:content`, JSON Feed `image`); `false` keeps to what the post says, as jekyll-feed does", stage="entry"),
     Key("feeds.max_bytes", count, MAX_BYTES, "a number of bytes (0: no budget)",
         "a feed file larger than this drops its oldest entries until it fits, with one warning naming it; "
         "`0` for no budget. 1 MiB is half of what the strictest common readers fetch (goread 2 MB)",
-        shown="`1048576` (1 MiB)"),
+        shown="`1048576` (1 MiB)", stage="feed"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
-        "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
+        "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL", stage="read"),
     Key("feeds.keep_ids", boolean, False, _BOOL,
         "a post whose id changed since the last build (its category, date or slug moved its URL) keeps the id it "
         "was published with, which the cache remembers; `false` warns instead, naming the `id:` that pins it "
-        "(see [History](#history-archives-and-ids))"),
+        "(see [History](#history-archives-and-ids))", stage="read"),  # it chooses the Post's id
     Key("feeds.archives.size", count, 0, "a whole number >= 0 (0: no archives)",
         "RFC 5005 archive pages of this many posts each, numbered from the oldest post, linked from the feed by "
-        "`prev-archive` (Atom and RSS; see [History](#history-archives-and-ids)); `0`: none"),
+        "`prev-archive` (Atom and RSS; see [History](#history-archives-and-ids)); `0`: none", stage="feed",
+        field="feeds.archive_size"),
     Key("feeds.archives.feeds", archive_kinds, ("site",), f"a list of {', '.join(KINDS)}",
-        "which feeds get archives when `feeds.archives.size` is set: `site`, `category`, `tag`"),
+        "which feeds get archives when `feeds.archives.size` is set: `site`, `category`, `tag`", stage="feed",
+        field="feeds.archive_kinds"),
     Key("feeds.websub.hub", hub_urls, (), "an absolute http(s) URL or a list of them",
         "WebSub hub(s), one URL or a list (`https://pubsubhubbub.appspot.com/`): every feed names them (Atom "
         "and RSS `rel=\"hub\"` links, JSON Feed `hubs`) and `feeds ping` tells them which feeds changed (see "
-        "[Push: WebSub](#push-websub)); from `feed.hub` in `_config.yml`", shown="none"),
-    *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _path_doc(name))
+        "[Push: WebSub](#push-websub)); from `feed.hub` in `_config.yml`", shown="none", stage="feed",
+        field="feeds.hubs"),
+    *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _path_doc(name),
+        stage="feed", field="feeds.paths")
       for name, path in DEFAULT_PATHS.items()),
     Key("jekyll_feed.categories", text_list, (), "a list of category names",
         "categories whose jekyll-feed URL `feed/<name>.xml` (the name as written) keeps working; filled from "
-        "`feed.categories` in `_config.yml`"),
+        "`feed.categories` in `_config.yml`", stage="feed", field="feeds.jekyll_categories"),
     Key("jekyll_feed.tags", boolean, False, _BOOL,
         "tags whose names jekyll-feed accepted (`[A-Za-z0-9_]`) keep their jekyll-feed URL "
-        "`<tags_path><name>.xml`; on when `_config.yml` has `feed.tags`"),
+        "`<tags_path><name>.xml`; on when `_config.yml` has `feed.tags`", stage="feed", field="feeds.jekyll_tags"),
     Key("jekyll_feed.tags_path", path_pattern, "feed/by_tag/", "a folder path such as feed/by_tag/",
-        "jekyll-feed's `feed.tags.path`"),
+        "jekyll-feed's `feed.tags.path`", stage="feed", field="feeds.jekyll_tags_path"),
     Key("content.excerpt_separator", text_raw, "", "text",
-        "the summary is the body up to this text (Jekyll's `excerpt_separator`)", shown="none: the first paragraph"),
+        "the summary is the body up to this text (Jekyll's `excerpt_separator`)", shown="none: the first paragraph",
+        stage="render"),
     Key("content.sanitize", boolean, True, _BOOL,
         "clean the HTML that goes into feeds (see below); `false` passes scripts, styles, iframes and event "
-        "handlers through"),
-    Key("content.allow_tags", text_list, (), "a list", "more HTML tags to keep while sanitising, e.g. `[iframe]`"),
+        "handlers through", stage="render"),
+    Key("content.allow_tags", text_list, (), "a list", "more HTML tags to keep while sanitising, e.g. `[iframe]`",
+        stage="render"),
     Key("content.allow_attributes", text_list, (), "a list",
-        "more attributes to keep on every tag, e.g. `[style]`"),
+        "more attributes to keep on every tag, e.g. `[style]`", stage="render"),
     Key("content.markdown.auto_ids", boolean, True, _BOOL,
         "Markdown headers get kramdown's ids (`## Hello, World!` -> `id=\"hello-world\"`); from `kramdown.auto_ids` "
-        "in `_config.yml`"),
+        "in `_config.yml`", stage="render", field="content.auto_ids"),
     Key("content.markdown.typographic", boolean, True, _BOOL,
         "Markdown text gets kramdown's typographic quotes, dashes and ellipses (`\"a\" -- b...` -> `“a” – b…`), "
         "never in code; `false` when `_config.yml` sets `kramdown.smart_quotes` to straight quotes or "
-        "`kramdown.gfm_quirks` to `no_auto_typographic`"),
+        "`kramdown.gfm_quirks` to `no_auto_typographic`", stage="render", field="content.typographic"),
     Key("content.max_file_bytes", count, 4 * 1024 * 1024, "a number of bytes",
-        "a post file larger than this is an error", shown="`4194304` (4 MiB)"),
+        "a post file larger than this is an error", shown="`4194304` (4 MiB)", stage="read"),
     Key("content.max_entry_bytes", entry_bytes, 1024 * 1024, "a number of bytes",
         "the most HTML one entry may carry; a post over it is a warning and its entries carry its summary and a "
-        f"link instead (readers refuse long texts: at most {MAX_TEXT_BYTES:,})", shown="`1048576` (1 MiB)"),
+        f"link instead (readers refuse long texts: at most {MAX_TEXT_BYTES:,})", shown="`1048576` (1 MiB)",
+        stage="render"),
     Key("content.max_names_per_post", positive, MAX_NAMES_PER_POST, "a whole number >= 1",
         "the most category and tag feeds one post gets into (categories first, then tags, in the order written); "
         "more names is a warning. Each is a feed carrying the whole post: 1,000 tags cost one post a minute and "
-        "60 MB"),
+        "60 MB", stage="read"),
     Key("cache.path", cache_path, DEFAULT_CACHE, f"a folder, true (for {DEFAULT_CACHE}) or false (for none)",
         "the build cache folder; `true` for the default folder, `false`, `no`, `off` or `null` for none (`cache: "
-        "false` and `cache: true` say the same); anything else but a folder name is an error", nullable=True),
-    Key("build.drafts", boolean, False, _BOOL, "include `_drafts/` and `draft: true` posts"),
+        "false` and `cache: true` say the same); anything else but a folder name is an error", nullable=True,
+        stage="none", field="cache"),
+    Key("build.drafts", boolean, False, _BOOL, "include `_drafts/` and `draft: true` posts",
+        stage="read", field="drafts"),
     Key("build.future", boolean, False, _BOOL,
         "include posts dated after now (`SOURCE_DATE_EPOCH` sets \"now\": whole seconds since 1970, up to "
-        "253402300799; any other value is an error, exit 2)"),
-    Key("build.unpublished", boolean, False, _BOOL, "include `published: false` posts (Jekyll's `unpublished`)"),
+        "253402300799; any other value is an error, exit 2)", stage="read", field="future"),
+    Key("build.unpublished", boolean, False, _BOOL, "include `published: false` posts (Jekyll's `unpublished`)",
+        stage="read", field="unpublished"),
     Key("exclude", text_list_whole, (), "a list of paths or patterns",
-        "files and folders to leave out, relative to the source folder, as Jekyll's `exclude` (`drafts/`, `*.tmp`)"),
+        "files and folders to leave out, relative to the source folder, as Jekyll's `exclude` (`drafts/`, `*.tmp`)",
+        stage="read"),
     Key("defaults", front_matter_defaults, (), "Jekyll's list of {scope: {path, type}, values}",
         "front matter defaults with Jekyll's scope rules: `[{scope: {path: news, type: posts}, values: "
-        "{author: Desk}}]`; a post's own front matter wins"),
+        "{author: Desk}}]`; a post's own front matter wins", stage="read"),
     Key("build.jobs", jobs, 0, f"a whole number from 0 to {MAX_JOBS} (0: one per core)",
-        f"worker processes, at most {MAX_JOBS}; `0` is one per core (at most 8)"),
+        f"worker processes, at most {MAX_JOBS}; `0` is one per core (at most 8)", stage="none", field="jobs"),
 )
 KEYS: dict[str, Key] = {key.name: key for key in SCHEMA}
+assert all(key.stage in STAGES for key in SCHEMA), "each key says which stage it shapes (STAGES)"
 SCALAR_SECTIONS = {"cache": "cache.path", "site.author": "site.author.name",  # `cache: false`, `author: Name`
                    "feeds.websub": "feeds.websub.hub"}  # `websub: https://hub.example/`
 

@@ -8,7 +8,7 @@ no version in <generator> so an upgrade does not change every feed.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -26,8 +26,12 @@ from .render import Rendered
 from .text import xml_safe
 
 GENERATOR = "feeds"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+ATOM_NS = "http://www.w3.org/2005/Atom"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+ATOM_END, RSS_END = b"</feed>\n", b"  </channel>\n</rss>\n"
 
 
 def _second(when: datetime) -> datetime:
@@ -71,14 +75,46 @@ def _generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
         fg = memo["feedgen"] = _new_generator(cfg, spec, rendered)
         memo["newest"] = max((p.updated for p in spec.entries), default=EPOCH)
         memo["newest_date"] = max((p.date for p in spec.entries), default=EPOCH)
-    fg.id(file.url)
-    fg.link(href=file.url, rel="self", replace=True)
-    add_hubs(fg, cfg.feeds.hubs)
-    fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
-    history: _History | None = getattr(fg, "history", None)
-    if history is not None:
-        history.links, history.archive = file.links, spec.page > 0
+    _point(cfg, fg, spec, file)
     return fg
+
+
+def add_hubs(fg: FeedGenerator, hubs: tuple[str, ...]) -> None:
+    """WebSub's ``rel="hub"`` links (``feeds.websub.hub``), after the self link: Atom ``<link>``
+    through feedgen; RSS ``<atom:link>`` through an extension, as feedgen's RSS writer keeps only
+    the self link (feedgen #122). Call it after each ``link(rel="self", replace=True)``. No hub:
+    nothing is added and the bytes are what they were before hubs existed."""
+    if not hubs:
+        return
+    for hub in hubs:
+        fg.link(href=hub, rel="hub")
+    if not hasattr(fg, "websub"):
+        fg.register_extension("websub", _RssHubs, atom=False, rss=True)
+    fg.websub.hubs = hubs
+
+
+class _RssHubs:
+    """feedgen extension: RSS's ``<atom:link href=… rel="hub"/>`` right after its self link (the
+    ``atom`` namespace is declared on every RSS feed feedgen writes)."""
+
+    hubs: tuple[str, ...] = ()
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_rss(self, feed: Any) -> Any:
+        channel = feed.find("channel")
+        anchor = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
+        for hub in reversed(self.hubs):
+            link = etree.Element(f"{{{ATOM_NS}}}link", href=hub, rel="hub")
+            if anchor is not None:
+                anchor.addnext(link)
+            else:
+                channel.append(link)
+        return feed
+
+    def extend_atom(self, feed: Any) -> Any:
+        return feed
 
 
 class _History:
@@ -121,67 +157,50 @@ class _NoEntryHistory:
         return item
 
 
-def add_hubs(fg: FeedGenerator, hubs: tuple[str, ...]) -> None:
-    """WebSub's ``rel="hub"`` links (``feeds.websub.hub``), after the self link: Atom ``<link>``
-    through feedgen; RSS ``<atom:link>`` through an extension, as feedgen's RSS writer keeps only
-    the self link (feedgen #122). Call it after each ``link(rel="self", replace=True)``. No hub:
-    nothing is added and the bytes are what they were before hubs existed."""
-    if not hubs:
-        return
-    for hub in hubs:
-        fg.link(href=hub, rel="hub")
-    if not hasattr(fg, "websub"):
-        fg.register_extension("websub", _RssHubs, atom=False, rss=True)
-    fg.websub.hubs = hubs
-
-
-class _RssHubs:
-    """feedgen extension: RSS's ``<atom:link href=… rel="hub"/>`` right after its self link (the
-    ``atom`` namespace is declared on every RSS feed feedgen writes)."""
-
-    hubs: tuple[str, ...] = ()
-
-    def extend_ns(self) -> dict[str, str]:
-        return {}
-
-    def extend_rss(self, feed: Any) -> Any:
-        channel = feed.find("channel")
-        anchor = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
-        for hub in reversed(self.hubs):
-            link = etree.Element(f"{{{ATOM_NS}}}link", href=hub, rel="hub")
-            if anchor is not None:
-                anchor.addnext(link)
-            else:
-                channel.append(link)
-        return feed
-
-    def extend_atom(self, feed: Any) -> Any:
-        return feed
-
-
 def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> FeedGenerator:
-    fg = FeedGenerator()
-    fg.load_extension("dc", atom=False, rss=True)
     images = {post.id: entry_image(cfg, post, rendered[post.id]) for post in spec.entries}
-    if any(images.values()):  # only then: the namespace alone would change every feed's bytes
-        fg.load_extension("media")  # jekyll-feed's media:thumbnail and media:content, in Atom and RSS
+    # media only when an entry has an image: the namespace alone would change every feed's bytes
+    fg = _head_generator(cfg, spec, any(images.values()))
+    for post in spec.entries:
+        _add_entry(fg, post, rendered[post.id], images[post.id])
+    return fg
+
+
+def _head_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
+    """A FeedGenerator with everything of the feed but its entries."""
+    fg = _bare_generator(media)
+    _site_fields(cfg, fg)
+    _feed_fields(cfg, fg, spec)
+    return fg
+
+
+def _site_fields(cfg: Config, fg: FeedGenerator) -> None:
     site = cfg.site
-    icon, logo = site_images(cfg)
+    icon, _ = site_images(cfg)
     if icon:
         fg.icon(icon)
+    fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
+               **({"email": site.author.email} if site.author.email else {})})
+    fg.generator(GENERATOR)
+    if site.language:
+        fg.language(site.language)
+
+
+def _feed_fields(cfg: Config, fg: FeedGenerator, spec: FeedSpec) -> None:
+    """What differs from feed to feed, each set anew (feedgen's setters replace)."""
+    site = cfg.site
+    _, logo = site_images(cfg)
     if logo:  # feedgen's image() is both RSS <image> and Atom logo
         fg.image(url=logo, title=_safe(spec.title), link=site.url + "/")
     fg.title(_safe(spec.title))
     fg.description(_safe(site.description or spec.title))
-    fg.author({"name": _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
-               **({"email": site.author.email} if site.author.email else {})})
-    fg.generator(GENERATOR)
-    if spec.page or any(f.links for f in spec.files):  # only then: the extension alone changes no byte, but costs
-        fg.register_extension("history", _History, _NoEntryHistory)
-    if site.language:
-        fg.language(site.language)
-    for post in spec.entries:
-        _add_entry(fg, post, rendered[post.id], images[post.id])
+
+
+def _bare_generator(media: bool) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    if media:
+        fg.load_extension("media")  # jekyll-feed's media:thumbnail and media:content, in Atom and RSS
     return fg
 
 
@@ -216,6 +235,102 @@ def _add_entry(fg: FeedGenerator, post: Post, content: Rendered, image: str) -> 
     if image:  # group=None: straight in the entry, as jekyll-feed writes them
         fe.media.thumbnail({"url": image}, group=None)
         fe.media.content({"url": image, "medium": "image"}, group=None)
+
+
+# --- a feed as head + entry fragments + tail (see ``fragments``) ---------------------------
+# feedgen still writes every byte: an entry's fragment is its element, serialised by lxml inside
+# a root that declares the namespaces the whole feed declares (so the fragment declares none),
+# and cut out; the head and tail are the feed without entries, cut where the entries go. The
+# whole-feed functions above stay as the oracle the tests compare the assembled files with.
+
+_SCRATCH: dict[bool, FeedGenerator] = {}
+
+
+def _entry_element(post: Post, content: Rendered, image: str, atom: bool) -> Any:
+    fg = _SCRATCH.get(bool(image))
+    if fg is None:
+        fg = _SCRATCH[bool(image)] = _bare_generator(bool(image))
+    try:
+        _add_entry(fg, post, content, image)
+        entry = fg.entry()[0]
+        return entry.atom_entry() if atom else entry.rss_entry()
+    finally:
+        for left in list(fg.entry()):  # none stays behind, even when feedgen refused a value
+            fg.remove_entry(left)
+
+
+def atom_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
+    """A post's ``<entry>`` as it stands in every Atom feed that carries it (indented, newline-ended)."""
+    image = entry_image(cfg, post, content)
+    root = etree.Element("feed", xmlns=ATOM_NS, nsmap={"media": MEDIA_NS} if image else {})
+    root.append(_entry_element(post, content, image, atom=True))
+    data: bytes = etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+    return data[data.index(b">\n") + 2:-len(ATOM_END)]
+
+
+def rss_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
+    """A post's ``<item>`` as it stands in every RSS feed that carries it."""
+    image = entry_image(cfg, post, content)
+    nsmap = {"dc": DC_NS, **({"media": MEDIA_NS} if image else {}), "atom": ATOM_NS, "content": CONTENT_NS}
+    root = etree.Element("rss", version="2.0", nsmap=nsmap)
+    etree.SubElement(root, "channel").append(_entry_element(post, content, image, atom=False))
+    data: bytes = etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
+    return data[data.index(b"<channel>\n") + len(b"<channel>\n"):-len(RSS_END)]
+
+
+_FRAMES: dict[tuple[int, bool], tuple[Config, FeedGenerator]] = {}
+
+
+def _frame_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
+    """The feed without entries, from one generator per config and process: building a
+    FeedGenerator and loading its extensions costs more than writing the head."""
+    found = _FRAMES.get((id(cfg), media))
+    if found is None or found[0] is not cfg:
+        fg = _bare_generator(media)
+        _site_fields(cfg, fg)
+        found = _FRAMES[(id(cfg), media)] = (cfg, fg)
+    _feed_fields(cfg, found[1], spec)
+    return found[1]
+
+
+def atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
+               ) -> tuple[bytes, bytes, bytes]:
+    """(head, separator, tail) of an Atom file carrying ``kept`` (``media``: one of them has an image)."""
+    fg = _frame_generator(cfg, spec, media)
+    _point(cfg, fg, spec, file)
+    fg.updated(_second(max((p.updated for p in kept), default=EPOCH)))
+    data = _with_stylesheet(fg.atom_str(pretty=True), cfg)
+    return data[:-len(ATOM_END)], b"", ATOM_END
+
+
+def rss_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
+              ) -> tuple[bytes, bytes, bytes]:
+    fg = _frame_generator(cfg, spec, media)
+    _point(cfg, fg, spec, file)
+    fg.updated(_second(max((p.date for p in kept), default=EPOCH)))
+    data: bytes = fg.rss_str(pretty=True)
+    return data[:-len(RSS_END)], b"", RSS_END
+
+
+def _point(cfg: Config, fg: FeedGenerator, spec: FeedSpec, file: FeedFile) -> None:
+    """Aim a generator at one file: its id, self link, hubs, site link and archive links."""
+    fg.id(file.url)
+    fg.link(href=file.url, rel="self", replace=True)
+    add_hubs(fg, cfg.feeds.hubs)
+    fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
+    _set_history(fg, file.links, spec.page > 0)
+
+
+def _set_history(fg: FeedGenerator, links: tuple[tuple[str, str], ...], archive: bool) -> None:
+    """RFC 5005's links and ``fh:archive`` for this file; the extension is registered on first need
+    (it adds no byte to a file without links, so a generator reused for other feeds is unharmed)."""
+    history: _History | None = getattr(fg, "history", None)
+    if history is None:
+        if not links and not archive:
+            return
+        fg.register_extension("history", _History, _NoEntryHistory)
+        history = fg.history
+    history.links, history.archive = links, archive
 
 
 def opml_bytes(cfg: Config, specs: list[FeedSpec]) -> bytes:

@@ -14,8 +14,8 @@ import pytest
 from conftest import CST, SITE_URL, Built, make_post, unit_config
 from test_write import spec_for
 
-from feeds import budget
 from feeds.budget import feed_bytes_within
+from feeds.formats import BY_NAME
 from feeds.render import Rendered
 from feeds.schema import KEYS
 from feeds.validate import check_output
@@ -76,18 +76,27 @@ def test_a_budget_below_one_entry_leaves_a_valid_empty_feed(tmp_path: Path) -> N
     assert check_output(tmp_path, SITE_URL) == []
 
 
-def test_fitting_takes_a_bisection_not_a_serialization_per_entry(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-    real = budget._serialize
-
-    def counted(*args: Any) -> bytes:
-        calls.append(args[-1])
-        return real(*args)
-
-    monkeypatch.setattr(budget, "_serialize", counted)
+def test_fitting_serialises_each_entry_once_and_a_frame_per_size_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A size is a sum of fragment lengths: no entry is serialised again while fitting, and only a
+    bisection's worth of frames (head and tail) is made."""
+    entries, frames = [], []
+    fmt = BY_NAME["rss"]
+    monkeypatch.setattr(fmt.__class__, "make_fragment", lambda self, *a: entries.append(a) or _real_fragment(*a))
+    monkeypatch.setattr(fmt.__class__, "make_frame", lambda self, *a: frames.append(a) or _real_frame(*a))
     cfg = unit_config(formats=("rss",), limit=0, max_bytes=3_000)
     feed_bytes_within(cfg, spec_for(cfg, POSTS), RENDERED)
-    assert len(calls) <= 2 + len(POSTS).bit_length()
+    assert len(entries) == len(POSTS)
+    assert 1 <= len(frames) <= 2 + len(POSTS).bit_length()
+
+
+def _real_fragment(*args: Any) -> bytes:
+    from feeds.write import rss_fragment
+    return rss_fragment(*args)
+
+
+def _real_frame(*args: Any) -> tuple[bytes, bytes, bytes]:
+    from feeds.write import rss_frame
+    return rss_frame(*args)
 
 
 def test_a_build_over_budget_warns_once_per_feed_and_checks_clean(make_site: Callable[..., Path],

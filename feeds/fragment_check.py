@@ -1,0 +1,213 @@
+"""Is a cached entry fragment one that this build could have written? A cheap structural check.
+
+Fragments come back from the cache, which is input (a restored CI cache may have been
+poisoned), and go to readers as they are. Signing them would prove nothing (a key kept beside
+the cache is the attacker's too), and rendering again is what the cache is there to save. So a
+fragment is checked against what feeds writes, which is a narrow language:
+
+* XML (Atom ``<entry>``, RSS ``<item>``): one regular expression over the whole fragment admits
+  exactly the lines our writer produces (the elements and attributes it writes, text without
+  ``<``, only the entity references lxml writes), so the fragment is well-formed, one entry,
+  and cannot close or open anything around it; its id and link must be the post's (a row
+  already checked field by field), and it must be XML 1.0 text (valid UTF-8, no forbidden
+  character).
+* JSON Feed item: a JSON object with the keys we write, the post's id and URL.
+* The HTML content (and the summary, HTML too in Atom and RSS) against the sanitiser's
+  allowlist: every ``<`` opens a tag of the allowed names with allowed attributes, quoted as
+  the sanitiser writes them, and every URL attribute is absolute with an allowed scheme
+  (``data:`` only for images), as ``render`` makes them. With ``content.sanitize: false`` the
+  content is the site's own choice and only the structure is checked.
+
+Cost: one regular expression over the fragment in C, plus Python work per HTML tag that has
+attributes; about a tenth of cleaning the HTML again (which a cached body used to cost on every
+rebuild). A check stricter than the writer costs work, never a wrong feed: a fragment that fails
+is made again from the post, and counted as damaged only when the new bytes differ.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from .config import Config
+from .posts import Post
+from .render import _OTHER_URL_ATTRS, _URL_ATTRS, _allowlist, _harmless
+from .text import describe_forbidden, srcset_candidates
+
+_IMAGE = rb'https?://[^"<\x00-\x20]+'  # as posts.py and images.py make them
+# one element per line, as lxml indents them: text without "<", attributes quoted without "<"
+_LINE = re.compile(rb'( *)<([a-zA-Z]+(?::[a-zA-Z]+)?)((?: [a-zA-Z]+="[^"<]*")*)(?:/>|>([^<]*)</\2>)\n')
+_AUTHOR = re.compile(rb"    <author>\n      <name(?:>([^<]*)</name>|/>)\n    </author>\n")
+_ATTRS = re.compile(rb' ([a-zA-Z]+)="([^"<]*)"')
+_BAD_AMPERSAND = re.compile(rb"&(?!(?:amp|lt|gt|quot|#9|#10|#13);)")
+_MEDIA = {b"media:content": {b"url", b"medium"}, b"media:thumbnail": {b"url"}}
+# element -> its attributes, for each format: the writer's whole vocabulary
+_ATOM = {b"id": set(), b"title": set(), b"updated": set(), b"published": set(), b"content": {b"type"},
+         b"summary": {b"type"}, b"link": {b"href"}, b"category": {b"term"}, **_MEDIA}
+_RSS = {b"title": set(), b"link": set(), b"description": set(), b"content:encoded": set(), b"category": set(),
+        b"pubDate": set(), b"dc:creator": set(), b"guid": {b"isPermaLink"}, **_MEDIA}
+_FIXED = {b"type": (b"html",), b"medium": (b"image",), b"isPermaLink": (b"true", b"false")}
+_HTML_PARTS = (b"content", b"summary", b"content:encoded", b"description")
+_DAYS, _MONTHS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                                                    "Aug", "Sep", "Oct", "Nov", "Dec")
+_JSON_KEYS = frozenset(("id", "url", "title", "content_html", "content_text", "summary", "image", "date_published",
+                        "date_modified", "authors", "tags"))
+# the sanitiser's output (html5ever's serialiser): <name attr="value" ...> and </name>, names in
+# lower case, values always quoted; no comments
+_ATTRS_PART = r'((?:[ \t\n]+[^\s"\'<>/=A-Z]+(?:="[^"]*")?)+)'
+_NOT_TAG = re.compile(r'<(?!/?[a-z][a-z0-9]*(?:[ \t\n]+[^\s"\'<>/=A-Z]+(?:="[^"]*")?)*[ \t\n]*/?>)')
+_NAMES = re.compile(r"</?([a-z][a-z0-9]*)")
+_WITH_ATTRS = re.compile(r"<([a-z][a-z0-9]*)" + _ATTRS_PART + r"[ \t\n]*/?>")
+_ATTR = re.compile(r'([^\s"\'<>/=]+)(?:="([^"]*)")?')
+_PLAIN_URL = re.compile(r"[^\x00-\x20\x7f]+")
+
+
+def fragment_ok(fmt: str, data: bytes, post: Post, cfg: Config) -> bool:
+    """The fragment is one our writer could have made for ``post`` (see the module's doc)."""
+    try:
+        if fmt == "json":
+            return _json_ok(data, post, cfg)
+        if fmt in ("atom", "rss"):
+            return _xml_ok(fmt == "atom", data, post, cfg)
+    except (ValueError, TypeError, RecursionError):  # UnicodeDecodeError, JSONDecodeError are ValueErrors
+        pass
+    return False
+
+
+def _xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
+    found = _elements(data, atom)
+    # valid UTF-8 (else UnicodeDecodeError) without what XML forbids: one character class, in C
+    if found is None or _BAD_AMPERSAND.search(data) or describe_forbidden(data.decode())[0] >= 0:
+        return False
+    if atom:
+        expected = {b"id": [_escaped(post.id)], b"updated": [_iso(post.updated)], b"published": [_iso(post.date)]}
+    else:
+        when = post.date.replace(microsecond=0)  # feedgen's formatRFC2822, in the C locale
+        date = f"{_DAYS[when.weekday()]}, {when:%d} {_MONTHS[when.month - 1]} {when:%Y %H:%M:%S %z}"
+        expected = {b"guid": [_escaped(post.id)], b"pubDate": [date.encode()]}
+    expected[b"link"] = [_escaped(post.url)]
+    if any(found.get(name) != value for name, value in expected.items()):
+        return False
+    # the summary is text escaped as HTML (no tag), but an RSS description without one is the content
+    return all(_html_part_ok(text, cfg) for name in _HTML_PARTS for text in found.get(name, ()))
+
+
+def _elements(data: bytes, atom: bool) -> dict[bytes, list[bytes]] | None:
+    """The entry's elements (name -> the text of each, or an Atom link's href) when the fragment is
+    one entry as our writer writes it: each element of its vocabulary on a line of its own, with
+    its attributes and their fixed values; else None."""
+    root, indent, allowed = (b"entry", b"    ", _ATOM) if atom else (b"item", b"      ", _RSS)
+    start, end = indent[2:] + b"<" + root + b">\n", indent[2:] + b"</" + root + b">\n"
+    if not data.startswith(start) or not data.endswith(end):
+        return None
+    pos, stop = len(start), len(data) - len(end)
+    found: dict[bytes, list[bytes]] = {}
+    while pos < stop:
+        author = _AUTHOR.match(data, pos) if atom else None
+        if author is not None:
+            pos = author.end()
+            continue
+        line = _LINE.match(data, pos)
+        if line is None or line.group(1) != indent or line.group(2) not in allowed:
+            return None
+        name, text = line.group(2), line.group(4) or b""
+        attrs = dict(_ATTRS.findall(line.group(3))) if line.group(3) else {}
+        if set(attrs) != allowed[name] or any(attrs[a] not in _FIXED[a] for a in attrs if a in _FIXED):
+            return None
+        if name in _MEDIA and not re.fullmatch(_IMAGE, attrs[b"url"]):
+            return None
+        found.setdefault(name, []).append(attrs[b"href"] if name == b"link" and atom else text)
+        pos = line.end()
+    return found if pos == stop else None
+
+
+def _iso(when: datetime) -> bytes:
+    return when.replace(microsecond=0).isoformat().encode()
+
+
+def _json_ok(data: bytes, post: Post, cfg: Config) -> bool:
+    item = json.loads(data)
+    if type(item) is not dict or not set(item) <= _JSON_KEYS or item.get("id") != post.id \
+            or item.get("url") != post.url or item.get("date_published") != _iso(post.date).decode() \
+            or item.get("date_modified") != _iso(post.updated).decode():
+        return False
+    image, authors, tags = item.get("image", "https://x"), item.get("authors", []), item.get("tags", [])
+    if type(image) is not str or not re.fullmatch(_IMAGE.decode(), image) or type(authors) is not list \
+            or type(tags) is not list or not all(type(t) is str for t in tags) \
+            or not all(type(a) is dict and list(a) == ["name"] and type(a["name"]) is str for a in authors):
+        return False
+    if not all(type(item.get(k, "")) is str for k in ("title", "summary", "content_text", "content_html")):
+        return False
+    texts = [v for v in item.values() if type(v) is str]
+    if describe_forbidden("".join(texts))[0] >= 0:
+        return False
+    content = item.get("content_html", "")  # the summary is text in JSON Feed, never HTML
+    return type(content) is str and html_ok(content, cfg)
+
+
+def _escaped(text: str) -> bytes:
+    return html.escape(text, quote=False).encode()
+
+
+def _unescape(text: bytes) -> str:
+    """XML text as lxml escapes it, back to the text (only the references _BAD_AMPERSAND lets through)."""
+    value = text.decode()
+    if "&" not in value:
+        return value
+    return (value.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&#13;", "\r")
+            .replace("&#10;", "\n").replace("&#9;", "\t").replace("&amp;", "&"))
+
+
+def html_ok(markup: str, cfg: Config) -> bool:
+    """HTML the sanitiser could have written under this config: allowed tags and attributes only,
+    URLs absolute with an allowed scheme. Sanitising off: anything the site wrote."""
+    if not cfg.content.sanitize or "<" not in markup:
+        return True
+    if _NOT_TAG.search(markup):  # a "<" that opens no tag as the sanitiser writes them
+        return False
+    allowed, attributes = _policy(cfg.content.allow_tags, cfg.content.allow_attributes)
+    if not set(_NAMES.findall(markup)) <= allowed:
+        return False
+    everywhere = attributes.get("*", frozenset())
+    # every "<" opens a well-formed tag, so these are the tags with attributes, each whole
+    for tag, attrs in _WITH_ATTRS.findall(markup):
+        for attr, value in _ATTR.findall(attrs):
+            if attr not in everywhere and attr not in attributes.get(tag, ()):
+                return False
+            if (attr in _URL_ATTRS or attr in _OTHER_URL_ATTRS) and not _url_ok(tag, value):
+                return False
+            if attr in ("srcset", "imagesrcset") and not all(_url_ok(tag, u) for u, _ in
+                                                             srcset_candidates(html.unescape(value))):
+                return False
+    return True
+
+
+def _url_ok(tag: str, value: str) -> bool:
+    """"" (this page), or an absolute URL with an allowed scheme and nothing a browser would strip."""
+    url = html.unescape(value) if "&" in value else value
+    return not url or (_harmless(tag, url) and ":" in url.split("/", 1)[0] and _PLAIN_URL.fullmatch(url) is not None)
+
+
+@lru_cache(maxsize=8)
+def _policy(extra_tags: tuple[str, ...], extra_attrs: tuple[str, ...]
+            ) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    options: dict[str, Any] = _allowlist(True, extra_tags, extra_attrs)
+    return frozenset(options["tags"]), {tag: frozenset(names) for tag, names in options["attributes"].items()}
+
+
+_SEEN: list[tuple[int, bytes, bool]] = []  # the last answers: a post's formats carry the same HTML
+
+
+def _html_part_ok(text: bytes, cfg: Config) -> bool:
+    """``html_ok`` of an element's escaped text; Atom and RSS escape a post's content alike, so the
+    second format's is the first one's answer (comparing bytes costs nothing beside checking)."""
+    for key, seen, answer in _SEEN:
+        if key == id(cfg) and seen == text:
+            return answer
+    answer = html_ok(_unescape(text), cfg)
+    _SEEN.insert(0, (id(cfg), text, answer))
+    del _SEEN[4:]
+    return answer

@@ -1,0 +1,130 @@
+"""A feed file as its head, the joined fragments of its entries, and its tail.
+
+A post's entry is the same bytes in every feed that carries it, so each format writes it once
+per post (``Format.fragment``, feedgen's bytes) and a feed file is assembled around those
+bytes (``Format.frame``): serialising costs one entry per post, not one per post and feed. The
+size budget (``feeds.max_bytes``) is then a sum of lengths, never a re-serialisation.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+
+from .cache import WorkerCache
+from .config import Config
+from .errors import Problem
+from .formats import BY_NAME
+from .fragment_check import fragment_ok
+from .group import FeedFile, FeedSpec
+from .liquid import LiquidSite
+from .posts import read_body
+from .render import Rendered, render_post
+
+Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
+
+
+def has_image(fragment: bytes) -> bool:
+    """The entry carries media:* (Atom and RSS: markup, since an entry's text holds no raw ``<``;
+    a JSON Feed item never holds it, and its frame has no namespaces)."""
+    return b"<media:" in fragment
+
+
+class Framed:
+    """One feed file: its fragments, and its frame for any number of the newest of them."""
+
+    def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes]):
+        self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
+        self.format = BY_NAME[file.format]
+        self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
+
+    def frame(self, n: int) -> tuple[bytes, bytes, bytes]:
+        kept = self.spec.entries[:n]
+        media = any(has_image(f) for f in self.fragments[:n])
+        # what the frame depends on: the newest dates, namespaces, and whether there are entries
+        mark = (max((p.updated for p in kept), default=None), max((p.date for p in kept), default=None), media, n > 0)
+        found = self._frames.get(mark)
+        if found is None:
+            found = self._frames[mark] = self.format.make_frame(self.cfg, self.spec, self.file, kept, media)
+        return found
+
+    def size(self, n: int) -> int:
+        head, separator, tail = self.frame(n)
+        return len(head) + sum(map(len, self.fragments[:n])) + len(separator) * max(n - 1, 0) + len(tail)
+
+    def data(self, n: int) -> bytes:
+        head, separator, tail = self.frame(n)
+        return head + separator.join(self.fragments[:n]) + tail
+
+
+def make_fragments(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> dict[str, list[bytes]]:
+    """The fragments of a feed's entries in each of its formats, made from their rendered content."""
+    return {fmt: [BY_NAME[fmt].make_fragment(cfg, post, rendered[post.id]) for post in spec.entries]
+            for fmt in dict.fromkeys(f.format for f in spec.files)}
+
+
+def fragment_key(entry_key: str, rkey: str, fmt: str) -> str:
+    """A fragment is known by its post's rendered content (``rkey``), the config that shapes entries
+    (``entry_key``) and its format."""
+    return hashlib.blake2b(f"{entry_key}\0{rkey}\0{fmt}".encode(), digest_size=16).hexdigest()
+
+
+def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key: str, store: WorkerCache,
+                    site: LiquidSite | None) -> tuple[dict[str, list[bytes]], list[Problem], set[str]]:
+    """The fragments of a feed's entries, format by format; what rendering said about the posts
+    rendered here; the keys of the cache rows found damaged or forged.
+
+    A cached fragment is used when it passes ``fragment_ok``; else it is made from the post's
+    cached rendered content, and when that is missing or makes no fragment that passes, from the
+    post rendered again (stored again). A row is damaged when what replaces it differs."""
+    formats = list(dict.fromkeys(f.format for f in spec.files))
+    keys = {(i, fmt): fragment_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
+    cached, known = store.fragments(list(keys.values()))
+    result: dict[str, list[bytes]] = {fmt: [b""] * len(rkeys) for fmt in formats}
+    redo: dict[int, list[str]] = {}
+    for (i, fmt), fkey in keys.items():
+        data = cached.get(fkey)
+        if data is not None and (fkey in known or fragment_ok(fmt, data, spec.entries[i], cfg)):
+            result[fmt][i] = data
+            store.remember(fkey, data)
+        else:
+            redo.setdefault(i, []).append(fmt)
+    problems: list[Problem] = []
+    damaged: set[str] = set()
+    if redo:
+        problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
+    return result, problems, damaged
+
+
+def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, dict[tuple[int, str], str]],
+          redo: dict[int, list[str]], cached: dict[str, bytes], result: dict[str, list[bytes]], store: WorkerCache,
+          site: LiquidSite | None) -> tuple[list[Problem], set[str]]:
+    entry_key, keys = entry
+    content, damaged = store.get([rkeys[i] for i in redo])
+    problems: list[Problem] = []
+    rows, redone = [], []
+    for i, fmts in redo.items():
+        post, rkey = spec.entries[i], rkeys[i]
+        rendered = content.get(rkey)
+        made = {fmt: BY_NAME[fmt].make_fragment(cfg, post, rendered) for fmt in fmts} if rendered else {}
+        # cached content (unless this build rendered it) makes a fragment that passes the check,
+        # or the post is rendered again
+        if rendered is None or (rkey not in store.fresh
+                                and not all(fragment_ok(fmt, data, post, cfg) for fmt, data in made.items())):
+            fresh, said = render_post(post, read_body(post), cfg, site)
+            problems += said
+            if rendered is not None and rendered != fresh:
+                damaged.add(rkey)
+            if rkey in damaged:
+                redone.append((rkey, fresh, said))
+            made = {fmt: BY_NAME[fmt].make_fragment(cfg, post, fresh) for fmt in fmts}
+        for fmt, data in made.items():
+            fkey = keys[(i, fmt)]
+            if fkey in cached and cached[fkey] != data:
+                damaged.add(fkey)
+            result[fmt][i] = data
+            store.remember(fkey, data)
+            rows.append((fkey, rkey, entry_key, data))
+    if redone:
+        store.put(redone)
+    store.put_fragments(rows)
+    return problems, damaged

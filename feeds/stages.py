@@ -1,0 +1,78 @@
+"""A cache key per stage: what shapes a Post, its HTML, its entry fragments, and the feed files.
+
+Each config key says in the schema which stage it shapes first (``Key.stage``); a stage's key
+hashes the config values of its own keys and of every earlier stage, plus the tool's code, so a
+change reaches exactly the stages after it: ``feeds.limit`` or ``site.title`` re-read and
+re-render nothing, ``feeds.first_image`` re-makes the fragments only, ``content.sanitize``
+re-renders without re-reading, ``timezone`` re-reads. The few Config fields that are not
+config keys (what a Jekyll site folder says) are staged here, in ``DERIVED``; a test checks
+that every field of the Config is staged by one or the other.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .schema import SCHEMA, STAGES
+
+# Config fields that no schema key sets: the stage they shape, or "none"
+DERIVED = {
+    "jekyll_site": "read",  # dates and titles as Jekyll makes them
+    "authors": "read",  # _data/authors.yml: post authors' names
+    "jekyll_raw": "feed",  # the site's _config.yml, seen by Liquid templates only: render_key adds it for
+                           # the posts with Liquid (LiquidSite.key), so no other post is rendered again
+    "root": "none", "file": "none", "read": "none", "warnings": "none",  # where things are, what was said
+}
+
+
+def fields(stage: str) -> tuple[str, ...]:
+    """The Config fields (dotted paths) that shape ``stage``'s output, earlier stages' included."""
+    upto = STAGES[:STAGES.index(stage) + 1]
+    found = [key.field or key.name for key in SCHEMA if key.stage in upto]
+    found += [name for name, where in DERIVED.items() if where in upto]
+    return tuple(dict.fromkeys(found))
+
+
+def value(cfg: Config, path: str) -> Any:
+    found: Any = cfg
+    for part in path.split("."):
+        found = getattr(found, part)
+    if path == "sources":  # where the site is on this machine is no input; where it is inside the root is
+        return tuple(os.path.relpath(s, cfg.root) for s in found)
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def tool_key() -> str:
+    """The code that makes the bytes: this package's source and the libraries that shape output.
+    A change to any of them (even without a version bump) invalidates the cache and every feed."""
+    import importlib.metadata
+
+    from . import __version__
+
+    h = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(source.name.encode() + source.read_bytes())
+    for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter", "python-liquid"):
+        try:
+            h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(dist.encode())
+    return h.hexdigest()
+
+
+def stage_key(cfg: Config, stage: str) -> str:
+    """The hash of everything that shapes ``stage``'s output: the tool, the working folder (cached
+    messages name files relative to it) and the config values of the stage and those before it."""
+    return _stage_key(cfg, stage, os.getcwd())
+
+
+@functools.lru_cache(maxsize=32)
+def _stage_key(cfg: Config, stage: str, cwd: str) -> str:
+    values = "\n".join(f"{path}={value(cfg, path)!r}" for path in fields(stage))
+    text = f"{tool_key()}\n{stage}\n{cwd}\n{values}"  # a working folder not in UTF-8 comes as surrogates
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()

@@ -1,0 +1,219 @@
+"""A feed file assembled from entry fragments (head + fragments + tail) is byte for byte the
+file feedgen writes for the whole feed at once (``write.feed_bytes``, kept as the oracle): Atom,
+RSS and JSON Feed, with and without images, a stylesheet, excerpts, languages, icons, and for
+arbitrary titles, names and bodies."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CST, make_post, unit_config
+from hypothesis import given
+from hypothesis import strategies as st
+from test_write import spec_for
+
+from feeds.budget import feed_bytes_within
+from feeds.config import Author, Config
+from feeds.formats import BY_NAME
+from feeds.fragment_check import fragment_ok
+from feeds.render import Rendered, clean_html
+from feeds.text import xml_safe
+from feeds.write import feed_bytes
+
+ALL = ("atom", "rss", "json")
+POSTS = (
+    make_post("newest", datetime(2022, 3, 4, 13, 23, 21, 5, tzinfo=CST), categories=("新闻",), tags=("open source",),
+              author="王小明"),
+    make_post("pictured", datetime(2022, 3, 3, 8, 5, 9, tzinfo=CST), image="https://img.test/a.png",
+              updated=datetime(2022, 3, 9, 9, 0, tzinfo=CST), id="urn:uuid:1234"),
+    make_post("excerpt", datetime(2022, 3, 2, 10, 0, tzinfo=CST), excerpt_only=True, tags=("a", "b")),
+    make_post("plain", datetime(2022, 3, 1, 10, 0, tzinfo=CST)),
+)
+RENDERED = {
+    POSTS[0].id: Rendered('<p>Full <a href="https://x.test/a.html">content</a> ]]&gt; &amp; "q"</p>', "Sum <b>one</b>"),
+    POSTS[1].id: Rendered('<p><img src="https://img.test/b.png"></p>', "Two"),
+    POSTS[2].id: Rendered("<p>Third</p>", "Three & more"),
+    POSTS[3].id: Rendered("<p>Fourth<br>\n line</p>", ""),
+}
+CONFIGS: dict[str, dict[str, Any]] = {
+    "plain": {},
+    "stylesheet": {"stylesheet": "/feed.xslt.xml"},
+    "first image": {"first_image": True},
+    "excerpt": {"content": "excerpt"},
+    "websub hubs": {"hubs": ("https://hub.test/", "https://other.test/hub")},
+    "site extras": {"site_fields": {"language": "zh-CN", "author": Author("Desk", "desk@x.test"),
+                                    "icon": "/icon.png", "logo": "https://x.test/logo.png"}},
+}
+
+
+def config(**options: Any) -> Config:
+    return unit_config(site_fields=options.pop("site_fields", None), formats=ALL, limit=0, max_bytes=0, **options)
+
+
+def assert_assembled_is_feedgen(cfg: Config, posts: tuple[Any, ...], rendered: dict[str, Rendered]) -> None:
+    spec = spec_for(cfg, posts)
+    assembled, problems = feed_bytes_within(cfg, spec, rendered)
+    assert problems == []
+    oracle = feed_bytes(cfg, spec, rendered)
+    for path in oracle:
+        assert assembled[path] == oracle[path], path
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("count", [0, 1, 2, 4])
+def test_an_assembled_feed_is_the_feed_feedgen_writes(name: str, count: int) -> None:
+    cfg = config(**dict(CONFIGS[name]))
+    for posts in (POSTS[:count], POSTS[-count:] if count else ()):  # with and without the pictured post
+        assert_assembled_is_feedgen(cfg, posts, RENDERED)
+
+
+def test_every_feed_of_a_site_is_assembled_as_feedgen_writes_it() -> None:
+    """Category and tag feeds too (their titles and paths), and jekyll-feed's extra Atom path."""
+    from feeds.group import group_posts
+
+    cfg = dataclasses.replace(config(stylesheet="/x.xsl"), feeds=dataclasses.replace(
+        config().feeds, jekyll_categories=("新闻",), max_bytes=0, formats=ALL, limit=0))
+    specs, _ = group_posts(cfg, list(POSTS))
+    assert len(specs) > 3
+    for spec in specs:
+        assembled, _ = feed_bytes_within(cfg, spec, RENDERED)
+        assert assembled == feed_bytes(cfg, spec, RENDERED), spec.name
+
+
+def _text(**kwargs: Any) -> st.SearchStrategy[str]:
+    return st.text(st.characters(blacklist_categories=("Cs",)), **kwargs).map(lambda t: xml_safe(t)[0])
+
+
+@given(titles=st.lists(_text(min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=4),
+       names=st.lists(_text(min_size=1, max_size=12).map(str.strip).filter(bool), max_size=3),
+       bodies=st.lists(_text(max_size=200), min_size=4, max_size=4),
+       author=_text(max_size=20), site_title=_text(max_size=20), images=st.lists(st.booleans(), min_size=4,
+                                                                                  max_size=4),
+       excerpt=st.booleans(), stylesheet=st.booleans())
+def test_assembled_equals_feedgen_for_any_text(titles: list[str], names: list[str], bodies: list[str], author: str,
+                                               site_title: str, images: list[bool], excerpt: bool,
+                                               stylesheet: bool) -> None:
+    cfg = config(site_fields={"title": site_title.strip()}, stylesheet="/s.xsl" if stylesheet else "")
+    posts = tuple(make_post(f"p{i}", datetime(2022, 3, 1, tzinfo=CST) - timedelta(days=i), title=title,
+                            author=author.strip(), categories=tuple(names), excerpt_only=excerpt and i % 2 == 0,
+                            image="https://img.test/a.png" if images[i] else "")
+                  for i, title in enumerate(titles))
+    rendered = {p.id: Rendered(bodies[i], bodies[-1 - i][:50]) for i, p in enumerate(posts)}
+    assert_assembled_is_feedgen(cfg, posts, rendered)
+    # and the check of cached fragments admits every fragment of sanitised content
+    for i, post in enumerate(posts):
+        clean = Rendered(xml_safe(clean_html(bodies[i], post.url, cfg).strip())[0], bodies[-1 - i][:50])
+        for fmt in ALL:
+            assert fragment_ok(fmt, BY_NAME[fmt].make_fragment(cfg, post, clean), post, cfg), (fmt, clean)
+            if i:
+                assert not fragment_ok(fmt, BY_NAME[fmt].make_fragment(cfg, post, clean), posts[0], cfg)
+
+
+# --- builds: cold, from a fresh clone with the cache restored, incremental ---------------------
+
+@pytest.fixture
+def counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    from feeds import fragments, pipeline
+    from feeds.formats import Format
+
+    found = {"read": 0, "render": 0, "fragment": 0}
+
+    def count(module: Any, name: str, what: str) -> None:
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, **k: found.__setitem__(what, found[what] + 1) or real(*a, **k))
+    count(pipeline, "read_post", "read")
+    count(pipeline, "render_post", "render")
+    count(fragments, "render_post", "render")
+    count(Format, "make_fragment", "fragment")
+    return found
+
+
+def _cold(cfg_path: Path, where: Path) -> dict[str, bytes]:
+    from conftest import tree_bytes
+
+    from feeds import build, load_config
+    cfg = load_config(cfg_path, {"output": str(where)})
+    assert not build(dataclasses.replace(cfg, cache=None)).errors
+    return tree_bytes(where)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cold_fresh_clone_and_incremental_builds_write_the_same_bytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counts: dict[str, int], jobs: int) -> None:
+    """A fresh clone (the cache restored, no output folder and no records beside it, every file
+    newer) re-assembles every feed from cached fragments: nothing read, rendered or serialised
+    again, and every file is the cold build's bytes; so are an edit's and a no-change rebuild's."""
+    import os
+    import shutil
+
+    from conftest import copy_fixtures, tree_bytes, write_site
+
+    from feeds import build, load_config
+    fixtures = Path(__file__).parent / "fixtures" / "posts"
+    names = tuple(p.name for p in sorted(fixtures.glob("*.*")))
+    site = tmp_path / "site"
+    cfg_path = write_site(site, {}, {"feeds": {"formats": list(ALL), "stylesheet": "/feed.xslt.xml",
+                                               "first_image": True}, "build": {"jobs": jobs}})
+    copy_fixtures(site, names)
+    monkeypatch.chdir(site)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    cold = _cold(cfg_path, tmp_path / "cold")
+    assert len(cold) > 20
+
+    def run() -> dict[str, bytes]:
+        result = build(load_config(cfg_path))
+        assert not result.errors
+        return tree_bytes(site / "public")
+    assert run() == cold  # the first build, filling the cache
+    shutil.rmtree(site / "public")
+    shutil.rmtree(site / ".public.feeds")
+    for path in site.rglob("*.md"):
+        os.utime(path, (2_000_000_000, 2_000_000_000))  # a clone's files are all new
+    counts.update(read=0, render=0, fragment=0)
+    assert run() == cold
+    if jobs == 1:  # the counters see this process only
+        # files that give no post (a future one, an unpublished one) are read every time (store_read)
+        assert counts["render"] == counts["fragment"] == 0 and counts["read"] == 2, counts
+    edited = site / "_posts" / names[0]
+    edited.write_text(edited.read_text("utf-8") + "\nOne more line.\n", "utf-8")
+    assert run() == _cold(cfg_path, tmp_path / "cold-edited")
+    assert run() == _cold(cfg_path, tmp_path / "cold-again")  # nothing changed
+
+
+def test_a_refused_entry_leaves_nothing_behind_for_the_next_post(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fragments are cut from one reused generator: an entry feedgen refused must not stay in it
+    and come out as the next post's entry."""
+    from feeds import write
+
+    cfg = config()
+    expected = write.atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id])
+    real = write._add_entry
+
+    def refuse(fg: Any, post: Any, *args: Any) -> None:
+        real(fg, post, *args)
+        if post is POSTS[0]:
+            raise ValueError("refused")
+    monkeypatch.setattr(write, "_add_entry", refuse)
+    with pytest.raises(ValueError):
+        write.atom_fragment(cfg, POSTS[0], RENDERED[POSTS[0].id])
+    assert write.atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id]) == expected
+
+
+def test_archive_pages_and_their_feeds_are_assembled_as_feedgen_writes_them() -> None:
+    """RFC 5005 pages (fh:archive, prev/next/current links) and the feeds that link to them, with hubs."""
+    from feeds.group import group_posts
+
+    base = config(hubs=("https://hub.test/",))
+    cfg = dataclasses.replace(base, feeds=dataclasses.replace(base.feeds, archive_size=2,
+                                                              archive_kinds=("site", "category")))
+    specs, _ = group_posts(cfg, list(POSTS))
+    pages = [spec for spec in specs if spec.page]
+    assert pages and any(f.links for spec in specs if not spec.page for f in spec.files)
+    for spec in specs:
+        assembled, _ = feed_bytes_within(cfg, spec, RENDERED)
+        assert assembled == feed_bytes(cfg, spec, RENDERED), (spec.name, spec.page)
+        if spec.page:
+            assert all(b"archive" in assembled[f.path] for f in spec.files if f.format != "json")

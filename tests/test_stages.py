@@ -1,0 +1,131 @@
+"""A cache key per stage (issue 10, item 3): a config key shapes the stage the schema says and
+every stage after it, never one before it; changing the feed limit or the site title re-reads
+and re-renders nothing."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Built
+
+from feeds import fragments, load_config, pipeline
+from feeds.config import Config
+from feeds.schema import KEYS, SCHEMA, STAGES
+from feeds.stages import DERIVED, fields, stage_key, value
+
+OUTPUT_STAGES = STAGES[:-1]  # "none" shapes no byte
+ODD: dict[str, Any] = {
+    "site.url": "https://y.test", "site.title": "T", "site.description": "D", "site.language": "fr",
+    "site.author.name": "N", "site.author.email": "n@y.test", "source": "src", "posts": ["a/*.md"],
+    "output": "out", "timezone": "Asia/Tokyo", "permalink": "pretty", "feeds.formats": ["rss"],
+    "feeds.limit": 3, "feeds.site": False, "feeds.categories": False, "feeds.tags": False,
+    "feeds.entry_id": "url", "content.sanitize": False, "content.allow_tags": ["iframe"],
+    "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
+    "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
+    "content.max_names_per_post": 7, "content.max_entry_bytes": 5000, "feeds.content": "excerpt",
+    "content.markdown.auto_ids": False, "content.markdown.typographic": False,
+    "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
+    "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
+    "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
+    "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
+    "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000,
+    "feeds.websub.hub": "https://hub.test/", "feeds.keep_ids": True, "feeds.archives.size": 50,
+    "feeds.archives.feeds": ["category"],
+    **{k.name: k.name.rsplit(".", 1)[1] + "/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")},
+    "feeds.paths.site_atom": "s.xml", "feeds.paths.site_rss": "s.rss", "feeds.paths.site_json": "s.json",
+    "feeds.paths.opml": "o.opml", "feeds.paths.index": "i.html",
+}
+
+
+def _leaves(value: Any, prefix: str = "") -> list[str]:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [leaf for f in dataclasses.fields(value)
+                for leaf in _leaves(getattr(value, f.name), prefix + f.name + ".")]
+    return [prefix[:-1]]
+
+
+def test_every_config_field_is_staged_by_a_key_or_derived() -> None:
+    """A new Config field must say which stage it shapes: a schema key's ``field``, or DERIVED."""
+    from conftest import unit_config
+    staged = {key.field or key.name for key in SCHEMA} | set(DERIVED)
+    for leaf in _leaves(unit_config()):
+        assert any(leaf == s or leaf.startswith(s + ".") for s in staged), f"{leaf}: no stage (schema or DERIVED)"
+    for key in SCHEMA:
+        value(unit_config(), key.field or key.name)  # every field a key names is there
+
+
+@pytest.fixture
+def base_and_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], tuple[Config, Config]]:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "config.yaml").write_text("site:\n  url: https://x.test\n", "utf-8")
+
+    def load(name: str) -> tuple[Config, Config]:
+        return load_config("config.yaml"), load_config("config.yaml", {name: ODD[name]})
+    return load
+
+
+@pytest.mark.parametrize("name", [k.name for k in SCHEMA])
+def test_a_key_changes_its_own_stage_and_the_later_ones_only(name: str, base_and_changed: Any) -> None:
+    assert set(ODD) == set(KEYS), "a new key needs a value in this test"
+    base, changed = base_and_changed(name)
+    assert changed != base
+    own = KEYS[name].stage
+    for stage in OUTPUT_STAGES:
+        moved = stage_key(base, stage) != stage_key(changed, stage)
+        shaped = own != "none" and STAGES.index(stage) >= STAGES.index(own)
+        assert moved == shaped, f"{name} ({own}) {'changes' if moved else 'does not change'} the {stage} key"
+
+
+def test_stages_nest() -> None:
+    for earlier, later in zip(OUTPUT_STAGES, OUTPUT_STAGES[1:]):
+        assert set(fields(earlier)) < set(fields(later))
+
+
+# --- what a rebuild redoes ---------------------------------------------------------------------
+
+POSTS = {f"2022-03-{d:02d}-p{d}.md": {"title": f"P{d}", "date": f"2022-03-{d:02d} 10:00:00 +0800",
+                                      "categories": ["news"], "tags": [f"t{d % 3}"],
+                                      "body": f"Hello [link](x{d}.html) ![i](/i{d}.png)\n"} for d in range(1, 9)}
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many posts were read, rendered, and made into fragments, by stage."""
+    counts = {"read": 0, "render": 0, "fragment": 0}
+
+    def count(module: Any, name: str, what: str) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            counts[what] += 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(module, name, wrapper)
+    count(pipeline, "read_post", "read")
+    count(pipeline, "render_post", "render")
+    count(fragments, "render_post", "render")
+    from feeds.formats import Format
+    count(Format, "make_fragment", "fragment")
+    return counts
+
+
+@pytest.mark.parametrize(("override", "read", "render", "fragment"), [
+    ({"feeds.limit": 3}, False, False, False),
+    ({"site.title": "Another title"}, False, False, False),
+    ({"site.description": "Other", "feeds.max_bytes": 0, "feeds.stylesheet": "/s.xsl"}, False, False, False),
+    ({"feeds.first_image": True}, False, False, True),
+    ({"content.sanitize": False}, False, True, True),
+    ({"timezone": "Asia/Tokyo"}, True, True, True),
+])
+def test_a_rebuild_redoes_only_the_stages_a_changed_key_shapes(
+        make_site: Callable[..., Path], build_site: Callable[..., Built], counted: dict[str, int],
+        override: dict[str, Any], read: bool, render: bool, fragment: bool) -> None:
+    cfg_path = make_site(POSTS, {"build": {"jobs": 1}, "cache": {"path": ".cache"}})
+    build_site(cfg_path)
+    assert counted["read"] == counted["render"] == len(POSTS) and counted["fragment"] > 0
+    counted.update(read=0, render=0, fragment=0)
+    build_site(cfg_path, **{k.replace(".", "__"): v for k, v in override.items()})
+    assert (counted["read"] > 0, counted["render"] > 0, counted["fragment"] > 0) == (read, render, fragment), counted
