@@ -23,15 +23,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-TRIGGERS = ("{:", "[^", "markdown=", "*[", "\n:", "{#")
-_NOTEWORTHY = frozenset("`~{*:<")  # a line's first character, when the line may matter here
+TRIGGERS = ("{:", "[^", "markdown=", "*[", "{#", "\n^", "] [", "]\t[")
+# a definition (indented too: in a list item)
+_TRIGGER = re.compile(r"\n[ \t]*:[ \t]")
+_NOTEWORTHY = frozenset("`~{*:<^")  # a line's first character, when the line may matter here
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _ALD = re.compile(r" {0,3}\{:([A-Za-z0-9_][\w-]*):(.*)\}\s*\Z")
 _IAL_LINE = re.compile(r" {0,3}\{:(?!:)\s*(.*?)\}\s*\Z")
 _ABBR = re.compile(r" {0,3}\*\[([^\]]+)\]:(.*)\Z")
 _OPEN_CLOSE = re.compile(r"<(/?)([A-Za-z][\w-]*)(?=[\s/>])")
 _DEF = re.compile(r" {0,3}:[ \t]+(.*)\Z")
+_ITEM = re.compile(r" *(?:[*+-]|\d{1,9}[.)]) +")
 _MD_OPEN = re.compile(r"(\s*)<([A-Za-z][\w-]*)([^>]*?)\s+markdown=(\"|'|)(?:1|block)\4([^>]*)>(.*)\Z")
+_EOB = "<!--kd:eob-->"  # kramdown's end-of-block marker ``^``: ends a list, a quote, a paragraph
+_GAP = re.compile(r"\]([ \t]+)\[([^\]\n]+)\]")
+_LINK_DEF = re.compile(r"^ {0,3}\[([^\n\]]+)\]:", re.M)
 _MARKER = re.compile(r"<!--kd:(\d+):([pn])-->\n?")
 _NEXT_TAG = re.compile(r"<[A-Za-z][^>]*>")
 _CLOSING_AT_END = re.compile(r"</([A-Za-z][\w-]*)>\Z")
@@ -65,11 +71,12 @@ class Extras:
 
 
 def uses_kramdown(text: str) -> bool:
-    return any(t in text for t in TRIGGERS)
+    return any(t in text for t in TRIGGERS) or _TRIGGER.search(text) is not None
 
 
 def prepare(text: str) -> tuple[str, Extras]:
     extras = Extras(spans="{:" in text, headers="{#" in text)
+    labels = {_label(m) for m in _LINK_DEF.findall(text)} if "] [" in text or "]\t[" in text else None
     lines = text.split("\n")
     out: list[str] = []
     fence = ""
@@ -83,7 +90,12 @@ def prepare(text: str) -> tuple[str, Extras]:
             if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                 fence = ""
             continue
+        if labels and "]" in line:
+            line = _close_gaps(line, labels)
         first = line[:1] if line[:1] != " " else line.lstrip(" ")[:1]
+        if first == "^" and not line[1:].strip():
+            out.append(_EOB)
+            continue
         if first not in _NOTEWORTHY or (first == "<" and not blocks and "markdown=" not in line):
             out.append(line)  # most lines: nothing of kramdown's can start here
             continue
@@ -125,12 +137,28 @@ def prepare(text: str) -> tuple[str, Extras]:
                 extras.abbrs[abbr.group(1)] = abbr.group(2).strip()
                 out.append("")
                 continue
-        if line[:4].lstrip().startswith(":") and _DEF.match(line):
-            if _definition_list(lines, i - 1, out):
-                i = _definitions(lines, i - 1, out)
+        if line.lstrip(" ").startswith(":") and _DEF.match(line.lstrip(" ")):
+            where = _definition_list(lines, i - 1, out)
+            if where:
+                i = _definitions(lines, i - 1, out, *where)
                 continue
         out.append(line)
     return "\n".join(out), extras
+
+
+def _label(label: str) -> str:
+    return " ".join(label.split()).lower()
+
+
+def _close_gaps(line: str, labels: set[str]) -> str:
+    """``[text] [ref]`` -> ``[text][ref]`` where ``ref`` is defined (kramdown allows the space),
+    outside code spans."""
+    def close(m: re.Match[str]) -> str:
+        if _label(m.group(2)) not in labels or line.count("`", 0, m.start()) % 2:
+            return m.group(0)
+        return f"][{m.group(2)}]"
+
+    return _GAP.sub(close, line)
 
 
 def _close(line: str, blocks: list[list[Any]]) -> int | None:
@@ -148,61 +176,99 @@ def _close(line: str, blocks: list[list[Any]]) -> int | None:
     return first
 
 
-def _definition_list(lines: list[str], at: int, out: list[str]) -> bool:
+def _definition_list(lines: list[str], at: int, out: list[str]) -> tuple[int, str] | None:
     """Whether ``: …`` at ``lines[at]`` defines the paragraph before it (kramdown: a term is a
-    paragraph's lines, at most one blank line away)."""
+    paragraph's lines, at most one blank line away), and where: (indent, list marker). A definition
+    indented as far as its terms, or as the content of the list item the terms begin, is a list
+    inside that item; one indented at most 3 spaces under unindented terms is at the top."""
+    pad = len(lines[at]) - len(lines[at].lstrip(" "))
     back = len(out) - 1
     if back > 0 and not out[back].strip():
         back -= 1
-    return back >= 0 and bool(out[back].strip()) and not out[back].lstrip().startswith(("<", "#", "-", "*", "|"))
+    if back < 0 or not out[back].strip():
+        return None
+    if pad:
+        first = back
+        while first > 0 and out[first - 1].strip() and out[first - 1].startswith(" " * pad):
+            first -= 1
+        indented = out[first].startswith(" " * pad)
+        head = out[first - 1] if indented and first and out[first - 1].strip() else "" if indented else out[first]
+        item = _ITEM.match(head)
+        if item and item.end() == pad:
+            return pad, item.group(0)
+        if not head:
+            return pad, ""
+    if pad > 3 or out[back].lstrip().startswith(("<", "#", "-", "*", "|")):
+        return None
+    return 0, ""
 
 
-def _definitions(lines: list[str], at: int, out: list[str]) -> int:
+def _definitions(lines: list[str], at: int, out: list[str], pad: int, marker: str) -> int:
     """Moves the term lines from ``out`` into a ``<dl>`` and writes the definitions after them, and
     the next terms and definitions, as kramdown joins them into one list; returns where it stopped.
-    A definition after a blank line is a paragraph (``<dd >`` keeps its ``<p>``, see ``finish``)."""
+    A definition after a blank line is a paragraph (``<dd >`` keeps its ``<p>``, see ``finish``).
+    ``pad``: the list's indent (inside a list item); ``marker``: the item's marker, when the terms
+    begin the item."""
     spaced = not out[-1].strip()
     while out and not out[-1].strip():
         out.pop()
     terms: list[str] = []
     while out and out[-1].strip() and not out[-1].startswith("<!--kd:"):
         terms.insert(0, out.pop())
-    out.append("<dl>")
+        if marker and terms[0].startswith(marker):
+            terms[0] = terms[0][len(marker):]
+            break
+        if pad and not terms[0].startswith(" " * pad):
+            break
+    indent = " " * pad
+    block: list[str] = ["<dl>"]
     i = at
     while True:
         for term in terms:
-            out.extend(["<dt>", "", term.strip(), "", "</dt>"])
-        while i < len(lines) and (found := _DEF.match(lines[i])):
+            block.extend(["<dt>", "", term.strip(), "", "</dt>"])
+        while i < len(lines) and (found := _DEF.match(_inside(lines[i], pad))):
             body = [found.group(1)]
             i += 1
-            while i < len(lines) and (lines[i].startswith((" ", "\t")) or (
-                    not lines[i].strip() and i + 1 < len(lines) and lines[i + 1].startswith(("    ", "\t")))):
-                body.append(lines[i][4:] if lines[i].startswith("    ") else lines[i].strip())
+            while i < len(lines) and ((line := _inside(lines[i], pad)).startswith((" ", "\t")) or (
+                    not line.strip() and i + 1 < len(lines) and _inside(lines[i + 1], pad).startswith(("    ", "\t"))
+            ) or (body[-1].strip() and line.strip() and line != "\0" and not _DEF.match(line))):
+                body.append(line[4:] if line.startswith("    ") else line.strip())  # indented or lazy
                 i += 1
-            out.extend(["<dd >" if spaced else "<dd>", "", *body, "", "</dd>"])
+            block.extend(["<dd >" if spaced else "<dd>", "", *body, "", "</dd>"])
             spaced = False
-            if i + 1 < len(lines) and not lines[i].strip() and _DEF.match(lines[i + 1]):
+            if i + 1 < len(lines) and not lines[i].strip() and _DEF.match(_inside(lines[i + 1], pad)):
                 i, spaced = i + 1, True
-        terms, j = _next_terms(lines, i)
+        terms, j = _next_terms(lines, i, pad)
         if not terms:
             break
         i, spaced = j, not lines[j - 1].strip()
-    out.extend(["</dl>", ""])
+    block.append("</dl>")
+    out.extend(f"{indent}{line}" if line else "" for line in block)
+    if marker:
+        out[-len(block)] = marker + block[0]
+    out.append("")
     return i
 
 
-def _next_terms(lines: list[str], i: int) -> tuple[list[str], int]:
+def _inside(line: str, pad: int) -> str:
+    """The line as the list item ``pad`` deep sees it; "\0" when it is not inside the item."""
+    if not pad or not line.strip():
+        return line
+    return line[pad:] if line.startswith(" " * pad) else "\0"
+
+
+def _next_terms(lines: list[str], i: int, pad: int) -> tuple[list[str], int]:
     """After a definition: blank lines, term lines, at most one blank line, a definition?"""
     while i < len(lines) and not lines[i].strip():
         i += 1
     start = i
-    while i < len(lines) and lines[i].strip() and not _DEF.match(lines[i]):
+    while i < len(lines) and lines[i].strip() and not _DEF.match(_inside(lines[i], pad)):
         i += 1
-    terms = lines[start:i]
+    terms = [_inside(line, pad) for line in lines[start:i]]
     if i < len(lines) and not lines[i].strip():
         i += 1
-    if not terms or i >= len(lines) or not _DEF.match(lines[i]) or any(
-            t.lstrip().startswith(("<", "#", "-", "*", "|", "{:")) for t in terms):
+    if not terms or i >= len(lines) or not _DEF.match(_inside(lines[i], pad)) or any(
+            t.lstrip().startswith(("<", "#", "-", "*", "|", "{:", "\0")) for t in terms):
         return [], start
     return terms, i
 
@@ -220,6 +286,8 @@ def mark_markdown_headers(text: str) -> str:
 def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = False) -> str:
     """``marked``: only the headers marked by ``mark_markdown_headers`` get automatic ids."""
     if extras is not None:
+        if _EOB in text:
+            text = text.replace(_EOB + "\n", "").replace(_EOB, "")
         if "footnote-ref" in text:
             text = _footnotes(text)
         if extras.ials or extras.spans:

@@ -1,6 +1,6 @@
 """A post body -> a clean HTML fragment with absolute URLs, and a plain-text summary.
 
-Markdown goes through cmarkgfm (CommonMark + GFM tables/strikethrough/autolinks, raw HTML
+Markdown goes through cmarkgfm (CommonMark + GFM tables/strikethrough, raw HTML
 passed through: our users' bodies are mostly raw HTML with Markdown links between). The result
 then makes one pass through nh3 (ammonia), which sanitises and, through its attribute filter,
 makes every URL absolute against the post's own URL.
@@ -29,7 +29,9 @@ from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
 
 SUMMARY_CHARS = 300
-_EXTENSIONS = ["table", "strikethrough", "autolink"]  # not tagfilter: sanitising is nh3's job
+# not tagfilter (sanitising is nh3's job); not autolink: kramdown makes no link of a bare URL (and the
+# extension would take a following backslash or entity into it: https://x/a\_b, https://x&gt;)
+_EXTENSIONS = ["table", "strikethrough"]
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
 # URLs too, reachable only through content.allow_attributes: checked the same way

@@ -137,6 +137,34 @@ def test_definition_lists_and_abbreviations() -> None:
     assert "<code>HTML in code</code>" in abbr and "*[" not in abbr
 
 
+def test_definition_lists_inside_list_items() -> None:
+    """ruby-lang.org's download lists: each item's lines are terms, ``: …`` their definitions."""
+    content = ours("deflists_in_lists")
+    assert content.count("<dl>") == 4 and content.count("<dt>") == 8 and content.count("<dd>") == 8
+    assert "<li>\n<dl>\n<dt><a " in content and ": 8811237" not in content
+    assert "<dd>12600100 bytes\nMD5</dd>" in content  # a line right after a definition continues it
+    assert "<dd>indented definition\ncontinued lazily</dd>" in content
+
+
+def test_end_of_block_marker_ends_the_list_and_the_paragraph() -> None:
+    content = ours("eob")
+    assert "<pre><code>--- lib/utils.rb.orig\n" in content and "^" not in content
+    assert "<p>A paragraph</p>" in content and content.count("<blockquote>") == 2
+
+
+def test_reference_links_may_have_blanks_before_the_label() -> None:
+    content = ours("ref_gap")
+    assert '<a href="https://github.com/ruby/www.ruby-lang.org/">ruby-lang.org on GitHub</a>' in content
+    assert '<a href="https://example.org/ann">the announcement</a>' in content
+    assert "[text] [nowhere]" in content and "<code>[a] [2]</code>" in content
+
+
+def test_bare_urls_stay_text_as_in_kramdown() -> None:
+    content = ours("bare_urls")
+    assert "https://svn.example.org/repos/tags/v1_8_7/NEWS and www.example.com for" in content
+    assert '<a href="https://example.org/x">' in content and '<a href="mailto:me@example.org">' in content
+
+
 def test_typography_in_text_not_in_code() -> None:
     content = ours("typography")
     assert "“Double quotes” and ‘single quotes’, it’s" in content and "– an en dash, — an em dash…" in content
