@@ -29,7 +29,7 @@ from conftest import make_post, unit_config
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feeds.render import markdown_to_html, render_post
+from feeds.render import clean_html, markdown_to_html, render_post
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kramdown"
 CASES = sorted(p.stem for p in FIXTURES.glob("*.md"))
@@ -210,7 +210,8 @@ def test_many_attribute_lists_are_not_quadratic() -> None:
 
 
 PIECES = list("ab :*[]^{}#.-\"'\n`<>=/1") + ["{: .c}", "{:r: .x}", "{: r}", "[^1]", "[^1]: n", "\n: ", "{#i}",
-                                              '<div markdown="1">', "</div>", "*[ab]: x", "```\n", "\n    "]
+                                              '<div markdown="1">', "</div>", "*[ab]: x", "```\n", "\n    ",
+                                              "\n* ", "\n  : ", "\n   : ", "\n^\n", "] [", "\n[a]: /u\n", "[a] [a]"]
 KRAMDOWNISH = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 
 
@@ -218,6 +219,8 @@ KRAMDOWNISH = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 def test_any_text_renders(body: str) -> None:
     html_out = markdown_to_html(body)
     assert "<!--kd:" not in html_out
+    content = render_post(POST, body, unit_config())[0].content
+    assert clean_html(content, POST.url, unit_config()) == content  # sanitised output is stable
 
 
 @given(st.lists(st.sampled_from([p for p in PIECES if "`" not in p]), max_size=40).map("".join))
