@@ -29,6 +29,7 @@ from conftest import make_post, unit_config
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feeds.kramdown import requote
 from feeds.render import clean_html, markdown_to_html, render_post
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kramdown"
@@ -172,6 +173,20 @@ def test_typography_in_text_not_in_code() -> None:
     assert 'puts "still straight"' in content.replace("&quot;", '"')
 
 
+def test_quotes_follow_kramdowns_rules_not_pairing() -> None:
+    """kramdown sets each quote by the characters around it; after an element it sees none before."""
+    content = ours("quotes")
+    for text in ("<code>Box</code>‘tır", "<code>--jit</code>‘i", "</a>‘e", "</em>‘ınıza", "</em>’s",
+                 "이 ‘Happy Birthday, and more….’라는", ":”B”", "　”ideo”", "“‘Quoted’ words”", "’80s",
+                 "작성：“typed”", "the ’90s"):
+        assert text in content, text
+
+
+def test_quotes_the_author_typed_stay_as_typed() -> None:
+    assert markdown_to_html("x：“typed” and ”odd“\n") == "<p>x：“typed” and ”odd“</p>\n"
+    assert markdown_to_html("x：\"straight\"\n") == "<p>x：”straight”</p>\n"
+
+
 def test_posts_without_kramdown_syntax_render_as_before() -> None:
     """Only the smart punctuation and header ids change the common syntax's output."""
     body = "# Title\n\nText with a [link](/x) and `code`.\n\n- a\n- b\n"
@@ -211,7 +226,8 @@ def test_many_attribute_lists_are_not_quadratic() -> None:
 
 PIECES = list("ab :*[]^{}#.-\"'\n`<>=/1") + ["{: .c}", "{:r: .x}", "{: r}", "[^1]", "[^1]: n", "\n: ", "{#i}",
                                               '<div markdown="1">', "</div>", "*[ab]: x", "```\n", "\n    ",
-                                              "\n* ", "\n  : ", "\n   : ", "\n^\n", "] [", "\n[a]: /u\n", "[a] [a]"]
+                                              "\n* ", "\n  : ", "\n   : ", "\n^\n", "] [", "\n[a]: /u\n", "[a] [a]",
+                                              "‘", "”", "`c`", "*e*", "：", "80s", "&quot;", "<b>"]
 KRAMDOWNISH = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 
 
@@ -228,3 +244,13 @@ def test_fenced_code_keeps_kramdown_syntax_verbatim(code: str) -> None:
     lines = code.replace("~", "")
     out = markdown_to_html(f"```\n{lines}\n```\n")
     assert html.unescape(re.sub(r"</?(pre|code)[^>]*>", "", out)).rstrip("\n") == lines.rstrip("\n")
+
+
+QUOTISH = list("‘’“”'\" \n>a1_*s.-(<&;：") + ["<b>", "</b>", "&quot;", "80s"]
+
+
+@given(st.lists(st.sampled_from(QUOTISH), max_size=50).map("".join))
+def test_requote_changes_only_quotes(text: str) -> None:
+    out = requote(text, False)
+    assert len(out) == len(text)
+    assert all(a == b or (a in "‘’“”" and b in "‘’“”") for a, b in zip(text, out))
