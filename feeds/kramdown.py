@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-TRIGGERS = ("{:", "[^", "markdown=", "*[", "{#", "\n^", "] [", "]\t[")
+TRIGGERS = ("{:", "[^", "markdown=", "*[", "{#", "\n^", "] [", "]\t[", "$$")
 # a definition (indented too: in a list item)
 _TRIGGER = re.compile(r"\n[ \t]*:[ \t]")
 _NOTEWORTHY = frozenset("`~{*:<^")  # a line's first character, when the line may matter here
@@ -40,6 +40,10 @@ _MD_OPEN = re.compile(r"(\s*)<([A-Za-z][\w-]*)([^>]*?)\s+markdown=(\"|'|)(?:1|bl
 _EOB = "<!--kd:eob-->"  # kramdown's end-of-block marker ``^``: ends a list, a quote, a paragraph
 _GAP = re.compile(r"\]([ \t]+)\[([^\]\n]+)\]")
 _LINK_DEF = re.compile(r"^ {0,3}\[([^\n\]]+)\]:", re.M)
+_MATH = re.compile(r"\$\$(.*?)\$\$", re.S)
+_MATH_TOKEN = re.compile("\ufdd4(\\d+)\ufdd5")  # noncharacters: xml_safe has removed any from the body
+_BLOCK_MATH = re.compile("(?:<p>)?\ufdd6(\\d+)\ufdd5(?:</p>)?")
+_FENCES = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.M)
 _MARKER = re.compile(r"<!--kd:(\d+):([pn])-->\n?")
 _NEXT_TAG = re.compile(r"<[A-Za-z][^>]*>")
 _CLOSING_AT_END = re.compile(r"</([A-Za-z][\w-]*)>\Z")
@@ -77,6 +81,7 @@ class Extras:
     abbrs: dict[str, str] = field(default_factory=dict)
     spans: bool = False  # a span IAL may be there
     headers: bool = False  # a {#id} may follow a header
+    math: list[str] = field(default_factory=list)  # $$…$$, each in the text as a token
 
 
 def uses_kramdown(text: str) -> bool:
@@ -86,6 +91,8 @@ def uses_kramdown(text: str) -> bool:
 def prepare(text: str) -> tuple[str, Extras]:
     extras = Extras(spans="{:" in text, headers="{#" in text)
     labels = {_label(m) for m in _LINK_DEF.findall(text)} if "] [" in text or "]\t[" in text else None
+    if "$$" in text:
+        text = _take_math(text, extras.math)
     lines = text.split("\n")
     out: list[str] = []
     fence = ""
@@ -153,6 +160,27 @@ def prepare(text: str) -> tuple[str, Extras]:
                 continue
         out.append(line)
     return "\n".join(out), extras
+
+
+def _take_math(text: str, math: list[str]) -> str:
+    """kramdown's math: ``$$…$$`` (across lines too) is TeX for MathJax, not Markdown. A token stands
+    for each until ``finish``: a block one (after and before a blank line) or an inline one. Not in
+    code: fenced blocks and code spans on the line are left alone."""
+    fenced = [m.start() for m in _FENCES.finditer(text)] if "``" in text or "~~" in text else []
+
+    def token(m: re.Match[str]) -> str:
+        start, end = m.span()
+        line_start = text.rfind("\n", 0, start) + 1
+        if text.count("`", line_start, start) % 2 or sum(1 for f in fenced if f < start) % 2:
+            return m.group(0)
+        math.append(m.group(1).strip())
+        after = text[end:end + 2]
+        alone = not text[line_start:start].strip(" ") and (line_start < 2 or text[line_start - 2] == "\n") and (
+            not after.strip(" \t") or after.startswith("\n") and (end + 1 >= len(text) or text[end + 1] == "\n"))
+        return f"\ufdd6{len(math) - 1}\ufdd5" if alone and text[line_start:start].count(" ") < 4 else \
+            f"\ufdd4{len(math) - 1}\ufdd5"
+
+    return _MATH.sub(token, text)
 
 
 def _label(label: str) -> str:
@@ -295,6 +323,8 @@ def mark_markdown_headers(text: str) -> str:
 def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = False) -> str:
     """``marked``: only the headers marked by ``mark_markdown_headers`` get automatic ids."""
     if extras is not None:
+        if extras.math:
+            text = _put_math(text, extras.math)
         if _EOB in text:
             text = text.replace(_EOB + "\n", "").replace(_EOB, "")
         if "footnote-ref" in text:
@@ -308,6 +338,17 @@ def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = Fals
     if extras is not None and extras.abbrs:
         text = _abbreviations(text, extras.abbrs)
     return text
+
+
+def _put_math(text: str, math: list[str]) -> str:
+    """The math tokens as kramdown's MathJax output: ``\\[…\\]`` for a block, ``\\(…\\)`` inline."""
+    def block(m: re.Match[str]) -> str:
+        return f"\\[{html.escape(math[int(m.group(1))], quote=False)}\\]"
+
+    def inline(m: re.Match[str]) -> str:
+        return f"\\({html.escape(math[int(m.group(1))], quote=False)}\\)"
+
+    return _MATH_TOKEN.sub(inline, _BLOCK_MATH.sub(block, text))
 
 
 def _footnotes(text: str) -> str:

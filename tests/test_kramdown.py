@@ -187,6 +187,14 @@ def test_quotes_the_author_typed_stay_as_typed() -> None:
     assert markdown_to_html("x：\"straight\"\n") == "<p>x：”straight”</p>\n"
 
 
+def test_math_is_tex_for_mathjax_as_kramdown_writes_it() -> None:
+    content = ours("math")
+    for text in ("Inline \\(a &lt; b \\&amp; c\\)", "<code>$$code$$</code>", "<p>\\(a &lt; b\\)\ntext after</p>",
+                 "\\[x\\]", "<p>\\(y\\) more</p>", "\\[\\sum_{i=1}^n x_i *y*\\]", "$$ in fence $$", "\\(f'(x)\\)"):
+        assert text in content, text
+    assert "<em>" not in content and "$$x" not in content
+
+
 def test_posts_without_kramdown_syntax_render_as_before() -> None:
     """Only the smart punctuation and header ids change the common syntax's output."""
     body = "# Title\n\nText with a [link](/x) and `code`.\n\n- a\n- b\n"
@@ -227,7 +235,8 @@ def test_many_attribute_lists_are_not_quadratic() -> None:
 PIECES = list("ab :*[]^{}#.-\"'\n`<>=/1") + ["{: .c}", "{:r: .x}", "{: r}", "[^1]", "[^1]: n", "\n: ", "{#i}",
                                               '<div markdown="1">', "</div>", "*[ab]: x", "```\n", "\n    ",
                                               "\n* ", "\n  : ", "\n   : ", "\n^\n", "] [", "\n[a]: /u\n", "[a] [a]",
-                                              "‘", "”", "`c`", "*e*", "：", "80s", "&quot;", "<b>"]
+                                              "‘", "”", "`c`", "*e*", "：", "80s", "&quot;", "<b>",
+                                              "$$", "\n$$\n"]
 KRAMDOWNISH = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 
 
