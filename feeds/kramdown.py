@@ -20,7 +20,9 @@ where the renderer pairs quotes: ``` `Box`'tır ``` -> ‘, ``：“A`` -> ”, 
 """
 from __future__ import annotations
 
+import bisect
 import html
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +46,15 @@ _MATH = re.compile(r"\$\$(.*?)\$\$", re.S)
 _MATH_TOKEN = re.compile("\ufdd4(\\d+)\ufdd5")  # noncharacters: xml_safe has removed any from the body
 _BLOCK_MATH = re.compile("(?:<p>)?\ufdd6(\\d+)\ufdd5(?:</p>)?")
 _FENCES = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.M)
+_RAW_TAG = re.compile(r"<!--.*?-->|<\?.*?\?>|</([\w:][\w.:-]*)\s*>|<([\w:][\w.:-]*)((?:\s+[\w:][\w.:-]*(?:\s*=\s*"
+                      r"(?:\w+|\"[^\"]*\"|'[^']*'))?)*)\s*(/)?>", re.S)
+_RAW_START = re.compile(r" {0,3}<([\w:][\w.:-]*)")
+_SPAN_TAGS = frozenset("a abbr acronym b big bdo br button cite code del dfn em i img input ins kbd label mark "
+                       "option q rb rbc rp rt rtc ruby samp select small span strong sub sup tt u var".split())
+_VOID_TAGS = frozenset("area base br col command embed hr img input keygen link meta param source track wbr".split())
+_HTML_AS_CODE = re.compile(r"<pre><code>[^<]*?&lt;[A-Za-z/!]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_RAW_MARKER = re.compile(r"<!--kd:raw:(\d+)-->\n?")
 _MARKER = re.compile(r"<!--kd:(\d+):([pn])-->\n?")
 _NEXT_TAG = re.compile(r"<[A-Za-z][^>]*>")
 _CLOSING_AT_END = re.compile(r"</([A-Za-z][\w-]*)>\Z")
@@ -82,18 +93,22 @@ class Extras:
     spans: bool = False  # a span IAL may be there
     headers: bool = False  # a {#id} may follow a header
     math: list[str] = field(default_factory=list)  # $$…$$, each in the text as a token
+    raw: list[str] = field(default_factory=list)  # HTML blocks that hold a blank line, as written
 
 
 def uses_kramdown(text: str) -> bool:
     return any(t in text for t in TRIGGERS) or _TRIGGER.search(text) is not None
 
 
-def prepare(text: str) -> tuple[str, Extras]:
+def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
+    """``raw_blocks``: HTML blocks end where kramdown ends them, at the element's end tag and not at a
+    blank line (see ``needs_raw_blocks``)."""
     extras = Extras(spans="{:" in text, headers="{#" in text)
     labels = {_label(m) for m in _LINK_DEF.findall(text)} if "] [" in text or "]\t[" in text else None
     if "$$" in text:
         text = _take_math(text, extras.math)
     lines = text.split("\n")
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0)) if raw_blocks else []
     out: list[str] = []
     fence = ""
     blocks: list[list[Any]] = []  # the markdown="1" blocks open: [tag, depth of that tag]
@@ -113,6 +128,15 @@ def prepare(text: str) -> tuple[str, Extras]:
             out.append(_EOB)
             continue
         if first not in _NOTEWORTHY or (first == "<" and not blocks and "markdown=" not in line):
+            if raw_blocks and first == "<" and not blocks and (end := _raw_block(text, starts, i - 1)):
+                extras.raw.append(text[starts[i - 1]:end])
+                out.append(f"<!--kd:raw:{len(extras.raw) - 1}-->")
+                i = bisect.bisect_right(starts, end) - 1
+                if text[end:starts[i + 1] - 1].strip():
+                    lines[i] = text[end:starts[i + 1] - 1]  # after the end tag: what follows, read anew
+                else:
+                    i += 1
+                continue
             out.append(line)  # most lines: nothing of kramdown's can start here
             continue
         opened = _FENCE.match(line)
@@ -181,6 +205,37 @@ def _take_math(text: str, math: list[str]) -> str:
             f"\ufdd4{len(math) - 1}\ufdd5"
 
     return _MATH.sub(token, text)
+
+
+def needs_raw_blocks(rendered: str) -> bool:
+    """Whether HTML may have come out as an indented code block: an HTML block with a blank line in it,
+    which CommonMark ends there and kramdown at its end tag (the jekyll docs' tables, ``<tr>`` indented)."""
+    return "<pre><code>" in rendered and _HTML_AS_CODE.search(rendered) is not None
+
+
+def _raw_block(text: str, starts: list[int], at: int) -> int | None:
+    """Where the HTML block element that starts line ``at`` ends, as kramdown reads it (its end tag,
+    nested elements of its name counted, void and self-closed elements and comments skipped), when
+    a blank line lies inside; else None (CommonMark reads it the same way, or it never ends)."""
+    found = _RAW_START.match(text, starts[at])
+    if not found or found.group(1).lower() in _SPAN_TAGS:
+        return None
+    stack: list[str] = []
+    for m in _RAW_TAG.finditer(text, found.start(1) - 1):
+        closing, opening = m.group(1), m.group(2)
+        if opening:
+            name = opening.lower()
+            if "markdown=" in m.group(3):
+                return None  # Markdown inside: see the markdown="1" blocks
+            if not m.group(4) and name not in _VOID_TAGS:
+                stack.append(name)
+        elif closing and stack and closing.lower() == stack[-1]:
+            stack.pop()
+        if not stack:
+            end = m.end()
+            inside = text[starts[at]:end]
+            return end if "\n\n" in inside or "\n \n" in inside or _BLANK_LINE.search(inside) else None
+    return None
 
 
 def _label(label: str) -> str:
@@ -323,6 +378,8 @@ def mark_markdown_headers(text: str) -> str:
 def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = False) -> str:
     """``marked``: only the headers marked by ``mark_markdown_headers`` get automatic ids."""
     if extras is not None:
+        if extras.raw:
+            text = _RAW_MARKER.sub(lambda m: extras.raw[int(m.group(1))] + "\n", text)
         if extras.math:
             text = _put_math(text, extras.math)
         if _EOB in text:

@@ -23,7 +23,16 @@ from . import liquid
 from .config import Config
 from .errors import WARNING, Problem
 from .htmlcost import estimate
-from .kramdown import finish, has_raw_headers, hide_typed_quotes, mark_markdown_headers, prepare, requote, uses_kramdown
+from .kramdown import (
+    finish,
+    has_raw_headers,
+    hide_typed_quotes,
+    mark_markdown_headers,
+    needs_raw_blocks,
+    prepare,
+    requote,
+    uses_kramdown,
+)
 from .liquid import LiquidSite
 from .posts import Post
 from .text import describe_forbidden, plain_text, srcset_candidates, xml_safe
@@ -75,18 +84,25 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> st
     """Markdown as Jekyll's kramdown renders it (see kramdown.py): cmark-gfm for the CommonMark + GFM
     common ground, typographic quotes and dashes (``smart``) and footnotes; kramdown's own syntax
     around it, paid for only by the posts that carry one of its markers."""
-    extras, hidden = None, False
+    hidden = False
     if smart:
         text, hidden = hide_typed_quotes(text)
-    if uses_kramdown(text):
-        text, extras = prepare(text)
+    html = _render(text, auto_ids, smart, uses_kramdown(text), False)
+    if needs_raw_blocks(html):
+        html = _render(text, auto_ids, smart, True, True)  # HTML blocks as kramdown ends them
+    return requote(html, hidden) if smart else html
+
+
+def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool) -> str:
+    extras = None
+    if kramdown:
+        text, extras = prepare(text, raw_blocks)
     options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES | (Options.CMARK_OPT_SMART if smart else 0)
     raw_headers = auto_ids and has_raw_headers(text)
     if raw_headers:
         options |= Options.CMARK_OPT_SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
     html = cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_EXTENSIONS)
-    html = finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
-    return requote(html, hidden) if smart else html
+    return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
 
 
 def _markdown(text: str, cfg: Config) -> str:

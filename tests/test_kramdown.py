@@ -195,6 +195,14 @@ def test_math_is_tex_for_mathjax_as_kramdown_writes_it() -> None:
     assert "<em>" not in content and "$$x" not in content
 
 
+def test_html_blocks_end_at_their_end_tag_not_at_a_blank_line() -> None:
+    """The jekyll docs' tables: a blank line inside, rows indented; CommonMark showed them as code."""
+    content = ours("html_blocks")
+    assert "&lt;tr&gt;" not in content and content.count("<tr>") == 3 and "<td><p>The string name" in content
+    assert "<p>After the table, <em>Markdown</em> again.</p>" in content and "*no* Markdown" in content
+    assert "<pre><code>&lt;p&gt;An indented code block shows HTML&lt;/p&gt;" in content
+
+
 def test_posts_without_kramdown_syntax_render_as_before() -> None:
     """Only the smart punctuation and header ids change the common syntax's output."""
     body = "# Title\n\nText with a [link](/x) and `code`.\n\n- a\n- b\n"
@@ -236,7 +244,7 @@ PIECES = list("ab :*[]^{}#.-\"'\n`<>=/1") + ["{: .c}", "{:r: .x}", "{: r}", "[^1
                                               '<div markdown="1">', "</div>", "*[ab]: x", "```\n", "\n    ",
                                               "\n* ", "\n  : ", "\n   : ", "\n^\n", "] [", "\n[a]: /u\n", "[a] [a]",
                                               "‘", "”", "`c`", "*e*", "：", "80s", "&quot;", "<b>",
-                                              "$$", "\n$$\n"]
+                                              "$$", "\n$$\n", "<table>", "</table>", "\n\n    <tr>", "<!--"]
 KRAMDOWNISH = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
 
 
