@@ -30,7 +30,7 @@ from typing import Any
 TRIGGERS = ("{:", "[^", "markdown=", "*[", "{#", "\n^", "] [", "]\t[", "$$")
 # a definition (indented too: in a list item)
 _TRIGGER = re.compile(r"\n[ \t]*:[ \t]")
-_NOTEWORTHY = frozenset("`~{*:<^")  # a line's first character, when the line may matter here
+_NOTEWORTHY = frozenset("`~{*:<^|")  # a line's first character, when the line may matter here
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _ALD = re.compile(r" {0,3}\{:([A-Za-z0-9_][\w-]*):(.*)\}\s*\Z")
 _IAL_LINE = re.compile(r" {0,3}\{:(?!:)\s*(.*?)\}\s*\Z")
@@ -45,6 +45,11 @@ _LINK_DEF = re.compile(r"^ {0,3}\[([^\n\]]+)\]:", re.M)
 _MATH = re.compile(r"\$\$(.*?)\$\$", re.S)
 _MATH_TOKEN = re.compile("\ufdd4(\\d+)\ufdd5")  # noncharacters: xml_safe has removed any from the body
 _BLOCK_MATH = re.compile("(?:<p>)?\ufdd6(\\d+)\ufdd5(?:</p>)?")
+_EXTENSION = re.compile(r"\{::(comment|nomarkdown)\}(.*?)\{:/(?:\1)?\}|\{::(options|\w+)\b[^}]*/\}", re.S)
+_NO_AUTO_IDS = re.compile(r"auto_ids=(\"|')false\1")
+_RAW_TOKEN = re.compile("\ufdd7(\\d+)\ufdd5")
+_TABLE_RULE = re.compile(r" {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*\Z|\s*\|[-=+:| ]*\Z")
+_TD_P = re.compile(r"<td>\n<p>((?:(?!</?p[\s>]).)*)</p>\n</td>", re.S)
 _FENCES = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.M)
 _RAW_TAG = re.compile(r"<!--.*?-->|<\?.*?\?>|</([\w:][\w.:-]*)\s*>|<([\w:][\w.:-]*)((?:\s+[\w:][\w.:-]*(?:\s*=\s*"
                       r"(?:\w+|\"[^\"]*\"|'[^']*'))?)*)\s*(/)?>", re.S)
@@ -76,6 +81,10 @@ _FN_BACK = re.compile(r'<a href="#fnref-([^"]*)" class="footnote-backref"[^>]*>'
 _FN_ITEM = re.compile(r'<li id="fn-([^"]*)">')
 _QUOTES = str.maketrans("“”‘’\ufdd2\ufdd3\ufdd0\ufdd1", "\"\"''\"\"''")
 _HIDDEN = "\ufdd0\ufdd1\ufdd2\ufdd3"  # noncharacters: xml_safe has removed any from the body
+# kramdown's typographic << and >> (the renderer escapes them), a space beside them made non-breaking;
+# not inside a tag (an attribute's value)
+_GUILLEMETS = re.compile(r"(?:&lt;&lt; | &gt;&gt;|&lt;&lt;|&gt;&gt;)(?![^<>]*>)")
+_GUILLEMET = {"&lt;&lt; ": "«\u00a0", " &gt;&gt;": "\u00a0»", "&lt;&lt;": "«", "&gt;&gt;": "»"}
 _SPACE = " \t\r\n\f\v"  # Ruby's \s
 _NOT_CLOSING = " \t\r\n\f\v\\[{(->‘’“”'"  # kramdown's SQ_CLOSE is any other character before a quote
 _SQ_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
@@ -94,6 +103,7 @@ class Extras:
     headers: bool = False  # a {#id} may follow a header
     math: list[str] = field(default_factory=list)  # $$…$$, each in the text as a token
     raw: list[str] = field(default_factory=list)  # HTML blocks that hold a blank line, as written
+    auto_ids: bool = True  # {::options auto_ids="false" /} turns header ids off
 
 
 def uses_kramdown(text: str) -> bool:
@@ -105,6 +115,8 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
     blank line (see ``needs_raw_blocks``)."""
     extras = Extras(spans="{:" in text, headers="{#" in text)
     labels = {_label(m) for m in _LINK_DEF.findall(text)} if "] [" in text or "]\t[" in text else None
+    if "{::" in text:
+        text = _take_extensions(text, extras)
     if "$$" in text:
         text = _take_math(text, extras.math)
     lines = text.split("\n")
@@ -160,6 +172,11 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
                 out.extend([line[:closed], "", line[closed:]])
                 continue
         previous_blank = not out or not out[-1].strip()
+        if first == "|" and previous_blank and not blocks:
+            taken = _headerless_table(lines, i - 1, out)
+            if taken:
+                i = taken
+                continue
         if "{:" in line:
             ald = _ALD.match(line)
             if ald:
@@ -186,6 +203,41 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
     return "\n".join(out), extras
 
 
+def _take_extensions(text: str, extras: Extras) -> str:
+    """kramdown's extensions: ``{::comment}…{:/comment}`` becomes an HTML comment, ``{::nomarkdown}…
+    {:/nomarkdown}`` its text as written, not Markdown (both inline too; ``{:/}`` closes either);
+    ``{::options … /}`` is removed (its ``auto_ids="false"`` kept). Each stands as a token (a marker
+    line for a block) until ``finish``."""
+    raw = extras.raw
+    fenced = [m.start() for m in _FENCES.finditer(text)] if "``" in text or "~~" in text else []
+
+    def token(m: re.Match[str]) -> str:
+        start, end = m.span()
+        if _in_code(text, start, fenced):
+            return m.group(0)
+        name, body = m.group(1) or m.group(3), m.group(2) or ""
+        if name == "comment":
+            body = f"<!-- {body.strip().replace('--', '- -')} -->"
+        elif name != "nomarkdown":
+            body = ""
+            if name == "options" and _NO_AUTO_IDS.search(m.group(0)):
+                extras.auto_ids = False
+        line_start = text.rfind("\n", 0, start) + 1
+        block = not text[line_start:start].strip(" ") and text[end:end + 1] in ("\n", "")
+        if block and not body:
+            return ""
+        raw.append(body if block else body.strip("\n"))
+        return f"<!--kd:raw:{len(raw) - 1}-->" if block else f"\ufdd7{len(raw) - 1}\ufdd5"
+
+    return _EXTENSION.sub(token, text)
+
+
+def _in_code(text: str, start: int, fenced: list[int]) -> bool:
+    """Whether ``start`` is inside a code span of its line or a fenced block (fence lines at ``fenced``)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(text.count("`", line_start, start) % 2 or sum(1 for f in fenced if f < start) % 2)
+
+
 def _take_math(text: str, math: list[str]) -> str:
     """kramdown's math: ``$$…$$`` (across lines too) is TeX for MathJax, not Markdown. A token stands
     for each until ``finish``: a block one (after and before a blank line) or an inline one. Not in
@@ -195,7 +247,7 @@ def _take_math(text: str, math: list[str]) -> str:
     def token(m: re.Match[str]) -> str:
         start, end = m.span()
         line_start = text.rfind("\n", 0, start) + 1
-        if text.count("`", line_start, start) % 2 or sum(1 for f in fenced if f < start) % 2:
+        if _in_code(text, start, fenced):
             return m.group(0)
         math.append(m.group(1).strip())
         after = text[end:end + 2]
@@ -208,9 +260,11 @@ def _take_math(text: str, math: list[str]) -> str:
 
 
 def needs_raw_blocks(rendered: str) -> bool:
-    """Whether HTML may have come out as an indented code block: an HTML block with a blank line in it,
-    which CommonMark ends there and kramdown at its end tag (the jekyll docs' tables, ``<tr>`` indented)."""
-    return "<pre><code>" in rendered and _HTML_AS_CODE.search(rendered) is not None
+    """Whether the common reading went wrong where kramdown's differs, so that the body is read again
+    with kramdown's rules: HTML came out as an indented code block (an HTML block with a blank line in
+    it, which CommonMark ends there and kramdown at its end tag: the jekyll docs' tables, ``<tr>``
+    indented), or a table without a header came out as a paragraph."""
+    return ("<pre><code>" in rendered and _HTML_AS_CODE.search(rendered) is not None) or "<p>|" in rendered
 
 
 def _raw_block(text: str, starts: list[int], at: int) -> int | None:
@@ -236,6 +290,46 @@ def _raw_block(text: str, starts: list[int], at: int) -> int | None:
             inside = text[starts[at]:end]
             return end if "\n\n" in inside or "\n \n" in inside or _BLANK_LINE.search(inside) else None
     return None
+
+
+def _headerless_table(lines: list[str], at: int, out: list[str]) -> int:
+    """kramdown's table without a header (rows of ``| a | b |`` and no ``|---|`` line, which GFM
+    needs) as an HTML table, each cell's Markdown set apart by blank lines (``finish`` unwraps the
+    ``<p>``); returns where it stopped, or 0 when the rows are not such a table."""
+    end = at
+    while end < len(lines) and lines[end].lstrip(" ").startswith("|") and len(lines[end]) - len(
+            lines[end].lstrip(" ")) < 4:
+        end += 1
+    if any(_TABLE_RULE.match(line) for line in lines[at:end]):
+        return 0  # GFM's table (or kramdown's sections, left as they are)
+    out.extend(["<table>", "<tbody>"])
+    for line in lines[at:end]:
+        out.append("<tr>")
+        for cell in _cells(line):
+            out.extend(["<td>", "", cell, "", "</td>"] if cell else ["<td></td>"])
+        out.append("</tr>")
+    out.extend(["</tbody>", "</table>", ""])
+    return end
+
+
+def _cells(line: str) -> list[str]:
+    """A table row's cells: split at ``|`` outside code spans and not escaped."""
+    row = line.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    cells: list[str] = []
+    cell: list[str] = []
+    ticks = 0
+    for n, char in enumerate(row):
+        if char == "`":
+            ticks += 1
+        if char == "|" and not ticks % 2 and (not n or row[n - 1] != "\\"):
+            cells.append("".join(cell).strip())
+            cell = []
+        else:
+            cell.append(char)
+    cells.append("".join(cell).strip())
+    return cells
 
 
 def _label(label: str) -> str:
@@ -380,6 +474,7 @@ def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = Fals
     if extras is not None:
         if extras.raw:
             text = _RAW_MARKER.sub(lambda m: extras.raw[int(m.group(1))] + "\n", text)
+            text = _RAW_TOKEN.sub(lambda m: extras.raw[int(m.group(1))], text)
         if extras.math:
             text = _put_math(text, extras.math)
         if _EOB in text:
@@ -388,8 +483,12 @@ def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = Fals
             text = _footnotes(text)
         if extras.ials or extras.spans:
             text = _attach(text, extras)
+        if "<td>\n<p>" in text:
+            text = _TD_P.sub(r"<td>\1</td>", text)
         if "<dl>" in text:
             text = _DL_P.sub(r"<\1>\2</\1>", text).replace("<dd >", "<dd>")
+    if extras is not None and not extras.auto_ids:
+        auto_ids = False
     if auto_ids or (extras is not None and extras.headers):
         text = _header_ids(text, auto_ids, marked)
     if extras is not None and extras.abbrs:
@@ -615,10 +714,17 @@ def requote(html_text: str, hidden: bool) -> str:
             parts += [html_text[last:at], quote]
             last = at + 1
         html_text = "".join(parts) + html_text[last:]
+    if "&lt;&lt;" in html_text or "&gt;&gt;" in html_text:
+        parts = _CODE.split(html_text)  # code at the odd places
+        html_text = "".join(part if n % 2 else _GUILLEMETS.sub(_guillemet, part) for n, part in enumerate(parts))
     if hidden:
         for curly, mark in zip("‘’“”", _HIDDEN):
             html_text = html_text.replace(mark, curly)
     return html_text
+
+
+def _guillemet(m: re.Match[str]) -> str:
+    return _GUILLEMET[m.group(0)]
 
 
 def _kramdown_quote(text: str, at: int) -> str:
