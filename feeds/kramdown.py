@@ -300,7 +300,7 @@ def _headerless_table(lines: list[str], at: int, out: list[str]) -> int:
     while end < len(lines) and lines[end].lstrip(" ").startswith("|") and len(lines[end]) - len(
             lines[end].lstrip(" ")) < 4:
         end += 1
-    if any(_TABLE_RULE.match(line) for line in lines[at:end]):
+    if end == at or any(_TABLE_RULE.match(line) for line in lines[at:end]):
         return 0  # GFM's table (or kramdown's sections, left as they are)
     out.extend(["<table>", "<tbody>"])
     for line in lines[at:end]:
