@@ -140,7 +140,16 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
             out.append(_EOB)
             continue
         if first not in _NOTEWORTHY or (first == "<" and not blocks and "markdown=" not in line):
-            if raw_blocks and first == "<" and not blocks and (end := _raw_block(text, starts, i - 1)):
+            found = _raw_block(text, starts, i - 1) if raw_blocks and first == "<" and not blocks else None
+            if found and found[0] == -1:
+                raw_blocks = False  # an element that never ends: the ones after it are not looked for again
+            elif found and not found[1]:
+                last = bisect.bisect_right(starts, found[0]) - 1  # no blank line: CommonMark agrees, and
+                out.extend([line, *lines[i:last + 1]])  # the elements inside are not looked at one by one
+                i = last + 1
+                continue
+            elif found:
+                end = found[0]
                 extras.raw.append(text[starts[i - 1]:end])
                 out.append(f"<!--kd:raw:{len(extras.raw) - 1}-->")
                 i = bisect.bisect_right(starts, end) - 1
@@ -209,11 +218,11 @@ def _take_extensions(text: str, extras: Extras) -> str:
     ``{::options … /}`` is removed (its ``auto_ids="false"`` kept). Each stands as a token (a marker
     line for a block) until ``finish``."""
     raw = extras.raw
-    fenced = [m.start() for m in _FENCES.finditer(text)] if "``" in text or "~~" in text else []
+    in_code = _InCode(text)
 
     def token(m: re.Match[str]) -> str:
         start, end = m.span()
-        if _in_code(text, start, fenced):
+        if in_code(start):
             return m.group(0)
         name, body = m.group(1) or m.group(3), m.group(2) or ""
         if name == "comment":
@@ -222,8 +231,8 @@ def _take_extensions(text: str, extras: Extras) -> str:
             body = ""
             if name == "options" and _NO_AUTO_IDS.search(m.group(0)):
                 extras.auto_ids = False
-        line_start = text.rfind("\n", 0, start) + 1
-        block = not text[line_start:start].strip(" ") and text[end:end + 1] in ("\n", "")
+        line_start = in_code.line
+        block = start - line_start < 4 and not text[line_start:start].strip(" ") and text[end:end + 1] in ("\n", "")
         if block and not body:
             return ""
         raw.append(body if block else body.strip("\n"))
@@ -232,29 +241,42 @@ def _take_extensions(text: str, extras: Extras) -> str:
     return _EXTENSION.sub(token, text)
 
 
-def _in_code(text: str, start: int, fenced: list[int]) -> bool:
-    """Whether ``start`` is inside a code span of its line or a fenced block (fence lines at ``fenced``)."""
-    line_start = text.rfind("\n", 0, start) + 1
-    return bool(text.count("`", line_start, start) % 2 or sum(1 for f in fenced if f < start) % 2)
+class _InCode:
+    """Whether a position (asked in increasing order) is inside a code span of its line or a fenced
+    block; counts each stretch of text once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.fences = [m.start() for m in _FENCES.finditer(text)] if "``" in text or "~~" in text else []
+        self.pos, self.line, self.ticks = 0, 0, 0
+
+    def __call__(self, start: int) -> bool:
+        line_start = self.text.rfind("\n", self.pos, start) + 1 or self.line
+        if line_start != self.line:
+            self.line, self.pos, self.ticks = line_start, line_start, 0
+        self.ticks += self.text.count("`", self.pos, start)
+        self.pos = start
+        return bool(self.ticks % 2 or bisect.bisect_left(self.fences, start) % 2)
 
 
 def _take_math(text: str, math: list[str]) -> str:
     """kramdown's math: ``$$…$$`` (across lines too) is TeX for MathJax, not Markdown. A token stands
     for each until ``finish``: a block one (after and before a blank line) or an inline one. Not in
     code: fenced blocks and code spans on the line are left alone."""
-    fenced = [m.start() for m in _FENCES.finditer(text)] if "``" in text or "~~" in text else []
+    in_code = _InCode(text)
 
     def token(m: re.Match[str]) -> str:
         start, end = m.span()
-        line_start = text.rfind("\n", 0, start) + 1
-        if _in_code(text, start, fenced):
+        if in_code(start):
             return m.group(0)
+        line_start = in_code.line
         math.append(m.group(1).strip())
         after = text[end:end + 2]
-        alone = not text[line_start:start].strip(" ") and (line_start < 2 or text[line_start - 2] == "\n") and (
-            not after.strip(" \t") or after.startswith("\n") and (end + 1 >= len(text) or text[end + 1] == "\n"))
-        return f"\ufdd6{len(math) - 1}\ufdd5" if alone and text[line_start:start].count(" ") < 4 else \
-            f"\ufdd4{len(math) - 1}\ufdd5"
+        after_blank = start - line_start < 4 and not text[line_start:start].strip(" ") and (
+            line_start < 2 or text[line_start - 2] == "\n")
+        alone = after_blank and (not after.strip(" \t") or after.startswith("\n") and (
+            end + 1 >= len(text) or text[end + 1] == "\n"))
+        return f"\ufdd6{len(math) - 1}\ufdd5" if alone else f"\ufdd4{len(math) - 1}\ufdd5"
 
     return _MATH.sub(token, text)
 
@@ -267,10 +289,11 @@ def needs_raw_blocks(rendered: str) -> bool:
     return ("<pre><code>" in rendered and _HTML_AS_CODE.search(rendered) is not None) or "<p>|" in rendered
 
 
-def _raw_block(text: str, starts: list[int], at: int) -> int | None:
+def _raw_block(text: str, starts: list[int], at: int) -> tuple[int, bool] | None:
     """Where the HTML block element that starts line ``at`` ends, as kramdown reads it (its end tag,
-    nested elements of its name counted, void and self-closed elements and comments skipped), when
-    a blank line lies inside; else None (CommonMark reads it the same way, or it never ends)."""
+    nested elements counted, void and self-closed elements and comments skipped) and whether a blank
+    line lies inside (else CommonMark reads it the same way); (-1, False) when it never ends; None
+    when the line does not start an HTML block element."""
     found = _RAW_START.match(text, starts[at])
     if not found or found.group(1).lower() in _SPAN_TAGS:
         return None
@@ -288,8 +311,8 @@ def _raw_block(text: str, starts: list[int], at: int) -> int | None:
         if not stack:
             end = m.end()
             inside = text[starts[at]:end]
-            return end if "\n\n" in inside or "\n \n" in inside or _BLANK_LINE.search(inside) else None
-    return None
+            return end, "\n\n" in inside or _BLANK_LINE.search(inside) is not None
+    return -1, False
 
 
 def _headerless_table(lines: list[str], at: int, out: list[str]) -> int:

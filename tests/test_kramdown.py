@@ -252,7 +252,10 @@ def test_many_attribute_lists_are_not_quadratic() -> None:
     code = ("from feeds.render import markdown_to_html\n"
             "body = 'x *y*{: .c} [a](/b){:#i} ' * 4000 + '\\n{: .p}\\n\\n' + 'p\\n{: .q}\\n\\n' * 2000\n"
             "body += 't\\n: d\\n\\n' * 2000 + '<div markdown=\"1\">\\n<div>x\\n' * 1000\n"
-            "markdown_to_html(body)\n")
+            "markdown_to_html(body)\n"
+            "markdown_to_html('<div>\\n' * 3000 + '\\n    <p>x</p>\\n' + '</div>\\n' * 3000)\n"
+            "markdown_to_html('<div><p>a</p>\\n\\n</div>\\n' * 3000 + '    <p>x</p>\\n' + '| a | b |\\n' * 3000)\n"
+            "markdown_to_html('$$x$$ {::comment}y{:/} ' * 3000)\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
