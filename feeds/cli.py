@@ -93,6 +93,7 @@ def _problem_row(problem: Problem) -> dict[str, Any]:
 EMPTY: dict[str, dict[str, Any]] = {  # each command's document before anything was read
     "build": {"posts": 0, "feeds": 0, "written": [], "unchanged": 0, "removed": [], "wrote": False, "seconds": 0.0},
     "check": {"posts": 0, "feeds": 0},
+    "ping": {"dry_run": False, "hubs": []},
 }
 
 
@@ -235,6 +236,47 @@ def list_command(config: str | None, as_json: bool, **options: Any) -> None:
             click.echo(f"{row['kind']:<8} {row['entries']:>4}  {row['name']}  {paths}")
     if any(p.is_error for p in problems):
         sys.exit(1)  # with --json too: a script sees the same outcome as a person
+
+
+@main.command("ping")
+@click.option("--config", "config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--output", type=click.Path(file_okay=False), help="output folder (config: output)")
+@click.option("--dry-run", is_flag=True, help="print what would be sent; send nothing, record nothing")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=10.0, show_default=True,
+              help="seconds to wait for a hub's answer to one POST")
+@click.option("--json", "as_json", is_flag=True, help="also print a JSON summary (each hub, its feeds) on stdout")
+def ping_command(config: str | None, output: str | None, dry_run: bool, timeout: float, as_json: bool) -> None:
+    """Tell the WebSub hubs (feeds.websub.hub) which feeds changed since the last ping.
+
+    Run it after the output folder is published: a hub fetches the feeds at once.
+
+    Example: feeds build && rsync -a public/ host:site/ && feeds ping
+    """
+    from .websub import dry_run_lines, ping
+
+    cfg = _config(config, "ping" if as_json else None, output=str(Path(output).resolve()) if output else None)
+    if not cfg.feeds.hubs:
+        problem = Problem(cfg.file, None, "feeds.websub.hub: not set, so there is no hub to notify; set it to your "
+                                          "hub's URL (and build again, so that the feeds name it)")
+        _report([problem])
+        if as_json:
+            _emit("ping", 2, [problem], dry_run=dry_run)
+        sys.exit(2)
+    result = ping(cfg, dry_run=dry_run, timeout=timeout)
+    _report(result.problems)
+    busy = any(r.topics for r in result.hubs)
+    for report in result.hubs if busy else []:
+        click.echo(report.message(dry_run), err=True)
+        for line in dry_run_lines(report) if dry_run else []:
+            click.echo(line, err=True)
+    if result.hubs and not busy:
+        click.echo("feeds: nothing to notify: no feed changed since the last ping", err=True)
+    code = 1 if result.failed else 0
+    if as_json:
+        hubs = [{"hub": r.hub, "topics": r.topics, "notified": r.notified, "tries": r.tries, "error": r.error or None}
+                for r in result.hubs]
+        _emit("ping", code, result.problems, dry_run=dry_run, hubs=hubs)
+    sys.exit(code)
 
 
 @main.command("serve")

@@ -70,6 +70,7 @@ class FeedsOptions:
     stylesheet: str = _default("feeds.stylesheet")
     first_image: bool = _default("feeds.first_image")
     max_bytes: int = _default("feeds.max_bytes")
+    hubs: tuple[str, ...] = _default("feeds.websub.hub")  # WebSub: rel="hub" in every feed, `feeds ping`
 
     @property
     def excerpt_only(self) -> bool:
@@ -253,7 +254,8 @@ def _assemble(v: dict[str, Any], root: Path, where: str, warnings: tuple[Problem
                          "excerpt" if v["feeds.excerpt_only"] else v["feeds.content"],  # one setting, two names
                          v["feeds.tags_only"], v["feeds.tags_except"],
                          v["jekyll_feed.categories"], v["jekyll_feed.tags"], v["jekyll_feed.tags_path"],
-                         v["feeds.stylesheet"], v["feeds.first_image"], v["feeds.max_bytes"])
+                         v["feeds.stylesheet"], v["feeds.first_image"], v["feeds.max_bytes"],
+                         v["feeds.websub.hub"])
     content = ContentOptions(v["content.sanitize"], v["content.allow_tags"], v["content.allow_attributes"],
                              v["content.max_file_bytes"], v["content.excerpt_separator"],
                              v["content.max_names_per_post"], v["content.max_entry_bytes"],

@@ -13,12 +13,9 @@ import html
 import re
 
 from .config import Config
+from .formats import BY_NAME
 from .group import FeedSpec
 
-# what a format is called and served as (the format registry, when it comes, is the place for these);
-# a format not named here still gets a link under its own name
-LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
-MEDIA_TYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml", "json": "application/feed+json"}
 SECTIONS = (("site", "Site", "site"), ("category", "Categories", "categories"), ("tag", "Tags", "tags"))
 
 STYLE = """\
@@ -83,6 +80,17 @@ def _href(cfg: Config, url: str, page: str) -> str:
     return "../" * page.count("/") + url[len(prefix):]
 
 
+def _label(fmt: str) -> str:
+    """What a format is called (the registry's label); one the registry does not know, its own name."""
+    known = BY_NAME.get(fmt)
+    return known.label if known else fmt
+
+
+def _media_type(fmt: str) -> str:
+    known = BY_NAME.get(fmt)
+    return known.media_type if known else "application/xml"
+
+
 def _links(cfg: Config, spec: FeedSpec, page: str) -> str:
     seen: set[str] = set()
     out = []
@@ -90,7 +98,7 @@ def _links(cfg: Config, spec: FeedSpec, page: str) -> str:
         if file.format in seen:  # a second file of a format is jekyll-feed's old URL: one link is enough
             continue
         seen.add(file.format)
-        label = LABELS.get(file.format, file.format)
+        label = _label(file.format)
         out.append(f'<a href="{_e(_href(cfg, file.url, page))}">{_e(label)}</a>')
     return "".join(out)
 
@@ -116,8 +124,8 @@ def _autodiscovery(specs: list[FeedSpec]) -> str:
             if file.format in seen:
                 continue
             seen.add(file.format)
-            kind = MEDIA_TYPES.get(file.format, "application/xml")
-            title = f"{spec.title} ({LABELS.get(file.format, file.format)})"
+            kind = _media_type(file.format)
+            title = f"{spec.title} ({_label(file.format)})"
             lines.append(f'<link rel="alternate" type="{kind}" title="{_e(title)}" href="{_e(file.url)}">\n')
     return "".join(lines)
 

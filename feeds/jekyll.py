@@ -26,8 +26,23 @@ FIRST_YEAR = 1000  # RFC 822 and xsd:dateTime years have four digits; year 9999 
 MAX_OFFSET = timedelta(hours=14)  # xsd:dateTime's range (and the world's: Kiritimati is +14:00)
 
 
+# Ruby's Date._parse, which Jekyll's Time.parse uses, reads "2023-01-29 18:30:22 2023 -0800" (a
+# date with its year repeated after the time: what a Ruby `Time#to_s` pasted after a date gives) as
+# the date and time alone: the stray year and everything after it are ignored
+_STRAY_YEAR = re.compile(r"^(?P<head>\d{4}-\d{1,2}-\d{1,2}[ T]+\d{1,2}:\d{2}(?::\d{2})?)\s+(?P<year>\d{4})\s+\S+$")
+
+
 class DateError(ValueError):
     """A date that cannot be read; the message says what was expected."""
+
+
+def stray_year(text: str) -> str | None:
+    """For a date Jekyll reads without its tail (the year repeated after the time, then an offset),
+    the part Jekyll reads; else None."""
+    match = _STRAY_YEAR.match(text.strip())
+    if match and match["head"].startswith(match["year"]):
+        return match["head"]
+    return None
 
 
 def _offset(text: str | None) -> tzinfo | None:

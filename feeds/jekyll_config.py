@@ -24,6 +24,9 @@ _IGNORED = {
 }
 
 
+JEKYLL_FEED_LIMIT = 10  # jekyll-feed's posts_limit when the site sets none
+
+
 def _url(data: dict[str, Any]) -> str | None:
     url, base = data.get("url"), data.get("baseurl")
     if url is None:
@@ -55,6 +58,8 @@ def _feed_block(feed: Any, where: str, problems: list[Problem]) -> dict[str, Any
         out.setdefault("feeds", {}).update(_content(feed["excerpt_only"]))
     if feed.get("categories") is not None:
         out.setdefault("jekyll_feed", {})["categories"] = feed["categories"]
+    if feed.get("hub") is not None:  # jekyll-feed PR #403's spelling (not in a release as of 0.17.0)
+        out.setdefault("feeds", {})["websub"] = {"hub": feed["hub"]}
     for key in ("icon", "logo"):  # jekyll-feed's feed.icon / feed.logo: the site's images
         if feed.get(key) is not None:
             out.setdefault("site", {})[key] = feed[key]
@@ -69,7 +74,7 @@ def _feed_block(feed: Any, where: str, problems: list[Problem]) -> dict[str, Any
                 if tags.get(key) is not None:
                     out.setdefault("feeds", {})[f"tags_{key}"] = tags[key]
     for key in sorted(set(feed) - {"path", "posts_limit", "excerpt_only", "categories", "tags", "collections",
-                                   "icon", "logo", "style", "disable_in_development"}):
+                                   "icon", "logo", "style", "disable_in_development", "hub"}):
         problems.append(Problem(where, None, f"feed.{key}: not a jekyll-feed setting feeds knows; ignored",
                                 WARNING))
     return out
@@ -151,6 +156,8 @@ def translate(data: dict[str, Any], where: str) -> tuple[dict[str, Any], list[Pr
     feeds = _feed_block(data.get("feed"), where, problems)
     for section, values in feeds.items():
         raw.setdefault(section, {}).update(values)
+    # jekyll-feed's own default: a drop-in serves as many entries as the plugin did (config.yaml wins)
+    raw.setdefault("feeds", {}).setdefault("limit", JEKYLL_FEED_LIMIT)
     return raw, problems
 
 

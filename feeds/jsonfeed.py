@@ -34,6 +34,8 @@ def json_bytes(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
     feed["authors"] = [{"name": site.author.name or site.title or site.url.split("//", 1)[1]}]
     if site.language:
         feed["language"] = site.language
+    if cfg.feeds.hubs:  # WebSub, where the spec puts it: after language, before items
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in cfg.feeds.hubs]
     feed["items"] = [_item(post, rendered[post.id], entry_image(cfg, post, rendered[post.id]))
                      for post in spec.entries]
     text = json.dumps(feed, ensure_ascii=False, indent=1, separators=(",", ": "))

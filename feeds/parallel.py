@@ -2,7 +2,9 @@
 
 Processes, not threads: the work is CPU-bound Python, and feedgen formats dates by switching
 the process-wide locale. Workers are forked, so they inherit the read-only state of the build
-(config, cached results) without copying it through a pipe.
+(config, cached results, the posts themselves) without copying it through a pipe: a stage hands
+``run`` one frozen context object, its tasks are indices into lists the context holds, and a
+task reads the context through ``context(TheContextClass)``, typed.
 
 concurrent.futures rather than multiprocessing.Pool: when a worker dies (a CI runner's SIGTERM
 to the whole process group), Pool can wait forever for a queue lock the dead worker held;
@@ -17,16 +19,17 @@ import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from . import interrupts
 
 T = TypeVar("T")
 R = TypeVar("R")
+C = TypeVar("C")
 _PR_SET_PDEATHSIG = 1
 MIN_TASKS_PER_JOB = 64  # below this a pool costs more than it saves
 
-_state: Any = None
+_context: object = None  # the running stage's context: set before the fork, inherited by workers
 
 
 def _checked(results: Iterator[R]) -> Iterator[R]:
@@ -38,17 +41,27 @@ def _checked(results: Iterator[R]) -> Iterator[R]:
         yield result
 
 
-def state() -> Any:
-    """The state the current stage handed to its workers."""
-    return _state
+def context(kind: type[C]) -> C:
+    """The context the running stage handed to ``run``, as the ``kind`` its tasks expect."""
+    if not isinstance(_context, kind):
+        raise TypeError(f"a {kind.__name__} task ran with a {type(_context).__name__} context")
+    return _context
 
 
-def run(func: Callable[[T], R], tasks: list[T], jobs: int, shared: Any, chunksize: int = 16,
+def run(func: Callable[[T], R], tasks: list[T], jobs: int, shared: object, chunksize: int = 16,
         min_tasks: int = MIN_TASKS_PER_JOB * 2) -> Iterator[R]:
-    """``func`` over ``tasks``, results in task order; in-process when one job is enough (fewer
-    than ``min_tasks`` tasks: a pool costs more than it saves)."""
-    global _state
-    _state = shared
+    """``func`` over ``tasks``, results in task order, with ``shared`` as the ``context`` of
+    every task; in-process when one job is enough (fewer than ``min_tasks`` tasks: a pool costs
+    more than it saves). Tasks and results travel through pipes: keep them small (indices)."""
+    global _context
+    outer, _context = _context, shared
+    try:
+        yield from _run(func, tasks, jobs, chunksize, min_tasks)
+    finally:
+        _context = outer
+
+
+def _run(func: Callable[[T], R], tasks: list[T], jobs: int, chunksize: int, min_tasks: int) -> Iterator[R]:
     if jobs <= 1 or len(tasks) < min_tasks or not hasattr(os, "fork"):
         yield from _checked(map(func, tasks))
         return

@@ -10,7 +10,7 @@ import hashlib
 import importlib.metadata
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
 from .sources import find_post_files, read_source, source_root
+from .websub import record_topics
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
@@ -186,6 +187,8 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             _write_all(cfg, key, todo, inputs, out, cache, site, result, progress)
             _put_lists(cfg, key, specs, out)
             out.commit()
+            if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
+                result.problems += record_topics(out.book, out.owner, cfg.feeds.hubs, specs, out.produced)
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None
     result.written, result.removed, result.wrote = out.written, out.removed, True
@@ -193,10 +196,41 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     result.unchanged = len(out.produced) - len(out.written)
 
 
+# --- what each stage's workers share (inherited by fork): tasks are indices into it ---------
+
+@dataclass(frozen=True)
+class ReadContext:
+    cfg: Config
+    files: tuple[str, ...]  # a read task is an index into these
+    hits: frozenset[tuple[str, str]]  # (digest, path) whose reading the cache holds
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    cfg: Config
+    key: str  # output_key(cfg)
+    posts: tuple[Post, ...]  # a render task is a range of indices into these
+    store: WorkerCache
+    site: LiquidSite | None
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    cfg: Config
+    key: str  # output_key(cfg)
+    specs: tuple[FeedSpec, ...]  # a write task is an index into these
+    inputs: Mapping[str, str]  # file path -> fingerprint
+    out: Output
+    store: WorkerCache
+    site: LiquidSite | None
+
+
 # --- reading: cached by content hash, misses read on every core ---------------------------
 
-def _read_task(path: str) -> tuple[str, int, int, str, ReadResult | None]:
-    cfg, hits = parallel.state()
+def _read_task(index: int) -> tuple[int, int, str, ReadResult | None]:
+    """(size, mtime_ns, digest, what reading gave: None when the cache holds it) of one file."""
+    ctx = parallel.context(ReadContext)
+    cfg, path = ctx.cfg, ctx.files[index]
     try:
         st = os.stat(path)
         size, mtime = st.st_size, st.st_mtime_ns
@@ -204,10 +238,10 @@ def _read_task(path: str) -> tuple[str, int, int, str, ReadResult | None]:
         size = mtime = -1  # read_source says what is wrong with it
     file = Path(path)
     source = read_source(file, cfg.content.max_file_bytes)
-    if source.digest and (source.digest, path) in hits:
-        return path, size, mtime, source.digest, None
+    if source.digest and (source.digest, path) in ctx.hits:
+        return size, mtime, source.digest, None
     result = read_post(file, source_root(file, cfg), cfg, site_zone(cfg), NEVER, source)
-    return path, size, mtime, source.digest, result
+    return size, mtime, source.digest, result
 
 
 def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
@@ -232,8 +266,10 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
             misses.append(path)
     fresh: dict[str, ReadResult] = {}
     rows, new = [], []
-    for done, (path, size, mtime, digest, result) in enumerate(
-            parallel.run(_read_task, misses, default_jobs(cfg), (cfg, set(hits)), chunksize=64), 1):
+    shared = ReadContext(cfg, tuple(misses), frozenset(hits))
+    for done, (path, (size, mtime, digest, result)) in enumerate(
+            zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
+                                     chunksize=64)), 1):
         digests[path] = digest
         rows.append((path, size, mtime, digest))
         if result is not None:
@@ -249,9 +285,11 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
 
 # --- rendering: cached, on every core -----------------------------------------------------
 
-def _render_task(posts: list[Post]) -> int:
-    cfg, key, store, site = parallel.state()
-    store.put([(render_key(key, p, site), *render_post(p, read_body(p), cfg, site)) for p in posts])
+def _render_task(batch: range) -> int:
+    ctx = parallel.context(RenderContext)
+    posts = [ctx.posts[i] for i in batch]
+    ctx.store.put([(render_key(ctx.key, p, ctx.site), *render_post(p, read_body(p), ctx.cfg, ctx.site))
+                   for p in posts])
     return len(posts)
 
 
@@ -264,11 +302,11 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     needed = {render_key(key, p, site): p for s in specs for p in s.entries}
     found = cache.rendered(list(needed))
     misses = [p for rkey, p in needed.items() if rkey not in found]
-    batches = [misses[i:i + RENDER_BATCH] for i in range(0, len(misses), RENDER_BATCH)]
+    batches = [range(i, min(i + RENDER_BATCH, len(misses))) for i in range(0, len(misses), RENDER_BATCH)]
     cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done = 0
-    shared = (cfg, key, WorkerCache(cache.file), site)
+    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site)
     for count in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         done += count
         if progress:
@@ -292,12 +330,14 @@ def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache,
 
 # --- writing: feedgen on every core, each worker staging its own files --------------------
 
-def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
+def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
     """A feed's files, staged; what rendering said about posts rendered here; the rkeys whose
     cached content was damaged or forged (rendered again, and stored again)."""
     from .budget import feed_bytes_within
 
-    cfg, key, inputs, out, store, site = parallel.state()
+    ctx = parallel.context(WriteContext)
+    cfg, key, inputs, out, store, site = ctx.cfg, ctx.key, ctx.inputs, ctx.out, ctx.store, ctx.site
+    spec = ctx.specs[index]
     keys = [render_key(key, p, site) for p in spec.entries]
     content, damaged = store.get(keys)
     rendered, problems, redone = {}, [], []
@@ -327,10 +367,10 @@ def _write_task(spec: FeedSpec) -> tuple[list[tuple[str, list[object], bool]], l
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
                site: LiquidSite | None, result: BuildResult, progress: Progress | None) -> None:
-    shared = (cfg, key, inputs, out, WorkerCache(cache.file), site)
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file), site)
     damaged: set[str] = set()
-    for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, specs, default_jobs(cfg), shared,
-                                                                chunksize=8), 1):
+    for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
+                                                                default_jobs(cfg), shared, chunksize=8), 1):
         for path, entry, written in staged:
             out.record(path, entry, written)
         result.problems += [p for p in problems if p not in result.problems]

@@ -269,8 +269,14 @@ class _Fields:
         try:
             when, had_offset = jekyll.parse_date(value)
         except jekyll.DateError as exc:
-            self.say(key, str(exc))
-            return None, True
+            head = jekyll.stray_year(str(value)) if self.jekyll else None
+            if head is None:
+                self.say(key, str(exc))
+                return None, True
+            self.say(key, f"'{str(value).strip()}' repeats its year after the time; read as Jekyll reads it, "
+                     f"'{head}' in the site's time zone (the rest is ignored); write it as e.g. "
+                     "2022-03-04 13:23:21 +0800", WARNING)
+            when, had_offset = jekyll.parse_date(head)
         if had_offset:
             pass
         elif self.jekyll and isinstance(value, Timestamp) and len(value.strip()) > 10:

@@ -12,7 +12,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .formats import BY_NAME, DEFAULT_FORMATS, FEED_FORMATS, default_paths, format_of_key
 from .text import site_url_of
@@ -58,32 +58,26 @@ def boolean(value: Any) -> bool:
     raise ValueError("")
 
 
-def count(value: Any) -> int:
-    number = int(text(value))
-    if number < 0:
-        raise ValueError("it cannot be negative")
-    return number
+def whole(low: int, high: int | None = None, why: str = "",
+          negative: str = "it cannot be negative") -> Callable[[Any], int]:
+    """A converter to a whole number from ``low`` to ``high`` (None: no upper bound).
+
+    A number below 0 is told ``negative`` (when that is empty, it is out of range like any
+    other); one outside the range is told ``why``."""
+    def convert(value: Any) -> int:
+        number = int(text(value))
+        if number < 0 and negative:
+            raise ValueError(negative)
+        if number < low or (high is not None and number > high):
+            raise ValueError(why)
+        return number
+    return convert
 
 
-def jobs(value: Any) -> int:
-    number = count(value)
-    if number > MAX_JOBS:
-        raise ValueError("")
-    return number
-
-
-def entry_bytes(value: Any) -> int:
-    number = count(value)
-    if not 1 <= number <= MAX_TEXT_BYTES:
-        raise ValueError(f"between 1 and {MAX_TEXT_BYTES}: readers refuse a longer text")
-    return number
-
-
-def positive(value: Any) -> int:
-    number = int(text(value))
-    if number < 1:
-        raise ValueError("")
-    return number
+count = whole(0)
+jobs = whole(0, MAX_JOBS)
+entry_bytes = whole(1, MAX_TEXT_BYTES, f"between 1 and {MAX_TEXT_BYTES}: readers refuse a longer text")
+positive = whole(1, negative="")
 
 
 def language(value: Any) -> str:
@@ -170,6 +164,21 @@ def site_url(value: Any) -> str:
     except ValueError:
         raise ValueError(f"the port in '{parts.netloc}' is not a number from 0 to 65535") from None
     return url.rstrip("/")
+
+
+def hub_urls(value: Any) -> tuple[str, ...]:
+    """One WebSub hub URL or a list of them: absolute http(s), kept as written (a hub may need its
+    trailing slash). A query is allowed (some hubs take a token in it), a fragment is not."""
+    urls = path_list(value)
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            site_url(urlunsplit(parts._replace(query="")))  # scheme, host, port, characters
+        except ValueError as exc:
+            raise ValueError(f"'{url}': {exc}") from None
+        if _NOT_IN_URL.search(parts.query):
+            raise ValueError(f"'{url}': percent-encode the query")
+    return tuple(dict.fromkeys(urls))
 
 
 def zone_name(value: Any) -> str:
@@ -315,7 +324,8 @@ SCHEMA: tuple[Key, ...] = (
         "`/:categories/:year/:month/:day/:title:output_ext`", shown="`date`"),
     Key("feeds.formats", formats, FORMATS, f"a list of {', '.join(FEED_FORMATS)}",
         f"which formats to write, of {', '.join(f'`{n}`' for n in FEED_FORMATS)} (`json` is JSON Feed 1.1)"),
-    Key("feeds.limit", count, 20, "a whole number >= 0", "entries per feed; `0` for all"),
+    Key("feeds.limit", count, 20, "a whole number >= 0",
+        "entries per feed; `0` for all (10 in a Jekyll site that sets no `feed.posts_limit`, as jekyll-feed)"),
     Key("feeds.site", boolean, True, _BOOL, "write the site-wide feed"),
     Key("feeds.categories", boolean, True, _BOOL, "write a feed per category"),
     Key("feeds.tags", boolean, True, _BOOL, "write a feed per tag"),
@@ -341,6 +351,10 @@ SCHEMA: tuple[Key, ...] = (
         shown="`1048576` (1 MiB)"),
     Key("feeds.entry_id", entry_id, "jekyll", "text",
         "`jekyll`: jekyll-feed's ids (see above); `url`: the post's URL"),
+    Key("feeds.websub.hub", hub_urls, (), "an absolute http(s) URL or a list of them",
+        "WebSub hub(s), one URL or a list (`https://pubsubhubbub.appspot.com/`): every feed names them (Atom "
+        "and RSS `rel=\"hub\"` links, JSON Feed `hubs`) and `feeds ping` tells them which feeds changed (see "
+        "[Push: WebSub](#push-websub)); from `feed.hub` in `_config.yml`", shown="none"),
     *(Key(f"feeds.paths.{name}", path_pattern, path, "a relative path", _path_doc(name))
       for name, path in DEFAULT_PATHS.items()),
     Key("jekyll_feed.categories", text_list, (), "a list of category names",
@@ -392,7 +406,8 @@ SCHEMA: tuple[Key, ...] = (
         f"worker processes, at most {MAX_JOBS}; `0` is one per core (at most 8)"),
 )
 KEYS: dict[str, Key] = {key.name: key for key in SCHEMA}
-SCALAR_SECTIONS = {"cache": "cache.path", "site.author": "site.author.name"}  # `cache: false`, `author: Name`
+SCALAR_SECTIONS = {"cache": "cache.path", "site.author": "site.author.name",  # `cache: false`, `author: Name`
+                   "feeds.websub": "feeds.websub.hub"}  # `websub: https://hub.example/`
 
 
 def sections() -> dict[str, Any]:

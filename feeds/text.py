@@ -1,4 +1,4 @@
-"""Plain-text helpers shared by every stage: XML 1.0 safety, names, titles."""
+"""Plain-text helpers shared by every stage: XML 1.0 safety, names, titles, code fences."""
 from __future__ import annotations
 
 import html
@@ -14,6 +14,7 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACE = re.compile(r"\s+")
 _TAG_START = re.compile(r"<(?=[A-Za-z!/?])")  # where HTML would open a tag, comment or declaration
 _CANDIDATE = re.compile(r"[\s,]*([^\s,]\S*)")
+_BACKTICKS = re.compile(r"`+")
 _ASCII_SPACE, _ASCII_SPACES = re.compile(r"[ \t\n\v\f\r]+"), " \t\n\v\f\r"  # Ruby's \s and strip
 
 
@@ -148,3 +149,11 @@ def site_url_of(site_url: str, value: str) -> str | None:
     if ":" in text.split("/", 1)[0]:  # javascript:x, data:..., mailto:x
         return None
     return site_url + "/" + quote(text.lstrip("/"), safe=_IMAGE_SAFE)
+
+
+def code_block(code: str, lang: str = "") -> str:
+    """A fenced Markdown code block that no line of ``code`` can close: the fence outruns every
+    backtick run inside (at least three), on lines of its own with a blank line before."""
+    longest = max((len(run) for run in _BACKTICKS.findall(code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"\n{fence}{lang}\n{code}\n{fence}\n"

@@ -14,6 +14,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from feedgen.feed import FeedGenerator
+from lxml import etree  # type: ignore[import-untyped]
 
 from .config import Config
 from .formats import BY_NAME
@@ -24,6 +25,7 @@ from .render import Rendered
 from .text import xml_safe
 
 GENERATOR = "feeds"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -70,8 +72,47 @@ def _generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered], fi
         memo["newest_date"] = max((p.date for p in spec.entries), default=EPOCH)
     fg.id(file.url)
     fg.link(href=file.url, rel="self", replace=True)
+    add_hubs(fg, cfg.feeds.hubs)
     fg.link(href=cfg.site.url + "/", rel="alternate")  # RSS <link> is the last one set
     return fg
+
+
+def add_hubs(fg: FeedGenerator, hubs: tuple[str, ...]) -> None:
+    """WebSub's ``rel="hub"`` links (``feeds.websub.hub``), after the self link: Atom ``<link>``
+    through feedgen; RSS ``<atom:link>`` through an extension, as feedgen's RSS writer keeps only
+    the self link (feedgen #122). Call it after each ``link(rel="self", replace=True)``. No hub:
+    nothing is added and the bytes are what they were before hubs existed."""
+    if not hubs:
+        return
+    for hub in hubs:
+        fg.link(href=hub, rel="hub")
+    if not hasattr(fg, "websub"):
+        fg.register_extension("websub", _RssHubs, atom=False, rss=True)
+    fg.websub.hubs = hubs
+
+
+class _RssHubs:
+    """feedgen extension: RSS's ``<atom:link href=… rel="hub"/>`` right after its self link (the
+    ``atom`` namespace is declared on every RSS feed feedgen writes)."""
+
+    hubs: tuple[str, ...] = ()
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def extend_rss(self, feed: Any) -> Any:
+        channel = feed.find("channel")
+        anchor = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
+        for hub in reversed(self.hubs):
+            link = etree.Element(f"{{{ATOM_NS}}}link", href=hub, rel="hub")
+            if anchor is not None:
+                anchor.addnext(link)
+            else:
+                channel.append(link)
+        return feed
+
+    def extend_atom(self, feed: Any) -> Any:
+        return feed
 
 
 def _new_generator(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> FeedGenerator:

@@ -101,6 +101,41 @@ for _tag in ("set", "omap", "pairs"):
     _TextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _TextLoader.refuse_tag)
 _TextLoader.add_constructor(None, _TextLoader.refuse_tag)  # every unknown tag, !!python/... included
 
+
+_TYPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+
+class _TypedLoader(_TextLoader):
+    """_TextLoader that also reads unquoted booleans, integers and floats as YAML 1.1 does (as
+    Ruby's YAML, hence Jekyll, reads a site's ``_data``: ``false`` is false there, not text)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag in _KEPT_RESOLVERS | _TYPED]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        """Keys stay text (``off:`` is the key 'off'), so that a mapping's keys are all of one kind."""
+        if isinstance(node, yaml.MappingNode):
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag in _TYPED:
+                    key_node.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_typed(self, node: Any) -> Any:
+        """A boolean or number as its value (a quoted one stays text)."""
+        if node.style or not isinstance(node, yaml.ScalarNode):
+            return self.construct_as_text(node)
+        try:
+            return self.yaml_constructors.get(node.tag + "#safe", _TextLoader.construct_as_text)(self, node)
+        except (ValueError, yaml.constructor.ConstructorError):
+            return self.construct_as_text(node)
+
+
+for _tag in _TYPED:
+    _TypedLoader.add_constructor(_tag, _TypedLoader.construct_typed)
+    _TypedLoader.add_constructor(_tag + "#safe", yaml.SafeLoader.yaml_constructors[_tag])
+
 # Characters YAML itself refuses in a stream (PyYAML's Reader.NON_PRINTABLE).
 NOT_YAML = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
 
@@ -162,8 +197,9 @@ def _expanded_size(node: Any, memo: dict[int, int], open_: set[int]) -> int:
     return size
 
 
-def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None) -> Any:
-    """Parse one YAML document whose scalars stay text (null aside).
+def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, typed: bool = False) -> Any:
+    """Parse one YAML document whose scalars stay text (null aside; ``typed``: booleans and
+    numbers too, as Jekyll reads data files).
 
     Raises YamlProblem with the line (1-based, within ``text``) of the fault. With a
     ``duplicates`` list, a repeated key is no fault: the last value wins and (line, key) is noted.
@@ -171,7 +207,7 @@ def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None) -
     bad = NOT_YAML.search(text)
     if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
         raise _bad_character(text, bad.start())
-    loader = _TextLoader(text)
+    loader = (_TypedLoader if typed else _TextLoader)(text)
     loader.duplicates = duplicates
     try:
         node = loader.get_single_node()

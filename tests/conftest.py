@@ -8,6 +8,9 @@
   make a Config and Posts in code for the unit tests of group, render and write.
 - ``machine_tz`` / ``machine_zone()`` put the build machine in another zone; ``epoch`` sets
   SOURCE_DATE_EPOCH.
+- ``invoke(*args)`` runs the click CLI in-process: a traceback or an escaped exception fails the test.
+- ``tree_bytes(folder)`` is what a web server would publish (hidden bookkeeping left out);
+  ``tmpfs(folder, size)`` mounts a filesystem of its own there (root only; else the test is skipped).
 
 Hypothesis profiles: "dev" (defaults) and "ci" (30 examples); HYPOTHESIS_PROFILE picks one.
 ``pytest --update-golden`` rewrites tests/golden/ instead of comparing against it.
@@ -19,6 +22,7 @@ import dataclasses
 import json
 import os
 import shutil
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -30,9 +34,11 @@ from typing import Any
 import feedparser
 import pytest
 import yaml
+from click.testing import CliRunner, Result
 from hypothesis import settings
 
 from feeds import BuildResult, Problem, build, load_config
+from feeds.cli import main
 from feeds.config import Config, FeedsOptions, Site
 from feeds.pipeline import load
 from feeds.posts import Post
@@ -156,7 +162,8 @@ class Built:
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every file feeds owns under ``root`` (hidden bookkeeping files left out), by relative path."""
+    """Every file feeds owns under ``root`` (hidden bookkeeping files left out), by relative path:
+    what a web server would publish. A folder that is not there holds nothing."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)}
 
@@ -198,6 +205,29 @@ def build_site() -> Callable[..., Built]:
     Overrides use '__' for '.': ``feeds__limit=0`` sets ``feeds.limit``.
     """
     return build_config
+
+
+def invoke(*args: str) -> Result:
+    """``feeds ARGS`` through click's CliRunner, as a user runs it."""
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output, result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # an escaped exception is a bug whatever the exit code says
+    return result
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """``folder`` (made here) as a tmpfs of ``size`` (e.g. "1m") for the block, then unmounted;
+    the test is skipped where mounting is not allowed (not root)."""
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
 
 
 @contextlib.contextmanager

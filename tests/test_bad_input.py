@@ -13,9 +13,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from conftest import invoke as run
 
-from feeds.cli import main
 from feeds.validate import check_output
 
 BAD = Path(__file__).parent / "fixtures" / "bad"
@@ -56,14 +56,6 @@ def add(root: Path, *names: str) -> None:
         source = BAD / name
         for path in sorted(source.iterdir()) if source.is_dir() else [source]:
             shutil.copyfile(path, root / "_posts" / path.name)
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback" not in result.output, result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception  # an escaped exception is a bug whatever the exit code says
-    return result
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

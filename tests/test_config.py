@@ -249,7 +249,8 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
            "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
            "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
            "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
-           "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000}
+           "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000,
+           "feeds.websub.hub": "https://hub.test/"}
     odd.update({k.name: "x/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")})
     odd["feeds.paths.site_rss"], odd["feeds.paths.opml"] = "s.rss", "o.opml"
     assert set(odd) == {k.name for k in SCHEMA}, "a new key needs a value in this test"
@@ -259,3 +260,39 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
             value = name.rsplit(".", 1)[1] + "/{slug}.z"
         changed = load_config(config_file(MINIMAL), {name: value})
         assert changed != base, f"{name} does not reach the Config"
+
+
+# The whole-number keys share one converter factory (schema.whole); each message is pinned here
+# to the letter, so that the factory says exactly what each key's own converter used to say.
+_NOT_INT = "invalid literal for int() with base 10: '{}'"
+_READERS = "between 1 and 10000000: readers refuse a longer text"
+
+
+@pytest.mark.parametrize("key, value, expect, why", [
+    ("feeds.limit", "-1", "a whole number >= 0", "it cannot be negative"),
+    ("feeds.limit", "1.5", "a whole number >= 0", _NOT_INT.format("1.5")),
+    ("feeds.limit", "many", "a whole number >= 0", _NOT_INT.format("many")),
+    ("feeds.max_bytes", "-5", "a number of bytes (0: no budget)", "it cannot be negative"),
+    ("content.max_file_bytes", "-1", "a number of bytes", "it cannot be negative"),
+    ("build.jobs", "-1", "a whole number from 0 to 64 (0: one per core)", "it cannot be negative"),
+    ("build.jobs", "65", "a whole number from 0 to 64 (0: one per core)", ""),
+    ("content.max_entry_bytes", "-1", "a number of bytes", "it cannot be negative"),
+    ("content.max_entry_bytes", "0", "a number of bytes", _READERS),
+    ("content.max_entry_bytes", "10000001", "a number of bytes", _READERS),
+    ("content.max_names_per_post", "0", "a whole number >= 1", ""),
+    ("content.max_names_per_post", "-3", "a whole number >= 1", ""),
+    ("content.max_names_per_post", "yes", "a whole number >= 1", _NOT_INT.format("yes")),
+])
+def test_whole_number_keys_say_what_is_wrong(config_file: Callable[[str], Path], key: str, value: str,
+                                             expect: str, why: str) -> None:
+    section, name = key.split(".")
+    path = config_file(f"site: {{url: 'https://x.test'}}\n{section}:\n  {name}: {value}\n")
+    says = f"expected {expect}, got {value!r}" + (f" ({why})" if why else "")  # YAML read as text
+    assert problems_of(path) == [f"config.yaml: {key}: {says}"]
+
+
+@pytest.mark.parametrize("key, value", [("feeds.limit", 0), ("build.jobs", 64), ("content.max_entry_bytes", 1),
+                                        ("content.max_entry_bytes", 10_000_000), ("content.max_names_per_post", 1)])
+def test_whole_number_keys_take_their_bounds(config_file: Callable[[str], Path], key: str, value: int) -> None:
+    section, name = key.split(".")
+    load_config(config_file(f"site: {{url: 'https://x.test'}}\n{section}:\n  {name}: {value}\n"))

@@ -1,7 +1,7 @@
 """Faults, for real: killed builds, read-only and full output folders, two builds at once, and
 files in the output folder that feeds did not write.
 
-The promise (feeds/output.py): after any fault the output folder holds exactly what the last
+The promise (feeds/output/staging.py): after any fault the output folder holds exactly what the last
 successful build left, or, when a SIGKILL hit the few milliseconds of renames after the COMMIT
 marker, exactly the new build once the next run has finished the move. Never a mix after that.
 SIGINT and SIGTERM wait for the renames, so they never leave a mix at all. Hidden bookkeeping
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from conftest import invoke, tmpfs, tree_bytes
 
 from feeds.bookkeeping import COMMIT, LOCK, STAGING, folder_of
-from feeds.cli import main
 from feeds.output import Output
 
 SITE_URL = "https://faults.example.com"
@@ -43,12 +43,7 @@ feeds:
 
 # --- helpers -----------------------------------------------------------------------------
 
-def visible(folder: Path) -> dict[str, bytes]:
-    """What a web server would publish: every file but the hidden bookkeeping."""
-    if not folder.is_dir():
-        return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+visible = tree_bytes  # what a web server would publish: every file but the hidden bookkeeping
 
 
 def post(i: int, revised: bool = False) -> str:
@@ -77,11 +72,7 @@ def write_posts(folder: Path, variant: str) -> None:
 
 
 def feeds_build(config: Path, *args: str) -> Result:
-    result = CliRunner().invoke(main, ["build", "--config", str(config), *args])
-    assert "Traceback" not in result.output, result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+    return invoke("build", "--config", str(config), *args)
 
 
 def recover(output: Path) -> None:
@@ -402,13 +393,8 @@ def test_permission_error_while_staging(small: Path, monkeypatch: pytest.MonkeyP
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Path:
     """A 1 MB tmpfs (root only), unmounted after the test."""
-    folder = tmp_path / "tiny"
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield folder
-    subprocess.run(["umount", str(folder)], capture_output=True)
+    with tmpfs(tmp_path / "tiny", "1m") as folder:
+        yield folder
 
 
 def test_full_disk_for_real(small: Path, tiny_disk: Path) -> None:

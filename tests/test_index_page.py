@@ -167,3 +167,26 @@ def test_the_index_path_is_a_key_and_may_not_be_another_files_path(make_site: Ca
     clash = load_config(cfg_path, {"feeds.paths.index": "feed/news.xml"})
     result = build(clash)
     assert any("the feed index page would both be written to feed/news.xml" in p.message for p in result.errors)
+
+
+@pytest.mark.parametrize("formats", [("atom", "rss", "json"), ("json",), ("rss",)])
+def test_labels_and_media_types_come_from_the_format_registry(monkeypatch: pytest.MonkeyPatch,
+                                                              formats: tuple[str, ...]) -> None:
+    """The page keeps no list of its own: a format's label and media type are the registry's."""
+    import dataclasses
+
+    from feeds import formats as registry
+    cfg = unit_config(formats=formats)
+    plain = parse(index_bytes(cfg, specs_for(cfg)))
+    assert [a.text for a in rows(plain)[0].iter(f"{NS}a")] == [registry.BY_NAME[f].label for f in formats]
+    renamed = {name: dataclasses.replace(f, label=f"L-{name}", media_type=f"application/x-{name}")
+               for name, f in registry.BY_NAME.items()}
+    monkeypatch.setattr(registry, "BY_NAME", renamed)
+    monkeypatch.setattr(index_page, "BY_NAME", renamed, raising=False)
+    tree = parse(index_bytes(cfg, specs_for(cfg)))
+    assert [a.text for a in rows(tree)[0].iter(f"{NS}a")] == [f"L-{f}" for f in formats]
+    head = tree.find(f"{NS}head")
+    assert head is not None
+    alternates = [(link.get("type"), link.get("title")) for link in head.iter(f"{NS}link")
+                  if link.get("rel") == "alternate"]
+    assert alternates == [(f"application/x-{f}", f"Test News (L-{f})") for f in formats]

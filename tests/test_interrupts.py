@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import tree_bytes
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; Linux signals")
 
@@ -55,9 +56,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def visible(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+visible = tree_bytes
 
 
 def start(site: Path, script: str | None = None, *args: str) -> subprocess.Popen[bytes]:

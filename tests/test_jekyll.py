@@ -16,6 +16,7 @@ from feeds.jekyll import (
     jekyll_id,
     parse_date,
     split_filename,
+    stray_year,
     titleize,
 )
 
@@ -156,3 +157,25 @@ def test_expand_permalink_keeps_unicode_unescaped_for_the_caller_to_escape() -> 
 ])
 def test_jekyll_id_is_the_url_folder_and_the_slug(url_path: str, slug: str, expected: str) -> None:
     assert jekyll_id(url_path, slug) == expected
+
+
+@pytest.mark.parametrize(("text", "head"), [
+    ("2023-01-29 18:30:22 2023 -0800", "2023-01-29 18:30:22"),  # what Ruby's Date._parse keeps
+    ("2023-01-29 18:30 2023 +0800", "2023-01-29 18:30"),
+    ("2023-01-29 18:30:22 2024 -0800", None),  # another year is not a repeat: refused as before
+    ("2023-01-29 18:30:22 -0800", None),  # a good date is not this case
+    ("2023-01-29 2023 -0800", None),  # no time: Ruby keeps nothing sensible either
+])
+def test_a_year_repeated_after_the_time_is_read_as_jekyll_reads_it(text: str, head: str | None) -> None:
+    assert stray_year(text) == head
+
+
+@given(st.text())
+def test_stray_year_never_raises_and_gives_a_readable_date(text: str) -> None:
+    head = stray_year(text)
+    if head is not None:
+        assert text.strip().startswith(head)
+        try:
+            parse_date(head)
+        except DateError:  # a date that is not real (month 13) is refused as any other
+            pass

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from feeds import ConfigError, load_config
 from feeds.cli import main
+from feeds.pipeline import load
 from feeds.schema import PERMALINK_STYLES
 
 JEKYLL = """\
@@ -187,3 +188,47 @@ def test_the_posts_collection_permalink_wins_over_the_sites(site: Path, collecti
     assert result.exit_code == 0, result.output
     entry = feedparser.parse((site / "public" / "feed.xml").read_bytes()).entries[0]
     assert (entry.link, entry.id) == (link, entry_id)
+
+
+@pytest.mark.parametrize(("jekyll", "ours", "limit"), [
+    ("", "", 10),  # jekyll-feed's default: a drop-in serves as many entries as the plugin did
+    ("feed:\n  posts_limit: 3\n", "", 3),
+    ("feed:\n  posts_limit: 3\n", "feeds:\n  limit: 25\n", 25),  # config.yaml on top
+    ("", "feeds:\n  limit: 0\n", 0),
+])
+def test_a_jekyll_site_gets_jekyll_feeds_limit_unless_told_otherwise(site: Path, jekyll: str, ours: str,
+                                                                     limit: int) -> None:
+    (site / "_config.yml").write_text("url: https://x.test\n" + jekyll, encoding="utf-8")
+    if ours:
+        (site / "config.yaml").write_text(ours, encoding="utf-8")
+    assert load_config().feeds.limit == limit
+
+
+def test_a_site_without_jekyll_config_keeps_our_default_limit(site: Path) -> None:
+    (site / "config.yaml").write_text("site:\n  url: https://x.test\n", encoding="utf-8")
+    assert load_config().feeds.limit == 20
+
+
+@pytest.mark.parametrize(("config", "published"), [
+    ("url: https://x.test\ntimezone: Asia/Shanghai\n", "2023-01-29T18:30:22+08:00"),  # as real Jekyll 4.3.1
+    ("url: https://x.test\n", "2023-01-29T18:30:22+00:00"),
+])
+def test_a_jekyll_date_with_its_year_repeated_is_published_with_a_warning(site: Path, config: str,
+                                                                        published: str) -> None:
+    (site / "_config.yml").write_text(config, encoding="utf-8")
+    (site / "_posts").mkdir()
+    (site / "_posts" / "2023-01-29-t.md").write_text("---\ntitle: T\ndate: 2023-01-29 18:30:22 2023 -0800\n---\nx\n",
+                                                     encoding="utf-8")
+    posts, _, problems = load(load_config())
+    assert [p.date.isoformat() for p in posts] == [published]
+    assert [(p.path, p.line, p.is_error) for p in problems] == [("_posts/2023-01-29-t.md", 3, False)]
+    assert "repeats its year" in problems[0].message and "2022-03-04 13:23:21 +0800" in problems[0].message
+
+
+def test_a_plain_site_still_refuses_a_date_with_its_year_repeated(site: Path) -> None:
+    (site / "config.yaml").write_text("site:\n  url: https://x.test\n", encoding="utf-8")
+    (site / "_posts").mkdir()
+    (site / "_posts" / "2023-01-29-t.md").write_text("---\ntitle: T\ndate: 2023-01-29 18:30:22 2023 -0800\n---\nx\n",
+                                                     encoding="utf-8")
+    posts, _, problems = load(load_config())
+    assert posts == [] and [p.is_error for p in problems] == [True]

@@ -266,3 +266,60 @@ def test_markup_opened_again_before_it_closes_is_refused_in_one_scan() -> None:
     assert _unclosed_markup("{% raw %}{{ {% {{{% endraw %} and {{ site.url }}") == -1
     assert _unclosed_markup("{% comment %} {{ {% {% endcomment %}ok") == -1
     assert _unclosed_markup("{{ a }} {% if x %}y{% endif %}") == -1
+
+
+def test_where_exp_find_exp_and_jekylls_where_on_site_data(make_site: Make) -> None:
+    """Jekyll's where compares as text (a YAML number matches a quoted value) and matches an item
+    of an array property; where_exp and find_exp take a Liquid condition on each item."""
+    body = ("{% assign old = site.data.lamps | where_exp: 'l', 'l.watts < 50 and l.name != \"Candle\"' %}"
+            "{% for l in old %}{{ l.name }};{% endfor %}"
+            "{{ site.data.lamps | where: 'watts', '60' | map: 'name' | join: ',' }};"
+            "{{ site.data.lamps | where: 'rooms', 'hall' | size }};"
+            "{{ site.data.lamps | find_exp: 'l', 'l.rooms contains \"desk\"' | map: 'name' }};"
+            "{{ site.data.lamps | where_exp: 'l', 'l.watts > 1000' | size }}\n")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_data/lamps.yml": ("- {name: Oil, watts: 0, rooms: [hall]}\n- {name: Candle, watts: 1}\n"
+                                         "- {name: Desk, watts: 40, rooms: [desk, hall]}\n"
+                                         "- {name: Flood, watts: 60}\n")})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert "<p>Oil;Desk;Flood;2;Desk;0</p>" in html
+
+
+def test_array_filters_jekyll_adds(make_site: Make) -> None:
+    body = ("{% assign a = 'b,c' | split: ',' | push: 'd' | unshift: 'a' %}{{ a | join: '' }} "
+            "{{ a | pop | join: '' }} {{ a | shift: 2 | join: '' }} {{ '42.9' | to_integer | plus: 1 }}\n")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>abcd abc cd 43</p>" in html
+
+
+@pytest.mark.parametrize(("text", "mode", "slug"), [
+    ("Tea_time: Héllo, World!", "default", "tea-time-héllo-world"),
+    ("Tea_time: Héllo, World!", "pretty", "tea_time-héllo,-world!"),
+    ("Tea_time: Héllo, World!", "ascii", "tea-time-h-llo-world"),
+    ("Tea_time: Héllo, World!", "latin", "tea-time-hello-world"),
+    ("Tea_time: Héllo,  World!", "raw", "tea_time:-héllo,-world!"),
+    ("Tea Time", "none", "tea time"),
+    ("Café 茶", "latin", "cafe"),
+    ("x²y --a--", "default", "x-y-a"),
+    ("--a--", "raw", "-a-"),
+])
+def test_slugify_modes_as_jekyll(text: str, mode: str, slug: str) -> None:
+    """What Jekyll 4.3.1's Utils.slugify gives (checked with Ruby): underscores are cut by default
+    and ascii, kept by pretty; marks and letters of every script are kept; latin drops accents."""
+    from feeds.liquid.filters import _slugify
+    assert _slugify(text, mode) == slug
+
+
+def test_data_files_hold_booleans_and_numbers_as_jekyll_reads_them(make_site: Make) -> None:
+    """Unquoted false/off is false and 0x1F a number in _data (Ruby's YAML 1.1); quoted stays text;
+    keys stay text (Ruby would make 'off:' the key false, which no template can name)."""
+    body = ("{% if site.data.flags.shown %}shown{% else %}hidden{% endif %} "
+            "{% if site.data.flags.off %}on{% else %}off{% endif %}{{ site.data.flags.on }} "
+            "{% if site.data.flags.quoted %}text{% endif %} {{ site.data.flags.hex | plus: 1 }} "
+            "{{ site.data.flags.version }} {{ site.data.flags.version | plus: 0 }}\n")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}},
+                    {"_data/flags.yml": 'shown: false\noff: off\n1: on\nquoted: "false"\nhex: 0x1F\nversion: "3.10"\n'})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == [] and "<p>hidden off text 32 3.10 3.1</p>" in html

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from conftest import invoke as run
+from conftest import tmpfs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +33,6 @@ from feeds.bookkeeping import (
     read_manifest,
     read_plan,
 )
-from feeds.cli import main
 from feeds.group import slugify
 from feeds.output import Output, digest
 
@@ -45,14 +44,6 @@ output: public
 """
 POST = "---\ntitle: {title}\ndate: 2022-03-0{day} 10:00:00 +0800\ncategories: {category}\n---\n<p>{title}</p>\n"
 CNAME = b"news.example.com\n"
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback" not in result.output, result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def write_post(site: Path, name: str, title: str, day: int = 1, category: str = "city") -> None:
@@ -279,13 +270,8 @@ def test_a_symbolic_link_as_the_records_folder_is_refused(built: Path, tmp_path:
 @pytest.fixture
 def own_mount(tmp_path: Path) -> Iterator[Path]:
     """An output folder that is a filesystem of its own (root only: a tmpfs), unmounted after."""
-    folder = tmp_path / "mounted"
-    folder.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield folder
-    subprocess.run(["umount", str(folder)], capture_output=True)
+    with tmpfs(tmp_path / "mounted", "4m") as folder:
+        yield folder
 
 
 def test_an_output_folder_on_its_own_filesystem_stages_inside_it_for_the_build_only(site: Path,

@@ -44,6 +44,7 @@ def check_json_feed(doc: _Doc, feed: dict[str, Any], expected: str | None, site:
     for key in ("description", "language", "user_comment"):
         _string(doc, feed, key, "")
     _authors(doc, feed, "")
+    _hubs(doc, feed.get("hubs", []))
     items = feed.get("items")
     if not isinstance(items, list):
         doc.add(None, "items is missing or not a list; JSON Feed requires a list (it may be empty)")
@@ -98,6 +99,16 @@ def _date(doc: _Doc, value: Any, where: str) -> None:
         datetime.fromisoformat(match.group(1))
     except ValueError:
         doc.add(None, f"{where} {value!r} is not a real date; write e.g. {_RFC3339_EXAMPLE}")
+
+
+def _hubs(doc: _Doc, hubs: Any) -> None:
+    """WebSub hubs: each needs a type and a url readers can subscribe at."""
+    if not isinstance(hubs, list) or not all(isinstance(h, dict) and isinstance(h.get("type"), str)
+                                             and "url" in h for h in hubs):
+        doc.add(None, 'hubs must be a list of objects such as {"type": "WebSub", "url": "https://..."}')
+        return
+    for index, hub in enumerate(hubs):
+        _urls(doc, hub, ("url",), f"hubs[{index}].")
 
 
 def _authors(doc: _Doc, obj: dict[str, Any], prefix: str) -> None:
