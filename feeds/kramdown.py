@@ -9,6 +9,10 @@ uses none of it pays one scan for a few marker strings:
   of their own), which become HTML comment markers; ``markdown="1"`` HTML blocks, whose content it
   sets apart with blank lines so that it is read as Markdown; definition lists (``Term`` / ``: def``),
   which become ``<dl><dt>``/``<dd>`` HTML blocks around Markdown.
+  Also: math (``$$…$$``) and the extensions (``{::comment}``, ``{::nomarkdown}``, ``{::options /}``)
+  as tokens; the end-of-block marker ``^``; ``[text] [ref]``; tables without a header row as HTML
+  around Markdown cells; and, when the common reading went wrong (``needs_raw_blocks``), HTML blocks
+  ending at their end tag as kramdown ends them.
 - ``finish`` (after Markdown) applies the markers and span IALs (``*x*{: .c}``, ``[a](b){:#id}``) to
   their elements, rewrites GFM footnotes as kramdown writes them (``fn:1``, ``fnref:1``), gives
   headers kramdown's GFM ids (``## Hello, World!`` -> ``hello-world``, ``-1`` for a repeat) or the
@@ -83,7 +87,7 @@ _QUOTES = str.maketrans("“”‘’\ufdd2\ufdd3\ufdd0\ufdd1", "\"\"''\"\"''")
 _HIDDEN = "\ufdd0\ufdd1\ufdd2\ufdd3"  # noncharacters: xml_safe has removed any from the body
 # kramdown's typographic << and >> (the renderer escapes them), a space beside them made non-breaking;
 # not inside a tag (an attribute's value)
-_GUILLEMETS = re.compile(r"(?:&lt;&lt; | &gt;&gt;|&lt;&lt;|&gt;&gt;)(?![^<>]*>)")
+_GUILLEMETS = re.compile(r"<[^>]*>|&lt;&lt; | &gt;&gt;|&lt;&lt;|&gt;&gt;")
 _GUILLEMET = {"&lt;&lt; ": "«\u00a0", " &gt;&gt;": "\u00a0»", "&lt;&lt;": "«", "&gt;&gt;": "»"}
 _SPACE = " \t\r\n\f\v"  # Ruby's \s
 _NOT_CLOSING = " \t\r\n\f\v\\[{(->‘’“”'"  # kramdown's SQ_CLOSE is any other character before a quote
@@ -747,7 +751,7 @@ def requote(html_text: str, hidden: bool) -> str:
 
 
 def _guillemet(m: re.Match[str]) -> str:
-    return _GUILLEMET[m.group(0)]
+    return _GUILLEMET.get(m.group(0), m.group(0))  # a tag as it is
 
 
 def _kramdown_quote(text: str, at: int) -> str:
