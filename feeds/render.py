@@ -1,6 +1,6 @@
 """A post body -> a clean HTML fragment with absolute URLs, and a plain-text summary.
 
-Markdown goes through cmarkgfm (CommonMark + GFM tables/strikethrough/autolinks, raw HTML
+Markdown goes through cmarkgfm (CommonMark + GFM tables/strikethrough, raw HTML
 passed through: our users' bodies are mostly raw HTML with Markdown links between). The result
 then makes one pass through nh3 (ammonia), which sanitises and, through its attribute filter,
 makes every URL absolute against the post's own URL.
@@ -23,13 +23,24 @@ from . import liquid
 from .config import Config
 from .errors import WARNING, Problem
 from .htmlcost import estimate
-from .kramdown import finish, has_raw_headers, mark_markdown_headers, prepare, uses_kramdown
+from .kramdown import (
+    finish,
+    has_raw_headers,
+    hide_typed_quotes,
+    mark_markdown_headers,
+    needs_raw_blocks,
+    prepare,
+    requote,
+    uses_kramdown,
+)
 from .liquid import LiquidSite
 from .posts import Post
 from .text import plain_text, scrub, srcset_candidates, xml_safe
 
 SUMMARY_CHARS = 300
-_EXTENSIONS = ["table", "strikethrough", "autolink"]  # not tagfilter: sanitising is nh3's job
+# not tagfilter (sanitising is nh3's job); not autolink: kramdown makes no link of a bare URL (and the
+# extension would take a following backslash or entity into it: https://x/a\_b, https://x&gt;)
+_EXTENSIONS = ["table", "strikethrough"]
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
 # URLs too, reachable only through content.allow_attributes: checked the same way
@@ -73,9 +84,19 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> st
     """Markdown as Jekyll's kramdown renders it (see kramdown.py): cmark-gfm for the CommonMark + GFM
     common ground, typographic quotes and dashes (``smart``) and footnotes; kramdown's own syntax
     around it, paid for only by the posts that carry one of its markers."""
+    hidden = False
+    if smart:
+        text, hidden = hide_typed_quotes(text)
+    html = _render(text, auto_ids, smart, uses_kramdown(text), False)
+    if needs_raw_blocks(html):
+        html = _render(text, auto_ids, smart, True, True)  # HTML blocks as kramdown ends them
+    return requote(html, hidden) if smart else html
+
+
+def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool) -> str:
     extras = None
-    if uses_kramdown(text):
-        text, extras = prepare(text)
+    if kramdown:
+        text, extras = prepare(text, raw_blocks)
     options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES | (Options.CMARK_OPT_SMART if smart else 0)
     raw_headers = auto_ids and has_raw_headers(text)
     if raw_headers:
