@@ -273,9 +273,10 @@ class _Fields:
             if head is None:
                 self.say(key, str(exc))
                 return None, True
+            words = str(value).split()
+            meant = " ".join((head, *words[len(head.split()) + 1:]))  # without the repeated year
             self.say(key, f"'{str(value).strip()}' repeats its year after the time; read as Jekyll reads it, "
-                     f"'{head}' in the site's time zone (the rest is ignored); write it as e.g. "
-                     "2022-03-04 13:23:21 +0800", WARNING)
+                     f"'{head}' in the site's time zone (the rest is ignored); write it as {meant}", WARNING)
             when, had_offset = jekyll.parse_date(head)
         if had_offset:
             pass
