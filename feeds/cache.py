@@ -143,8 +143,18 @@ assert _FIELDS == ("path", "file", "digest", "title", "date", "updated", "catego
 _DATE, _UPDATED, _CATS, _TAGS = (_FIELDS.index(name) for name in ("date", "updated", "categories", "tags"))
 
 
+def _an_include(path: Any) -> bool:
+    """A Liquid include a post's problem may be about (an error in the include names the include's
+    file and line): a file in an ``_includes`` folder, named without ``..``."""
+    if type(path) is not str:
+        return False
+    parts = path.replace("\\", "/").split("/")
+    return "_includes" in parts[:-1] and ".." not in parts and "" not in parts[1:]
+
+
 def _problems_from(rows: Any, where: str) -> list[Problem]:
-    """Cached problems: each about ``where``, typed, at a level there is. Else Damaged."""
+    """Cached problems: each about ``where`` (or an include it uses), typed, at a level there is.
+    Else Damaged."""
     if type(rows) is not list:
         raise Damaged("problems are not a list")
     problems = []
@@ -152,7 +162,7 @@ def _problems_from(rows: Any, where: str) -> list[Problem]:
         if type(row) is not list or len(row) != 4:
             raise Damaged("a problem of another shape")
         path, line, message, level = row
-        if path != where or level not in _LEVELS:
+        if not (path == where or _an_include(path)) or level not in _LEVELS:
             raise Damaged("a problem about another file, or at no level")
         if line is not None:
             _count(line, 0)

@@ -168,6 +168,7 @@ PROBLEM_FORGERIES: dict[str, Callable[[Any, str], Any]] = {
     "bad level": lambda d, f: [[d[0][0], d[0][1], SECRET, "fatal"]],
     "message a number": lambda d, f: [[d[0][0], d[0][1], 5, "warning"]],
     "about another file": lambda d, f: [["/etc/passwd", 1, SECRET, "error"]],
+    "about an include elsewhere": lambda d, f: [["_includes/../../etc/passwd", 1, SECRET, "error"]],
     "line negative": lambda d, f: [[d[0][0], -1, SECRET, "warning"]],
     "an object": lambda d, f: {"x": SECRET},
     "three fields": lambda d, f: [d[0][:3]],

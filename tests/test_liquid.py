@@ -233,6 +233,23 @@ def test_an_edited_include_rerenders_exactly_the_posts_using_liquid(make_site: M
     assert [s for s in seen if s[0] == "render"] == []  # nothing changed: nothing rendered
 
 
+def test_an_include_error_is_remembered_by_the_cache_not_taken_for_damage(make_site: Make) -> None:
+    """A post whose include has an error: the rebuild reads what rendering said from the cache (a
+    problem about the include's file), renders nothing and reports the same warning, no damage."""
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04",
+                                                    "body": "{% include bad.md %}\n"},
+                                "2022-03-05-b.md": {"title": "B", "date": "2022-03-05", "body": "Plain.\n"}},
+                    {"_includes/bad.md": "ok\n{% for %}\n"}, config={"cache": {"path": ".cache"}})
+    cfg = load_config(cfg_path)
+    first = build(cfg)
+    seen: list[tuple[str, int, int]] = []
+    again = build(cfg, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    assert [p.message for p in again.problems] == [p.message for p in first.problems]
+    assert any("_includes/bad.md" in p.path for p in again.problems)
+    assert not any("damaged" in p.message for p in again.problems), again.problems
+    assert [s for s in seen if s[0] == "render"] == []
+
+
 _PIECES = list("{}%|:'\" -ab.\nx") + ["{{", "}}", "{%", "%}", "{% if a %}", "{% endif %}", "{% raw %}",
                                       "{% endraw %}", "{% include x %}", "| slugify", "](", ")", "{% for a in b %}"]
 
