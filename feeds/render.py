@@ -345,8 +345,8 @@ def _too_costly(html: str, limit: int) -> str:
         return ("the HTML nests so many elements so deeply that cleaning it would take minutes; "
                 "flatten the nesting")
     if cost.amp_work > MAX_AMPERSAND_WORK:
-        return (f"{cost.ampersands:,} '&' in one run of text {cost.run:,} characters long (cleaning that "
-                "takes minutes); break it into paragraphs")
+        return (f"{cost.ampersands:,} '&' or signs such as « or no-break spaces in one run of text {cost.run:,} "
+                "characters long (cleaning that takes minutes); break it into paragraphs")
     return ""
 
 

@@ -155,7 +155,21 @@ AMPERSANDS = {
 def test_long_runs_of_ampersands_are_refused_with_a_warning(body: str) -> None:
     result = render_bounded(body)
     assert shortened(result), result["problems"]
-    assert "'&' in one run of text" in result["problems"][0]
+    assert "'&' or signs such as « or no-break spaces in one run of text" in result["problems"][0]
+
+
+@pytest.mark.parametrize("body", ["\u00a0" * 400_000, "<p>" + "«a" * 300_000 + "</p>", "© " * 300_000],
+                         ids=["no-break-spaces", "guillemets-in-words", "copyright-signs"])
+def test_long_runs_of_latin1_signs_are_refused_with_a_warning(body: str) -> None:
+    """nh3 0.3.8 is quadratic on U+0080..U+00BF in one string, as on '&' (4 s for 400,000)."""
+    result = render_bounded(body)
+    assert shortened(result), result["problems"]
+    assert "signs such as « or no-break spaces in one run of text" in result["problems"][0]
+
+
+def test_latin1_signs_in_ordinary_amounts_are_published() -> None:
+    result = render_bounded("<p>" + "« Bonjour » © 2024\u00a0!" * 200 + "</p>")
+    assert not shortened(result) and result["problems"] == []
 
 
 @pytest.mark.parametrize("body", [
@@ -173,8 +187,9 @@ def test_long_runs_of_ampersands_are_refused_with_a_warning(body: str) -> None:
     "<p>" * 200000,
     '<a href="u">x</a> ' * 30000,
     "<svg>" + "<path/>" * 100000 + "</svg>",
+    "<<" * 400_000,  # kramdown's guillemets: U+00AB, one of the characters nh3 is slow on
 ], ids=["dash-list", "stars", "brackets", "images", "backticks", "lt-runs", "lt-refs", "closers", "comments",
-        "unclosed-tags", "paragraphs", "open-paragraphs", "links", "svg-paths"])
+        "unclosed-tags", "paragraphs", "open-paragraphs", "links", "svg-paths", "guillemets"])
 def test_neighbours_render_quickly_or_are_refused(body: str) -> None:
     result = render_bounded(body)
     assert result["problems"] == [] or shortened(result), result["problems"]
