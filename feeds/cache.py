@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS posts (path TEXT, key TEXT, digest TEXT, data TEXT, P
 CREATE TABLE IF NOT EXISTS rendered (rkey TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS render_problems (rkey TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS fragments (fkey TEXT PRIMARY KEY, rkey TEXT, ekey TEXT, data BLOB);
+CREATE INDEX IF NOT EXISTS fragments_by_rkey ON fragments (rkey);
 """
 
 ReadResult = tuple[Post | None, list[Problem], int]  # int: posts.USED_SITE_ZONE | READ_AS_UTC
