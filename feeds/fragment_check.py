@@ -188,7 +188,17 @@ def html_ok(markup: str, cfg: Config) -> bool:
 def _url_ok(tag: str, value: str) -> bool:
     """"" (this page), or an absolute URL with an allowed scheme and nothing a browser would strip."""
     url = html.unescape(value) if "&" in value else value
-    return not url or (_harmless(tag, url) and ":" in url.split("/", 1)[0] and _PLAIN_URL.fullmatch(url) is not None)
+    if not url:
+        return True
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("http", "https") and not _has_host(url[len(scheme) + 1:]):
+        return False  # 'https:!//x', 'http:/x': readers cannot resolve them (feeds check says so too)
+    return _harmless(tag, url) and ":" in url.split("/", 1)[0] and _PLAIN_URL.fullmatch(url) is not None
+
+
+def _has_host(rest: str) -> bool:
+    """After 'http:': '//' and a host."""
+    return rest.startswith("//") and rest[2:3] not in ("", "/", "?", "#")
 
 
 @lru_cache(maxsize=8)

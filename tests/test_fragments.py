@@ -217,3 +217,14 @@ def test_archive_pages_and_their_feeds_are_assembled_as_feedgen_writes_them() ->
         assert assembled == feed_bytes(cfg, spec, RENDERED), (spec.name, spec.page)
         if spec.page:
             assert all(b"archive" in assembled[f.path] for f in spec.files if f.format != "json")
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("https://x.test/a", True), ("http://x.test", True), ("", True), ("mailto:a@x.test", True),
+    ("https:!//x.test/a", False),  # found by the random-bytes property: feeds check calls it relative
+    ("http:/x.test/a", False), ("https:x.test", False), ("http:///a", False), ("https://", False),
+])
+def test_a_cached_fragments_http_urls_need_a_host(url: str, ok: bool) -> None:
+    from feeds.fragment_check import _url_ok
+
+    assert _url_ok("a", url) is ok
