@@ -184,12 +184,12 @@ def test_cold_fresh_clone_and_incremental_builds_write_the_same_bytes(
 
 
 def test_a_refused_entry_leaves_nothing_behind_for_the_next_post(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fragments are cut from one reused generator: an entry feedgen refused must not stay in it
-    and come out as the next post's entry."""
+    """feedgen's fragments are cut from one reused generator: an entry feedgen refused must not stay
+    in it and come out as the next post's entry."""
     from feeds import write
 
     cfg = config()
-    expected = write.atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id])
+    expected = write.feedgen_atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id])
     real = write._add_entry
 
     def refuse(fg: Any, post: Any, *args: Any) -> None:
@@ -198,8 +198,8 @@ def test_a_refused_entry_leaves_nothing_behind_for_the_next_post(monkeypatch: py
             raise ValueError("refused")
     monkeypatch.setattr(write, "_add_entry", refuse)
     with pytest.raises(ValueError):
-        write.atom_fragment(cfg, POSTS[0], RENDERED[POSTS[0].id])
-    assert write.atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id]) == expected
+        write.feedgen_atom_fragment(cfg, POSTS[0], RENDERED[POSTS[0].id])
+    assert write.feedgen_atom_fragment(cfg, POSTS[3], RENDERED[POSTS[3].id]) == expected
 
 
 def test_archive_pages_and_their_feeds_are_assembled_as_feedgen_writes_them() -> None:

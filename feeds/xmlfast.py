@@ -1,0 +1,226 @@
+"""Atom and RSS entries and feed frames as plain strings: the bytes feedgen + lxml write, faster.
+
+feedgen builds an lxml tree per entry and lxml serialises it; for the few shapes ``write`` asks of
+them that is most of a cold build's serialising time. This module writes the same bytes directly:
+feedgen's element order, lxml's escaping (text: ``& < >`` and CR; attributes: also ``"``, tab and
+newlines) and its pretty-print indentation (two spaces a level; an element with text is written
+on one line). It imports neither library: ``write`` calls it first and uses feedgen whenever it
+answers ``None``, for any value outside what is proven identical here (an empty title or id, a
+naive date, a character lxml refuses or that this module does not vouch for). The tests keep
+feedgen as the oracle: every fragment and frame made here is compared with feedgen's, byte for
+byte, on arbitrary text (tests/test_xmlfast.py).
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+# characters lxml refuses in text (controls, surrogates, U+FFFE/F), and the C1 controls, which
+# this module leaves to feedgen too: such a value takes the feedgen path, never a guess
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_FEED_ROOT = '<feed xmlns="http://www.w3.org/2005/Atom"'
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+
+
+class Refused(Exception):
+    """A value this module does not write: the caller uses feedgen instead."""
+
+
+def text(value: str) -> str:
+    """``value`` as lxml writes an element's text."""
+    if _REFUSED.search(value) is not None:
+        raise Refused
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
+
+
+def attr(value: str) -> str:
+    """``value`` as lxml writes an attribute's value (in double quotes)."""
+    value = text(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#9;")
+    return value
+
+
+def _element(pad: str, name: str, value: str) -> str:
+    """One element with text on a line; lxml writes ``<x></x>`` for empty text that was set."""
+    return f"{pad}<{name}>{text(value)}</{name}>\n"
+
+
+def iso(when: datetime) -> str:
+    """feedgen's Atom date: ``isoformat()`` of an aware datetime."""
+    if when.utcoffset() is None:
+        raise Refused
+    return when.isoformat()
+
+
+def rfc822(when: datetime) -> str:
+    """feedgen's ``formatRFC2822``: ``%a, %d %b %Y %H:%M:%S %z`` in the C locale."""
+    if when.utcoffset() is None:
+        raise Refused
+    return when.strftime(f"{_DAYS[when.weekday()]}, %d {_MONTHS[when.month - 1]} %Y %H:%M:%S %z")
+
+
+def _media(pad: str, image: str) -> str:
+    url = attr(image)
+    return f'{pad}<media:content url="{url}" medium="image"/>\n{pad}<media:thumbnail url="{url}"/>\n'
+
+
+def _need(*values: str) -> None:
+    """feedgen refuses or leaves out an element for an empty value of these: not written here."""
+    for value in values:
+        if type(value) is not str or not value:
+            raise Refused
+
+
+# --- entries -------------------------------------------------------------------------------
+
+def atom_entry(entry_id: str, title: str, url: str, published: datetime, updated: datetime, author: str,
+               names: Iterable[str], summary: str, content: str | None, image: str) -> bytes | None:
+    """The ``<entry>`` fragment ``write.atom_fragment`` cuts from feedgen's output (two spaces in,
+    newline-ended); ``content`` None: no content (excerpt only). None when feedgen must write it."""
+    try:
+        _need(entry_id, title, url)
+        parts = [f"  <entry>\n    <id>{text(entry_id)}</id>\n    <title>{text(title)}</title>\n"
+                 f"    <updated>{iso(updated)}</updated>\n"]
+        if author:
+            parts.append(f"    <author>\n      <name>{text(author)}</name>\n    </author>\n")
+        if content is not None:
+            parts.append(f'    <content type="html">{text(content)}</content>\n' if content
+                         else '    <content type="html"/>\n')
+        parts.append(f'    <link href="{attr(url)}"/>\n')
+        if summary:
+            parts.append(f'    <summary type="html">{text(html.escape(summary, quote=False))}</summary>\n')
+        parts.extend(f'    <category term="{attr(name)}"/>\n' for name in names)
+        parts.append(f"    <published>{iso(published)}</published>\n")
+        if image:
+            parts.append(_media("    ", image))
+        parts.append("  </entry>\n")
+        return "".join(parts).encode()
+    except (Refused, TypeError, AttributeError):
+        return None
+
+
+def rss_item(entry_id: str, permalink: bool, title: str, url: str, published: datetime, author: str,
+             names: Iterable[str], summary: str, content: str | None, image: str) -> bytes | None:
+    """The ``<item>`` fragment ``write.rss_fragment`` cuts from feedgen's output (four spaces in)."""
+    try:
+        _need(entry_id, title, url)
+        parts = [f"    <item>\n      <title>{text(title)}</title>\n      <link>{text(url)}</link>\n"]
+        description = html.escape(summary, quote=False) if summary else ""
+        if description:  # feedgen: the summary is the description, the content content:encoded
+            parts.append(_element("      ", "description", description))
+            if content is not None:
+                parts.append(_element("      ", "content:encoded", content))
+        elif content is not None:  # no summary: the content is the description
+            parts.append(_element("      ", "description", content))
+        parts.append(f'      <guid isPermaLink="{"true" if permalink else "false"}">{text(entry_id)}</guid>\n')
+        parts.extend(_element("      ", "category", name) for name in names)
+        parts.append(f"      <pubDate>{rfc822(published)}</pubDate>\n")
+        if author:
+            parts.append(_element("      ", "dc:creator", author))
+        if image:
+            parts.append(_media("      ", image))
+        parts.append("    </item>\n")
+        return "".join(parts).encode()
+    except (Refused, TypeError, AttributeError):
+        return None
+
+
+# --- frames: a feed file without its entries ---------------------------------------------------
+
+class Frame:
+    """What a feed file's head is made of, as ``write`` gives it to feedgen (after ``_safe``)."""
+
+    def __init__(self, *, title: str, description: str, author: str, email: str, language: str, icon: str,
+                 logo: str, site_link: str, self_url: str, hubs: Sequence[str],
+                 links: Sequence[tuple[str, str]], archive: bool, media: bool) -> None:
+        self.title, self.description, self.author, self.email = title, description, author, email
+        self.language, self.icon, self.logo, self.site_link = language, icon, logo, site_link
+        self.self_url, self.hubs, self.links, self.archive, self.media = self_url, hubs, links, archive, media
+
+
+def _check_frame(f: Frame) -> None:
+    _need(f.title, f.description, f.author, f.site_link, f.self_url)
+    for value in (f.email, f.language, f.icon, f.logo, *f.hubs, *(v for link in f.links for v in link)):
+        if type(value) is not str:
+            raise Refused
+
+
+def atom_head(f: Frame, updated: datetime) -> bytes | None:
+    """An Atom file up to its entries, as ``write.atom_frame`` cuts it from feedgen's (before the
+    stylesheet is put in)."""
+    try:
+        _check_frame(f)
+        root = _FEED_ROOT
+        if f.media:
+            root = f'<feed xmlns:media="{MEDIA_NS}"' + root[5:]
+        if f.archive:
+            root = root.replace(' xmlns="', f' xmlns:fh="{HISTORY_NS}" xmlns="', 1)
+        if f.language:
+            root += f' xml:lang="{attr(f.language)}"'
+        parts = [f"<?xml version='1.0' encoding='UTF-8'?>\n{root}>\n  <id>{text(f.self_url)}</id>\n"
+                 f"  <title>{text(f.title)}</title>\n  <updated>{iso(updated)}</updated>\n"
+                 f"  <author>\n    <name>{text(f.author)}</name>\n"]
+        if f.email:
+            parts.append(f"    <email>{text(f.email)}</email>\n")
+        parts.append(f'  </author>\n  <link href="{attr(f.self_url)}" rel="self"/>\n')
+        parts.extend(f'  <link href="{attr(hub)}" rel="hub"/>\n' for hub in f.hubs)
+        parts.append(f'  <link href="{attr(f.site_link)}" rel="alternate"/>\n  <generator>feeds</generator>\n')
+        if f.icon:
+            parts.append(f"  <icon>{text(f.icon)}</icon>\n")
+        if f.logo:
+            parts.append(f"  <logo>{text(f.logo)}</logo>\n")
+        parts.append(f"  <subtitle>{text(f.description)}</subtitle>\n")
+        parts.extend(f'  <link rel="{attr(rel)}" href="{attr(href)}"/>\n' for rel, href in f.links)
+        if f.archive:
+            parts.append("  <fh:archive/>\n")
+        return "".join(parts).encode()
+    except (Refused, TypeError, AttributeError):
+        return None
+
+
+def rss_head(f: Frame, last_build: datetime) -> bytes | None:
+    """An RSS file up to its items, as ``write.rss_frame`` cuts it from feedgen's."""
+    try:
+        _check_frame(f)
+        spaces = ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        if f.media:
+            spaces += f' xmlns:media="{MEDIA_NS}"'
+        if f.archive:
+            spaces += f' xmlns:fh="{HISTORY_NS}"'
+        parts = [f"<?xml version='1.0' encoding='UTF-8'?>\n<rss{spaces} xmlns:atom=\"http://www.w3.org/2005/Atom\" "
+                 'xmlns:content="http://purl.org/rss/1.0/modules/content/" version="2.0">\n  <channel>\n'
+                 f"    <title>{text(f.title)}</title>\n    <link>{text(f.site_link)}</link>\n"
+                 f"    <description>{text(f.description)}</description>\n"
+                 f'    <atom:link href="{attr(f.self_url)}" rel="self"/>\n']
+        parts.extend(f'    <atom:link href="{attr(hub)}" rel="hub"/>\n' for hub in f.hubs)
+        parts.append("    <docs>http://www.rssboard.org/rss-specification</docs>\n    <generator>feeds</generator>\n")
+        if f.logo:
+            parts.append(f"    <image>\n      <url>{text(f.logo)}</url>\n      <title>{text(f.title)}</title>\n"
+                         f"      <link>{text(f.site_link)}</link>\n    </image>\n")
+        if f.language:
+            parts.append(f"    <language>{text(f.language)}</language>\n")
+        parts.append(f"    <lastBuildDate>{rfc822(last_build)}</lastBuildDate>\n")
+        parts.extend(f'    <atom:link rel="{attr(rel)}" href="{attr(href)}"/>\n' for rel, href in f.links)
+        if f.archive:
+            parts.append("    <fh:archive/>\n")
+        return "".join(parts).encode()
+    except (Refused, TypeError, AttributeError):
+        return None

@@ -1,0 +1,146 @@
+"""``xmlfast`` writes entry fragments and feed frames without feedgen or lxml; feedgen stays the
+oracle: for arbitrary posts, contents and configs, ``write``'s fragments and frames (xmlfast's
+bytes, feedgen's where xmlfast leaves a value to it) are feedgen's bytes, byte for byte, and
+xmlfast does write every clean input itself (it is not feedgen all the time)."""
+from __future__ import annotations
+
+import ast
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from conftest import make_post, unit_config
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds import write, xmlfast
+from feeds.config import Author
+from feeds.group import FeedFile, FeedSpec
+from feeds.render import Rendered
+from feeds.text import xml_safe
+
+# what needs escaping, in text or attributes, and what lxml refuses (controls reach this stage
+# only when a caller forgot xml_safe: the result must still be feedgen's, here an exception)
+_SPECIAL = st.sampled_from(["&", "<", ">", '"', "'", "]]>", "\r", "\n", "\t", "\r\n", "&amp;", "\x00", "\x0b",
+                            "\x85", "\x7f", "\ufffe", "\U0001fffe", "é", "新", " ", "<![CDATA[", "&#13;"])
+RAW = st.lists(st.one_of(_SPECIAL, st.characters(blacklist_categories=("Cs",))), max_size=12).map("".join)
+CLEAN = RAW.map(lambda t: xml_safe(t)[0])
+TEXT = st.one_of(CLEAN, RAW)
+ZONES = st.builds(lambda s: timezone(timedelta(seconds=s)), st.integers(-86399, 86399))
+DATES = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=ZONES)
+IMAGES = st.one_of(st.just(""), st.just("https://img.test/a.png"), TEXT)
+
+
+def _same(fast: Any, oracle: Any, *args: Any) -> None:
+    """``fast(*args)`` is ``oracle(*args)``: the same bytes, or the same kind of exception."""
+    try:
+        expected: Any = oracle(*args)
+    except Exception as refused:  # noqa: BLE001 - whatever feedgen raises, write must raise too
+        expected = type(refused)
+    try:
+        got: Any = fast(*args)
+    except Exception as refused:  # noqa: BLE001
+        got = type(refused)
+    assert got == expected
+
+
+@st.composite
+def posts(draw: st.DrawFn) -> tuple[Any, Rendered, bool]:
+    url = "https://x.test/" + draw(TEXT)
+    when = draw(DATES)
+    post = make_post(
+        "p", draw(DATES), title=draw(TEXT), url=url, id=url if draw(st.booleans()) else draw(TEXT),
+        updated=when, author=draw(TEXT), categories=tuple(draw(st.lists(TEXT, max_size=3))),
+        tags=tuple(draw(st.lists(TEXT, max_size=3))), excerpt_only=draw(st.booleans()), image=draw(IMAGES))
+    body = draw(st.one_of(TEXT, st.sampled_from(["", '<p>a <img src="https://img.test/b.png"> &amp; ]]&gt;</p>'])))
+    return post, Rendered(body, draw(st.one_of(st.just(""), TEXT))), draw(st.booleans())
+
+
+@given(posts())
+def test_entry_fragments_are_feedgens_bytes(case: tuple[Any, Rendered, bool]) -> None:
+    post, rendered, first_image = case
+    cfg = unit_config(first_image=first_image)
+    _same(write.atom_fragment, write.feedgen_atom_fragment, cfg, post, rendered)
+    _same(write.rss_fragment, write.feedgen_rss_fragment, cfg, post, rendered)
+    values = (post.id, post.title, post.url, post.author, *post.categories, *post.tags, post.image,
+              rendered.content, rendered.summary)
+    if all(xml_safe(v)[0] == v for v in values) and post.id and post.title:  # then xmlfast wrote it
+        assert _fast_entries(cfg, post, rendered) == (write.atom_fragment(cfg, post, rendered),
+                                                      write.rss_fragment(cfg, post, rendered))
+
+
+def _fast_entries(cfg: Any, post: Any, rendered: Rendered) -> tuple[bytes | None, bytes | None]:
+    from feeds.images import entry_image
+
+    image, names = entry_image(cfg, post, rendered), (*post.categories, *post.tags)
+    content = None if post.excerpt_only else rendered.content
+    second = write._second
+    return (xmlfast.atom_entry(post.id, post.title, post.url, second(post.date), second(post.updated), post.author,
+                               names, rendered.summary, content, image),
+            xmlfast.rss_item(post.id, post.id == post.url, post.title, post.url, second(post.date), post.author,
+                             names, rendered.summary, content, image))
+
+
+def test_entry_fragments_known_shapes() -> None:
+    """The neighbours of each branch: empty content, no summary, excerpt only with and without a
+    summary, names that are empty or need escaping, an id equal to the URL, a UTC and an odd offset."""
+    odd = timezone(timedelta(hours=-3, minutes=-30, seconds=-15))
+    for content in ("", "<p>x</p>"):
+        for summary in ("", "a & <b>"):
+            for excerpt in (False, True):
+                for when in (datetime(2020, 1, 2, 3, 4, 5, 678, tzinfo=timezone.utc), datetime(999, 5, 6, tzinfo=odd)):
+                    post = make_post("p", when, excerpt_only=excerpt, categories=("", 'a"b'), tags=("<&>",),
+                                     author="A & B", image="https://i.test/?a=1&b=\"2\"")
+                    for p in (post, make_post("q", when, id=post.url)):
+                        cfg = unit_config()
+                        rendered = Rendered(content, summary)
+                        assert write.atom_fragment(cfg, p, rendered) == write.feedgen_atom_fragment(cfg, p, rendered)
+                        assert write.rss_fragment(cfg, p, rendered) == write.feedgen_rss_fragment(cfg, p, rendered)
+                        assert None not in _fast_entries(cfg, p, rendered)
+
+
+def test_a_naive_date_is_left_to_feedgen() -> None:
+    post = make_post("p", datetime(2020, 1, 2))
+    assert _fast_entries(unit_config(), post, Rendered("x", "")) == (None, None)
+    _same(write.atom_fragment, write.feedgen_atom_fragment, unit_config(), post, Rendered("x", ""))
+
+
+# --- frames --------------------------------------------------------------------------------
+
+@st.composite
+def frames(draw: st.DrawFn) -> tuple[Any, FeedSpec, FeedFile, FeedFile, list[Any], bool]:
+    site = {"url": "https://x.test" + draw(st.sampled_from(["", "/blog", "/a&b"])), "title": draw(TEXT),
+            "description": draw(TEXT), "language": draw(st.sampled_from(["", "en", "zh-CN"])),
+            "author": Author(draw(TEXT), draw(st.sampled_from(["", "a@x.test", 'q"&<@x.test']))),
+            "icon": draw(st.sampled_from(["", "/icon.png", "https://i.test/a&b.png"])),
+            "logo": draw(st.sampled_from(["", "/logo.png", "https://i.test/l?a=1&b=2"]))}
+    cfg = unit_config(site_fields=site, hubs=tuple(draw(st.lists(TEXT, max_size=2))),
+                      stylesheet=draw(st.sampled_from(["", "/feed.xslt.xml", "/a&b\".xsl"])))
+    links = tuple(draw(st.lists(st.tuples(st.sampled_from(["prev-archive", "next-archive", "current"]), TEXT),
+                                max_size=3)))
+    atom = FeedFile("atom", "feed.xml", "https://x.test/" + draw(TEXT), links)
+    rss = FeedFile("rss", "feed.rss", "https://x.test/" + draw(TEXT), links)
+    kept = [make_post(f"p{i}", draw(DATES), updated=draw(DATES)) for i in range(draw(st.integers(0, 3)))]
+    spec = FeedSpec("site", "site", "site", draw(TEXT), tuple(kept), len(kept), (atom, rss),
+                    page=draw(st.sampled_from([0, 0, 1, 2])))
+    return cfg, spec, atom, rss, kept, draw(st.booleans())
+
+
+@given(frames())
+def test_frames_are_feedgens_bytes(case: tuple[Any, FeedSpec, FeedFile, FeedFile, list[Any], bool]) -> None:
+    cfg, spec, atom, rss, kept, media = case
+    _same(write.atom_frame, write.feedgen_atom_frame, cfg, spec, atom, kept, media)
+    _same(write.rss_frame, write.feedgen_rss_frame, cfg, spec, rss, kept, media)
+    fields = write._frame_fields(cfg, spec, atom, media)
+    values = (spec.title, cfg.site.title, cfg.site.description, cfg.site.author.name, atom.url, rss.url,
+              *cfg.feeds.hubs, *(v for link in atom.links for v in link))
+    if all(xml_safe(v)[0] == v for v in values) and fields.title and fields.author:  # then xmlfast wrote it
+        assert xmlfast.atom_head(fields, datetime(2020, 1, 1, tzinfo=timezone.utc)) is not None
+        assert xmlfast.rss_head(fields, datetime(2020, 1, 1, tzinfo=timezone.utc)) is not None
+
+
+def test_xmlfast_imports_neither_feedgen_nor_lxml() -> None:
+    tree = ast.parse((Path(xmlfast.__file__)).read_text(encoding="utf-8"))
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {n for n in names if n.split(".")[0] in ("feedgen", "lxml")}
