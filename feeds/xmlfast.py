@@ -22,6 +22,8 @@ from datetime import datetime
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ASCII_REFUSED = bytes((*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f))
+_ASCII_ALLOWED = bytes(b for b in range(256) if b not in _ASCII_REFUSED)  # translate(None, this): what is refused
 _FEED_ROOT = '<feed xmlns="http://www.w3.org/2005/Atom"'
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
@@ -44,6 +46,47 @@ def text(value: str) -> str:
     if "\r" in value:
         value = value.replace("\r", "&#13;")
     return value
+
+
+_last: tuple[str, bytes] = ("", b"")  # the last content escaped, and its escape
+
+
+def _content(value: str) -> bytes:
+    """``text`` of a post's content, UTF-8: its Atom entry and its RSS item ask in turn for the
+    same string (the same object, kept alive here), and the second gets it for free. One tuple,
+    read and replaced whole, so threads cannot pair a content with another's escape.
+
+    In bytes, since a content is long: the ASCII characters ``text`` refuses or escapes are single
+    bytes in UTF-8 (a byte below 0x80 is always a whole character), found and replaced at C speed.
+    The others it refuses are surrogates (no UTF-8: ``encode`` raises), C1 controls (``\xc2``
+    first) and U+FFFE/U+FFFF (``\xef\xbf`` first): when one of those bytes is there, the
+    character check is ``text``'s own."""
+    global _last
+    last = _last
+    if last[0] is value:
+        return last[1]
+    try:
+        data = value.encode()
+    except UnicodeEncodeError:
+        raise Refused from None
+    if data.translate(None, _ASCII_ALLOWED) or ((b"\xc2" in data or b"\xef\xbf" in data)
+                                                 and _REFUSED.search(value) is not None):
+        raise Refused
+    if b"&" in data:
+        data = data.replace(b"&", b"&amp;")
+    if b"<" in data:
+        data = data.replace(b"<", b"&lt;")
+    if b">" in data:
+        data = data.replace(b">", b"&gt;")
+    if b"\r" in data:
+        data = data.replace(b"\r", b"&#13;")
+    _last = (value, data)
+    return data
+
+
+def _fragment(parts: list[str], split: int, body: bytes) -> bytes:
+    """``parts`` with ``body`` (bytes already) put in before ``parts[split]``."""
+    return "".join(parts[:split]).encode() + body + "".join(parts[split:]).encode()
 
 
 def attr(value: str) -> str:
@@ -101,9 +144,13 @@ def atom_entry(entry_id: str, title: str, url: str, published: datetime, updated
                  f"    <updated>{iso(updated)}</updated>\n"]
         if author:
             parts.append(f"    <author>\n      <name>{text(author)}</name>\n    </author>\n")
-        if content is not None:
-            parts.append(f'    <content type="html">{text(content)}</content>\n' if content
-                         else '    <content type="html"/>\n')
+        split, body = 0, b""
+        if content:
+            parts.append('    <content type="html">')
+            split, body = len(parts), _content(content)
+            parts.append("</content>\n")
+        elif content is not None:
+            parts.append('    <content type="html"/>\n')
         parts.append(f'    <link href="{attr(url)}"/>\n')
         if summary:
             parts.append(f'    <summary type="html">{text(html.escape(summary, quote=False))}</summary>\n')
@@ -112,7 +159,7 @@ def atom_entry(entry_id: str, title: str, url: str, published: datetime, updated
         if image:
             parts.append(_media("    ", image))
         parts.append("  </entry>\n")
-        return "".join(parts).encode()
+        return _fragment(parts, split or len(parts), body)
     except (Refused, TypeError, AttributeError):
         return None
 
@@ -124,12 +171,16 @@ def rss_item(entry_id: str, permalink: bool, title: str, url: str, published: da
         _need(entry_id, title, url)
         parts = [f"    <item>\n      <title>{text(title)}</title>\n      <link>{text(url)}</link>\n"]
         description = html.escape(summary, quote=False) if summary else ""
-        if description:  # feedgen: the summary is the description, the content content:encoded
+        # feedgen: the summary is the description, the content content:encoded; without a
+        # summary the content is the description (an empty one written as <x></x>)
+        tag = "content:encoded" if description else "description"
+        if description:
             parts.append(_element("      ", "description", description))
-            if content is not None:
-                parts.append(_element("      ", "content:encoded", content))
-        elif content is not None:  # no summary: the content is the description
-            parts.append(_element("      ", "description", content))
+        split, body = 0, b""
+        if content is not None:
+            parts.append(f"      <{tag}>")
+            split, body = len(parts), _content(content) if content else b""
+            parts.append(f"</{tag}>\n")
         parts.append(f'      <guid isPermaLink="{"true" if permalink else "false"}">{text(entry_id)}</guid>\n')
         parts.extend(_element("      ", "category", name) for name in names)
         parts.append(f"      <pubDate>{rfc822(published)}</pubDate>\n")
@@ -138,7 +189,7 @@ def rss_item(entry_id: str, permalink: bool, title: str, url: str, published: da
         if image:
             parts.append(_media("      ", image))
         parts.append("    </item>\n")
-        return "".join(parts).encode()
+        return _fragment(parts, split or len(parts), body)
     except (Refused, TypeError, AttributeError):
         return None
 

@@ -22,7 +22,8 @@ from feeds.text import xml_safe
 # what needs escaping, in text or attributes, and what lxml refuses (controls reach this stage
 # only when a caller forgot xml_safe: the result must still be feedgen's, here an exception)
 _SPECIAL = st.sampled_from(["&", "<", ">", '"', "'", "]]>", "\r", "\n", "\t", "\r\n", "&amp;", "\x00", "\x0b",
-                            "\x85", "\x7f", "\ufffe", "\U0001fffe", "é", "新", " ", "<![CDATA[", "&#13;"])
+                            "\x85", "\x7f", "\ufffe", "\uffff", "\ufffd", "\xa0", "«", "\U0001fffe", "é", "新", " ",
+                            "<![CDATA[", "&#13;"])
 RAW = st.lists(st.one_of(_SPECIAL, st.characters(blacklist_categories=("Cs",))), max_size=12).map("".join)
 CLEAN = RAW.map(lambda t: xml_safe(t)[0])
 TEXT = st.one_of(CLEAN, RAW)
@@ -97,6 +98,24 @@ def test_entry_fragments_known_shapes() -> None:
                         assert write.atom_fragment(cfg, p, rendered) == write.feedgen_atom_fragment(cfg, p, rendered)
                         assert write.rss_fragment(cfg, p, rendered) == write.feedgen_rss_fragment(cfg, p, rendered)
                         assert None not in _fast_entries(cfg, p, rendered)
+
+
+@given(st.lists(st.sampled_from(["a & b", "<p>\r</p>", "x\x85", "\xa0«»", "\ufffd", "z\x0b", "\ud800"]),
+                max_size=6))
+def test_a_contents_escape_is_reused_only_for_that_very_string(contents: list[str]) -> None:
+    """Atom and RSS ask in turn for one content's escape: the memo answers only for the same
+    string object, and a refused content leaves the memo as it was."""
+    for content in contents:
+        for value in (content, "".join(list(content))):  # equal, and (but for 1-char strings) another object
+            try:
+                got = xmlfast._content(value)
+            except xmlfast.Refused:
+                got = None
+            try:
+                expected = xmlfast.text(value).encode()
+            except (xmlfast.Refused, UnicodeEncodeError):
+                expected = None
+            assert got == expected
 
 
 def test_a_naive_date_is_left_to_feedgen() -> None:
