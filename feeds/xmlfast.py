@@ -86,7 +86,7 @@ def _content(value: str) -> bytes:
 
 def _fragment(parts: list[str], split: int, body: bytes) -> bytes:
     """``parts`` with ``body`` (bytes already) put in before ``parts[split]``."""
-    return "".join(parts[:split]).encode() + body + "".join(parts[split:]).encode()
+    return b"".join(("".join(parts[:split]).encode(), body, "".join(parts[split:]).encode()))  # one copy of body
 
 
 def attr(value: str) -> str:

@@ -5,10 +5,12 @@ xmlfast does write every clean input itself (it is not feedgen all the time)."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import make_post, unit_config
 from hypothesis import given
 from hypothesis import strategies as st
@@ -163,3 +165,20 @@ def test_xmlfast_imports_neither_feedgen_nor_lxml() -> None:
     names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     names |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {n for n in names if n.split(".")[0] in ("feedgen", "lxml")}
+
+
+def test_a_build_asks_feedgen_for_no_entry_and_no_frame(site_with: Callable[..., Path], build_site: Callable[..., Any],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work bound of issue 10: every entry and frame of a real site (CJK, control characters,
+    ``]]>`` in a body, excerpts, authors, odd slugs, archives, hubs, a stylesheet) is written by
+    xmlfast; feedgen's entry and frame paths are not called once. The site's files are still
+    the ones feedgen writes whole (``write.feed_bytes``): test_fragments and the golden files."""
+    asked: list[str] = []
+    for name in ("_feedgen_atom_fragment", "_feedgen_rss_fragment", "feedgen_atom_frame", "feedgen_rss_frame"):
+        monkeypatch.setattr(write, name, lambda *a, _name=name: asked.append(_name))
+    fixtures = sorted(p.name for p in (Path(__file__).parent / "fixtures" / "posts").iterdir() if p.is_file())
+    built = build_site(site_with(*fixtures, config={"feeds": {
+        "stylesheet": "/feed.xslt.xml", "websub": {"hub": "https://hub.test/"}, "archives": {"size": 2},
+        "formats": ["atom", "rss", "json"]}}), errors_ok=True, build__jobs=1)
+    assert len([p for p in built.feeds if not p.endswith(".json")]) > 10
+    assert asked == []
