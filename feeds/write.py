@@ -239,10 +239,12 @@ def _add_entry(fg: FeedGenerator, post: Post, content: Rendered, image: str) -> 
 
 
 # --- a feed as head + entry fragments + tail (see ``fragments``) ---------------------------
-# feedgen still writes every byte: an entry's fragment is its element, serialised by lxml inside
-# a root that declares the namespaces the whole feed declares (so the fragment declares none),
-# and cut out; the head and tail are the feed without entries, cut where the entries go. The
-# whole-feed functions above stay as the oracle the tests compare the assembled files with.
+# ``xmlfast`` writes the fragments and frames as plain strings, feedgen's bytes exactly; feedgen
+# writes what xmlfast leaves to it (``feedgen_*``, also the oracle of xmlfast in the tests): an
+# entry's fragment is its element, serialised by lxml inside a root that declares the namespaces
+# the whole feed declares (so the fragment declares none), and cut out; the head and tail are the
+# feed without entries, cut where the entries go. The whole-feed functions above stay as the
+# oracle the tests compare the assembled files with.
 
 _SCRATCH: dict[bool, FeedGenerator] = {}
 
