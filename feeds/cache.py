@@ -423,12 +423,18 @@ class WorkerCache:
             pass
         return found, bad
 
-    def put(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
+    def put(self, items: list[tuple[str, Rendered, list[Problem]]],
+            fragments: list[tuple[str, str, str, bytes]] | None = None) -> bool:
+        """Rendered content (and the fragments made from it: (fkey, rkey, ekey, bytes) rows), in one
+        transaction per batch; False when nothing could be stored."""
         try:
-            with self._connection() as db:  # one transaction per batch
+            with self._connection() as db:
                 _insert_rendered(db, items)
+                if fragments:
+                    db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", fragments)
+            return True
         except sqlite3.Error:
-            pass
+            return False
 
     def fragments(self, fkeys: list[str]) -> tuple[dict[str, bytes], set[str]]:
         """The fragments of these fkeys that are here, and which of them this process has already

@@ -17,6 +17,7 @@ from . import parallel
 from .cache import Cache, ReadResult, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
+from .fragments import post_fragments
 from .group import FeedSpec, group_posts
 from .ledger import record_ids, watch_ids
 from .liquid import LiquidSite, load_site, one_per_kind
@@ -193,6 +194,8 @@ class RenderContext:
     posts: tuple[Post, ...]  # a render task is a range of indices into these
     store: WorkerCache
     site: LiquidSite | None
+    entry_key: str = ""  # stage_key(cfg, "entry"): the fragments made beside the rendered content
+    formats: tuple[str, ...] = ()  # the formats of the feeds being written
 
 
 @dataclass(frozen=True)
@@ -266,18 +269,26 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
 
 # --- rendering: cached, on every core -----------------------------------------------------
 
-def _render_task(batch: range) -> int:
+def _render_task(batch: range) -> tuple[int, list[str]]:
+    """Render a batch of posts and make their entry fragments right away, storing both in one
+    transaction; the rkeys stored (their rows are this build's own: see ``_render_all``)."""
     ctx = parallel.context(RenderContext)
-    posts = [ctx.posts[i] for i in batch]
-    ctx.store.put([(render_key(ctx.key, p, ctx.site), *render_post(p, read_body(p), ctx.cfg, ctx.site))
-                   for p in posts])
-    return len(posts)
+    rendered, fragments = [], []
+    for i in batch:
+        post = ctx.posts[i]
+        rkey = render_key(ctx.key, post, ctx.site)
+        content, said = render_post(post, read_body(post), ctx.cfg, ctx.site)
+        rendered.append((rkey, content, said))
+        fragments += post_fragments(ctx.cfg, post, content, rkey, ctx.entry_key, ctx.formats)
+    stored = ctx.store.put(rendered, fragments)
+    return len(batch), [rkey for rkey, _, _ in rendered] if stored else []
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
                 progress: Progress | None) -> frozenset[str]:
-    """Render every post that a feed to be written carries, once, into the cache; the rkeys
-    rendered (their rows are this build's own: the write stage need not check what it makes of them).
+    """Render every post that a feed to be written carries, once, into the cache, with its entry
+    fragments in every format being written; the rkeys whose rows this build stored (they are its
+    own, not input: the write stage checks neither their fragments nor what it makes of them).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here, and memory follows the number of feeds' entries being written, not every body."""
@@ -287,13 +298,15 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     batches = [range(i, min(i + RENDER_BATCH, len(misses))) for i in range(0, len(misses), RENDER_BATCH)]
     cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
-    done = 0
-    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site)
-    for count in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
+    done, fresh = 0, set()
+    formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
+    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
+    for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         done += count
+        fresh.update(stored)
         if progress:
             progress("render", done, len(misses))
-    return frozenset(rkey for rkey in needed if rkey not in found)
+    return frozenset(fresh)
 
 
 def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None
