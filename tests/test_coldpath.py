@@ -133,3 +133,45 @@ def test_the_cache_never_waits_for_the_disk(tmp_path: Path) -> None:
         assert WorkerCache(cache.file)._connection().execute("PRAGMA synchronous").fetchone() == (0,)
     finally:
         cache.close()
+
+
+# --- staging: new folders where inodes are free -------------------------------------------
+
+def _flags(folder: Path) -> int | None:
+    import array
+    import fcntl
+    import os
+
+    from feeds.output import staging
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, staging._FS_IOC_GETFLAGS, flags, True)
+        return flags[0]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def test_the_records_folder_spreads_its_staging_folders(site: Path) -> None:
+    """ext4's top-of-hierarchy flag on .public.feeds: each build's staging folder goes where
+    inodes are free, not among those the last build's deleted output just freed (see
+    staging.spread_subfolders)."""
+    from feeds.output import staging
+
+    run(site)
+    flags = _flags(site / ".public.feeds")
+    if flags is None:
+        pytest.skip("this filesystem has no inode flags")
+    assert flags & staging._FS_TOPDIR_FL
+
+
+def test_a_filesystem_without_the_flag_builds_as_well(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import fcntl
+
+    def refuse(*args: Any) -> None:
+        raise OSError(errno.ENOTTY, "Inappropriate ioctl for device")
+    monkeypatch.setattr(fcntl, "ioctl", refuse)
+    assert len(run(site)) > 10

@@ -20,6 +20,7 @@ step 3 (a new feed would replace it) or is left in place with a warning (a stale
 """
 from __future__ import annotations
 
+import array
 import errno
 import fcntl
 import hashlib
@@ -82,6 +83,33 @@ def _folder_inside(root: str, folder: str) -> bool:
     return (real_root / folder).resolve().is_relative_to(real_root)
 
 
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_TOPDIR_FL = 0x80086601, 0x40086602, 0x00020000  # linux/fs.h
+
+
+def spread_subfolders(folder: Path) -> bool:
+    """Ask the filesystem to place each new staging folder (a subfolder of ``folder``) where inodes
+    are free, not next to the files the previous build's output left (ext4's "top of a directory
+    hierarchy" flag, ``chattr +T``). Why: ext4 without a journal will not reuse an inode freed in
+    the last 30 seconds, and checks every free inode of the folder's group for that, one by one;
+    after ``rm -rf public`` (2,700 feeds), each new staged file cost 1 ms of kernel time walking
+    past them (2.8 s of a cold build). A hint only: False where it is not supported."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        if not flags[0] & _FS_TOPDIR_FL:
+            flags[0] |= _FS_TOPDIR_FL
+            fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags, True)
+        return True
+    except OSError:  # not ext2/3/4 (ENOTTY, EOPNOTSUPP), or not ours to change (EPERM)
+        return False
+    finally:
+        os.close(fd)
+
+
 def _inside(root: Path, relative: str) -> bool:
     try:
         confined(root, relative)
@@ -135,6 +163,7 @@ class Output:
                               f"records of {where}; remove it, then run again")
         try:
             self.book.mkdir(exist_ok=True)
+            spread_subfolders(self.book)
             self._locks.append(os.open(self.book / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644))
             legacy = self.root / LEGACY_LOCK
             if os.path.isfile(legacy) and not os.path.islink(legacy):  # an earlier version may be running
