@@ -308,10 +308,13 @@ class Cache:
         return found
 
     @_guarded(lambda: None)
-    def store_read(self, key: str, items: list[tuple[str, str, ReadResult]]) -> None:
+    def store_read(self, key: str, items: list[tuple[str, str, ReadResult]], texts: dict[str, str] | None = None
+                   ) -> None:
+        """``texts``: path -> the row's text (``read_row``) where the reading worker made it already."""
         # only posts: a file that gives none (a draft, a broken post) is read again every time,
         # so that no row can make a post vanish; such files are few, and reading one is cheap
-        rows = [(path, key, digest, json.dumps([post_to_json(post), _said(problems), naive], ensure_ascii=False))
+        texts = texts or {}
+        rows = [(path, key, digest, texts.get(path) or read_row((post, problems, naive)))
                 for digest, path, (post, problems, naive) in items if post is not None]
         self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)  # one row per file
         gone = self.db.executemany("DELETE FROM posts WHERE path = ? AND key = ?",
@@ -384,6 +387,13 @@ class Cache:
             pass
         if self._scratch is not None:
             self._scratch.cleanup()
+
+
+def read_row(result: ReadResult) -> str:
+    """What reading a post gave, as its row's text (a post is required)."""
+    post, problems, naive = result
+    assert post is not None
+    return json.dumps([post_to_json(post), _said(problems), naive], ensure_ascii=False)
 
 
 def _read_result(data: Any, path: str, digest: str, site_url: str, cwd: str) -> ReadResult:

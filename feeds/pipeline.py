@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import parallel
-from .cache import Cache, ReadResult, WorkerCache
+from .cache import Cache, ReadResult, WorkerCache, read_row
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .fragments import post_fragments
@@ -211,8 +211,9 @@ class WriteContext:
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
 
-def _read_task(index: int) -> tuple[int, int, str, ReadResult | None]:
-    """(size, mtime_ns, digest, what reading gave: None when the cache holds it) of one file."""
+def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
+    """(size, mtime_ns, digest, what reading gave: None when the cache holds it, its cache row's
+    text: made here, on every core, rather than by the parent alone) of one file."""
     ctx = parallel.context(ReadContext)
     cfg, path = ctx.cfg, ctx.files[index]
     try:
@@ -223,9 +224,9 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None]:
     file = Path(path)
     source = read_source(file, cfg.content.max_file_bytes)
     if source.digest and (source.digest, path) in ctx.hits:
-        return size, mtime, source.digest, None
+        return size, mtime, source.digest, None, ""
     result = read_post(file, source_root(file, cfg), cfg, site_zone(cfg), NEVER, source)
-    return size, mtime, source.digest, result
+    return size, mtime, source.digest, result, read_row(result) if result[0] is not None and source.digest else ""
 
 
 def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
@@ -249,9 +250,9 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
         else:
             misses.append(path)
     fresh: dict[str, ReadResult] = {}
-    rows, new = [], []
+    rows, new, texts = [], [], {}
     shared = ReadContext(cfg, tuple(misses), frozenset(hits))
-    for done, (path, (size, mtime, digest, result)) in enumerate(
+    for done, (path, (size, mtime, digest, result, text)) in enumerate(
             zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
                                      chunksize=64)), 1):
         digests[path] = digest
@@ -260,9 +261,10 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
             fresh[path] = result
             if digest:
                 new.append((digest, path, result))
+                texts[path] = text
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
-    cache.store_read(key, new)
+    cache.store_read(key, new, texts)
     cache.remember_files(rows, set(files))
     return [fresh[f] if f in fresh else hits[(digests[f], f)] for f in files]
 
