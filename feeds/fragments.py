@@ -17,7 +17,7 @@ from .formats import BY_NAME
 from .fragment_check import fragment_ok
 from .group import FeedFile, FeedSpec
 from .liquid import LiquidSite
-from .posts import read_body
+from .posts import Post, read_body
 from .render import Rendered, render_post
 
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
@@ -62,6 +62,14 @@ def make_fragments(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]
             for fmt in dict.fromkeys(f.format for f in spec.files)}
 
 
+def post_fragments(cfg: Config, post: Post, rendered: Rendered, rkey: str, entry_key: str, formats: Sequence[str]
+                   ) -> list[tuple[str, str, str, bytes]]:
+    """A post's fragment in each format, as cache rows (fkey, rkey, ekey, bytes): made where the
+    post is rendered, so that the write stage only reads them (``entry_fragments``)."""
+    return [(fragment_key(entry_key, rkey, fmt), rkey, entry_key, BY_NAME[fmt].make_fragment(cfg, post, rendered))
+            for fmt in formats]
+
+
 def fragment_key(entry_key: str, rkey: str, fmt: str) -> str:
     """A fragment is known by its post's rendered content (``rkey``), the config that shapes entries
     (``entry_key``) and its format."""
@@ -73,8 +81,9 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     """The fragments of a feed's entries, format by format; what rendering said about the posts
     rendered here; the keys of the cache rows found damaged or forged.
 
-    A cached fragment is used when it passes ``fragment_ok``; else it is made from the post's
-    cached rendered content, and when that is missing or makes no fragment that passes, from the
+    A cached fragment is used when this build made it (its post's rkey is in ``store.fresh``: the
+    render stage stored it with the rendered content), or when it passes ``fragment_ok``; else it
+    is made from the post's cached rendered content, and when that is missing or makes no fragment that passes, from the
     post rendered again (stored again). A row is damaged when what replaces it differs."""
     formats = list(dict.fromkeys(f.format for f in spec.files))
     keys = {(i, fmt): fragment_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
@@ -83,7 +92,8 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
         data = cached.get(fkey)
-        if data is not None and (fkey in known or fragment_ok(fmt, data, spec.entries[i], cfg)):
+        if data is not None and (fkey in known or rkeys[i] in store.fresh
+                                 or fragment_ok(fmt, data, spec.entries[i], cfg)):
             result[fmt][i] = data
             store.remember(fkey, data)
         else:

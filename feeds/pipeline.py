@@ -14,9 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 from . import parallel
-from .cache import Cache, ReadResult, WorkerCache
+from .cache import Cache, ReadResult, WorkerCache, read_row
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
+from .fragments import post_fragments
 from .group import FeedSpec, group_posts
 from .ledger import record_ids, watch_ids
 from .liquid import LiquidSite, load_site, one_per_kind
@@ -193,6 +194,8 @@ class RenderContext:
     posts: tuple[Post, ...]  # a render task is a range of indices into these
     store: WorkerCache
     site: LiquidSite | None
+    entry_key: str = ""  # stage_key(cfg, "entry"): the fragments made beside the rendered content
+    formats: tuple[str, ...] = ()  # the formats of the feeds being written
 
 
 @dataclass(frozen=True)
@@ -208,8 +211,9 @@ class WriteContext:
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
 
-def _read_task(index: int) -> tuple[int, int, str, ReadResult | None]:
-    """(size, mtime_ns, digest, what reading gave: None when the cache holds it) of one file."""
+def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
+    """(size, mtime_ns, digest, what reading gave: None when the cache holds it, its cache row's
+    text: made here, on every core, rather than by the parent alone) of one file."""
     ctx = parallel.context(ReadContext)
     cfg, path = ctx.cfg, ctx.files[index]
     try:
@@ -220,9 +224,9 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None]:
     file = Path(path)
     source = read_source(file, cfg.content.max_file_bytes)
     if source.digest and (source.digest, path) in ctx.hits:
-        return size, mtime, source.digest, None
+        return size, mtime, source.digest, None, ""
     result = read_post(file, source_root(file, cfg), cfg, site_zone(cfg), NEVER, source)
-    return size, mtime, source.digest, result
+    return size, mtime, source.digest, result, read_row(result) if result[0] is not None and source.digest else ""
 
 
 def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
@@ -246,9 +250,9 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
         else:
             misses.append(path)
     fresh: dict[str, ReadResult] = {}
-    rows, new = [], []
+    rows, new, texts = [], [], {}
     shared = ReadContext(cfg, tuple(misses), frozenset(hits))
-    for done, (path, (size, mtime, digest, result)) in enumerate(
+    for done, (path, (size, mtime, digest, result, text)) in enumerate(
             zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
                                      chunksize=64)), 1):
         digests[path] = digest
@@ -257,27 +261,36 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
             fresh[path] = result
             if digest:
                 new.append((digest, path, result))
+                texts[path] = text
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
-    cache.store_read(key, new)
+    cache.store_read(key, new, texts)
     cache.remember_files(rows, set(files))
     return [fresh[f] if f in fresh else hits[(digests[f], f)] for f in files]
 
 
 # --- rendering: cached, on every core -----------------------------------------------------
 
-def _render_task(batch: range) -> int:
+def _render_task(batch: range) -> tuple[int, list[str]]:
+    """Render a batch of posts and make their entry fragments right away, storing both in one
+    transaction; the rkeys stored (their rows are this build's own: see ``_render_all``)."""
     ctx = parallel.context(RenderContext)
-    posts = [ctx.posts[i] for i in batch]
-    ctx.store.put([(render_key(ctx.key, p, ctx.site), *render_post(p, read_body(p), ctx.cfg, ctx.site))
-                   for p in posts])
-    return len(posts)
+    rendered, fragments = [], []
+    for i in batch:
+        post = ctx.posts[i]
+        rkey = render_key(ctx.key, post, ctx.site)
+        content, said = render_post(post, read_body(post), ctx.cfg, ctx.site)
+        rendered.append((rkey, content, said))
+        fragments += post_fragments(ctx.cfg, post, content, rkey, ctx.entry_key, ctx.formats)
+    stored = ctx.store.put(rendered, fragments)
+    return len(batch), [rkey for rkey, _, _ in rendered] if stored else []
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
                 progress: Progress | None) -> frozenset[str]:
-    """Render every post that a feed to be written carries, once, into the cache; the rkeys
-    rendered (their rows are this build's own: the write stage need not check what it makes of them).
+    """Render every post that a feed to be written carries, once, into the cache, with its entry
+    fragments in every format being written; the rkeys whose rows this build stored (they are its
+    own, not input: the write stage checks neither their fragments nor what it makes of them).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here, and memory follows the number of feeds' entries being written, not every body."""
@@ -287,13 +300,15 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     batches = [range(i, min(i + RENDER_BATCH, len(misses))) for i in range(0, len(misses), RENDER_BATCH)]
     cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
-    done = 0
-    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site)
-    for count in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
+    done, fresh = 0, set()
+    formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
+    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
+    for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         done += count
+        fresh.update(stored)
         if progress:
             progress("render", done, len(misses))
-    return frozenset(rkey for rkey in needed if rkey not in found)
+    return frozenset(fresh)
 
 
 def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None

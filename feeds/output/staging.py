@@ -20,6 +20,7 @@ step 3 (a new feed would replace it) or is left in place with a warning (a stale
 """
 from __future__ import annotations
 
+import array
 import errno
 import fcntl
 import hashlib
@@ -82,6 +83,33 @@ def _folder_inside(root: str, folder: str) -> bool:
     return (real_root / folder).resolve().is_relative_to(real_root)
 
 
+_FS_IOC_GETFLAGS, _FS_IOC_SETFLAGS, _FS_TOPDIR_FL = 0x80086601, 0x40086602, 0x00020000  # linux/fs.h
+
+
+def spread_subfolders(folder: Path) -> bool:
+    """Ask the filesystem to place each new staging folder (a subfolder of ``folder``) where inodes
+    are free, not next to the files the previous build's output left (ext4's "top of a directory
+    hierarchy" flag, ``chattr +T``). Why: ext4 without a journal will not reuse an inode freed in
+    the last 30 seconds, and checks every free inode of the folder's group for that, one by one;
+    after ``rm -rf public`` (2,700 feeds), each new staged file cost 1 ms of kernel time walking
+    past them (2.8 s of a cold build). A hint only: False where it is not supported."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        if not flags[0] & _FS_TOPDIR_FL:
+            flags[0] |= _FS_TOPDIR_FL
+            fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags, True)
+        return True
+    except OSError:  # not ext2/3/4 (ENOTTY, EOPNOTSUPP), or not ours to change (EPERM)
+        return False
+    finally:
+        os.close(fd)
+
+
 def _inside(root: Path, relative: str) -> bool:
     try:
         confined(root, relative)
@@ -135,6 +163,7 @@ class Output:
                               f"records of {where}; remove it, then run again")
         try:
             self.book.mkdir(exist_ok=True)
+            spread_subfolders(self.book)
             self._locks.append(os.open(self.book / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644))
             legacy = self.root / LEGACY_LOCK
             if os.path.isfile(legacy) and not os.path.islink(legacy):  # an earlier version may be running
@@ -357,24 +386,26 @@ class Output:
         keep (``new`` less what was refused) and what was deleted."""
         marker = display_path(staging / COMMIT)
         accepted: set[str] = set()
-        made: set[Path] = set()  # folders known to exist: one mkdir per folder, not per file
+        made: set[str] = set()  # folders known to exist: one mkdir per folder, not per file
+        # names as text, not Paths: thousands of files, a few Path objects each cost 0.3 ms a file
+        files, root = str(staging / "files"), str(self.root)
         for relative in _texts(plan.get("written")):
-            source = staging / "files" / relative
             if not plain_relative(relative) or relative not in new or relative in others \
-                    or not _inside(staging / "files", relative) or not _inside(self.root, relative):
+                    or not _folder_within(files, relative) or not _folder_within(root, relative):
                 self.problems.append(_ignored(marker, relative))
                 continue
+            source, target = os.path.join(files, relative), os.path.join(root, relative)
             kind = _kind(source)
             if kind is None:
                 accepted.add(relative)  # moved before the interruption
-            elif not stat.S_ISREG(kind) or (relative not in old and os.path.lexists(self.root / relative)):
+            elif not stat.S_ISREG(kind) or (relative not in old and os.path.lexists(target)):
                 self.problems.append(_ignored(marker, relative))  # a link, a folder, or a file not ours
             else:
-                folder = (self.root / relative).parent
+                folder = os.path.dirname(target)
                 if folder not in made:
-                    folder.mkdir(parents=True, exist_ok=True)
+                    os.makedirs(folder, exist_ok=True)
                     made.add(folder)
-                os.replace(source, self.root / relative)
+                os.replace(source, target)
                 accepted.add(relative)
         removed = []
         for relative in _texts(plan.get("removed")):
@@ -402,7 +433,15 @@ class Output:
         return True
 
 
-def _kind(path: Path) -> int | None:
+def _folder_within(root: str, relative: str) -> bool:
+    """``_inside`` for a name ``plain_relative`` already passed: its folder resolves inside ``root``."""
+    try:
+        return _folder_inside(root, relative.rpartition("/")[0])
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+        return False
+
+
+def _kind(path: str | Path) -> int | None:
     """The file type bits of ``path`` itself (a link is a link), or None when there is nothing."""
     try:
         return os.lstat(path).st_mode
