@@ -21,6 +21,7 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _PRETTY_KEEP = frozenset("._~!$&'()+,;=@")  # besides letters, marks and decimal digits: Jekyll's "pretty" mode
+_ASCII_NOT_KEPT = re.compile(r"[^A-Za-z0-9._~!$&'()+,;=@]+")  # pretty_slug's runs, for ASCII text
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar without percent: Addressable's PATH class
 FIRST_YEAR = 1000  # RFC 822 and xsd:dateTime years have four digits; year 9999 is Python's last anyway
 MAX_OFFSET = timedelta(hours=14)  # xsd:dateTime's range (and the world's: Kiritimati is +14:00)
@@ -79,7 +80,13 @@ def parse_date(value: object) -> tuple[datetime, bool]:
         return _in_range(value, str(value)), value.tzinfo is not None
     if isinstance(value, date):
         return _in_range(datetime.combine(value, time()), str(value)), False
-    text = str(value).strip()
+    return _parse_text(str(value).strip())
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> tuple[datetime, bool]:
+    """parse_date of a text; remembered, since reading a post asks for its date more than once
+    (and its file name's day is shared by other posts); a DateError is never remembered."""
     match = _DATE.match(text)
     if not match:
         raise DateError(f"cannot read '{text}' as a date; write it as 2022-03-04 13:23:21 +0800")
@@ -113,6 +120,8 @@ def pretty_slug(text: str) -> str:
     """Jekyll's slugify in "pretty" mode, case kept: every run of characters other than Unicode
     letters, marks (the vowel signs of हिन्दी), decimal digits and ``._~!$&'()+,;=@`` becomes one
     '-', and a '-' at either end goes."""
+    if text.isascii():  # the same rule, for ASCII (whose letters and digits are A-Z, a-z, 0-9)
+        return _ASCII_NOT_KEPT.sub("-", text).strip("-")
     out: list[str] = []
     for char in text:
         kind = unicodedata.category(char)

@@ -24,7 +24,7 @@ from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
-from .sources import find_post_files, read_source, source_root
+from .sources import find_post_files, read_source, source_root_text
 from .stages import stage_key
 from .websub import record_topics
 
@@ -221,11 +221,10 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
         size, mtime = st.st_size, st.st_mtime_ns
     except OSError:
         size = mtime = -1  # read_source says what is wrong with it
-    file = Path(path)
-    source = read_source(file, cfg.content.max_file_bytes)
+    source = read_source(path, cfg.content.max_file_bytes)
     if source.digest and (source.digest, path) in ctx.hits:
         return size, mtime, source.digest, None, ""
-    result = read_post(file, source_root(file, cfg), cfg, site_zone(cfg), NEVER, source)
+    result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source)
     return size, mtime, source.digest, result, read_row(result) if result[0] is not None and source.digest else ""
 
 

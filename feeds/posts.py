@@ -11,7 +11,8 @@ import re
 import sys
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
-from pathlib import Path
+from functools import lru_cache
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -27,11 +28,12 @@ else:  # pragma: no cover - the backport of the same parser
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path
-from .sources import SourceText, read_from, read_source
+from .sources import SourceText, is_plain_absolute, read_from, read_source
 from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
+_clean_name = lru_cache(maxsize=65536)(clean_name)  # a site's categories and tags recur in post after post
 
 
 class _TomlHandler(BaseHandler):
@@ -249,7 +251,7 @@ class _Fields:
             return []
         texts = [str(i) for i in items if i is not None]
         self.clean(key, "".join(texts))  # one warning for the key, however many names had some
-        return [name for name in (clean_name(t) for t in texts) if name]
+        return [name for name in (_clean_name(t) for t in texts) if name]
 
     def flag(self, key: str) -> bool:
         return str(self.data.get(key, "")).strip().lower() in TRUE_WORDS
@@ -293,17 +295,20 @@ class _Fields:
 USED_SITE_ZONE, READ_AS_UTC = 1, 2  # flags: how a date without an offset was read
 
 
-def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, now: datetime,
+def read_post(path: Path | str, root: Path | str, cfg: Config, zone: ZoneInfo | timezone, now: datetime,
               source: SourceText | None = None) -> tuple[Post | None, list[Problem], int]:
     """One post file -> (Post or None when it is excluded or broken, problems, date flags:
     USED_SITE_ZONE and/or READ_AS_UTC).
 
-    ``source`` spares reading the file again when the caller has just read it."""
-    where = display_path(path)
-    source = source or read_source(path, cfg.content.max_file_bytes)
+    ``source`` spares reading the file again when the caller has just read it. Paths are worked
+    on as strings (pathlib cost more than the YAML on 10,000 posts), as pathlib would read them."""
+    file, top = _plain(path), _plain(root)
+    where = display_path(file)
+    source = source or read_source(file, cfg.content.max_file_bytes)
     if source.text is None:
         return None, [source.problem] if source.problem else [], 0
-    inside = path.relative_to(root).parts if path.is_relative_to(root) else path.parts  # not the site's own path
+    under = _parts_under(file, top)
+    inside = under if under is not None else PurePath(file).parts  # not the site's own path
     fm, problems = split_front_matter(source.text, where, as_jekyll_post="_posts" in inside[:-1])
     if fm is None:
         return None, problems, 0
@@ -312,11 +317,40 @@ def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, no
         return None, problems, 0
     if not cfg.unpublished and str(f.data.get("published", "")).strip().lower() in FALSE_WORDS:
         return None, problems, 0
-    post, naive = _assemble(f, path, root, source.digest, cfg, zone, now, source.byte_offset(fm.body_start))
+    folders = under if under is not None else PurePath(file).relative_to(top).parts  # (raises, as it did)
+    post, naive = _assemble(f, file, folders, source.digest, cfg, zone, now, source.byte_offset(fm.body_start))
     if post is not None:
         post = _with_liquid(post, source.text, fm.body_start, f.data)
     flags = READ_AS_UTC if f.read_as_utc else (USED_SITE_ZONE if naive else 0)
     return post, problems + f.problems, flags
+
+
+def _plain(path: Path | str) -> str:
+    """The path as pathlib writes it."""
+    if isinstance(path, str) and is_plain_absolute(path):
+        return path
+    return str(PurePath(path))
+
+
+def _parts_under(file: str, root: str) -> tuple[str, ...] | None:
+    """``PurePath(file).relative_to(root).parts``, None when ``file`` is not under ``root``."""
+    if is_plain_absolute(file) and is_plain_absolute(root):
+        if root == "/":
+            return tuple(file[1:].split("/"))
+        if file.startswith(root + "/"):
+            return tuple(file[len(root) + 1:].split("/"))
+        return () if file == root else None
+    pure, top = PurePath(file), PurePath(root)
+    return pure.relative_to(top).parts if pure.is_relative_to(top) else None
+
+
+def _name_parts(file: str) -> tuple[str, str, str]:
+    """PurePath's name, stem and suffix of a path as pathlib writes it."""
+    name = file.rsplit("/", 1)[-1] if file != "/" else ""
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name, name[:dot], name[dot:]
+    return name, name, ""
 
 
 def _with_liquid(post: Post, text: str, start: int, data: dict[str, Any]) -> Post:
@@ -370,9 +404,8 @@ def _deep_merge(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _post_date(f: _Fields, path: Path, zone: ZoneInfo | timezone) -> tuple[datetime | None, bool]:
-    """The post's date: front matter, else the file name's; warns when the two disagree."""
-    from_name, _ = jekyll.split_filename(path.name)
+def _post_date(f: _Fields, from_name: str | None, zone: ZoneInfo | timezone) -> tuple[datetime | None, bool]:
+    """The post's date: front matter, else the file name's (``from_name``); warns when the two disagree."""
     naive = f.data.get("date") is None or not _has_offset(f.data.get("date"))
     when, failed = f.date("date", zone)
     if failed:
@@ -456,12 +489,14 @@ def _splits(url: str) -> bool:
     return True
 
 
-def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone: ZoneInfo | timezone,
-              now: datetime, body_at: int) -> tuple[Post | None, bool]:
-    when, used_zone = _post_date(f, path, zone)
-    _, name_slug = jekyll.split_filename(path.name)
+def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: Config,
+              zone: ZoneInfo | timezone, now: datetime, body_at: int) -> tuple[Post | None, bool]:
+    """The Post of ``file`` (``inside``: its path's parts within its source folder)."""
+    name, stem, suffix = _name_parts(file)
+    from_name, name_slug = jekyll.split_filename(name)
+    when, used_zone = _post_date(f, from_name, zone)
     slug = f.clean(*f.text("slug")) or name_slug
-    folders = [clean_name(p) for p in path.relative_to(root).parts[:-1]]
+    folders = [_clean_name(p) for p in inside[:-1]]
     categories = [c for c in folders[: folders.index("_posts")] if c] if "_posts" in folders else []
     categories = list(dict.fromkeys(categories + f.names("category", "categories")))
     tags = list(dict.fromkeys(f.names("tag", "tags")))
@@ -475,7 +510,7 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
     title_key, title = f.text("title")
     title = plain_title(f.clean(title_key, title))
     if not title:
-        title = jekyll.titleize(name_slug) or path.stem
+        title = jekyll.titleize(name_slug) or stem
         if f.fm is not EMPTY_FRONT_MATTER:  # that file was already told about
             f.say(title_key, f"missing or empty; used '{title}' from the file name; add title: to the front "
                   "matter", WARNING)
@@ -489,11 +524,11 @@ def _assemble(f: _Fields, path: Path, root: Path, digest: str, cfg: Config, zone
         return None, False
     kept = _capped(f, categories, ("category", "categories"), cfg.content.max_names_per_post)
     return Post(
-        path=f.where, file=str(path), digest=digest, title=title, date=when, updated=max(updated or when, when),
+        path=f.where, file=file, digest=digest, title=title, date=when, updated=max(updated or when, when),
         categories=kept, tags=_capped(f, tags, ("tag", "tags"), cfg.content.max_names_per_post, len(kept)),
         url=cfg.site.url + url_path, id=entry_id, author=_author(f, cfg),
         summary=f.clean(*f.text("description", "excerpt")),
-        markdown=path.suffix.lower() not in (".html", ".htm"),
+        markdown=suffix.lower() not in (".html", ".htm"),
         body_start=body_at, body_line=f.fm.body_line,
         lang=clean_name(f.clean(*f.text("lang"))), excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
         image=_image(f, cfg),

@@ -193,25 +193,25 @@ def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Prob
         found[path] = None
 
 
-def read_source(path: Path, max_bytes: int) -> SourceText:
+def read_source(path: Path | str, max_bytes: int) -> SourceText:
     """The file's text, or a problem naming the size limit or the first byte that is not UTF-8."""
-    where = display_path(path)
-    try:
-        size = path.stat().st_size
+    try:  # strings, not pathlib (hot); the size first, as a file too big to read must say so
+        size = os.stat(path).st_size
         if size > max_bytes:
-            return SourceText(None, "", Problem(where, None, f"file is {size:,} bytes, over the limit of "
-                                                f"{max_bytes:,}; raise content.max_file_bytes or split it"))
-        data = path.read_bytes()
+            return SourceText(None, "", Problem(display_path(path), None, f"file is {size:,} bytes, over the limit "
+                                                f"of {max_bytes:,}; raise content.max_file_bytes or split it"))
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as exc:
-        return SourceText(None, "", Problem(where, None, f"cannot read the file: {exc.strerror or exc}"))
+        return SourceText(None, "", Problem(display_path(path), None, f"cannot read the file: {exc.strerror or exc}"))
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    try:
-        text = data.decode("utf-8-sig")
+    bom = data.startswith(codecs.BOM_UTF8)
+    try:  # "utf-8-sig", without its Python-level codec: an error's offset is after the BOM, as there
+        text = (data[3:] if bom else data).decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return SourceText(None, digest, Problem(where, line, f"not UTF-8 (byte 0x{data[exc.start]:02x} at "
-                                                f"offset {exc.start}); save the file as UTF-8"))
-    bom = data.startswith(codecs.BOM_UTF8)
+        return SourceText(None, digest, Problem(display_path(path), line, f"not UTF-8 (byte 0x{data[exc.start]:02x} "
+                                                f"at offset {exc.start}); save the file as UTF-8"))
     if "\r" not in text:
         return SourceText(text, digest, bom=bom)
     return SourceText(_lf(text), digest, bom=bom, raw=text)
@@ -242,3 +242,25 @@ def _resolved(sources: tuple[Path, ...]) -> tuple[Path, ...]:
 def source_root(path: Path, cfg: Config) -> Path:
     """The source folder a post file was found in (its folder categories start there)."""
     return next((s for s in _resolved(cfg.sources) if path.is_relative_to(s)), path.parent)
+
+
+@lru_cache(maxsize=16)
+def _resolved_text(sources: tuple[Path, ...]) -> tuple[str, ...]:
+    return tuple(str(s) for s in _resolved(sources))
+
+
+def source_root_text(path: str, cfg: Config) -> str:
+    """``source_root`` of an absolute path as ``find_post_files`` gives it, in strings (it is hot)."""
+    if not is_plain_absolute(path):
+        return str(source_root(Path(path), cfg))
+    for root in _resolved_text(cfg.sources):
+        if path.startswith(root if root.endswith("/") else root + "/") or path == root:
+            return root
+    return path.rsplit("/", 1)[0] or "/"
+
+
+def is_plain_absolute(path: str) -> bool:
+    """An absolute POSIX path written as pathlib writes it (no '//', '.' part or trailing '/'):
+    then string tests on it mean what pathlib's tests on its parts mean."""
+    return (os.sep == "/" and path.startswith("/") and "//" not in path and "/./" not in path
+            and not path.endswith(("/", "/.")))

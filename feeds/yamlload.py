@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from .fastyaml import read_simple
+
 try:  # libyaml's scanner and parser, several times faster; same results
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
@@ -207,6 +209,15 @@ def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, t
     bad = NOT_YAML.search(text)
     if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
         raise _bad_character(text, bad.start())
+    simple = None if typed else read_simple(text, _plain_value)  # most front matter: no parser needed
+    return simple if simple is not None else load_with_pyyaml(text, duplicates, typed)
+
+
+def load_with_pyyaml(text: str, duplicates: list[tuple[int, str]] | None = None, typed: bool = False) -> Any:
+    """``load_text_yaml`` through PyYAML alone (the reader of every shape; the oracle of the fast one)."""
+    bad = NOT_YAML.search(text)
+    if bad:
+        raise _bad_character(text, bad.start())
     loader = (_TypedLoader if typed else _TextLoader)(text)
     loader.duplicates = duplicates
     try:
@@ -228,6 +239,23 @@ def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, t
         raise YamlProblem(None, "YAML nests too deeply; flatten the nested lists") from None
     finally:
         loader.dispose()
+
+
+_IMPLICIT = _TextLoader.yaml_implicit_resolvers
+_NULL, _TIMESTAMP = "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"
+
+
+def _plain_value(text: str) -> Any:
+    """A one-line plain scalar as _TextLoader reads it (PyYAML's resolve(), for the fast reader):
+    None for null, a marked Timestamp, else the text; LookupError for any other tag (a merge key)."""
+    for tag, pattern in _IMPLICIT.get(text[0], []) + _IMPLICIT.get(None, []):
+        if pattern.match(text):
+            if tag == _NULL:
+                return None
+            if tag == _TIMESTAMP:
+                return Timestamp(text)
+            raise LookupError(tag)
+    return text
 
 
 def _bad_character(text: str, index: int) -> YamlProblem:

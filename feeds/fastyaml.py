@@ -1,0 +1,85 @@
+"""The common shape of front matter, read without a YAML parser: ``key: value`` rows at the left
+margin, whose values are a plain, '…' or "…" scalar on one line, a ``[a, b]`` list of such
+scalars, or ``- item`` rows under an empty ``key:``.
+
+That is what nearly every post holds, and reading it line by line costs a tenth of PyYAML
+(whose Python constructor alone is most of a cold build's reading). Anything else, and anything
+this reader is not sure YAML reads the same way (a tab, a comment after a value, a '\\' escape, a
+key written twice, an anchor, a value on two lines…), gives None: the caller then uses the full
+YAML reader, which also says what is wrong with bad input. tests/test_fastyaml.py checks, on
+arbitrary text, that whatever this returns is exactly what the full reader returns.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+# Characters whose YAML meaning this reader does not model: tab, line breaks other than LF
+# (YAML 1.1 has NEL, LS and PS too), a byte order mark, and the '\' of escapes.
+_UNSURE = re.compile("[\t\r\x85\u2028\u2029\ufeff\\\\]")
+_ROW = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: +(.*))?\Z")  # key: value, at the left margin
+_ITEM = re.compile(r"( *)- +(.*)\Z")  # - item, of a list under an empty key:
+_NO_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`<= ")  # YAML indicators, and what to leave to YAML
+_NOT_IN_FLOW_ITEM = frozenset(",[]{}:#?'\"")
+MAX_KEY = 1000  # libyaml refuses a key longer than 1,024 characters: leave long ones to it
+
+Plain = Callable[[str], Any]  # a plain scalar's text -> its value (the caller's YAML typing)
+_NONE = object()  # "not sure": the full reader must decide
+
+
+def read_simple(text: str, plain: Plain) -> dict[str, Any] | None:
+    """The mapping ``text`` holds when it has the common shape, else None (read it with YAML).
+
+    ``plain`` gives a plain scalar's value (text, a marked timestamp, None), or raises
+    LookupError for a plain scalar it leaves to YAML."""
+    if _UNSURE.search(text):
+        return None
+    data: dict[str, Any] = {}
+    items: list[Any] | None = None  # the list being read under an empty key:
+    indent = ""  # its items' indentation
+    try:
+        for line in text.split("\n"):
+            if not line.strip(" ") or line[0] == "#":
+                continue
+            row = _ROW.match(line)
+            if row is not None:
+                key, value = row.group(1), (row.group(2) or "").rstrip(" ")
+                if key in data or len(key) > MAX_KEY or plain(key) != key:
+                    return None
+                if value:
+                    data[key], items = _value(value, plain), None
+                else:
+                    data[key], items, indent = None, [], ""
+                continue
+            item = _ITEM.match(line)
+            if item is None or items is None or (items and item.group(1) != indent):
+                return None
+            if not items:
+                data[next(reversed(data))], indent = items, item.group(1)
+            items.append(_value(item.group(2).rstrip(" "), plain))
+    except LookupError:
+        return None
+    return data or None
+
+
+def _value(text: str, plain: Plain) -> Any:
+    """A one-line value: a scalar or a flow list of scalars; LookupError when not sure."""
+    if text[0] == "[" and text[-1] == "]":
+        inner = text[1:-1].strip(" ")
+        return [_scalar(part.strip(" "), plain, flow=True) for part in inner.split(",")] if inner else []
+    return _scalar(text, plain, flow=False)
+
+
+def _scalar(text: str, plain: Plain, flow: bool) -> Any:
+    if not text:
+        raise LookupError(text)
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" and text[0] not in text[1:-1]:
+        if flow and "," in text:
+            raise LookupError(text)
+        return text[1:-1]
+    if text[0] in _NO_PLAIN_START or text[-1] == ":" or ": " in text or " #" in text:
+        raise LookupError(text)
+    if flow and not _NOT_IN_FLOW_ITEM.isdisjoint(text):
+        raise LookupError(text)
+    return plain(text)
