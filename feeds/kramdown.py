@@ -520,7 +520,7 @@ def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = Fals
             text = _DL_P.sub(r"<\1>\2</\1>", text).replace("<dd >", "<dd>")
     if extras is not None and not extras.auto_ids:
         auto_ids = False
-    if auto_ids or (extras is not None and extras.headers):
+    if (auto_ids or (extras is not None and extras.headers)) and "<h" in text:  # (no header: no search)
         text = _header_ids(text, auto_ids, marked)
     if extras is not None and extras.abbrs:
         text = _abbreviations(text, extras.abbrs)

@@ -267,3 +267,9 @@ def test_a_plain_url_is_not_searched_for_liquid(monkeypatch: pytest.MonkeyPatch)
     rewriter.base = "https://x.test/2022/03/04/post.html"
     assert rewriter.url("a", "../news/") == "https://x.test/2022/03/news/" and searches.calls == 0
     assert rewriter.url("a", "{{ site.url }}/x") is None and searches.calls == 1
+
+
+def test_html_without_headers_is_not_searched_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    searches = _count(monkeypatch, kramdown, "_HEADER")
+    assert kramdown.finish("<p>正文</p>\n", None, True) == "<p>正文</p>\n" and searches.calls == 0
+    assert kramdown.finish("<h2>A b</h2>\n", None, True) == '<h2 id="a-b">A b</h2>\n' and searches.calls == 1
