@@ -22,7 +22,6 @@ _TAG_REST = re.compile(rf"(?:([{_WS}/]++)|[^{_WS}/>][^{_WS}/>=]*+(?:[{_WS}]*+=[{
                        rf"(?:\"[^\"]*+\"|'[^']*+'|[^{_WS}>]++)?+)?+)*+>")
 _QUOTED = r"""(?:[^<>"']++|"[^"]*+"|'[^']*+')*+"""
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_LATIN1_SIGNS = re.compile("[\u0080-\u00bf]")
 _VOID_TAG = re.compile(rf"<(?:area|base|basefont|bgsound|br|col|embed|frame|hr|image|img|input|keygen|link|meta|"
                        rf"param|source|track|wbr)(?=[{_WS}/>]){_QUOTED}>", re.I)
 _PAIR = re.compile(rf"<([A-Za-z][^{_WS}/>]*+){_QUOTED}>[^<]*+</\1[{_WS}]*+>", re.I)
@@ -205,15 +204,13 @@ def _quick_bound(html: str, max_depth: int, max_nesting: int, max_amp_work: int 
     passes plus twice the tags left (formatting elements it makes again). None: no such luck."""
     if html.rfind("<!--") > html.rfind("-->"):
         return None  # a comment never closed: the model knows where it really starts
-    rest = _VOID_TAG.sub("", _COMMENT.sub("", html))
-    passes, removed = 0, 1
-    while removed:
-        if passes > max_depth // 4:
+    tags = html.count("<")
+    depth = 2 * tags + 3  # the bound below with nothing removed: never less, and enough for most posts
+    if depth > max_depth or tags * depth > max_nesting:
+        depth = _pairs_bound(html, max_depth)
+        if depth < 0:
             return None
-        rest, removed = _PAIR.subn("", rest)
-        passes += bool(removed)
-    depth = passes + 2 * rest.count("<") + 3  # html, body and an implied tbody or so
-    nesting = html.count("<") * depth
+    nesting = tags * depth
     if depth > max_depth or nesting > max_nesting:
         return None
     cost = Cost(depth=depth, nesting=nesting)
@@ -229,13 +226,32 @@ def _quick_bound(html: str, max_depth: int, max_nesting: int, max_amp_work: int 
     return cost
 
 
+def _pairs_bound(html: str, max_depth: int) -> int:
+    """The passes that remove the innermost pairs, plus twice the tags left, plus 3 (html, body
+    and an implied tbody or so); -1 when that takes more than ``max_depth // 4`` passes."""
+    rest = _VOID_TAG.sub("", _COMMENT.sub("", html) if "<!--" in html else html)
+    passes, removed = 0, 1
+    while removed:
+        if passes > max_depth // 4:
+            return -1
+        rest, removed = _PAIR.subn("", rest)
+        passes += bool(removed)
+    return passes + 2 * rest.count("<") + 3
+
+
+_LATIN1_SIGN_BYTES = bytes(range(0x80, 0xC0))
+
+
 def _amps(html: str, start: int, end: int) -> int:
     """What costs html5ever the rest of its string: '&' that stay '&' (not the &lt; &gt; &quot;
     that Markdown writes for < > "), and the characters U+0080 to U+00BF (« » © no-break space:
     nh3 0.3.8 takes a second on 200,000 of them in one paragraph, four on 400,000)."""
-    amps = html.count("&", start, end) - sum(html.count(ref, start, end) for ref in ("&lt;", "&gt;", "&quot;"))
-    if _LATIN1_SIGNS.search(html, start, end):
-        amps += len(_LATIN1_SIGNS.findall(html, start, end))
+    amps = html.count("&", start, end)
+    if amps:
+        amps -= sum(html.count(ref, start, end) for ref in ("&lt;", "&gt;", "&quot;"))
+    if not html.isascii():  # Latin-1 keeps one byte per character up to U+00FF and drops the rest
+        latin1 = (html[start:end] if start or end < len(html) else html).encode("latin-1", "ignore")
+        amps += len(latin1) - len(latin1.translate(None, _LATIN1_SIGN_BYTES))
     return amps
 
 

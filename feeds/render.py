@@ -242,7 +242,7 @@ class _UrlRewriter:
         return value
 
     def url(self, tag: str, value: str) -> str | None:
-        if _TEMPLATE_IN_URL.search(value):
+        if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
             return None  # a Liquid error left the post as written: the link is text, not a broken URL
         plain = plain_absolute(value, self.base, self.scheme)
         if plain is not None:
@@ -321,12 +321,21 @@ def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = No
         problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
                                 "&#1;) removed from the body; delete them from the file", WARNING))
     summary = xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg))[0]
-    size = len(content.encode("utf-8"))
-    if size > limit:
+    size = _size_over(content, limit)
+    if size:
         problems.append(Problem(post.path, None, f"the content is {size:,} bytes, over content.max_entry_bytes "
                                 f"({limit:,}); {_SHORTENED}", WARNING))
         return _short_entry(post, summary), problems
     return Rendered(content, summary), problems
+
+
+def _size_over(text: str, limit: int) -> int:
+    """The UTF-8 size of ``text`` when it is over ``limit`` bytes, else 0; not counted when it
+    cannot be over (at most 4 bytes a character; ASCII, one)."""
+    if len(text) > limit or 4 * len(text) > limit and not text.isascii():
+        size = len(text.encode("utf-8"))
+        return size if size > limit else 0
+    return 0
 
 
 _SHORTENED = "the feeds carry its summary and a link to the post instead"

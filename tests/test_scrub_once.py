@@ -55,7 +55,7 @@ def test_a_clean_front_matter_field_is_scanned_once(scans: Any, tmp_path: Path) 
     counter = scans(title)
     post, problems, _ = read_post(path, tmp_path, unit_config(tmp_path), timezone.utc, NEVER)
     assert post is not None and post.title == title and problems == []
-    assert counter.scans == 1
+    assert counter.scans <= 1  # none at all for one printable line (text._one_printable_line)
 
 
 @pytest.mark.parametrize("value, expected", [
