@@ -131,7 +131,7 @@ def test_a_naive_date_is_left_to_feedgen() -> None:
 @st.composite
 def frames(draw: st.DrawFn) -> tuple[Any, FeedSpec, FeedFile, FeedFile, list[Any], bool]:
     site = {"url": "https://x.test" + draw(st.sampled_from(["", "/blog", "/a&b"])), "title": draw(TEXT),
-            "description": draw(TEXT), "language": draw(st.sampled_from(["", "en", "zh-CN"])),
+            "description": draw(TEXT), "language": draw(st.one_of(st.sampled_from(["", "en", "zh-CN"]), TEXT)),
             "author": Author(draw(TEXT), draw(st.sampled_from(["", "a@x.test", 'q"&<@x.test']))),
             "icon": draw(st.sampled_from(["", "/icon.png", "https://i.test/a&b.png"])),
             "logo": draw(st.sampled_from(["", "/logo.png", "https://i.test/l?a=1&b=2"]))}
@@ -153,8 +153,8 @@ def test_frames_are_feedgens_bytes(case: tuple[Any, FeedSpec, FeedFile, FeedFile
     _same(write.atom_frame, write.feedgen_atom_frame, cfg, spec, atom, kept, media)
     _same(write.rss_frame, write.feedgen_rss_frame, cfg, spec, rss, kept, media)
     fields = write._frame_fields(cfg, spec, atom, media)
-    values = (spec.title, cfg.site.title, cfg.site.description, cfg.site.author.name, atom.url, rss.url,
-              *cfg.feeds.hubs, *(v for link in atom.links for v in link))
+    values = (spec.title, cfg.site.title, cfg.site.description, cfg.site.author.name, cfg.site.language,
+              atom.url, rss.url, *cfg.feeds.hubs, *(v for link in atom.links for v in link))
     if all(xml_safe(v)[0] == v for v in values) and fields.title and fields.author:  # then xmlfast wrote it
         assert xmlfast.atom_head(fields, datetime(2020, 1, 1, tzinfo=timezone.utc)) is not None
         assert xmlfast.rss_head(fields, datetime(2020, 1, 1, tzinfo=timezone.utc)) is not None
