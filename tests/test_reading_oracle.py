@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import string
+import tempfile
 from datetime import timezone
 from pathlib import Path, PurePath
 from typing import Any
@@ -151,7 +152,7 @@ def both(path: Path, root: Path, cfg: Config) -> tuple[Any, Any]:
     "jekyll_site": True, "drafts": False, "future": False, "unpublished": False, "permalink": "/:title/",
     "timezone": "Asia/Shanghai", "defaults": ()})
 def test_read_post_is_mains(tmp_path: Path, text: str, name: str, folder: str, options: dict[str, Any]) -> None:
-    root = tmp_path / "site"
+    root = Path(tempfile.mkdtemp(dir=tmp_path)) / "site"  # its own folder: a name may be another's folder
     path = root / folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="")
