@@ -335,18 +335,18 @@ def _plain(path: Path | str) -> str:
 def _parts_under(file: str, root: str) -> tuple[str, ...] | None:
     """``PurePath(file).relative_to(root).parts``, None when ``file`` is not under ``root``."""
     if is_plain_absolute(file) and is_plain_absolute(root):
+        if file == root:
+            return ()
         if root == "/":
             return tuple(file[1:].split("/"))
-        if file.startswith(root + "/"):
-            return tuple(file[len(root) + 1:].split("/"))
-        return () if file == root else None
+        return tuple(file[len(root) + 1:].split("/")) if file.startswith(root + "/") else None
     pure, top = PurePath(file), PurePath(root)
     return pure.relative_to(top).parts if pure.is_relative_to(top) else None
 
 
 def _name_parts(file: str) -> tuple[str, str, str]:
     """PurePath's name, stem and suffix of a path as pathlib writes it."""
-    name = file.rsplit("/", 1)[-1] if file != "/" else ""
+    name = file.rsplit("/", 1)[-1] if file != "." else ""
     dot = name.rfind(".")
     if 0 < dot < len(name) - 1:
         return name, name[:dot], name[dot:]

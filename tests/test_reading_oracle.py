@@ -7,8 +7,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import string
+import tempfile
 from datetime import timezone
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import pytest
@@ -151,7 +152,7 @@ def both(path: Path, root: Path, cfg: Config) -> tuple[Any, Any]:
     "jekyll_site": True, "drafts": False, "future": False, "unpublished": False, "permalink": "/:title/",
     "timezone": "Asia/Shanghai", "defaults": ()})
 def test_read_post_is_mains(tmp_path: Path, text: str, name: str, folder: str, options: dict[str, Any]) -> None:
-    root = tmp_path / "site"
+    root = Path(tempfile.mkdtemp(dir=tmp_path)) / "site"  # its own folder: a name may be another's folder
     path = root / folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8", newline="")
@@ -164,7 +165,7 @@ def test_read_post_is_mains(tmp_path: Path, text: str, name: str, folder: str, o
 @pytest.mark.parametrize("root, path", [
     ("/s", "/s/_posts/2022-03-04-a.md"), ("/", "/_posts/2022-03-04-a.md"), ("/s", "/t/_posts/2022-03-04-a.md"),
     ("/s/", "/s//_posts/./2022-03-04-a.md"), ("s", "s/_posts/2022-03-04-a.md"), (".", "_posts/2022-03-04-a.md"),
-    ("/s", "/s"), ("/s/x", "/s/xy/_posts/a.md"),
+    ("/s", "/s"), ("/s/x", "/s/xy/_posts/a.md"), ("/", "/"),
 ])
 def test_paths_are_read_as_pathlib_reads_them(root: str, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A post at an odd path (not there: read_source's problem, or the ValueError pathlib raised)."""
@@ -194,3 +195,18 @@ def test_reading_a_post_at_a_plain_path_makes_no_pathlib_path(tmp_path: Path, mo
     monkeypatch.setattr(sources, "Path", refuse)
     post, problems, _ = read_post(str(path), root, cfg, timezone.utc, NEVER)
     assert post is not None and post.categories == ("news",) and not problems
+
+
+PATHS = st.one_of(st.sampled_from(["/", "/a", "/a/b", "/ab", "a/b", "a", ".", "//a", "/a/./b", "/a/", "/a/.md",
+                                   "/a/b.", "/x/..md", "/a/b.c.d"]),
+                  st.text(st.sampled_from(list("/ab._")), max_size=8))
+
+
+@given(PATHS, PATHS)
+def test_string_paths_are_pathlib_paths(file: str, root: str) -> None:
+    from feeds.posts import _name_parts, _parts_under, _plain
+    pure, top = PurePath(file or "."), PurePath(root or ".")
+    assert _plain(file or ".") == str(pure)
+    plain, plain_root = _plain(file or "."), _plain(root or ".")
+    assert _parts_under(plain, plain_root) == (pure.relative_to(top).parts if pure.is_relative_to(top) else None)
+    assert _name_parts(plain) == (pure.name, pure.stem, pure.suffix)
