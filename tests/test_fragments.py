@@ -228,3 +228,37 @@ def test_a_cached_fragments_http_urls_need_a_host(url: str, ok: bool) -> None:
     from feeds.fragment_check import _url_ok
 
     assert _url_ok("a", url) is ok
+
+
+# --- the fragment check's XML text test, on bytes ------------------------------------------
+
+def _forbidden_by_text(data: bytes) -> bool:
+    """The reference: decode, then text.describe_forbidden (what the check did before)."""
+    from feeds.text import describe_forbidden
+    try:
+        return describe_forbidden(data.decode())[0] >= 0
+    except UnicodeDecodeError:
+        return True
+
+
+_NEAR_FORBIDDEN = st.sampled_from(["\x00", "\x08", "\t", "\n", "\x0b", "\r", "\x1f", "\x7f", "\x80", "\x9f", "\xa0",
+                                   "\u00ff", "\ufffd", "\ufffe", "\uffff", "\U00010000", "中", "&", "<"])
+
+
+@given(st.one_of(st.binary(max_size=64),
+                 st.lists(st.one_of(_NEAR_FORBIDDEN, st.text(max_size=4)), max_size=12).map(
+                     lambda parts: "".join(parts).encode("utf-8", "surrogatepass"))))
+def test_the_xml_text_check_on_bytes_is_the_check_on_text(data: bytes) -> None:
+    from feeds.fragment_check import xml_text
+    assert xml_text(data) is not _forbidden_by_text(data)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x0b", "\x7f", "\x80", "\x9f", "\ufffe", "\uffff"])
+def test_a_fragment_with_a_character_xml_forbids_fails_the_check(char: str) -> None:
+    cfg = unit_config()
+    post = POSTS[3]
+    fragment = BY_NAME["atom"].make_fragment(cfg, post, RENDERED[post.id])
+    assert fragment_ok("atom", fragment, post, cfg)
+    forged = fragment.replace(b"Fourth", ("Fo" + char + "urth").encode())
+    assert forged != fragment and not fragment_ok("atom", forged, post, cfg)
+    assert not fragment_ok("atom", fragment.replace(b"Fourth", b"Fo\xed\xa0\x80urth"), post, cfg)  # a surrogate
