@@ -119,8 +119,18 @@ def read_plan(file: Path) -> dict[str, object]:
 def write_json(file: Path, data: object) -> None:
     """Replace the file at once: a reader sees the old bytes or the new, never half."""
     temporary = file.with_name(file.name + ".tmp")
-    temporary.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=0), "utf-8")
+    temporary.write_text(json_lines(data) + "\n", "utf-8")
     os.replace(temporary, file)
+
+
+def json_lines(data: object, depth: int = 0) -> str:
+    """JSON with each key of the two outer objects on a line of its own (a manifest: a file a
+    line), each value written by the C encoder (``indent=`` takes the pure-Python one: 0.15 s for
+    the manifest of 2,700 feeds, written twice a build)."""
+    if isinstance(data, dict) and data and depth < 2 and all(isinstance(k, str) for k in data):
+        items = (f"{json.dumps(k, ensure_ascii=False)}:{json_lines(v, depth + 1)}" for k, v in sorted(data.items()))
+        return "{\n" + ",\n".join(items) + "\n}"
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def other_owners(folder: Path, owner: str) -> dict[str, str]:

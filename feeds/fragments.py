@@ -36,10 +36,13 @@ class Framed:
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
         self.format = BY_NAME[file.format]
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
+        self._first_media: int | None = None  # the index of the first fragment with media:*
 
     def frame(self, n: int) -> tuple[bytes, bytes, bytes]:
         kept = self.spec.entries[:n]
-        media = any(has_image(f) for f in self.fragments[:n])
+        if self._first_media is None:  # each fragment searched once, however many sizes are tried
+            self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), len(self.fragments))
+        media = self._first_media < n
         # what the frame depends on: the newest dates, namespaces, and whether there are entries
         mark = (max((p.updated for p in kept), default=None), max((p.date for p in kept), default=None), media, n > 0)
         found = self._frames.get(mark)

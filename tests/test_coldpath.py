@@ -200,3 +200,18 @@ def test_with_two_jobs_the_read_workers_make_the_cache_rows(tmp_path: Path, monk
     monkeypatch.setattr(pipeline, "read_post", lambda *a: counted.append("r") or real_read(*a))
     assert run(root) == cold
     assert counted == []  # every post came from the rows the workers made
+
+
+def test_the_records_are_json_with_a_file_a_line(tmp_path: Path) -> None:
+    """write_json: the C encoder for each value (indent= takes the pure-Python one), a manifest
+    entry a line; read back equal."""
+    import json
+
+    from feeds.bookkeeping import read_json, write_json
+    manifest = {"files": {f"feed/by_tag/標籤-{i}.xml": ["0" * 32, "inputs", i, 10**18 + i] for i in range(50)}}
+    for data in (manifest, {"files": {}}, {"owner": "config", "written": ["a", "b/c"], "removed": []}, {}):
+        file = tmp_path / "x.json"
+        write_json(file, data)
+        assert read_json(file) == data == json.loads(file.read_text("utf-8"))
+    write_json(tmp_path / "m.json", manifest)
+    assert len((tmp_path / "m.json").read_text("utf-8").splitlines()) == 50 + 4

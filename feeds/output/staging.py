@@ -309,8 +309,9 @@ class Output:
         """
         self._refuse_foreign()
         stale = sorted(r for r in set(self.manifest) - set(self.produced) if r not in self.others)
+        files = str(self.staging / "files")
         for relative in self.written:  # a rename keeps the mtime: the manifest can be written now
-            self.produced[relative][3] = (self.staging / "files" / relative).stat().st_mtime_ns
+            self.produced[relative][3] = os.stat(os.path.join(files, relative)).st_mtime_ns
         with _signals_deferred():
             if not self.written and not stale:
                 if self.produced != self.manifest:
@@ -325,8 +326,8 @@ class Output:
             except OSError as exc:
                 raise OutputError(_disk_message(self.root, exc)) from None
             try:
-                files, self.removed = self._apply(self.staging, plan, self.manifest, self.produced, self.others)
-                write_json(manifest_file(self.book, self.owner), {"files": files})
+                kept, self.removed = self._apply(self.staging, plan, self.manifest, self.produced, self.others)
+                write_json(manifest_file(self.book, self.owner), {"files": kept})
                 os.unlink(self.staging / COMMIT)
             except OSError as exc:
                 raise OutputError(f"{display_path(self.root)}: cannot finish moving the new feeds into place "
@@ -370,7 +371,8 @@ class Output:
                               f"writing to this folder ({owners}) and would be replaced:\n{_listed(self.root, theirs)}"
                               "\nnothing was changed; give each config file its own feeds.paths (e.g. "
                               "zh/feed.xml), or its own output folder")
-        foreign = [r for r in self.written if r not in self.manifest and os.path.lexists(self.root / r)]
+        root = str(self.root)
+        foreign = [r for r in self.written if r not in self.manifest and os.path.lexists(os.path.join(root, r))]
         if foreign:
             raise OutputError(f"{where}: {len(foreign)} file(s) there were not written by feeds and would be "
                               f"replaced:\n{_listed(self.root, foreign)}\nnothing was changed; move them away, "
