@@ -80,13 +80,12 @@ def parse_date(value: object) -> tuple[datetime, bool]:
         return _in_range(value, str(value)), value.tzinfo is not None
     if isinstance(value, date):
         return _in_range(datetime.combine(value, time()), str(value)), False
-    return _parse_text(str(value).strip())
+    text = str(value).strip()
+    return _remembered_date(text) if len(text) <= MAX_REMEMBERED_DATE else _parse_text(text)
 
 
-@lru_cache(maxsize=4096)
 def _parse_text(text: str) -> tuple[datetime, bool]:
-    """parse_date of a text; remembered, since reading a post asks for its date more than once
-    (and its file name's day is shared by other posts); a DateError is never remembered."""
+    """parse_date of a text."""
     match = _DATE.match(text)
     if not match:
         raise DateError(f"cannot read '{text}' as a date; write it as 2022-03-04 13:23:21 +0800")
@@ -100,6 +99,12 @@ def _parse_text(text: str) -> tuple[datetime, bool]:
     zone = _offset(g["z"])
     return (_in_range(naive.replace(tzinfo=zone), text), True) if zone else (_in_range(naive, text), False)
 
+
+# parse_date of a text, remembered (reading a post asks for its date more than once, and its file
+# name's day is shared by other posts); only short texts, the length of any real date, so that
+# long ones cannot pile up in it; a DateError is never remembered
+MAX_REMEMBERED_DATE = 64
+_remembered_date = lru_cache(maxsize=4096)(_parse_text)
 
 def split_filename(name: str) -> tuple[str | None, str]:
     """A post file name -> (its YYYY-MM-DD date or None, its slug without the extension)."""

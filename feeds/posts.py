@@ -11,7 +11,6 @@ import re
 import sys
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
-from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +32,6 @@ from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
-_clean_name = lru_cache(maxsize=65536)(clean_name)  # a site's categories and tags recur in post after post
 
 
 class _TomlHandler(BaseHandler):
@@ -251,7 +249,7 @@ class _Fields:
             return []
         texts = [str(i) for i in items if i is not None]
         self.clean(key, "".join(texts))  # one warning for the key, however many names had some
-        return [name for name in (_clean_name(t) for t in texts) if name]
+        return [name for name in (clean_name(t) for t in texts) if name]
 
     def flag(self, key: str) -> bool:
         return str(self.data.get(key, "")).strip().lower() in TRUE_WORDS
@@ -496,7 +494,7 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
     from_name, name_slug = jekyll.split_filename(name)
     when, used_zone = _post_date(f, from_name, zone)
     slug = f.clean(*f.text("slug")) or name_slug
-    folders = [_clean_name(p) for p in inside[:-1]]
+    folders = [clean_name(p) for p in inside[:-1]]
     categories = [c for c in folders[: folders.index("_posts")] if c] if "_posts" in folders else []
     categories = list(dict.fromkeys(categories + f.names("category", "categories")))
     tags = list(dict.fromkeys(f.names("tag", "tags")))
