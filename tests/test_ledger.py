@@ -163,3 +163,47 @@ def test_any_text_id_is_refused_or_an_iri(key: str, ids: list[str]) -> None:
     row = _row(key, ["0" * 32, ids])
     if row is not None:
         assert all(not any(c.isspace() or c in '<>"' for c in i) and i[0].isascii() for i in row.ids)
+
+
+# --- cost on big sites: read once a build, written only when something changed ---------------
+
+def test_a_build_parses_the_ledger_once_and_rewrites_it_only_when_it_changed(
+        make_site: Callable[..., Path], build_site: Callable[..., Built], monkeypatch: Any) -> None:
+    from feeds import ledger
+
+    cfg_path = _site(make_site)
+    build_site(cfg_path)
+    file = ledger_file(_config(cfg_path))
+    assert file is not None and read_ledger(file)[0]
+    parsed, written = [], []
+    real_read, real_write = ledger._read_ledger, ledger._write
+    monkeypatch.setattr(ledger, "_read_ledger", lambda f: parsed.append(f) or real_read(f))
+    monkeypatch.setattr(ledger, "_write", lambda f, rows: written.append(f) or real_write(f, rows))
+    before = file.read_bytes()
+    build_site(cfg_path)  # nothing changed
+    assert len(parsed) <= 1 and written == [] and file.read_bytes() == before
+    parsed.clear()
+    _site(make_site, {**POST, "categories": ["sport"]})  # the id moves: a new row
+    build_site(cfg_path)
+    assert len(parsed) <= 1 and written == [file]
+    assert NEW_ID in read_ledger(file)[0][f"_posts/{NAME}"].ids
+
+
+def test_an_edited_ledger_is_read_again(make_site: Callable[..., Path], build_site: Callable[..., Built]) -> None:
+    cfg_path = _site(make_site)
+    build_site(cfg_path)
+    file = ledger_file(_config(cfg_path))
+    assert file is not None
+    rows, _ = read_ledger(file)
+    data = json.loads(file.read_bytes())
+    data["posts"][f"_posts/{NAME}"][1] = ["https://x.test/elsewhere"]
+    file.write_text(json.dumps(data) + " " * 7)  # another size: another file, whatever its mtime
+    again, _ = read_ledger(file)
+    assert again[f"_posts/{NAME}"].ids == ("https://x.test/elsewhere",) != rows[f"_posts/{NAME}"].ids
+
+
+@given(st.one_of(st.text(), st.text(st.sampled_from('ab:+.-1 <>"\t\u00a0\u3000/é'), max_size=12)))
+def test_the_iri_check_is_the_pattern(text: str) -> None:
+    from feeds.ledger import _IRI, _iri
+
+    assert _iri(text) is (_IRI.match(text) is not None)
