@@ -23,6 +23,7 @@ _DATE = re.compile(
 _PRETTY_KEEP = frozenset("._~!$&'()+,;=@")  # besides letters, marks and decimal digits: Jekyll's "pretty" mode
 _ASCII_NOT_KEPT = re.compile(r"[^A-Za-z0-9._~!$&'()+,;=@]+")  # pretty_slug's runs, for ASCII text
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar without percent: Addressable's PATH class
+_ALL_SAFE = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~]*", re.ASCII)  # what escape_path leaves as it is
 FIRST_YEAR = 1000  # RFC 822 and xsd:dateTime years have four digits; year 9999 is Python's last anyway
 MAX_OFFSET = timedelta(hours=14)  # xsd:dateTime's range (and the world's: Kiritimati is +14:00)
 
@@ -134,6 +135,8 @@ def pretty_slug(text: str) -> str:
 
 def escape_path(path: str) -> str:
     """Percent-encode a URL path as Jekyll does: non-ASCII, spaces and '%' encoded; '/' kept."""
+    if _ALL_SAFE.fullmatch(path):  # most paths: nothing to encode (quote would encode and scan the bytes)
+        return path
     return quote(path, safe=_PATH_SAFE)
 
 

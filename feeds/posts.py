@@ -27,8 +27,8 @@ else:  # pragma: no cover - the backport of the same parser
 
 from . import jekyll
 from .config import Config
-from .errors import ERROR, WARNING, ConfigError, Problem, display_path
-from .sources import SourceText, is_plain_absolute, read_from, read_source
+from .errors import ERROR, WARNING, ConfigError, Problem, display_path, is_plain_absolute
+from .sources import SourceText, read_from, read_source
 from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
@@ -206,6 +206,7 @@ class _Fields:
         self.problems: list[Problem] = []
         self.jekyll = jekyll_dates  # read dates as Jekyll does (a Jekyll site: its URLs depend on it)
         self.read_as_utc = False  # a date without an offset was read as UTC, as Jekyll does
+        self.had_offset = False  # the last date read (as written, before any repair) had an offset
 
     def say(self, key: str, message: str, level: str = ERROR) -> None:
         self.problems.append(Problem(self.where, self.fm.line_of.get(key), f"{key}: {message}", level))
@@ -270,7 +271,9 @@ class _Fields:
             return None, True
         try:
             when, had_offset = jekyll.parse_date(value)
+            self.had_offset = had_offset
         except jekyll.DateError as exc:
+            self.had_offset = True  # as _post_date counts a date it cannot read: not naive
             head = jekyll.stray_year(str(value)) if self.jekyll else None
             if head is None:
                 self.say(key, str(exc))
@@ -406,10 +409,10 @@ def _deep_merge(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _post_date(f: _Fields, from_name: str | None, zone: ZoneInfo | timezone) -> tuple[datetime | None, bool]:
     """The post's date: front matter, else the file name's (``from_name``); warns when the two disagree."""
-    naive = f.data.get("date") is None or not _has_offset(f.data.get("date"))
     when, failed = f.date("date", zone)
     if failed:
         return None, False
+    naive = when is None or not f.had_offset  # (f.date read it, when it is set: not read again here)
     name_date = None
     if from_name:
         try:
@@ -426,13 +429,6 @@ def _post_date(f: _Fields, from_name: str | None, zone: ZoneInfo | timezone) -> 
         f.say("date", f"{when:%Y-%m-%d} differs from the file name's {name_date:%Y-%m-%d}; the front matter "
               "date is used; rename the file or correct the date", WARNING)
     return when, naive
-
-
-def _has_offset(value: Any) -> bool:
-    try:
-        return jekyll.parse_date(value)[1]
-    except jekyll.DateError:
-        return True
 
 
 def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg: Config) -> str | None:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import Config
-from .errors import WARNING, Problem, display_path
+from .errors import WARNING, Problem, display_path, is_plain_absolute
 from .jekyll import FILENAME_DATE
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
@@ -257,10 +257,3 @@ def source_root_text(path: str, cfg: Config) -> str:
         if path.startswith(root if root.endswith("/") else root + "/") or path == root:
             return root
     return path.rsplit("/", 1)[0] or "/"
-
-
-def is_plain_absolute(path: str) -> bool:
-    """An absolute POSIX path written as pathlib writes it (no '//', '.' part or trailing '/'):
-    then string tests on it mean what pathlib's tests on its parts mean."""
-    return (os.sep == "/" and path.startswith("/") and "//" not in path and "/./" not in path
-            and not path.endswith(("/", "/.")))
