@@ -48,8 +48,12 @@ def stray_year(text: str) -> str | None:
 
 
 def _offset(text: str | None) -> tzinfo | None:
-    if text is None:
-        return None
+    return None if text is None else _offset_of(text)
+
+
+@lru_cache(maxsize=256)
+def _offset_of(text: str) -> tzinfo:
+    """An offset's tzinfo, remembered: a site writes the same few offsets on every post."""
     if text.upper() in ("Z", "UTC", "GMT"):
         return timezone.utc
     sign = -1 if text[0] == "-" else 1

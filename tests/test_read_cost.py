@@ -127,3 +127,77 @@ def test_read_row_makes_no_encoder_per_post(monkeypatch: pytest.MonkeyPatch) -> 
     post = make_post(categories=("a", "é"), file="/x/_posts/post.md")
     assert json.loads(cache.read_row((post, [Problem("x", None, "m")], 1)))[2] == 1
 
+
+
+def test_an_offset_is_made_once() -> None:
+    assert jekyll._offset("+0800") is jekyll._offset("+0800")
+    with pytest.raises(jekyll.DateError):
+        jekyll._offset("+1500")
+    with pytest.raises(jekyll.DateError):  # a refusal is not remembered as an answer
+        jekyll._offset("+1500")
+
+
+def test_each_key_is_typed_once_per_reader() -> None:
+    from feeds import fastyaml
+    asked: list[str] = []
+
+    def plain(text: str) -> Any:
+        asked.append(text)
+        return text
+
+    assert fastyaml.read_simple("title: a\nslug: b\n", plain) == {"title": "a", "slug": "b"}
+    assert asked == ["title", "a", "slug", "b"]
+    asked.clear()
+    assert fastyaml.read_simple("title: c\nslug: d\n", plain) == {"title": "c", "slug": "d"}
+    assert asked == ["c", "d"]
+
+
+def old_plain_value(text: str) -> Any:
+    from feeds import yamlload
+    for tag, pattern in yamlload._IMPLICIT.get(text[0], []) + yamlload._IMPLICIT.get(None, []):
+        if pattern.match(text):
+            if tag == yamlload._NULL:
+                return None
+            if tag == yamlload._TIMESTAMP:
+                return yamlload.Timestamp(text)
+            raise LookupError(tag)
+    return text
+
+
+@given(st.text(min_size=1) | st.sampled_from(["~", "null", "Null", "2022-01-02", "2022-01-02 10:00:00 +08:00",
+                                             "<<", "=", "true", "1.5", ".inf", "0x1f"]))
+def test_a_plain_scalar_is_typed_as_before(text: str) -> None:
+    from feeds import yamlload
+    try:
+        expected: Any = ("ok", old_plain_value(text))
+    except LookupError as exc:
+        expected = ("lookup", str(exc))
+    try:
+        got: Any = ("ok", yamlload._plain_value(text))
+    except LookupError as exc:
+        got = ("lookup", str(exc))
+    assert got == expected and type(got[1]) is type(expected[1])
+
+
+def test_a_post_file_is_asked_its_size_once_in_reading(make_site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """_read_task asked the file system for the size and mtime, then read_source asked again."""
+    import dataclasses
+
+    from feeds import pipeline
+    from feeds.config import load_config
+    config = make_site({"_posts/2022-01-02-x.md": "---\ntitle: X\n---\nbody\n"}, {"site": {"url": "https://x.test"}})
+    cfg = dataclasses.replace(load_config(config), jobs=1)
+    file = str(config.parent.resolve() / "_posts/2022-01-02-x.md")
+    asked: list[str] = []
+    real = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: asked.append(str(p)) or real(p, *a, **k))
+    monkeypatch.setattr(pipeline.parallel, "context", lambda kind: pipeline.ReadContext(cfg, (file,), frozenset()))
+    size, _, _, result, _ = pipeline._read_task(0)
+    assert asked.count(file) == 1 and size == real(file).st_size and result[0] is not None
+    assert read_source_same(file)
+
+
+def read_source_same(file: str) -> bool:
+    from feeds.sources import read_source
+    return read_source(file, 1 << 30, os.stat(file).st_size) == read_source(file, 1 << 30) and \
+        read_source(file, 3, os.stat(file).st_size) == read_source(file, 3)
