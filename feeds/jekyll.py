@@ -146,9 +146,17 @@ def escape_path(path: str) -> str:
 
 def clean_path(path: str) -> str:
     """Jekyll's URL sanitising: no '..' or '.' segments, no repeated slashes, leading '/'."""
+    if _is_clean(path):  # a pattern's expansion nearly always is: nothing to split and join
+        return path
     parts = [p for p in path.split("/") if p not in ("", ".", "..")]
     tail = "/" if path.endswith("/") and parts else ""
     return "/" + "/".join(parts) + tail
+
+
+def _is_clean(path: str) -> bool:
+    """``clean_path(path) == path`` for certain: rooted, no empty, '.' or '..' segment."""
+    return (path[:1] == "/" and "//" not in path and "/./" not in path and "/../" not in path
+            and not path.endswith(("/.", "/..")))
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -247,10 +247,15 @@ class _Fields:
         else:
             self.say(key, "expected a list or a space-separated string of names; write e.g. [a, b]")
             return []
-        if any(isinstance(item, (list, dict)) for item in items):
-            self.say(key, "nested lists or mappings are not names; write a flat list such as [a, b]")
-            return []
-        texts = [str(i) for i in items if i is not None]
+        texts = []
+        for item in items:  # a loop, not any(...) over a generator: it runs twice a post
+            if type(item) is str:
+                texts.append(item)
+            elif isinstance(item, (list, dict)):
+                self.say(key, "nested lists or mappings are not names; write a flat list such as [a, b]")
+                return []
+            elif item is not None:
+                texts.append(str(item))
         self.clean(key, "".join(texts))  # one warning for the key, however many names had some
         return [name for name in (_clean_name(t) for t in texts) if name]
 
@@ -435,12 +440,16 @@ def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg:
     """The post's URL path (escaped), from `permalink:` or the site's pattern."""
     key, own = f.text("permalink")
     own = own.strip()
+    if not own:  # most posts: the site's pattern
+        return _site_url_path(cfg.permalink, when, slug, categories)
     if own.startswith("//") or _SCHEME.match(own):  # as written, before cleaning
         f.say(key, f"'{f.clean(key, own)}' points at another host or scheme; a permalink is a path on this "
               "site, such as /news/x.html")
         return None
-    own = f.clean(key, own)
-    pattern = own or cfg.permalink
+    return _site_url_path(f.clean(key, own) or cfg.permalink, when, slug, categories)
+
+
+def _site_url_path(pattern: str, when: datetime, slug: str, categories: list[str]) -> str:
     if ":" in pattern:
         path = jekyll.expand_permalink(pattern, when, slug, categories, ".html")
     else:
