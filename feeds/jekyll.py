@@ -174,7 +174,7 @@ _PLACEHOLDERS: dict[str, Callable[[datetime, str, list[str], str], str]] = {
     "short_day": lambda d, s, c, e: _DAYS[d.weekday()][:3], "long_day": lambda d, s, c, e: _DAYS[d.weekday()],
     "title": lambda d, s, c, e: pretty_slug(s), "name": lambda d, s, c, e: pretty_slug(s),
     "slug": lambda d, s, c, e: pretty_slug(s).lower(),
-    "categories": lambda d, s, c, e: "/".join(dict.fromkeys(x.lower() for x in c)),
+    "categories": lambda d, s, c, e: "/".join(dict.fromkeys([x.lower() for x in c])),
     "output_ext": lambda d, s, c, e: e,
 }
 # longest first, so that :i_month is not read as :i + _month, nor :short_year as :short + _year

@@ -588,7 +588,13 @@ def read_body(post: Post) -> str:
 
 
 def site_zone(cfg: Config) -> ZoneInfo | timezone:
-    return ZoneInfo(cfg.timezone) if cfg.timezone and cfg.timezone.upper() != "UTC" else timezone.utc
+    return _zone_named(cfg.timezone)
+
+
+@lru_cache(maxsize=16)
+def _zone_named(name: str) -> ZoneInfo | timezone:
+    """The site's zone, made once per name (reading asks for it once a post)."""
+    return ZoneInfo(name) if name and name.upper() != "UTC" else timezone.utc
 
 
 _LAST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())

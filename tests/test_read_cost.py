@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import make_post
+from conftest import make_post, unit_config
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -232,3 +232,24 @@ def test_names_read_as_before(make_site: Any, names: str) -> None:
     file = config.parent / "_posts/2022-01-02-x.md"
     new = read_post(file, config.parent, cfg, site_zone(cfg), NEVER)
     assert new == old.read_post(file, config.parent, cfg, site_zone(cfg), NEVER)
+
+
+def test_the_site_zone_is_made_once_per_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+    from zoneinfo import ZoneInfo
+    made: list[str] = []
+    monkeypatch.setattr(posts, "ZoneInfo", lambda name: made.append(name) or ZoneInfo(name))
+    posts._zone_named.cache_clear()
+    cfg = dataclasses.replace(unit_config(), timezone="Asia/Shanghai")
+    assert site_zone(cfg) is site_zone(cfg) is ZoneInfo("Asia/Shanghai")
+    assert made == ["Asia/Shanghai"]
+    for name in ("", "UTC", "utc"):
+        assert site_zone(dataclasses.replace(cfg, timezone=name)) is timezone.utc
+    posts._zone_named.cache_clear()
+
+
+@given(st.lists(st.sampled_from(["A", "a", "B", "é", "É", "x y"]), max_size=5))
+def test_the_categories_placeholder_is_as_before(categories: list[str]) -> None:
+    when = datetime(2022, 1, 2, tzinfo=timezone.utc)
+    expected = "/".join(dict.fromkeys(x.lower() for x in categories))
+    assert jekyll._PLACEHOLDERS["categories"](when, "s", categories, ".html") == expected
