@@ -33,11 +33,19 @@ class Problem:
 
 def display_path(path: Path | str) -> str:
     """A path as short as it can be said from the current folder (string work only: it is hot)."""
-    text = os.path.abspath(path)
+    # a plain absolute path without '..' is what abspath makes of it: skip its normpath (hot)
+    text = path if type(path) is str and is_plain_absolute(path) and "/.." not in path else os.path.abspath(path)
     cwd = os.getcwd()
     if text.startswith(cwd + os.sep):
         text = text[len(cwd) + 1:]
     return text if text.isascii() else printable(text)
+
+
+def is_plain_absolute(path: str) -> bool:
+    """An absolute POSIX path written as pathlib writes it (no '//', '.' part or trailing '/'):
+    then string tests on it mean what pathlib's tests on its parts mean."""
+    return (os.sep == "/" and path.startswith("/") and "//" not in path and "/./" not in path
+            and not path.endswith(("/", "/.")))
 
 
 def printable(text: str) -> str:

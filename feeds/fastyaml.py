@@ -45,7 +45,7 @@ def read_simple(text: str, plain: Plain) -> dict[str, Any] | None:
             row = _ROW.match(line)
             if row is not None:
                 key, value = row.group(1), (row.group(2) or "").rstrip(" ")
-                if key in data or len(key) > MAX_KEY or plain(key) != key:
+                if key in data or len(key) > MAX_KEY or not _plain_key(key, plain):
                     return None
                 if value:
                     data[key], items = _value(value, plain), None
@@ -61,6 +61,22 @@ def read_simple(text: str, plain: Plain) -> dict[str, Any] | None:
     except LookupError:
         return None
     return data or None
+
+
+_KEYS_READ: dict[Plain, set[str]] = {}  # keys that ``plain`` gave as themselves: the same few in every post
+MAX_KEYS_KEPT = 4096
+
+
+def _plain_key(key: str, plain: Plain) -> bool:
+    """``plain(key) == key`` (a key YAML reads as that text), asked once per key and reader."""
+    known = _KEYS_READ.setdefault(plain, set())
+    if key in known:
+        return True
+    if plain(key) != key:
+        return False
+    if len(known) < MAX_KEYS_KEPT:
+        known.add(key)
+    return True
 
 
 def _value(text: str, plain: Plain) -> Any:

@@ -23,6 +23,7 @@ _DATE = re.compile(
 _PRETTY_KEEP = frozenset("._~!$&'()+,;=@")  # besides letters, marks and decimal digits: Jekyll's "pretty" mode
 _ASCII_NOT_KEPT = re.compile(r"[^A-Za-z0-9._~!$&'()+,;=@]+")  # pretty_slug's runs, for ASCII text
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar without percent: Addressable's PATH class
+_ALL_SAFE = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~]*", re.ASCII)  # what escape_path leaves as it is
 FIRST_YEAR = 1000  # RFC 822 and xsd:dateTime years have four digits; year 9999 is Python's last anyway
 MAX_OFFSET = timedelta(hours=14)  # xsd:dateTime's range (and the world's: Kiritimati is +14:00)
 
@@ -47,8 +48,12 @@ def stray_year(text: str) -> str | None:
 
 
 def _offset(text: str | None) -> tzinfo | None:
-    if text is None:
-        return None
+    return None if text is None else _offset_of(text)
+
+
+@lru_cache(maxsize=256)
+def _offset_of(text: str) -> tzinfo:
+    """An offset's tzinfo, remembered: a site writes the same few offsets on every post."""
     if text.upper() in ("Z", "UTC", "GMT"):
         return timezone.utc
     sign = -1 if text[0] == "-" else 1
@@ -139,14 +144,24 @@ def pretty_slug(text: str) -> str:
 
 def escape_path(path: str) -> str:
     """Percent-encode a URL path as Jekyll does: non-ASCII, spaces and '%' encoded; '/' kept."""
+    if _ALL_SAFE.fullmatch(path):  # most paths: nothing to encode (quote would encode and scan the bytes)
+        return path
     return quote(path, safe=_PATH_SAFE)
 
 
 def clean_path(path: str) -> str:
     """Jekyll's URL sanitising: no '..' or '.' segments, no repeated slashes, leading '/'."""
+    if _is_clean(path):  # a pattern's expansion nearly always is: nothing to split and join
+        return path
     parts = [p for p in path.split("/") if p not in ("", ".", "..")]
     tail = "/" if path.endswith("/") and parts else ""
     return "/" + "/".join(parts) + tail
+
+
+def _is_clean(path: str) -> bool:
+    """``clean_path(path) == path`` for certain: rooted, no empty, '.' or '..' segment."""
+    return (path[:1] == "/" and "//" not in path and "/./" not in path and "/../" not in path
+            and not path.endswith(("/.", "/..")))
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -164,7 +179,7 @@ _PLACEHOLDERS: dict[str, Callable[[datetime, str, list[str], str], str]] = {
     "short_day": lambda d, s, c, e: _DAYS[d.weekday()][:3], "long_day": lambda d, s, c, e: _DAYS[d.weekday()],
     "title": lambda d, s, c, e: pretty_slug(s), "name": lambda d, s, c, e: pretty_slug(s),
     "slug": lambda d, s, c, e: pretty_slug(s).lower(),
-    "categories": lambda d, s, c, e: "/".join(dict.fromkeys(x.lower() for x in c)),
+    "categories": lambda d, s, c, e: "/".join(dict.fromkeys([x.lower() for x in c])),
     "output_ext": lambda d, s, c, e: e,
 }
 # longest first, so that :i_month is not read as :i + _month, nor :short_year as :short + _year

@@ -26,8 +26,8 @@ else:  # pragma: no cover - the backport of the same parser
 
 from . import jekyll
 from .config import Config
-from .errors import ERROR, WARNING, ConfigError, Problem, display_path
-from .sources import SourceText, is_plain_absolute, read_from, read_source
+from .errors import ERROR, WARNING, ConfigError, Problem, display_path, is_plain_absolute
+from .sources import SourceText, read_from, read_source
 from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
@@ -204,6 +204,7 @@ class _Fields:
         self.problems: list[Problem] = []
         self.jekyll = jekyll_dates  # read dates as Jekyll does (a Jekyll site: its URLs depend on it)
         self.read_as_utc = False  # a date without an offset was read as UTC, as Jekyll does
+        self.had_offset = False  # the last date read (as written, before any repair) had an offset
 
     def say(self, key: str, message: str, level: str = ERROR) -> None:
         self.problems.append(Problem(self.where, self.fm.line_of.get(key), f"{key}: {message}", level))
@@ -244,10 +245,15 @@ class _Fields:
         else:
             self.say(key, "expected a list or a space-separated string of names; write e.g. [a, b]")
             return []
-        if any(isinstance(item, (list, dict)) for item in items):
-            self.say(key, "nested lists or mappings are not names; write a flat list such as [a, b]")
-            return []
-        texts = [str(i) for i in items if i is not None]
+        texts = []
+        for item in items:  # a loop, not any(...) over a generator: it runs twice a post
+            if type(item) is str:
+                texts.append(item)
+            elif isinstance(item, (list, dict)):
+                self.say(key, "nested lists or mappings are not names; write a flat list such as [a, b]")
+                return []
+            elif item is not None:
+                texts.append(str(item))
         self.clean(key, "".join(texts))  # one warning for the key, however many names had some
         return [name for name in (clean_name(t) for t in texts) if name]
 
@@ -268,7 +274,9 @@ class _Fields:
             return None, True
         try:
             when, had_offset = jekyll.parse_date(value)
+            self.had_offset = had_offset
         except jekyll.DateError as exc:
+            self.had_offset = True  # as _post_date counts a date it cannot read: not naive
             head = jekyll.stray_year(str(value)) if self.jekyll else None
             if head is None:
                 self.say(key, str(exc))
@@ -404,10 +412,10 @@ def _deep_merge(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def _post_date(f: _Fields, from_name: str | None, zone: ZoneInfo | timezone) -> tuple[datetime | None, bool]:
     """The post's date: front matter, else the file name's (``from_name``); warns when the two disagree."""
-    naive = f.data.get("date") is None or not _has_offset(f.data.get("date"))
     when, failed = f.date("date", zone)
     if failed:
         return None, False
+    naive = when is None or not f.had_offset  # (f.date read it, when it is set: not read again here)
     name_date = None
     if from_name:
         try:
@@ -426,23 +434,20 @@ def _post_date(f: _Fields, from_name: str | None, zone: ZoneInfo | timezone) -> 
     return when, naive
 
 
-def _has_offset(value: Any) -> bool:
-    try:
-        return jekyll.parse_date(value)[1]
-    except jekyll.DateError:
-        return True
-
-
 def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg: Config) -> str | None:
     """The post's URL path (escaped), from `permalink:` or the site's pattern."""
     key, own = f.text("permalink")
     own = own.strip()
+    if not own:  # most posts: the site's pattern
+        return _site_url_path(cfg.permalink, when, slug, categories)
     if own.startswith("//") or _SCHEME.match(own):  # as written, before cleaning
         f.say(key, f"'{f.clean(key, own)}' points at another host or scheme; a permalink is a path on this "
               "site, such as /news/x.html")
         return None
-    own = f.clean(key, own)
-    pattern = own or cfg.permalink
+    return _site_url_path(f.clean(key, own) or cfg.permalink, when, slug, categories)
+
+
+def _site_url_path(pattern: str, when: datetime, slug: str, categories: list[str]) -> str:
     if ":" in pattern:
         path = jekyll.expand_permalink(pattern, when, slug, categories, ".html")
     else:
@@ -581,7 +586,13 @@ def read_body(post: Post) -> str:
 
 
 def site_zone(cfg: Config) -> ZoneInfo | timezone:
-    return ZoneInfo(cfg.timezone) if cfg.timezone and cfg.timezone.upper() != "UTC" else timezone.utc
+    return _zone_named(cfg.timezone)
+
+
+@lru_cache(maxsize=16)
+def _zone_named(name: str) -> ZoneInfo | timezone:
+    """The site's zone, made once per name (reading asks for it once a post)."""
+    return ZoneInfo(name) if name and name.upper() != "UTC" else timezone.utc
 
 
 _LAST_EPOCH = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import Config
-from .errors import WARNING, Problem, display_path
+from .errors import WARNING, Problem, display_path, is_plain_absolute
 from .jekyll import FILENAME_DATE
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
@@ -193,10 +193,11 @@ def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Prob
         found[path] = None
 
 
-def read_source(path: Path | str, max_bytes: int) -> SourceText:
-    """The file's text, or a problem naming the size limit or the first byte that is not UTF-8."""
+def read_source(path: Path | str, max_bytes: int, size: int | None = None) -> SourceText:
+    """The file's text, or a problem naming the size limit or the first byte that is not UTF-8
+    (``size``: its size, when the caller has just asked the file system)."""
     try:  # strings, not pathlib (hot); the size first, as a file too big to read must say so
-        size = os.stat(path).st_size
+        size = os.stat(path).st_size if size is None else size
         if size > max_bytes:
             return SourceText(None, "", Problem(display_path(path), None, f"file is {size:,} bytes, over the limit "
                                                 f"of {max_bytes:,}; raise content.max_file_bytes or split it"))
@@ -257,10 +258,3 @@ def source_root_text(path: str, cfg: Config) -> str:
         if path.startswith(root if root.endswith("/") else root + "/") or path == root:
             return root
     return path.rsplit("/", 1)[0] or "/"
-
-
-def is_plain_absolute(path: str) -> bool:
-    """An absolute POSIX path written as pathlib writes it (no '//', '.' part or trailing '/'):
-    then string tests on it mean what pathlib's tests on its parts mean."""
-    return (os.sep == "/" and path.startswith("/") and "//" not in path and "/./" not in path
-            and not path.endswith(("/", "/.")))

@@ -243,12 +243,15 @@ def load_with_pyyaml(text: str, duplicates: list[tuple[int, str]] | None = None,
 
 _IMPLICIT = _TextLoader.yaml_implicit_resolvers
 _NULL, _TIMESTAMP = "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"
+# the resolvers tried for a scalar by its first character, joined once (not a list per scalar)
+_ANY_START = tuple(_IMPLICIT.get(None, []))
+_RESOLVERS = {first: tuple(found) + _ANY_START for first, found in _IMPLICIT.items() if first is not None}
 
 
 def _plain_value(text: str) -> Any:
     """A one-line plain scalar as _TextLoader reads it (PyYAML's resolve(), for the fast reader):
     None for null, a marked Timestamp, else the text; LookupError for any other tag (a merge key)."""
-    for tag, pattern in _IMPLICIT.get(text[0], []) + _IMPLICIT.get(None, []):
+    for tag, pattern in _RESOLVERS.get(text[0], _ANY_START):
         if pattern.match(text):
             if tag == _NULL:
                 return None
