@@ -374,3 +374,34 @@ def test_a_fragment_changed_after_it_was_checked_is_checked_again(tmp_path: Path
     store.put_fragments([("k", "r", "e", b"forged")])
     assert store.fragments(["k"]) == ({"k": b"forged"}, set())
     cache.close()
+
+
+def test_render_keys_are_computed_once_per_post_and_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh clone's and a no-change build's render, problems and write stages (and the cleanup)
+    share one render_key per post."""
+    import shutil
+
+    from conftest import copy_fixtures, write_site
+
+    from feeds import build, load_config, pipeline
+
+    fixtures = Path(__file__).parent / "fixtures" / "posts"
+    site = tmp_path / "site"
+    cfg_path = write_site(site, {}, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
+    copy_fixtures(site, tuple(p.name for p in sorted(fixtures.glob("*.*"))))
+    monkeypatch.chdir(site)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert not build(load_config(cfg_path)).errors  # cold: the render workers key what they render
+    calls: list[str] = []
+    real = pipeline.render_key
+    monkeypatch.setattr(pipeline, "render_key", lambda key, post, *a: calls.append(post.path) or real(key, post, *a))
+    for fresh_clone in (True, False):  # then no change
+        if fresh_clone:
+            shutil.rmtree(site / "public")
+            shutil.rmtree(site / ".public.feeds")
+        calls.clear()
+        result = build(load_config(cfg_path))
+        assert not result.errors
+        carried = {post.path for spec in result.feeds for post in spec.entries}
+        assert len(carried) > 5 and sorted(set(calls)) == sorted(calls), calls  # each post once
+        assert set(calls) >= carried
