@@ -15,6 +15,7 @@ folder would authenticate nothing.)
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import operator
 import os
@@ -438,6 +439,12 @@ def _said(problems: list[Problem]) -> list[list[Any]]:
     return [[p.path, p.line, p.message, p.level] for p in problems]
 
 
+def _digest(data: bytes) -> bytes:
+    """sha256: collision-resistant (a fragment's bytes may be anyone's), and at 1 GB/s the
+    cheapest such hash here (hashed in hardware where the processor can)."""
+    return hashlib.sha256(data).digest()
+
+
 class WorkerCache:
     """The rendered-content part of the cache, as a worker process uses it: its own connection
     (sqlite connections do not survive fork), so rendered bodies go from the worker straight to
@@ -453,6 +460,9 @@ class WorkerCache:
         self._pid = 0
         self._memo: OrderedDict[str, bytes] = OrderedDict()  # fkey -> fragment checked or made here
         self._memo_bytes = 0
+        # fkey -> the digest of what was checked or made here, for the fragments the memo let go:
+        # a fragment read again is known when its bytes are the same (no byte cap: 32 bytes each)
+        self._digests: dict[str, bytes] = {}
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
@@ -497,19 +507,26 @@ class WorkerCache:
             for start in range(0, len(missing), 500):
                 chunk = missing[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                found.update((k, d) for k, d in self._connection().execute(
-                    f"SELECT fkey, data FROM fragments WHERE fkey IN ({marks})", chunk) if type(d) is bytes)
+                for k, d in self._connection().execute(f"SELECT fkey, data FROM fragments WHERE fkey IN ({marks})",
+                                                       chunk):
+                    if type(d) is bytes:
+                        found[k] = d
+                        if k in self._digests and self._digests[k] == _digest(d):
+                            known.add(k)
         except sqlite3.Error:
             pass
         return found, known
 
     def remember(self, fkey: str, data: bytes) -> None:
-        """Keep a fragment this process checked or made at hand, within MEMO_BYTES."""
+        """Keep a fragment this process checked or made at hand, within MEMO_BYTES; beyond that,
+        its digest (``fragments``: the same bytes read again are known)."""
         if fkey not in self._memo:
             self._memo[fkey] = data
             self._memo_bytes += len(data)
             while self._memo_bytes > self.MEMO_BYTES:
-                self._memo_bytes -= len(self._memo.popitem(last=False)[1])
+                gone, data = self._memo.popitem(last=False)
+                self._memo_bytes -= len(data)
+                self._digests[gone] = _digest(data)
 
     def put_fragments(self, rows: list[tuple[str, str, str, bytes]]) -> None:
         """(fkey, rkey, ekey, bytes) rows, in one transaction."""

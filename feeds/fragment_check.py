@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -78,20 +79,104 @@ def fragment_ok(fmt: str, data: bytes, post: Post, cfg: Config) -> bool:
 
 
 def _xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
+    fast = _fast_xml_ok(atom, data, post, cfg)
+    return fast if fast is not None else _loop_xml_ok(atom, data, post, cfg)
+
+
+def _expected(atom: bool, post: Post) -> tuple[bytes, ...]:
+    """What the entry must say of the post: (id, link, and its dates) as our writer writes them."""
+    if atom:
+        return _escaped(post.id), _escaped(post.url), _iso(post.updated), _iso(post.date)
+    when = post.date.replace(microsecond=0)  # feedgen's formatRFC2822, in the C locale
+    date = f"{_DAYS[when.weekday()]}, {when:%d} {_MONTHS[when.month - 1]} {when:%Y %H:%M:%S %z}"
+    return _escaped(post.id), _escaped(post.url), date.encode()
+
+
+def _loop_xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
+    """The check line by line, in any order of elements and attributes (for fragments the fast
+    path does not know: feedgen's, when the fast serializer declined a value)."""
     found = _elements(data, atom)
     if found is None or _BAD_AMPERSAND.search(data) or not xml_text(data):
         return False
     if atom:
-        expected = {b"id": [_escaped(post.id)], b"updated": [_iso(post.updated)], b"published": [_iso(post.date)]}
+        entry_id, link, updated, published = _expected(atom, post)
+        expected = {b"id": [entry_id], b"updated": [updated], b"published": [published]}
     else:
-        when = post.date.replace(microsecond=0)  # feedgen's formatRFC2822, in the C locale
-        date = f"{_DAYS[when.weekday()]}, {when:%d} {_MONTHS[when.month - 1]} {when:%Y %H:%M:%S %z}"
-        expected = {b"guid": [_escaped(post.id)], b"pubDate": [date.encode()]}
-    expected[b"link"] = [_escaped(post.url)]
+        entry_id, link, date = _expected(atom, post)
+        expected = {b"guid": [entry_id], b"pubDate": [date]}
+    expected[b"link"] = [link]
     if any(found.get(name) != value for name, value in expected.items()):
         return False
     # the summary is text escaped as HTML (no tag), but an RSS description without one is the content
     return all(_html_part_ok(text, cfg) for name in _HTML_PARTS for text in found.get(name, ()))
+
+
+# --- the fast path: one regular expression for the order in which our writer writes an entry ---
+
+_T, _A, _URL = rb"[^<]*", rb'[^"<]*', rb"(" + _IMAGE + rb")"
+_FAST_ATOM = re.compile(
+    rb"  <entry>\n    <id>(" + _T + rb")</id>\n    <title>" + _T + rb"</title>\n"
+    rb"    <updated>(" + _T + rb")</updated>\n(?:    <author>\n      <name>" + _T + rb"</name>\n    </author>\n)?"
+    rb'(?:    <content type="html"(?:/>|>(' + _T + rb")</content>)\n)?"
+    rb'    <link href="(' + _A + rb')"/>\n(?:    <summary type="html">(' + _T + rb")</summary>\n)?"
+    rb'(?:    <category term="' + _A + rb'"/>\n)*    <published>(' + _T + rb")</published>\n"
+    rb'(?:    <media:content url="' + _URL + rb'" medium="image"/>\n    <media:thumbnail url="' + _URL
+    + rb'"/>\n)?  </entry>\n')
+_FAST_RSS = re.compile(
+    rb"    <item>\n      <title>" + _T + rb"</title>\n      <link>(" + _T + rb")</link>\n"
+    rb"(?:      <description>(" + _T + rb")</description>\n)?"
+    rb"(?:      <content:encoded>(" + _T + rb")</content:encoded>\n)?"
+    rb'      <guid isPermaLink="(?:true|false)">(' + _T + rb")</guid>\n(?:      <category>" + _T
+    + rb"</category>\n)*      <pubDate>(" + _T + rb")</pubDate>\n(?:      <dc:creator>" + _T
+    + rb"</dc:creator>\n)?"
+    rb'(?:      <media:content url="' + _URL + rb'" medium="image"/>\n      <media:thumbnail url="' + _URL
+    + rb'"/>\n)?    </item>\n')
+# the element whose text is the post's content (long): searched for, not matched, in that order
+_BODY_TAGS = {True: (b'<content type="html">',), False: (b"<content:encoded>", b"<description>")}
+
+
+def _fast_xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool | None:
+    """The check for a fragment in the exact shape our writer gives it; None for any other shape
+    (the line-by-line check then answers: a fragment of another shape is rare, and may be forged).
+
+    The content's text, most of the bytes, is cut out and checked on its own, once for a post's
+    Atom and RSS entries (they carry the same bytes): its end is the next "<" (a C search), and
+    the rest, the tags and the short texts, is one regular expression. Cutting at ASCII bytes
+    keeps every verdict: UTF-8 is valid, and a forbidden character or a bad "&" is found, in
+    the whole exactly when in one of the two parts (none of them can span a "<" or ">")."""
+    start = -1
+    for tag in _BODY_TAGS[atom]:
+        start = data.find(tag)
+        if start >= 0:
+            start += len(tag)
+            break
+    end = data.find(b"<", start) if start >= 0 else -1
+    if start >= 0 > end:
+        return None
+    rest = data[:start] + data[end:] if start >= 0 else data
+    shape = (_FAST_ATOM if atom else _FAST_RSS).fullmatch(rest)
+    if shape is None:
+        return None
+    groups = shape.groups()
+    fields: tuple[bytes, ...]
+    if atom:
+        fields, parts = (groups[0], groups[3], groups[1], groups[5]), (groups[2], groups[4])
+    else:
+        fields, parts = (groups[3], groups[0], groups[4]), (groups[1], groups[2])
+    if fields != _expected(atom, post) or _BAD_AMPERSAND.search(rest) or not xml_text(rest):
+        return False
+    if start >= 0 and not _body_ok(data[start:end], cfg):
+        return False
+    return all(_html_part_ok(text, cfg) for text in parts if text)
+
+
+def _body_ok(text: bytes, cfg: Config) -> bool:
+    """An element's text as XML text (``xml_text``, no bad "&") holding HTML ``html_ok`` admits;
+    the second format's is the first one's answer. Decoded once (UnicodeDecodeError: raised)."""
+    def answer() -> bool:
+        value = text.decode()
+        return _chars_ok(text) and not _BAD_AMPERSAND.search(text) and html_ok(_unescape_text(value), cfg)
+    return _memo(("body", text, cfg), answer)
 
 
 # the bytes of a UTF-8 text that XML allows as they are: all but the C0 controls (tab, LF and CR
@@ -110,6 +195,11 @@ def xml_text(data: bytes) -> bool:
         data.decode()
     except UnicodeDecodeError:
         return False
+    return _chars_ok(data)
+
+
+def _chars_ok(data: bytes) -> bool:
+    """``xml_text`` of bytes known to be valid UTF-8."""
     if data.translate(None, _PLAIN_BYTES):  # a C0 control or DEL is left
         return False
     if b"\xc2" in data and _C1.search(data):
@@ -136,8 +226,10 @@ def _elements(data: bytes, atom: bool) -> dict[bytes, list[bytes]] | None:
         if line is None or line.group(1) != indent or line.group(2) not in allowed:
             return None
         name, text = line.group(2), line.group(4) or b""
-        attrs = dict(_ATTRS.findall(line.group(3))) if line.group(3) else {}
-        if set(attrs) != allowed[name] or any(attrs[a] not in _FIXED[a] for a in attrs if a in _FIXED):
+        pairs = _ATTRS.findall(line.group(3)) if line.group(3) else []
+        attrs = dict(pairs)
+        if len(attrs) != len(pairs) or set(attrs) != allowed[name] \
+                or any(attrs[a] not in _FIXED[a] for a in attrs if a in _FIXED):
             return None
         if name in _MEDIA and not re.fullmatch(_IMAGE, attrs[b"url"]):
             return None
@@ -176,11 +268,18 @@ def _escaped(text: str) -> bytes:
 
 def _unescape(text: bytes) -> str:
     """XML text as lxml escapes it, back to the text (only the references _BAD_AMPERSAND lets through)."""
-    value = text.decode()
+    return _unescape_text(text.decode())
+
+
+def _unescape_text(value: str) -> str:
     if "&" not in value:
         return value
-    return (value.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&#13;", "\r")
-            .replace("&#10;", "\n").replace("&#9;", "\t").replace("&amp;", "&"))
+    value = value.replace("&lt;", "<").replace("&gt;", ">")
+    if "&q" in value:  # lxml never writes these in text; the check lets them through
+        value = value.replace("&quot;", '"')
+    if "&#" in value:
+        value = value.replace("&#13;", "\r").replace("&#10;", "\n").replace("&#9;", "\t")
+    return value.replace("&amp;", "&")
 
 
 def html_ok(markup: str, cfg: Config) -> bool:
@@ -230,16 +329,23 @@ def _policy(extra_tags: tuple[str, ...], extra_attrs: tuple[str, ...]
     return frozenset(options["tags"]), {tag: frozenset(names) for tag, names in options["attributes"].items()}
 
 
-_SEEN: list[tuple[int, bytes, bool]] = []  # the last answers: a post's formats carry the same HTML
+_SEEN: list[tuple[tuple[str, bytes, Config], bool]] = []  # the last answers: a post's formats carry the same HTML
+
+
+def _memo(key: tuple[str, bytes, Config], answer: Callable[[], bool]) -> bool:
+    """The answer for ``key`` if it is among the last few, else ``answer()`` remembered (a
+    failure to decode raises, and is never remembered). The config is kept, not its id, so no
+    other config can take its place."""
+    for seen, said in _SEEN:
+        if seen[0] == key[0] and seen[2] is key[2] and seen[1] == key[1]:
+            return said
+    said = answer()
+    _SEEN.insert(0, (key, said))
+    del _SEEN[4:]
+    return said
 
 
 def _html_part_ok(text: bytes, cfg: Config) -> bool:
     """``html_ok`` of an element's escaped text; Atom and RSS escape a post's content alike, so the
     second format's is the first one's answer (comparing bytes costs nothing beside checking)."""
-    for key, seen, answer in _SEEN:
-        if key == id(cfg) and seen == text:
-            return answer
-    answer = html_ok(_unescape(text), cfg)
-    _SEEN.insert(0, (id(cfg), text, answer))
-    del _SEEN[4:]
-    return answer
+    return _memo(("html", text, cfg), lambda: html_ok(_unescape(text), cfg))

@@ -98,6 +98,21 @@ def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:
     return hashlib.blake2b(f"{key}\0{post.path}\0{post.digest}\0{extra}".encode(), digest_size=16).hexdigest()
 
 
+class RenderKeys:
+    """``render_key`` of each post, computed once per build (a post is in several feeds, and the
+    render, problems and write stages each ask); kept beside the post, so no other can take its id."""
+
+    def __init__(self, key: str, site: LiquidSite | None):
+        self.key, self.site = key, site
+        self._known: dict[int, tuple[Post, str]] = {}
+
+    def __call__(self, post: Post) -> str:
+        found = self._known.get(id(post))
+        if found is None or found[0] is not post:
+            found = self._known[id(post)] = (post, render_key(self.key, post, self.site))
+        return found[1]
+
+
 def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
     """Build every feed; on errors write nothing unless ``keep_going``. Never prints."""
     started = time.perf_counter()
@@ -106,12 +121,12 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         posts, specs, problems = load(cfg, cache=cache, progress=progress)
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
+        rkeys = RenderKeys(stage_key(cfg, "render"), site)
         if not result.errors or keep_going:
-            _publish(cfg, specs, cache, result, progress, site)
+            _publish(cfg, specs, cache, result, progress, site, rkeys)
             record_ids(cfg, posts)  # the ids readers can now have (ledger)
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
-            key = stage_key(cfg, "render")
-            cache.keep_rendered({render_key(key, p, site) for p in posts})
+            cache.keep_rendered({rkeys(p) for p in posts})
         cache.keep_fragments(stage_key(cfg, "entry"))
         result.problems = one_per_kind(result.problems) + _damage_report(cache)
     finally:
@@ -148,9 +163,10 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
 
 
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
-             progress: Progress | None, site: LiquidSite | None = None) -> None:
+             progress: Progress | None, site: LiquidSite | None = None, rkeys: RenderKeys | None = None) -> None:
     """Render what changed feeds carry, write them, and commit the output folder in one step."""
     key, rendering = output_key(cfg), stage_key(cfg, "render")
+    rkeys = rkeys or RenderKeys(rendering, site)
     try:
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
@@ -164,9 +180,9 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                     inputs.update(prints)
             # a cache that earlier runs left intact remembers what rendering said about the posts
             # of unchanged feeds; without one, render those too, so every run warns the same
-            fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress)
-            result.problems += _render_problems(cfg, rendering, specs, cache, site)
-            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh)
+            fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys)
+            result.problems += _render_problems(cfg, rendering, specs, cache, site, rkeys)
+            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys)
             _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
             out.commit()
             if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
@@ -207,6 +223,7 @@ class WriteContext:
     out: Output
     store: WorkerCache
     site: LiquidSite | None
+    rkeys: RenderKeys | None = None  # filled in the parent before the fork: workers only look up
 
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
@@ -286,14 +303,15 @@ def _render_task(batch: range) -> tuple[int, list[str]]:
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
-                progress: Progress | None) -> frozenset[str]:
+                progress: Progress | None, rkeys: RenderKeys | None = None) -> frozenset[str]:
     """Render every post that a feed to be written carries, once, into the cache, with its entry
     fragments in every format being written; the rkeys whose rows this build stored (they are its
     own, not input: the write stage checks neither their fragments nor what it makes of them).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here, and memory follows the number of feeds' entries being written, not every body."""
-    needed = {render_key(key, p, site): p for s in specs for p in s.entries}
+    rkey = rkeys or RenderKeys(key, site)
+    needed = {rkey(p): p for s in specs for p in s.entries}
     found = cache.rendered(list(needed))
     misses = [p for rkey, p in needed.items() if rkey not in found]
     batches = [range(i, min(i + RENDER_BATCH, len(misses))) for i in range(0, len(misses), RENDER_BATCH)]
@@ -310,12 +328,13 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     return frozenset(fresh)
 
 
-def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None
-                     ) -> list[Problem]:
+def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
+                     rkeys: RenderKeys | None = None) -> list[Problem]:
     """What rendering said about every post the feeds carry, rendered now or in an earlier run,
     so that a rerun reports the same warnings (and --strict fails the same way). A post whose
     cached row is damaged is rendered again here (rare), and what that says is stored anew."""
-    posts = {render_key(key, p, site): p for s in specs for p in s.entries}
+    rkey = rkeys or RenderKeys(key, site)
+    posts = {rkey(p): p for s in specs for p in s.entries}
     said, bad = cache.render_problems({rkey: p.path for rkey, p in posts.items()})
     if bad:
         redone = [(rkey, *render_post(posts[rkey], read_body(posts[rkey]), cfg, site)) for rkey in bad]
@@ -336,7 +355,8 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
     ctx = parallel.context(WriteContext)
     cfg, key, inputs, out, store, site = ctx.cfg, ctx.key, ctx.inputs, ctx.out, ctx.store, ctx.site
     spec = ctx.specs[index]
-    rkeys = [render_key(key, p, site) for p in spec.entries]  # key: the render stage's
+    rkey = ctx.rkeys or RenderKeys(key, site)  # key: the render stage's
+    rkeys = [rkey(p) for p in spec.entries]
     fragments, problems, damaged = entry_fragments(cfg, spec, rkeys, stage_key(cfg, "entry"), store, site)
     data, over = feed_files(cfg, spec, fragments)
     problems += over
@@ -349,8 +369,8 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
                site: LiquidSite | None, result: BuildResult, progress: Progress | None,
-               fresh: frozenset[str] = frozenset()) -> None:
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh), site)
+               fresh: frozenset[str] = frozenset(), rkeys: RenderKeys | None = None) -> None:
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh), site, rkeys)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
                                                                 default_jobs(cfg), shared, chunksize=8), 1):

@@ -431,6 +431,10 @@ FRAGMENT_FORGERIES: dict[str, Callable[[bytes, str], bytes]] = {
     "not UTF-8": _replace(b"</title>", b"\xff" + SECRET.encode() + b"</title>"),
     "cut short": lambda d, f: d[:len(d) // 2] + SECRET.encode(),
     "empty": lambda d, f: b"",
+    # not well-formed XML (a reader refuses the whole feed); the line check once took the last value
+    "a duplicate attribute": lambda d, f: d.replace(b'<link href="', b'<link href="https://evil.test/' + SECRET.encode()
+                                                    + b'" href="', 1).replace(b'<guid isPermaLink="', b'<guid '
+                                                    b'isPermaLink="true" isPermaLink="', 1),
     "JSON with a key of our making": lambda d, f: d.replace(b'"id"', b'"' + SECRET.encode() + b'": 1, "id"', 1),
     "JSON a list": lambda d, f: b"[" + SECRET.encode() + b"]",
 }

@@ -262,3 +262,146 @@ def test_a_fragment_with_a_character_xml_forbids_fails_the_check(char: str) -> N
     forged = fragment.replace(b"Fourth", ("Fo" + char + "urth").encode())
     assert forged != fragment and not fragment_ok("atom", forged, post, cfg)
     assert not fragment_ok("atom", fragment.replace(b"Fourth", b"Fo\xed\xa0\x80urth"), post, cfg)  # a surrogate
+
+
+# --- the fast path of the fragment check (issue 10) -------------------------------------------
+
+def _writer_fragments(cfg: Config, posts: tuple[Any, ...], rendered: dict[str, Rendered]
+                      ) -> list[tuple[str, bytes, Any]]:
+    return [(fmt, BY_NAME[fmt].make_fragment(cfg, post, rendered[post.id]), post)
+            for post in posts for fmt in ("atom", "rss")]
+
+
+_PIECES = st.sampled_from([b"<", b">", b"&", b"&amp;", b"&lt;", b"&x;", b'"', b"\n", b" ", b"/", b"a", b"\x00",
+                           b"\xc2\x85", b"\xff", b"</content>\n", b"</summary>\n", b"<x>", b'<content type="html">',
+                           b"<content:encoded>", b"<description>", b"</description>\n", b'"/>\n', b"    ",
+                           b'    <category term="c"/>\n', b"      <category>c</category>\n", b'href="',
+                           b'<link href="https://x.test/a"/>\n', b"<id>", b"</id>\n", b"\r", b"\t", b"&#10;"])
+
+
+@given(index=st.integers(0, 3), fmt=st.sampled_from(["atom", "rss"]), name=st.sampled_from(list(CONFIGS)),
+       edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 3), _PIECES | st.binary(max_size=4)),
+                      max_size=3), summary=st.sampled_from(["", "Sum", "a <b> & c"]), body=st.sampled_from(
+                          ["", "<p>x</p>", '<p><a href="https://x.test/a?b=1&amp;c=2">y</a> &amp; "q"</p>',
+                           '<a href="javascript:x()">j</a>', "<p>\r\n</p>"]))
+def test_the_fast_check_accepts_exactly_what_the_line_check_accepts(
+        index: int, fmt: str, name: str, edits: list[tuple[int, int, bytes]], summary: str, body: str) -> None:
+    """On fragments our writer makes and on mutated ones: where the fast path answers, the
+    line-by-line check (the check before it) gives the same answer, and every fragment the
+    writer makes takes the fast path."""
+    from feeds import fragment_check as check
+
+    cfg = config(**dict(CONFIGS[name]))
+    post = POSTS[index]
+    rendered = Rendered(body, summary) if index != 0 else RENDERED[post.id]
+    data = BY_NAME[fmt].make_fragment(cfg, post, rendered)
+    assert check._fast_xml_ok(fmt == "atom", data, post, cfg) is check._loop_xml_ok(fmt == "atom", data, post, cfg)
+    assert check._fast_xml_ok(fmt == "atom", data, post, cfg) is not None
+    for where, cut, piece in edits:
+        where %= len(data) + 1
+        data = data[:where] + piece + data[where + cut:]
+    try:
+        reference = check._loop_xml_ok(fmt == "atom", data, post, cfg)
+    except (ValueError, TypeError):
+        reference = False
+    assert fragment_ok(fmt, data, post, cfg) is reference
+    try:
+        fast = check._fast_xml_ok(fmt == "atom", data, post, cfg)
+    except (ValueError, TypeError):
+        fast = False
+    assert fast is None or fast is reference
+
+
+def test_fragments_our_writer_makes_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No line-by-line loop for the shape our writer gives an entry: with and without content,
+    summary, author, categories and an image, in each config."""
+    from feeds import fragment_check as check
+
+    calls = []
+    real = check._elements
+    monkeypatch.setattr(check, "_elements", lambda *a: calls.append(a) or real(*a))
+    for name in CONFIGS:
+        cfg = config(**dict(CONFIGS[name]))
+        for fmt, data, post in _writer_fragments(cfg, POSTS, RENDERED):
+            assert fragment_ok(fmt, data, post, cfg)
+    assert calls == []
+
+
+def test_a_fragment_is_checked_once_per_build_however_small_the_memo(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh clone checks each cached fragment once, though the memo of fragment bytes keeps
+    none (a big site's fragments outgrow it): the digest of what was checked is remembered."""
+    import shutil
+
+    from conftest import copy_fixtures, tree_bytes, write_site
+
+    from feeds import build, fragments, load_config
+    from feeds.cache import WorkerCache
+
+    fixtures = Path(__file__).parent / "fixtures" / "posts"
+    site = tmp_path / "site"
+    cfg_path = write_site(site, {}, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
+    copy_fixtures(site, tuple(p.name for p in sorted(fixtures.glob("*.*"))))
+    monkeypatch.chdir(site)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert not build(load_config(cfg_path)).errors
+    cold = tree_bytes(site / "public")
+    shutil.rmtree(site / "public")
+    shutil.rmtree(site / ".public.feeds")
+    monkeypatch.setattr(WorkerCache, "MEMO_BYTES", 0)
+    checked: list[tuple[str, bytes]] = []
+    real = fragments.fragment_ok
+    monkeypatch.setattr(fragments, "fragment_ok",
+                        lambda fmt, data, *a: checked.append((fmt, data)) or real(fmt, data, *a))
+    result = build(load_config(cfg_path))
+    assert not result.errors and tree_bytes(site / "public") == cold
+    carried = sum(len(spec.entries) for spec in result.feeds)
+    distinct = {(fmt, data) for fmt, data in checked}
+    assert len(distinct) < 2 * carried  # posts are in several feeds (2 formats each): re-checks would show
+    assert len(checked) == len(distinct), (len(checked), len(distinct))
+
+
+def test_a_fragment_changed_after_it_was_checked_is_checked_again(tmp_path: Path) -> None:
+    """The memo knows a fragment by the digest of the bytes checked, not by its key."""
+    from feeds.cache import Cache, WorkerCache
+
+    cache = Cache(tmp_path)
+    store = WorkerCache(cache.file)
+    store.MEMO_BYTES = 0
+    store.put_fragments([("k", "r", "e", b"checked"), ("other", "r", "e", b"x")])
+    store.remember("k", b"checked")  # let go at once: its digest is kept
+    assert store.fragments(["k", "other"]) == ({"k": b"checked", "other": b"x"}, {"k"})
+    store.put_fragments([("k", "r", "e", b"forged")])
+    assert store.fragments(["k"]) == ({"k": b"forged"}, set())
+    cache.close()
+
+
+def test_render_keys_are_computed_once_per_post_and_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh clone's and a no-change build's render, problems and write stages (and the cleanup)
+    share one render_key per post."""
+    import shutil
+
+    from conftest import copy_fixtures, write_site
+
+    from feeds import build, load_config, pipeline
+
+    fixtures = Path(__file__).parent / "fixtures" / "posts"
+    site = tmp_path / "site"
+    cfg_path = write_site(site, {}, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
+    copy_fixtures(site, tuple(p.name for p in sorted(fixtures.glob("*.*"))))
+    monkeypatch.chdir(site)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert not build(load_config(cfg_path)).errors  # cold: the render workers key what they render
+    calls: list[str] = []
+    real = pipeline.render_key
+    monkeypatch.setattr(pipeline, "render_key", lambda key, post, *a: calls.append(post.path) or real(key, post, *a))
+    for fresh_clone in (True, False):  # then no change
+        if fresh_clone:
+            shutil.rmtree(site / "public")
+            shutil.rmtree(site / ".public.feeds")
+        calls.clear()
+        result = build(load_config(cfg_path))
+        assert not result.errors
+        carried = {post.path for spec in result.feeds for post in spec.entries}
+        assert len(carried) > 5 and sorted(set(calls)) == sorted(calls), calls  # each post once
+        assert set(calls) >= carried
