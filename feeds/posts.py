@@ -11,6 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
+from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import urlsplit
