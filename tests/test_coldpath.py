@@ -238,3 +238,14 @@ def test_the_records_are_json_with_a_file_a_line(tmp_path: Path) -> None:
         assert read_json(file) == data == json.loads(file.read_text("utf-8"))
     write_json(tmp_path / "m.json", manifest)
     assert len((tmp_path / "m.json").read_text("utf-8").splitlines()) == 50 + 4
+
+
+def test_no_ioctl_is_asked_off_linux(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flag's ioctl numbers are Linux's: on another platform the folder is not even opened."""
+    import os
+
+    from feeds.output import staging
+    opened: list[object] = []
+    monkeypatch.setattr(staging.sys, "platform", "darwin")
+    monkeypatch.setattr(staging.os, "open", lambda *a, **k: opened.append(a) or os.open(*a, **k))
+    assert staging.spread_subfolders(tmp_path) is False and opened == []
