@@ -36,7 +36,7 @@ from typing import Any
 from .config import Config
 from .posts import Post
 from .render import _OTHER_URL_ATTRS, _URL_ATTRS, _allowlist, _harmless
-from .text import describe_forbidden, srcset_candidates
+from .text import describe_forbidden, srcset_candidates, utf8_has_forbidden
 
 _IMAGE = rb'https?://[^"<\x00-\x20]+'  # as posts.py and images.py make them
 # one element per line, as lxml indents them: text without "<", attributes quoted without "<"
@@ -179,13 +179,6 @@ def _body_ok(text: bytes, cfg: Config) -> bool:
     return _memo(("body", text, cfg), answer)
 
 
-# the bytes of a UTF-8 text that XML allows as they are: all but the C0 controls (tab, LF and CR
-# excepted) and DEL (text.py's _NOT_XML, whose C1 controls and U+FFFE/U+FFFF take two or three bytes)
-_PLAIN_BYTES = bytes(b for b in range(256) if (b >= 0x20 or b in (0x09, 0x0A, 0x0D)) and b != 0x7F)
-_C1 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F
-_NONCHARACTER = re.compile(rb"\xef\xbf[\xbe\xbf]")  # U+FFFE, U+FFFF
-
-
 def xml_text(data: bytes) -> bool:
     """Valid UTF-8 holding nothing ``describe_forbidden`` would name (surrogates cannot be valid
     UTF-8): checked on the bytes, where deleting every allowed byte is a C loop, and the
@@ -200,11 +193,7 @@ def xml_text(data: bytes) -> bool:
 
 def _chars_ok(data: bytes) -> bool:
     """``xml_text`` of bytes known to be valid UTF-8."""
-    if data.translate(None, _PLAIN_BYTES):  # a C0 control or DEL is left
-        return False
-    if b"\xc2" in data and _C1.search(data):
-        return False
-    return not (b"\xef\xbf" in data and _NONCHARACTER.search(data))
+    return not utf8_has_forbidden(data)
 
 
 def _elements(data: bytes, atom: bool) -> dict[bytes, list[bytes]] | None:

@@ -26,6 +26,26 @@ def _one_printable_line(text: str) -> bool:
     return "\n" not in text and text.isprintable()
 
 
+def has_forbidden(text: str) -> bool:
+    """A character ``_NOT_XML`` names is in ``text``."""
+    return _NOT_XML.search(text) is not None
+
+
+# _NOT_XML in UTF-8 bytes: its ASCII part is single bytes (C0 controls but tab/LF/CR, and DEL), its
+# C1 controls and U+FFFE/U+FFFF take two and three bytes, and surrogates are never valid UTF-8
+_NOT_XML_ASCII = bytes((*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
+_XML_ASCII = bytes(b for b in range(256) if b not in _NOT_XML_ASCII)  # translate(None, this): what is left is forbidden
+_NOT_XML_MULTIBYTE = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
+
+
+def utf8_has_forbidden(data: bytes) -> bool:
+    """``has_forbidden`` of valid UTF-8 bytes, without decoding them: deleting every allowed ASCII
+    byte is a C loop, and the multi-byte cases are searched only where their lead bytes occur."""
+    if data.translate(None, _XML_ASCII):
+        return True
+    return (b"\xc2" in data or b"\xef\xbf" in data) and _NOT_XML_MULTIBYTE.search(data) is not None
+
+
 def xml_safe(text: str) -> tuple[str, int]:
     """Drop the characters XML 1.0 forbids (and C1 controls); return the text and how many were dropped.
     One scan when there are none (nearly always): a search is a quarter cheaper than a subn."""

@@ -13,17 +13,13 @@ byte, on arbitrary text (tests/test_xmlfast.py).
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-# characters lxml refuses in text (controls, surrogates, U+FFFE/F), and the C1 controls, which
-# this module leaves to feedgen too: such a value takes the feedgen path, never a guess
-_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+from .text import has_forbidden, utf8_has_forbidden
+
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_ASCII_REFUSED = bytes((*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f))
-_ASCII_ALLOWED = bytes(b for b in range(256) if b not in _ASCII_REFUSED)  # translate(None, this): what is refused
 _FEED_ROOT = '<feed xmlns="http://www.w3.org/2005/Atom"'
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
@@ -34,8 +30,9 @@ class Refused(Exception):
 
 
 def text(value: str) -> str:
-    """``value`` as lxml writes an element's text."""
-    if _REFUSED.search(value) is not None:
+    """``value`` as lxml writes an element's text. A character lxml refuses (controls, surrogates,
+    U+FFFE/F), or a C1 control, is left to feedgen: such a value takes its path, never a guess."""
+    if has_forbidden(value):
         raise Refused
     if "&" in value:
         value = value.replace("&", "&amp;")
@@ -69,8 +66,7 @@ def _content(value: str) -> bytes:
         data = value.encode()
     except UnicodeEncodeError:
         raise Refused from None
-    if data.translate(None, _ASCII_ALLOWED) or ((b"\xc2" in data or b"\xef\xbf" in data)
-                                                 and _REFUSED.search(value) is not None):
+    if utf8_has_forbidden(data):
         raise Refused
     if b"&" in data:
         data = data.replace(b"&", b"&amp;")
