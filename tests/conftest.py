@@ -43,6 +43,7 @@ from feeds.cli import main
 from feeds.config import Config, FeedsOptions, Site
 from feeds.pipeline import load
 from feeds.posts import Post
+from feeds.schema import SCHEMA
 from feeds.validate import check_feed_file
 
 settings.register_profile("ci", max_examples=30, deadline=None)
@@ -288,3 +289,28 @@ def make_post(slug: str = "post", when: datetime = datetime(2022, 3, 4, 13, 23, 
         id=url.removesuffix(".html"), author="", summary="", markdown=True, body_start=0, body_line=1)
     values.update(fields)
     return Post(**values)
+
+
+# a value other than the default for every schema key (test_config: each reaches the Config;
+# test_stages: each changes exactly the stage keys it declares)
+ODD: dict[str, Any] = {
+    "site.url": "https://y.test", "site.title": "T", "site.description": "D", "site.language": "fr",
+    "site.author.name": "N", "site.author.email": "n@y.test", "source": "src", "posts": ["a/*.md"],
+    "output": "out", "timezone": "Asia/Tokyo", "permalink": "pretty", "feeds.formats": ["rss"],
+    "feeds.limit": 3, "feeds.site": False, "feeds.categories": False, "feeds.tags": False,
+    "feeds.entry_id": "url", "content.sanitize": False, "content.allow_tags": ["iframe"],
+    "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
+    "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
+    "content.max_names_per_post": 7, "content.max_entry_bytes": 5000, "feeds.content": "excerpt",
+    "content.markdown.auto_ids": False, "content.markdown.typographic": False,
+    "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
+    "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
+    "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
+    "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
+    "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000,
+    "feeds.websub.hub": "https://hub.test/", "feeds.keep_ids": True, "feeds.archives.size": 50,
+    "feeds.archives.feeds": ["category"],
+    **{k.name: k.name.rsplit(".", 1)[1] + "/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")},
+    "feeds.paths.site_atom": "s.xml", "feeds.paths.site_rss": "s.rss", "feeds.paths.site_json": "s.json",
+    "feeds.paths.opml": "o.opml", "feeds.paths.index": "i.html",
+}

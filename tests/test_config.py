@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import ODD
 
 from feeds import ConfigError, load_config
 from feeds.config import DEFAULT_PATHS, PERMALINK_STYLES
@@ -236,29 +237,9 @@ def test_every_schema_key_reaches_the_config(config_file: Callable[[str], Path])
     from feeds.schema import SCHEMA
 
     base = load_config(config_file(MINIMAL))
-    odd = {"site.url": "https://y.test", "site.title": "T", "site.description": "D", "site.language": "fr",
-           "site.author.name": "N", "site.author.email": "n@y.test", "source": "src", "posts": ["a/*.md"],
-           "output": "out", "timezone": "Asia/Tokyo", "permalink": "pretty", "feeds.formats": ["rss"],
-           "feeds.limit": 3, "feeds.site": False, "feeds.categories": False, "feeds.tags": False,
-           "feeds.entry_id": "url", "content.sanitize": False, "content.allow_tags": ["iframe"],
-           "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
-           "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
-           "content.max_names_per_post": 7, "content.max_entry_bytes": 5000, "feeds.content": "excerpt",
-           "content.markdown.auto_ids": False, "content.markdown.typographic": False,
-           "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
-           "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
-           "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
-           "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
-           "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000,
-           "feeds.keep_ids": True, "feeds.archives.size": 50, "feeds.archives.feeds": ["category", "tag"],
-           "feeds.websub.hub": "https://hub.test/"}
-    odd.update({k.name: "x/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")})
-    odd["feeds.paths.site_rss"], odd["feeds.paths.opml"] = "s.rss", "o.opml"
-    assert set(odd) == {k.name for k in SCHEMA}, "a new key needs a value in this test"
+    assert set(ODD) == {k.name for k in SCHEMA}, "a new key needs a value in this test"
     (Path("src")).mkdir()
-    for name, value in odd.items():
-        if name.startswith("feeds.paths.") and "{slug}" in str(value):
-            value = name.rsplit(".", 1)[1] + "/{slug}.z"
+    for name, value in ODD.items():
         changed = load_config(config_file(MINIMAL), {name: value})
         assert changed != base, f"{name} does not reach the Config"
 

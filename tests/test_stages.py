@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Built
+from conftest import ODD, Built
 
 from feeds import fragments, load_config, pipeline
 from feeds.config import Config
@@ -17,27 +17,6 @@ from feeds.schema import KEYS, SCHEMA, STAGES
 from feeds.stages import DERIVED, fields, stage_key, value
 
 OUTPUT_STAGES = STAGES[:-1]  # "none" shapes no byte
-ODD: dict[str, Any] = {
-    "site.url": "https://y.test", "site.title": "T", "site.description": "D", "site.language": "fr",
-    "site.author.name": "N", "site.author.email": "n@y.test", "source": "src", "posts": ["a/*.md"],
-    "output": "out", "timezone": "Asia/Tokyo", "permalink": "pretty", "feeds.formats": ["rss"],
-    "feeds.limit": 3, "feeds.site": False, "feeds.categories": False, "feeds.tags": False,
-    "feeds.entry_id": "url", "content.sanitize": False, "content.allow_tags": ["iframe"],
-    "content.allow_attributes": ["style"], "content.max_file_bytes": 9, "cache.path": "c",
-    "build.drafts": True, "build.future": True, "build.jobs": 3, "build.unpublished": True,
-    "content.max_names_per_post": 7, "content.max_entry_bytes": 5000, "feeds.content": "excerpt",
-    "content.markdown.auto_ids": False, "content.markdown.typographic": False,
-    "feeds.excerpt_only": True, "feeds.tags_only": ["a"], "feeds.tags_except": ["b"],
-    "jekyll_feed.categories": ["News"], "jekyll_feed.tags": True, "jekyll_feed.tags_path": "t/",
-    "content.excerpt_separator": "<!--more-->", "exclude": ["drafts/"], "feeds.stylesheet": "/f.xsl",
-    "defaults": [{"scope": {"path": "news"}, "values": {"author": "Desk"}}],
-    "site.icon": "/i.png", "site.logo": "/l.png", "feeds.first_image": True, "feeds.max_bytes": 5000,
-    "feeds.websub.hub": "https://hub.test/", "feeds.keep_ids": True, "feeds.archives.size": 50,
-    "feeds.archives.feeds": ["category"],
-    **{k.name: k.name.rsplit(".", 1)[1] + "/{slug}.z" for k in SCHEMA if k.name.startswith("feeds.paths.")},
-    "feeds.paths.site_atom": "s.xml", "feeds.paths.site_rss": "s.rss", "feeds.paths.site_json": "s.json",
-    "feeds.paths.opml": "o.opml", "feeds.paths.index": "i.html",
-}
 
 
 def _leaves(value: Any, prefix: str = "") -> list[str]:
