@@ -23,7 +23,7 @@ import re
 import sqlite3
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -439,7 +439,7 @@ def _said(problems: list[Problem]) -> list[list[Any]]:
     return [[p.path, p.line, p.message, p.level] for p in problems]
 
 
-def _digest(data: bytes) -> bytes:
+def fragment_digest(data: bytes) -> bytes:
     """sha256: collision-resistant (a fragment's bytes may be anyone's), and at 1 GB/s the
     cheapest such hash here (hashed in hardware where the processor can)."""
     return hashlib.sha256(data).digest()
@@ -453,9 +453,11 @@ class WorkerCache:
 
     MEMO_BYTES = 32 * 1024 * 1024  # fragments a worker keeps at hand: a post is in several feeds
 
-    def __init__(self, file: Path, fresh: frozenset[str] = frozenset()):
+    def __init__(self, file: Path, fresh: frozenset[str] = frozenset(), checked: Mapping[str, bytes] | None = None):
         self.file = file
         self.fresh = fresh  # rkeys this build rendered: their rows are its own, not input
+        # fkey -> the digest of the bytes that passed the check before the write stage (entry_check)
+        self.checked: Mapping[str, bytes] = checked or {}
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self._memo: OrderedDict[str, bytes] = OrderedDict()  # fkey -> fragment checked or made here
@@ -499,7 +501,8 @@ class WorkerCache:
 
     def fragments(self, fkeys: list[str]) -> tuple[dict[str, bytes], set[str]]:
         """The fragments of these fkeys that are here, and which of them this process has already
-        checked or made (the others are input: see fragment_check)."""
+        checked or made, or were checked before the write stage, the same bytes (``checked``; the
+        others are input: see fragment_check)."""
         found = {k: self._memo[k] for k in fkeys if k in self._memo}
         known = set(found)
         missing = [k for k in fkeys if k not in found]
@@ -511,7 +514,8 @@ class WorkerCache:
                                                        chunk):
                     if type(d) is bytes:
                         found[k] = d
-                        if k in self._digests and self._digests[k] == _digest(d):
+                        if (k in self._digests or k in self.checked) \
+                                and fragment_digest(d) in (self._digests.get(k), self.checked.get(k)):
                             known.add(k)
         except sqlite3.Error:
             pass
@@ -526,7 +530,7 @@ class WorkerCache:
             while self._memo_bytes > self.MEMO_BYTES:
                 gone, data = self._memo.popitem(last=False)
                 self._memo_bytes -= len(data)
-                self._digests[gone] = _digest(data)
+                self._digests[gone] = fragment_digest(data)
 
     def put_fragments(self, rows: list[tuple[str, str, str, bytes]]) -> None:
         """(fkey, rkey, ekey, bytes) rows, in one transaction."""

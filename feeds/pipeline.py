@@ -16,6 +16,7 @@ from pathlib import Path
 from . import parallel
 from .cache import Cache, ReadResult, WorkerCache, read_row
 from .config import Config, default_jobs
+from .entry_check import check_cached_fragments
 from .errors import WARNING, Problem, display_path
 from .fragments import post_fragments
 from .group import FeedSpec, group_posts
@@ -370,7 +371,10 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
                site: LiquidSite | None, result: BuildResult, progress: Progress | None,
                fresh: frozenset[str] = frozenset(), rkeys: RenderKeys | None = None) -> None:
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh), site, rkeys)
+    rkeys = rkeys or RenderKeys(key, site)
+    store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
+    checked = check_cached_fragments(cfg, specs, rkeys, stage_key(cfg, "entry"), store, default_jobs(cfg))
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
                                                                 default_jobs(cfg), shared, chunksize=8), 1):
