@@ -529,14 +529,16 @@ class WorkerCache:
 
     def remember(self, fkey: str, data: bytes) -> None:
         """Keep a fragment this process checked or made at hand, within MEMO_BYTES; beyond that,
-        its digest (``fragments``: the same bytes read again are known)."""
+        its digest (``fragments``: the same bytes read again are known), unless it is one of
+        ``checked``, whose digest is there already (other bytes under its key are checked again)."""
         if fkey not in self._memo:
             self._memo[fkey] = data
             self._memo_bytes += len(data)
             while self._memo_bytes > self.MEMO_BYTES:
                 gone, data = self._memo.popitem(last=False)
                 self._memo_bytes -= len(data)
-                self._digests[gone] = fragment_digest(data)
+                if gone not in self.checked:
+                    self._digests[gone] = fragment_digest(data)
 
     def put_fragments(self, rows: list[tuple[str, str, str, bytes]]) -> None:
         """(fkey, rkey, ekey, bytes) rows, in one transaction."""

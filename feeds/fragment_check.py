@@ -87,8 +87,8 @@ def _expected(atom: bool, post: Post) -> tuple[bytes, ...]:
     """What the entry must say of the post: (id, link, and its dates) as our writer writes them."""
     if atom:
         return _escaped(post.id), _escaped(post.url), _iso(post.updated), _iso(post.date)
-    when = post.date.replace(microsecond=0)  # feedgen's formatRFC2822, in the C locale
-    date = f"{_DAYS[when.weekday()]}, {when:%d} {_MONTHS[when.month - 1]} {when:%Y %H:%M:%S %z}"
+    when = post.date  # feedgen's formatRFC2822, in the C locale (strftime drops the microseconds)
+    date = when.strftime(f"{_DAYS[when.weekday()]}, %d {_MONTHS[when.month - 1]} %Y %H:%M:%S %z")
     return _escaped(post.id), _escaped(post.url), date.encode()
 
 
@@ -175,7 +175,7 @@ def _body_ok(text: bytes, cfg: Config) -> bool:
     the second format's is the first one's answer. Decoded once (UnicodeDecodeError: raised)."""
     def answer() -> bool:
         value = text.decode()
-        return _chars_ok(text) and not _BAD_AMPERSAND.search(text) and html_ok(_unescape_text(value), cfg)
+        return _chars_ok(text) and not _BAD_AMPERSAND.search(text) and escaped_html_ok(value, cfg)
     return _memo(("body", text, cfg), answer)
 
 
@@ -228,7 +228,7 @@ def _elements(data: bytes, atom: bool) -> dict[bytes, list[bytes]] | None:
 
 
 def _iso(when: datetime) -> bytes:
-    return when.replace(microsecond=0).isoformat().encode()
+    return when.isoformat(timespec="seconds").encode()
 
 
 def _json_ok(data: bytes, post: Post, cfg: Config) -> bool:
@@ -276,23 +276,92 @@ def html_ok(markup: str, cfg: Config) -> bool:
     URLs absolute with an allowed scheme. Sanitising off: anything the site wrote."""
     if not cfg.content.sanitize or "<" not in markup:
         return True
+    return _html_ok(markup, cfg)
+
+
+def escaped_html_ok(value: str, cfg: Config) -> bool:
+    """``html_ok`` of XML text as lxml escapes it (``value``: "&" only in the references
+    ``_BAD_AMPERSAND`` lets through), most often without unescaping it: see ``_tags_passed``."""
+    if "<" in value:  # no XML text (those given here are cut at the next "<"): the whole is checked
+        return html_ok(_unescape_text(value), cfg)
+    if not cfg.content.sanitize or "&lt;" not in value:  # unescaping makes a "<" of "&lt;" only
+        return True
+    return _tags_passed(value, cfg) or html_ok(_unescape_text(value), cfg)
+
+
+_ESCAPED_TAG = re.compile(r"&lt;[^&<>]*&gt;")
+_PASSED: dict[tuple[tuple[str, ...], tuple[str, ...]], set[str]] = {}  # policy -> tags that passed alone
+_PASSED_MAX = 1 << 16  # tags remembered per policy and process (short strings: a few MB at most)
+
+
+def _tags_passed(value: str, cfg: Config) -> bool:
+    """True when the HTML that ``value`` escapes is one that ``_html_ok`` admits, because each of its
+    tags passes alone; False says nothing (the caller checks the whole).
+
+    Unescaped, a "&lt;" is the only source of a "<" (``_unescape_text`` turns "&lt;" into "<"
+    before "&amp;" into "&": "&amp;lt;" stays "&lt;"), and a tag escaped as "&lt;...&gt;" with no
+    "&", "<" or ">" between is the tag "<...>" itself. When every "&lt;" starts such a tag, the
+    HTML is text without "<" and tags without "<" or ">" inside; each check of ``_html_ok`` looks
+    at one tag from its "<" and ends inside it (a quoted value has no ">" here), so it gives the
+    same answer in the markup as for the tag alone. A site's tags repeat (``<p>``, ``</p>``,
+    ``<span class="x">``): each is checked once per process and remembered, where checking the
+    markup as a whole looks at every tag of every post, and at its unescaped copy."""
+    tags = _ESCAPED_TAG.findall(value)
+    if value.count("&lt;") != len(tags):
+        return False
+    policy = (cfg.content.allow_tags, cfg.content.allow_attributes)
+    passed = _PASSED.get(policy)
+    if passed is None or len(passed) > _PASSED_MAX:
+        passed = _PASSED[policy] = set()
+    for tag in tags:
+        if tag not in passed:
+            if not _tag_ok("<" + tag[4:-4] + ">", cfg):
+                return False
+            passed.add(tag)
+    return True
+
+
+def _html_ok(markup: str, cfg: Config) -> bool:
+    """``html_ok`` of markup holding a "<", checked as a whole."""
     if _NOT_TAG.search(markup):  # a "<" that opens no tag as the sanitiser writes them
         return False
     allowed, attributes = _policy(cfg.content.allow_tags, cfg.content.allow_attributes)
     if not set(_NAMES.findall(markup)) <= allowed:
         return False
-    everywhere = attributes.get("*", frozenset())
     # every "<" opens a well-formed tag, so these are the tags with attributes, each whole
-    for tag, attrs in _WITH_ATTRS.findall(markup):
-        for attr, value in _ATTR.findall(attrs):
-            if attr not in everywhere and attr not in attributes.get(tag, ()):
-                return False
-            if (attr in _URL_ATTRS or attr in _OTHER_URL_ATTRS) and not _url_ok(tag, value):
-                return False
-            if attr in ("srcset", "imagesrcset") and not all(_url_ok(tag, u) for u, _ in
-                                                             srcset_candidates(html.unescape(value))):
-                return False
+    return all(_attrs_ok(tag, _ATTR.findall(attrs), attributes) for tag, attrs in _WITH_ATTRS.findall(markup))
+
+
+def _attrs_ok(tag: str, attrs: list[tuple[str, str]], attributes: dict[str, frozenset[str]]) -> bool:
+    """Each (attribute, value) of a ``tag`` is allowed on it, and each URL is one ``_url_ok`` admits."""
+    everywhere = attributes.get("*", frozenset())
+    for attr, value in attrs:
+        if attr not in everywhere and attr not in attributes.get(tag, ()):
+            return False
+        if (attr in _URL_ATTRS or attr in _OTHER_URL_ATTRS) and not _url_ok(tag, value):
+            return False
+        if attr in ("srcset", "imagesrcset") and not all(_url_ok(tag, u) for u, _ in
+                                                         srcset_candidates(html.unescape(value))):
+            return False
     return True
+
+
+# one tag as the sanitiser writes most of them: ``<name attr="value" ...>`` or ``</name>``
+_SIMPLE_TAG = re.compile(r'<([a-z][a-z0-9]*)((?: [a-z][a-z0-9-]*="[^"<>]*")*)>|</([a-z][a-z0-9]*)>')
+_SIMPLE_ATTR = re.compile(r' ([a-z][a-z0-9-]*)="([^"<>]*)"')
+
+
+def _tag_ok(tag: str, cfg: Config) -> bool:
+    """``_html_ok`` of one tag ("<...>", nothing else): for a tag of the simple shape, its name
+    and attributes as ``_html_ok`` finds them (the shape is a part of what ``_NOT_TAG`` admits,
+    and its names and (attribute, value) pairs are what ``_NAMES``, ``_WITH_ATTRS`` and ``_ATTR``
+    find in it), checked alike, without searching the tag three times."""
+    shape = _SIMPLE_TAG.fullmatch(tag)
+    if shape is None:
+        return _html_ok(tag, cfg)
+    allowed, attributes = _policy(cfg.content.allow_tags, cfg.content.allow_attributes)
+    name, attrs = shape.group(1) or shape.group(3), shape.group(2)
+    return name in allowed and (not attrs or _attrs_ok(name, _SIMPLE_ATTR.findall(attrs), attributes))
 
 
 def _url_ok(tag: str, value: str) -> bool:
@@ -337,4 +406,4 @@ def _memo(key: tuple[str, bytes, Config], answer: Callable[[], bool]) -> bool:
 def _html_part_ok(text: bytes, cfg: Config) -> bool:
     """``html_ok`` of an element's escaped text; Atom and RSS escape a post's content alike, so the
     second format's is the first one's answer (comparing bytes costs nothing beside checking)."""
-    return _memo(("html", text, cfg), lambda: html_ok(_unescape(text), cfg))
+    return _memo(("html", text, cfg), lambda: escaped_html_ok(text.decode(), cfg))
