@@ -61,6 +61,8 @@ def check_cached_fragments(cfg: Config, specs: Sequence[FeedSpec], rkey: Callabl
             if key not in store.fresh:
                 posts.setdefault(key, post)
                 formats.setdefault(key, {}).update(dict.fromkeys(names))
+    if not posts:  # a cold build: every fragment is this build's own
+        return {}
     keys = tuple(tuple((fmt, fragment_key(entry_key, key, fmt)) for fmt in formats[key]) for key in posts)
     batches = [range(i, min(i + BATCH, len(keys))) for i in range(0, len(keys), BATCH)]
     jobs = jobs if len(keys) >= parallel.MIN_TASKS_PER_JOB * 2 else 1

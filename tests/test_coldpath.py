@@ -28,9 +28,10 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every fragment_ok call of the build (format); the write workers' memory of fragments off,
-    so that each feed reads its entries' fragments back from the cache."""
-    from feeds import fragments
+    """Every fragment_ok call of the build (format), before the write stage (entry_check) or in it;
+    the write workers' memory of fragments off, so that each feed reads its entries' fragments
+    back from the cache."""
+    from feeds import entry_check, fragments
     from feeds.cache import WorkerCache
 
     seen: list[str] = []
@@ -40,6 +41,7 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(fmt)
         return real(fmt, *args)
     monkeypatch.setattr(fragments, "fragment_ok", counted)
+    monkeypatch.setattr(entry_check, "fragment_ok", counted)
     monkeypatch.setattr(WorkerCache, "MEMO_BYTES", 0)
     return seen
 
