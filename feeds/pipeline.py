@@ -239,7 +239,8 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
         size, mtime = st.st_size, st.st_mtime_ns
     except OSError:
         size = mtime = -1  # read_source says what is wrong with it
-    source = read_source(path, cfg.content.max_file_bytes, size if size >= 0 else None)
+    source = read_source(path, cfg.content.max_file_bytes, size if size >= 0 else None,
+                         lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
     if source.digest and (source.digest, path) in ctx.hits:
         return size, mtime, source.digest, None, ""
     result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source)

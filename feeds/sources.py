@@ -9,7 +9,7 @@ import errno
 import fnmatch
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -193,9 +193,11 @@ def _add_file(path: str, root: Path, found: dict[str, None], problems: list[Prob
         found[path] = None
 
 
-def read_source(path: Path | str, max_bytes: int, size: int | None = None) -> SourceText:
+def read_source(path: Path | str, max_bytes: int, size: int | None = None,
+                known: Callable[[str], bool] | None = None) -> SourceText:
     """The file's text, or a problem naming the size limit or the first byte that is not UTF-8
-    (``size``: its size, when the caller has just asked the file system)."""
+    (``size``: its size, when the caller has just asked the file system). When ``known(digest)``
+    (the caller has what reading these bytes gives: a cache hit), the digest alone, text None."""
     try:  # strings, not pathlib (hot); the size first, as a file too big to read must say so
         size = os.stat(path).st_size if size is None else size
         if size > max_bytes:
@@ -206,6 +208,8 @@ def read_source(path: Path | str, max_bytes: int, size: int | None = None) -> So
     except OSError as exc:
         return SourceText(None, "", Problem(display_path(path), None, f"cannot read the file: {exc.strerror or exc}"))
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if known is not None and known(digest):
+        return SourceText(None, digest)
     bom = data.startswith(codecs.BOM_UTF8)
     try:  # "utf-8-sig", without its Python-level codec
         text = (data[3:] if bom else data).decode("utf-8")

@@ -185,3 +185,35 @@ def test_a_tag_that_passed_under_one_allowlist_is_checked_again_under_another() 
     wide = dataclasses.replace(unit_config(), content=ContentOptions(allow_tags=("iframe",)))
     assert escaped_html_ok(_escape("<iframe>x</iframe>"), wide)
     assert not escaped_html_ok(_escape("<iframe>x</iframe>"), unit_config())
+
+
+# --- reading on a fresh clone: every mtime new, every post's bytes known -------------------------
+
+def test_a_file_whose_bytes_the_cache_knows_is_hashed_not_decoded(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh clone hashes every post (new mtimes); a post the cache has read is not decoded too."""
+    from feeds import sources
+
+    texts: list[str | None] = []
+    real = sources.read_source
+
+    def spy(*args: Any, **kwargs: Any) -> sources.SourceText:
+        found = real(*args, **kwargs)
+        texts.append(found.text)
+        return found
+    monkeypatch.setattr(pipeline, "read_source", spy)
+    for post in Path("_posts").iterdir():
+        os.utime(post)
+    assert invoke("build", "--jobs", "1").exit_code == 0
+    assert len(texts) == POSTS and texts == [None] * POSTS
+
+
+def test_read_source_with_a_known_digest_gives_the_digest_alone(tmp_path: Path) -> None:
+    from feeds.sources import read_source
+
+    post = tmp_path / "p.md"
+    post.write_bytes(b"---\ntitle: \xff\n---\n")  # not UTF-8: the cache can only know it if it was
+    unknown = read_source(str(post), 1000)
+    assert unknown.text is None and unknown.problem is not None
+    known = read_source(str(post), 1000, known={unknown.digest}.__contains__)
+    assert (known.text, known.digest, known.problem) == (None, unknown.digest, None)
+    assert read_source(str(post), 1000, known=set().__contains__) == unknown
