@@ -68,19 +68,40 @@ _PLAIN_URL = re.compile(r"[^\x00-\x20\x7f]+")
 
 def fragment_ok(fmt: str, data: bytes, post: Post, cfg: Config) -> bool:
     """The fragment is one our writer could have made for ``post`` (see the module's doc)."""
+    said = fragment_fields(fmt, data, cfg)
+    return said is not None and said == expected_fields(fmt, post)
+
+
+Fields = tuple[object, ...]  # what a fragment says of its post: its id, link and dates
+
+
+def fragment_fields(fmt: str, data: bytes, cfg: Config) -> Fields | None:
+    """What the fragment says of its post (its id, link and dates, compared with ``expected_fields``)
+    when it is one our writer could have made for a post that says so; else None. Everything but
+    that comparison, which is all the cost (the content's HTML), needs no post: a fragment can be
+    checked before the posts are read (``entry_check``)."""
     try:
         if fmt == "json":
-            return _json_ok(data, post, cfg)
+            return _json_fields(data, cfg)
         if fmt in ("atom", "rss"):
-            return _xml_ok(fmt == "atom", data, post, cfg)
+            return _xml_fields(fmt == "atom", data, cfg)
     except (ValueError, TypeError, RecursionError):  # UnicodeDecodeError, JSONDecodeError are ValueErrors
         pass
-    return False
+    return None
 
 
-def _xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
-    fast = _fast_xml_ok(atom, data, post, cfg)
-    return fast if fast is not None else _loop_xml_ok(atom, data, post, cfg)
+def expected_fields(fmt: str, post: Post) -> Fields:
+    """``fragment_fields`` of every fragment our writer makes for ``post`` in ``fmt``."""
+    if fmt == "json":
+        return post.id, post.url, _iso(post.date).decode(), _iso(post.updated).decode()
+    return tuple((value,) for value in _expected(fmt == "atom", post))
+
+
+def _xml_fields(atom: bool, data: bytes, cfg: Config) -> Fields | None:
+    fast = _fast_xml_fields(atom, data, cfg)
+    if fast is False:  # not the writer's usual shape
+        return _loop_xml_fields(atom, data, cfg)
+    return fast if isinstance(fast, tuple) else None
 
 
 def _expected(atom: bool, post: Post) -> tuple[bytes, ...]:
@@ -92,23 +113,18 @@ def _expected(atom: bool, post: Post) -> tuple[bytes, ...]:
     return _escaped(post.id), _escaped(post.url), date.encode()
 
 
-def _loop_xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool:
+def _loop_xml_fields(atom: bool, data: bytes, cfg: Config) -> Fields | None:
     """The check line by line, in any order of elements and attributes (for fragments the fast
-    path does not know: feedgen's, when the fast serializer declined a value)."""
+    path does not know: feedgen's, when the fast serializer declined a value): the texts of the
+    elements ``_expected`` gives, each as the tuple of every such element's text."""
     found = _elements(data, atom)
     if found is None or _BAD_AMPERSAND.search(data) or not xml_text(data):
-        return False
-    if atom:
-        entry_id, link, updated, published = _expected(atom, post)
-        expected = {b"id": [entry_id], b"updated": [updated], b"published": [published]}
-    else:
-        entry_id, link, date = _expected(atom, post)
-        expected = {b"guid": [entry_id], b"pubDate": [date]}
-    expected[b"link"] = [link]
-    if any(found.get(name) != value for name, value in expected.items()):
-        return False
+        return None
     # the summary is text escaped as HTML (no tag), but an RSS description without one is the content
-    return all(_html_part_ok(text, cfg) for name in _HTML_PARTS for text in found.get(name, ()))
+    if not all(_html_part_ok(text, cfg) for name in _HTML_PARTS for text in found.get(name, ())):
+        return None
+    names = (b"id", b"link", b"updated", b"published") if atom else (b"guid", b"link", b"pubDate")
+    return tuple(tuple(found.get(name, ())) for name in names)
 
 
 # --- the fast path: one regular expression for the order in which our writer writes an entry ---
@@ -135,9 +151,10 @@ _FAST_RSS = re.compile(
 _BODY_TAGS = {True: (b'<content type="html">',), False: (b"<content:encoded>", b"<description>")}
 
 
-def _fast_xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool | None:
-    """The check for a fragment in the exact shape our writer gives it; None for any other shape
-    (the line-by-line check then answers: a fragment of another shape is rare, and may be forged).
+def _fast_xml_fields(atom: bool, data: bytes, cfg: Config) -> Fields | None | bool:
+    """``_xml_fields`` for a fragment in the exact shape our writer gives it; False for any other
+    shape (the line-by-line check then answers: a fragment of another shape is rare, and may be
+    forged).
 
     The content's text, most of the bytes, is cut out and checked on its own, once for a post's
     Atom and RSS entries (they carry the same bytes): its end is the next "<" (a C search), and
@@ -152,22 +169,24 @@ def _fast_xml_ok(atom: bool, data: bytes, post: Post, cfg: Config) -> bool | Non
             break
     end = data.find(b"<", start) if start >= 0 else -1
     if start >= 0 > end:
-        return None
+        return False
     rest = data[:start] + data[end:] if start >= 0 else data
     shape = (_FAST_ATOM if atom else _FAST_RSS).fullmatch(rest)
     if shape is None:
-        return None
+        return False
     groups = shape.groups()
     fields: tuple[bytes, ...]
     if atom:
         fields, parts = (groups[0], groups[3], groups[1], groups[5]), (groups[2], groups[4])
     else:
         fields, parts = (groups[3], groups[0], groups[4]), (groups[1], groups[2])
-    if fields != _expected(atom, post) or _BAD_AMPERSAND.search(rest) or not xml_text(rest):
-        return False
+    if _BAD_AMPERSAND.search(rest) or not xml_text(rest):
+        return None
     if start >= 0 and not _body_ok(data[start:end], cfg):
-        return False
-    return all(_html_part_ok(text, cfg) for text in parts if text)
+        return None
+    if not all(_html_part_ok(text, cfg) for text in parts if text):
+        return None
+    return tuple((value,) for value in fields)
 
 
 def _body_ok(text: bytes, cfg: Config) -> bool:
@@ -231,24 +250,24 @@ def _iso(when: datetime) -> bytes:
     return when.isoformat(timespec="seconds").encode()
 
 
-def _json_ok(data: bytes, post: Post, cfg: Config) -> bool:
+def _json_fields(data: bytes, cfg: Config) -> Fields | None:
     item = json.loads(data)
-    if type(item) is not dict or not set(item) <= _JSON_KEYS or item.get("id") != post.id \
-            or item.get("url") != post.url or item.get("date_published") != _iso(post.date).decode() \
-            or item.get("date_modified") != _iso(post.updated).decode():
-        return False
+    if type(item) is not dict or not set(item) <= _JSON_KEYS:
+        return None
     image, authors, tags = item.get("image", "https://x"), item.get("authors", []), item.get("tags", [])
     if type(image) is not str or not re.fullmatch(_IMAGE.decode(), image) or type(authors) is not list \
             or type(tags) is not list or not all(type(t) is str for t in tags) \
             or not all(type(a) is dict and list(a) == ["name"] and type(a["name"]) is str for a in authors):
-        return False
+        return None
     if not all(type(item.get(k, "")) is str for k in ("title", "summary", "content_text", "content_html")):
-        return False
+        return None
     texts = [v for v in item.values() if type(v) is str]
     if describe_forbidden("".join(texts))[0] >= 0:
-        return False
+        return None
     content = item.get("content_html", "")  # the summary is text in JSON Feed, never HTML
-    return type(content) is str and html_ok(content, cfg)
+    if type(content) is not str or not html_ok(content, cfg):
+        return None
+    return item.get("id"), item.get("url"), item.get("date_published"), item.get("date_modified")
 
 
 def _escaped(text: str) -> bytes:
