@@ -9,16 +9,26 @@ to the write workers as the SHA-256 of the bytes checked: a worker uses a row it
 its bytes have that digest; anything else (a row that failed, or changed since) is checked there
 as before, and made again when it fails, so the damage report and the repair stay the write
 stage's.
+
+On a fresh clone (a cache, no records of the output folder: every feed will be written) with
+more than one job, most of the checking starts with the build, in one background process
+(``start``): what a fragment says of its post (``fragment_fields``) needs no post, so the cached
+fragments are checked while the parent reads and groups the posts, on the core it leaves idle;
+the check stage then compares what each says with its post (``expected_fields``) and checks
+only what the background did not vouch for.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import parallel
-from .cache import WorkerCache, fragment_digest
-from .config import Config
-from .fragment_check import fragment_ok
+from .bookkeeping import folder_of, manifest_file, owner_of
+from .cache import Cache, WorkerCache, fragment_digest
+from .config import Config, default_jobs
+from .fragment_check import Fields, expected_fields, fragment_fields, fragment_ok
 from .fragments import fragment_key
 from .group import FeedSpec
 from .posts import Post
@@ -47,11 +57,45 @@ def _check_task(batch: range) -> list[tuple[str, bytes]]:
     return passed
 
 
+Early = Mapping[str, tuple[str, bytes, Fields]]  # fkey -> (its format, its digest, what it says of its post)
+
+
+def start(cfg: Config, cache: Cache, entry_key: str) -> parallel.Background[Early] | None:
+    """The background check of every cached fragment of this entry key, started now, on a fresh
+    clone with more than one job; None where it would not pay (one job, no cache, or records of
+    the output: feeds that did not change are not even looked at)."""
+    if default_jobs(cfg) < 2 or not cache.trusted or cache.new \
+            or manifest_file(folder_of(cfg.output), owner_of(cfg.file)).exists():
+        return None
+    return parallel.Background(_check_all, (cfg, cache.file, entry_key))
+
+
+def _check_all(job: tuple[Config, Path, str]) -> dict[str, tuple[str, bytes, Fields]]:
+    """(format, SHA-256, ``fragment_fields``) of each fragment row of the entry key that passes."""
+    cfg, file, entry_key = job
+    found = {}
+    db = sqlite3.connect(file, timeout=60)
+    try:
+        for fkey, data in db.execute("SELECT fkey, data FROM fragments WHERE ekey = ?", (entry_key,)):
+            if type(fkey) is str and type(data) is bytes:
+                fmt = "atom" if data.startswith(b"  <entry>") else "rss" if data.startswith(b"    <item>") else "json"
+                said = fragment_fields(fmt, data, cfg)
+                if said is not None:
+                    found[fkey] = (fmt, fragment_digest(data), said)
+    except sqlite3.Error:
+        pass  # what was not checked here is checked in the check stage
+    finally:
+        db.close()
+    return found
+
+
 def check_cached_fragments(cfg: Config, specs: Sequence[FeedSpec], rkey: Callable[[Post], str], entry_key: str,
-                           store: WorkerCache, jobs: int) -> dict[str, bytes]:
+                           store: WorkerCache, jobs: int, early: Early | None = None) -> dict[str, bytes]:
     """fkey -> the SHA-256 of its cached bytes, for each fragment of the ``specs``' entries in their
     formats that the cache holds and that passes ``fragment_ok``; the posts ``store.fresh`` names
-    (rendered by this build: their rows are its own) are not looked at."""
+    (rendered by this build: their rows are its own) are not looked at. ``early``: what the
+    background check found (``start``); a fragment it vouches for, in the format wanted here,
+    passes when what it says of its post is what the post says."""
     formats: dict[str, dict[str, None]] = {}  # rkey -> the formats its post is written in
     posts: dict[str, Post] = {}
     for spec in specs:
@@ -61,13 +105,23 @@ def check_cached_fragments(cfg: Config, specs: Sequence[FeedSpec], rkey: Callabl
             if key not in store.fresh:
                 posts.setdefault(key, post)
                 formats.setdefault(key, {}).update(dict.fromkeys(names))
-    if not posts:  # a cold build: every fragment is this build's own
-        return {}
+    checked: dict[str, bytes] = {}
+    if early:
+        for key, post in list(posts.items()):
+            for fmt in formats[key]:
+                fkey = fragment_key(entry_key, key, fmt)
+                vouched = early.get(fkey)
+                if vouched is None or vouched[0] != fmt or vouched[2] != expected_fields(fmt, post):
+                    break
+                checked[fkey] = vouched[1]
+            else:
+                del posts[key]  # every format vouched for
+    if not posts:  # a cold build (every fragment is this build's own), or all checked early
+        return checked
     keys = tuple(tuple((fmt, fragment_key(entry_key, key, fmt)) for fmt in formats[key]) for key in posts)
     batches = [range(i, min(i + BATCH, len(keys))) for i in range(0, len(keys), BATCH)]
     jobs = jobs if len(keys) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     shared = CheckContext(cfg, tuple(posts.values()), keys, store)
-    checked: dict[str, bytes] = {}
     for passed in parallel.run(_check_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         checked.update(passed)
     return checked

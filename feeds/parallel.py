@@ -19,7 +19,7 @@ import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from . import interrupts
 
@@ -125,3 +125,38 @@ def _worker_start(parent: int) -> None:
         pass  # not Linux: an orphaned worker ends when its queue closes
     if os.getppid() != parent:  # the parent was gone before we asked to follow it
         os._exit(0)
+
+
+class Background(Generic[R]):
+    """``func(arg)`` in one forked process, started now, beside whatever the caller does next (the
+    process is a worker like a pool's: signals are the caller's, and it dies with the caller);
+    ``result()`` waits for its answer: None when the process failed or was stopped."""
+
+    def __init__(self, func: Callable[[T], R], arg: T):
+        fork = multiprocessing.get_context("fork")
+        self._answer, send = fork.Pipe(duplex=False)
+        with _signals_held():
+            self._process = fork.Process(target=_background, args=(func, arg, send, os.getpid()), daemon=True)
+            self._process.start()
+        send.close()
+        self._forget = interrupts.on_stop(self._process.kill)
+
+    def result(self) -> R | None:
+        try:
+            answer: R | None = self._answer.recv()
+        except (EOFError, OSError):
+            answer = None
+        self.stop()
+        return answer
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._answer.close()
+        interrupts.forget(self._forget)
+
+
+def _background(func: Callable[[T], R], arg: T, send: Any, parent: int) -> None:
+    _worker_start(parent)
+    send.send(func(arg))

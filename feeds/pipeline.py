@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import parallel
+from . import entry_check, parallel
 from .cache import Cache, ReadResult, WorkerCache, read_row
 from .config import Config, default_jobs
-from .entry_check import check_cached_fragments
 from .errors import WARNING, Problem, display_path
 from .fragments import post_fragments
 from .group import FeedSpec, group_posts
@@ -118,19 +117,22 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     """Build every feed; on errors write nothing unless ``keep_going``. Never prints."""
     started = time.perf_counter()
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
+    early = entry_check.start(cfg, cache, stage_key(cfg, "entry"))  # a fresh clone's fragments, checked meanwhile
     try:
         posts, specs, problems = load(cfg, cache=cache, progress=progress)
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
         if not result.errors or keep_going:
-            _publish(cfg, specs, cache, result, progress, site, rkeys)
+            _publish(cfg, specs, cache, result, progress, site, rkeys, early)
             record_ids(cfg, posts)  # the ids readers can now have (ledger)
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             cache.keep_rendered({rkeys(p) for p in posts})
         cache.keep_fragments(stage_key(cfg, "entry"))
         result.problems = one_per_kind(result.problems) + _damage_report(cache)
     finally:
+        if early is not None:
+            early.stop()
         cache.close()
     result.seconds = time.perf_counter() - started
     return result
@@ -164,7 +166,8 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
 
 
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
-             progress: Progress | None, site: LiquidSite | None = None, rkeys: RenderKeys | None = None) -> None:
+             progress: Progress | None, site: LiquidSite | None = None, rkeys: RenderKeys | None = None,
+             early: parallel.Background[entry_check.Early] | None = None) -> None:
     """Render what changed feeds carry, write them, and commit the output folder in one step."""
     key, rendering = output_key(cfg), stage_key(cfg, "render")
     rkeys = rkeys or RenderKeys(rendering, site)
@@ -183,7 +186,8 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             # of unchanged feeds; without one, render those too, so every run warns the same
             fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys)
             result.problems += _render_problems(cfg, rendering, specs, cache, site, rkeys)
-            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys)
+            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys,
+                       early.result() if early is not None else None)
             _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
             out.commit()
             if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
@@ -371,10 +375,12 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
 
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
                site: LiquidSite | None, result: BuildResult, progress: Progress | None,
-               fresh: frozenset[str] = frozenset(), rkeys: RenderKeys | None = None) -> None:
+               fresh: frozenset[str] = frozenset(), rkeys: RenderKeys | None = None,
+               early: entry_check.Early | None = None) -> None:
     rkeys = rkeys or RenderKeys(key, site)
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
-    checked = check_cached_fragments(cfg, specs, rkeys, stage_key(cfg, "entry"), store, default_jobs(cfg))
+    checked = entry_check.check_cached_fragments(cfg, specs, rkeys, stage_key(cfg, "entry"), store,
+                                                 default_jobs(cfg), early)
     shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),

@@ -48,16 +48,19 @@ def fresh_clone() -> Result:
 
 
 def counted(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
-    """Each call of fragment_ok, in whichever process, as a line '<stage> <verdict>' in ``log``."""
-    for module, stage in ((entry_check, "check"), (fragments, "write")):
-        def logged(fmt: str, data: bytes, post: Any, cfg: Any, _real: Callable[..., bool] = module.fragment_ok,
-                   _stage: str = stage) -> bool:
-            verdict = _real(fmt, data, post, cfg)
+    """Each check of a fragment, in whichever process, as a line '<stage> <passed> <bytes>' in
+    ``log``: early (the background check, what the fragment says), check (the check stage), write."""
+    def logger(real: Callable[..., Any], stage: str) -> Callable[..., Any]:
+        def logged(fmt: str, data: bytes, *args: Any) -> Any:
+            verdict = real(fmt, data, *args)
             fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-            os.write(fd, f"{_stage} {verdict} {data[:200]!r}\n".encode())
+            os.write(fd, f"{stage} {verdict not in (None, False)} {data[:200]!r}\n".encode())
             os.close(fd)
             return verdict
-        monkeypatch.setattr(module, "fragment_ok", logged)
+        return logged
+    for module, name, stage in ((entry_check, "fragment_fields", "early"), (entry_check, "fragment_ok", "check"),
+                                (fragments, "fragment_ok", "write")):
+        monkeypatch.setattr(module, name, logger(getattr(module, name), stage))
 
 
 def calls(log: Path) -> list[tuple[str, bool, str]]:
@@ -92,16 +95,31 @@ def assert_as_cold(root: Path, result: Result, forged: int) -> None:
                     if forged else []), result.stderr
 
 
+@pytest.mark.parametrize(("jobs", "stage"), [("2", "early"), ("1", "check")])
 def test_each_cached_fragment_is_checked_once_and_the_write_stage_checks_none(
-        site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jobs: str, stage: str) -> None:
     """Checking was the write workers' work, each checking every fragment of the feeds it was
-    handed: a post in three feeds was checked up to three times. Now each once, before them."""
+    handed: a post in three feeds was checked up to three times. Now each once, before them:
+    with two jobs, in the background from the start of the build; with one, in the check stage."""
     counted(monkeypatch, tmp_path / "calls")
-    assert_as_cold(site, fresh_clone(), 0)
+    shutil.rmtree("public")
+    shutil.rmtree(".public.feeds")
+    assert_as_cold(site, invoke("build", "--jobs", jobs), 0)
     seen = calls(tmp_path / "calls")
-    assert {stage for stage, _, _ in seen} == {"check"}
+    assert {stage for stage, _, _ in seen} == {stage}
     assert all(verdict for _, verdict, _ in seen)
     assert len(seen) == POSTS * 2  # every post is in its tag's feed, in Atom and RSS: each fragment once
+
+
+def test_no_background_check_where_records_of_the_output_exist(site: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    """A rebuild with the output's records looks at changed feeds only: a background check of every
+    fragment would be work for nothing."""
+    counted(monkeypatch, tmp_path / "calls")
+    post = Path("_posts") / "2022-03-01-p0.md"
+    post.write_text(post.read_text("utf-8").replace("Body", "New body"), "utf-8")
+    assert invoke("build").exit_code == 0
+    assert "early" not in {stage for stage, _, _ in calls(tmp_path / "calls")}
 
 
 def test_a_forged_fragment_of_a_post_in_three_feeds_is_found_by_the_check_and_made_again(
@@ -123,13 +141,13 @@ def test_a_forged_fragment_of_a_post_in_three_feeds_is_found_by_the_check_and_ma
 def test_a_fragment_changed_after_its_check_is_checked_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The write stage uses a row only when its bytes are the ones checked (their SHA-256): a row
     forged between the check and the write stage is found there, counted and made again."""
-    real = pipeline.check_cached_fragments
+    real = entry_check.check_cached_fragments
 
     def check_then_forge(*args: Any) -> dict[str, bytes]:
         checked = real(*args)
         assert forge_post(site, "P7") == 2
         return checked
-    monkeypatch.setattr(pipeline, "check_cached_fragments", check_then_forge)
+    monkeypatch.setattr(entry_check, "check_cached_fragments", check_then_forge)
     assert_as_cold(site, fresh_clone(), 2)
 
 
