@@ -12,7 +12,7 @@ The signature covers:
   every stage key (the tool's source and libraries, the working folder messages are relative to);
 - the post files found: each one's path, size, modification time and inode, and what finding
   them said;
-- the id ledger, the cache file (and its -wal/-shm), every entry of the output folder's
+- the id ledger, which file the cache is, every entry of the output folder's
   bookkeeping folder (manifests, the WebSub record, a staging folder left by a crash) as
   ``lstat`` sees them, the bytes of this config's manifest, and each file it lists still being
   the size and modification time feeds left it (what ``Output`` trusts for an untouched feed);
@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -140,6 +141,9 @@ def state_hash(cfg: Config) -> str | None:
     book = folder_of(cfg.output)
     if any(os.path.lexists(cfg.output / name) for name in (LEGACY_MANIFEST, LEGACY_LOCK, LEGACY_STAGING)):
         return None
+    folder, root_folder = _stat(book, follow=False), _stat(cfg.output, follow=False)
+    if folder is None or not stat.S_ISDIR(folder[0]) or root_folder is None:  # a link where the records go
+        return None
     try:
         names = sorted(os.listdir(book))
         data = manifest_file(book, owner_of(cfg.file)).read_bytes()
@@ -152,13 +156,20 @@ def state_hash(cfg: Config) -> str | None:
     root = str(cfg.output)
     for relative, entry in manifest.items():
         st = _stat(os.path.join(root, relative), follow=False)
-        if st is None or st[1:3] != tuple(entry[2:]) or not (st[0] & 0o170000) == 0o100000:
+        if st is None or st[1:3] != tuple(entry[2:]) or not stat.S_ISREG(st[0]):
             return None
     cache = cache_file(cfg)
-    return _hash(len(manifest), hashlib.blake2b(data, digest_size=16).hexdigest(),
+    return _hash(folder, root_folder[0], root_folder[3], len(manifest), hashlib.blake2b(data, digest_size=16).digest(),
                  [(name, _stat(book / name, follow=False)) for name in names],
                  _stat(ledger_file(cfg) or ""),
-                 [_stat(f"{cache}{suffix}", follow=False) for suffix in ("", "-wal", "-shm", "-journal")])
+                 _identity(cache))
+
+
+def _identity(file: Path | None) -> tuple[int, int] | None:
+    """Which file the cache is, not its bytes: sqlite changes those whenever a connection closes
+    (a checkpoint), and what is in it changes no output (its rows are checked when used)."""
+    st = _stat(file, follow=False) if file is not None else None
+    return None if st is None else (st[0], st[3])
 
 
 def site_hash(cfg: Config, site: LiquidSite | None, said: list[Problem]) -> str:
