@@ -440,3 +440,17 @@ def test_any_sequence_of_edits_and_builds_gives_the_full_builds_results(
             (root / "public/feed.xml").unlink()
         got, expected = _step(root, tmp)
         assert got == expected, steps[: n + 1]
+
+
+def test_what_a_build_says_once_is_not_replayed(site: Callable[..., Path], tmp_path: Path, loads: Loads) -> None:
+    """A stale feed edited by hand is left in place with a warning, once: the rebuild after says nothing."""
+    root = site()
+    _cli(root)
+    _set(root / "public/feed/by_tag/b.xml", "<feed>mine</feed>", later=2)
+    _set(root / "_posts/2022-03-05-two.md", _post("Two", "2022-03-05 10:00:00 +0800", tags=["a"]), later=2)
+    said = _cli(root)
+    assert "not the file feeds wrote" in said.stderr and not (root / RECORD).exists()
+    got, expected = _step(root, tmp_path)
+    assert got == expected and "not the file feeds wrote" not in got.stderr and loads.count == 2 + 2
+    got, expected = _step(root, tmp_path)
+    assert got == expected and loads.count == 4 + 1
