@@ -43,6 +43,7 @@ class BuildResult:
     wrote: bool = False  # False: the output folder was left as it was
     seconds: float = 0.0
     planned: int = -1  # feeds planned, when ``feeds`` is not there to count (a replayed build: shortcut)
+    replayed: bool = False  # nothing changed: the last build's report, said again (``feeds`` is empty)
     settled: int = -1  # problems a rebuild with no change would say again: this many, from the first
 
     @property
@@ -120,17 +121,17 @@ class RenderKeys:
 
 
 def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None,
-          now: datetime | None = None) -> BuildResult:
+          now: datetime | None = None, replay: bool = True) -> BuildResult:
     """Build every feed; on errors write nothing unless ``keep_going``. Never prints.
 
     When nothing it depends on changed since the last build, it only says again what that
-    build said (``shortcut``)."""
+    build said (``shortcut``), unless ``replay`` is False."""
     started = time.perf_counter()
     now = now or build_time()
     files, found = find_post_files(cfg)
-    quick = shortcut.replay(cfg, files, found, now)
+    quick = shortcut.replay(cfg, files, found, now) if replay else None
     if quick is not None:
-        return BuildResult(posts=quick.posts, planned=quick.feeds, unchanged=quick.unchanged,
+        return BuildResult(posts=quick.posts, planned=quick.feeds, unchanged=quick.unchanged, replayed=True,
                            problems=list(quick.problems), wrote=True, seconds=time.perf_counter() - started)
     signed, seen = shortcut.files_hash(files, found) if cfg.cache is not None else "", shortcut.Seen()
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file

@@ -454,3 +454,14 @@ def test_what_a_build_says_once_is_not_replayed(site: Callable[..., Path], tmp_p
     assert got == expected and "not the file feeds wrote" not in got.stderr and loads.count == 2 + 2
     got, expected = _step(root, tmp_path)
     assert got == expected and loads.count == 4 + 1
+
+
+def test_the_library_says_when_it_replayed(site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = site()
+    cfg = load_config(root / "config.yaml", {})
+    monkeypatch.chdir(root)
+    full = build(cfg)
+    assert not full.replayed and full.feed_count == len(full.feeds) > 0
+    again = build(cfg)
+    assert again.replayed and again.feeds == [] and again.feed_count == full.feed_count
+    assert not build(cfg, replay=False).replayed
