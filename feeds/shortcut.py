@@ -10,7 +10,7 @@ Any difference, and the build is the full one, unchanged.
 The signature covers:
 - the config: every field but ``build.jobs`` (worker count changes no byte), the warnings it gave,
   every stage key (the tool's source and libraries, the working folder messages are relative to);
-- the post files found: each one's path, size, modification time and inode, and what finding
+- the post files found: each one's path, size, modification and change times and inode, and what finding
   them said;
 - the id ledger, which file the cache is, every entry of the output folder's
   bookkeeping folder (manifests, the WebSub record, a staging folder left by a crash) as
@@ -114,12 +114,14 @@ def config_hash(cfg: Config) -> str:
     return _hash(VERSION, tool_key(), os.getcwd(), keys, dataclasses.replace(cfg, jobs=0), cfg.read, cfg.warnings)
 
 
-def _stat(path: str | Path, follow: bool = True) -> tuple[int, int, int, int] | None:
+def _stat(path: str | Path, follow: bool = True) -> tuple[int, int, int, int, int] | None:
+    """(type and mode, size, mtime, inode, ctime): ctime too, as no one can set it back (an edit
+    whose mtime was put back is still seen), and nothing feeds does to a file it reads changes it."""
     try:
         st = os.stat(path) if follow else os.lstat(path)
     except (OSError, ValueError):
         return None
-    return st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino
+    return st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
 def files_hash(files: list[str], found: list[Problem]) -> str:
