@@ -475,3 +475,34 @@ def test_the_library_says_when_it_replayed(site: Callable[..., Path], monkeypatc
     again = build(cfg)
     assert again.replayed and again.feeds == [] and again.feed_count == full.feed_count
     assert not build(cfg, replay=False).replayed
+
+
+def test_every_config_key_but_jobs_is_in_the_signature(site: Callable[..., Path],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import ODD
+
+    root = site()
+    monkeypatch.chdir(root)
+    (root / "src").mkdir()
+    base = shortcut.config_hash(load_config(root / "config.yaml", {}))
+    for name, value in ODD.items():
+        changed = shortcut.config_hash(load_config(root / "config.yaml", {name: value}))
+        assert (changed == base) == (name == "build.jobs"), name
+
+
+def test_the_signature_is_the_same_in_every_process(site: Callable[..., Path]) -> None:
+    """No set or id-shaped repr in it: another process (another string hash seed) signs the same."""
+    import subprocess
+    import sys
+
+    from conftest import ODD
+
+    root = site()
+    (root / "src").mkdir()
+    overrides = {k: v for k, v in ODD.items() if k != "build.jobs"}
+    script = ("import json, sys; from feeds.config import load_config; from feeds.shortcut import config_hash; "
+              "print(config_hash(load_config('config.yaml', json.loads(sys.argv[1]))))")
+    signed = {subprocess.run([sys.executable, "-c", script, json.dumps(overrides)], cwd=root, check=True, text=True,
+                             capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120).stdout
+              for seed in ("1", "2", "3")}
+    assert len(signed) == 1 and len(signed.pop().strip()) == 32
