@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import parallel
+from . import parallel, shortcut
 from .cache import Cache, ReadResult, WorkerCache, read_row
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
@@ -42,6 +42,13 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     wrote: bool = False  # False: the output folder was left as it was
     seconds: float = 0.0
+    planned: int = -1  # feeds planned, when ``feeds`` is not there to count (a replayed build: shortcut)
+    replayed: bool = False  # nothing changed: the last build's report, said again (``feeds`` is empty)
+    settled: int = -1  # problems a rebuild with no change would say again: this many, from the first
+
+    @property
+    def feed_count(self) -> int:
+        return self.planned if self.planned >= 0 else len(self.feeds)
 
     @property
     def errors(self) -> list[Problem]:
@@ -113,12 +120,23 @@ class RenderKeys:
         return found[1]
 
 
-def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
-    """Build every feed; on errors write nothing unless ``keep_going``. Never prints."""
+def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None,
+          now: datetime | None = None, replay: bool = True) -> BuildResult:
+    """Build every feed; on errors write nothing unless ``keep_going``. Never prints.
+
+    When nothing it depends on changed since the last build, it only says again what that
+    build said (``shortcut``), unless ``replay`` is False."""
     started = time.perf_counter()
+    now = now or build_time()
+    files, found = find_post_files(cfg)
+    quick = shortcut.replay(cfg, files, found, now) if replay else None
+    if quick is not None:
+        return BuildResult(posts=quick.posts, planned=quick.feeds, unchanged=quick.unchanged, replayed=True,
+                           problems=list(quick.problems), wrote=True, seconds=time.perf_counter() - started)
+    signed, seen = shortcut.files_hash(files, found) if cfg.cache is not None else "", shortcut.Seen()
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
     try:
-        posts, specs, problems = load(cfg, cache=cache, progress=progress)
+        posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen)
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
@@ -128,11 +146,26 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             cache.keep_rendered({rkeys(p) for p in posts})
         cache.keep_fragments(stage_key(cfg, "entry"))
+        again = _again(cfg, result, seen, posts, site, cache)
         result.problems = one_per_kind(result.problems) + _damage_report(cache)
     finally:
         cache.close()
+    shortcut.remember(cfg, signed, seen, again, site, said)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _again(cfg: Config, result: BuildResult, seen: shortcut.Seen, posts: list[Post], site: LiquidSite | None,
+           cache: Cache) -> shortcut.Replay | None:
+    """What a rebuild with no change would report, when that is certain: after a build that
+    committed with no errors, said nothing that is said once (the output's records, the cache's
+    damage, the write stage's), and has no post rendering the build's time."""
+    if not result.wrote or result.errors or cache.damaged or result.settled != len(result.problems) \
+            or cache.file != shortcut.cache_file(cfg) or shortcut.uses_time(posts, site):
+        return None
+    once = {id(p) for p in seen.once}  # the ledger's: the ids are recorded now, not said again
+    return shortcut.Replay(result.posts, len(result.feeds), result.unchanged + len(result.written),
+                           one_per_kind([p for p in result.problems if id(p) not in once]))
 
 
 def _damage_report(cache: Cache) -> list[Problem]:
@@ -143,10 +176,14 @@ def _damage_report(cache: Cache) -> list[Problem]:
                     f"were ignored; nothing to do, or delete {display_path(cache.file.parent)}", WARNING)]
 
 
-def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
-         progress: Progress | None = None) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
-    """Read and group without writing: what `feeds check` and `feeds list` need too."""
-    files, problems = find_post_files(cfg)
+def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, progress: Progress | None = None,
+         listing: tuple[list[str], list[Problem]] | None = None, seen: shortcut.Seen | None = None
+         ) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
+    """Read and group without writing: what `feeds check` and `feeds list` need too.
+    ``listing``: what find_post_files gave, if it was asked already; ``seen``: notes for the
+    shortcut's record."""
+    files, found_files = listing or find_post_files(cfg)
+    problems = list(found_files)
     own = cache is None
     cache = cache or Cache(None)
     try:
@@ -154,8 +191,12 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
     finally:
         if own:
             cache.close()
-    posts, found = finish_reading(cfg, results, now or build_time())
+    now = now or build_time()
+    posts, found = finish_reading(cfg, results, now)
     posts, moved = watch_ids(cfg, posts)  # ids that moved since they were published (ledger)
+    if seen is not None:
+        seen.saw(cfg, (post for post, _, _ in results), now)
+        seen.once = moved
     posts, clashes = check_ids(posts)
     problems += found + moved + clashes
     specs, found = group_posts(cfg, posts)
@@ -182,6 +223,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             # of unchanged feeds; without one, render those too, so every run warns the same
             fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys)
             result.problems += _render_problems(cfg, rendering, specs, cache, site, rkeys)
+            result.settled = len(result.problems)  # what follows is said once (see _again)
             _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys)
             _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
             out.commit()
