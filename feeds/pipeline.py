@@ -258,12 +258,15 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
     misses = []
     for path in files:
         seen = known.get(path)
+        if not seen:  # never seen here (every file of a cold build): its reading task asks the disk
+            misses.append(path)
+            continue
         try:
             st = os.stat(path)
         except OSError:
             misses.append(path)
             continue
-        if seen and seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
+        if seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
             digests[path] = seen[2]
         else:
             misses.append(path)
