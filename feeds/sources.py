@@ -207,12 +207,13 @@ def read_source(path: Path | str, max_bytes: int, size: int | None = None) -> So
         return SourceText(None, "", Problem(display_path(path), None, f"cannot read the file: {exc.strerror or exc}"))
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     bom = data.startswith(codecs.BOM_UTF8)
-    try:  # "utf-8-sig", without its Python-level codec: an error's offset is after the BOM, as there
+    try:  # "utf-8-sig", without its Python-level codec
         text = (data[3:] if bom else data).decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return SourceText(None, digest, Problem(display_path(path), line, f"not UTF-8 (byte 0x{data[exc.start]:02x} "
-                                                f"at offset {exc.start}); save the file as UTF-8"))
+        start = exc.start + 3 if bom else exc.start  # the offset in the file, as a hex editor shows it
+        line = data.count(b"\n", 0, start) + 1
+        return SourceText(None, digest, Problem(display_path(path), line, f"not UTF-8 (byte 0x{data[start]:02x} "
+                                                f"at offset {start}); save the file as UTF-8"))
     if "\r" not in text:
         return SourceText(text, digest, bom=bom)
     return SourceText(_lf(text), digest, bom=bom, raw=text)

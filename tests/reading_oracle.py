@@ -83,10 +83,11 @@ def read_source(path: Path, max_bytes: int) -> SourceText:
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return SourceText(None, digest, Problem(where, line, f"not UTF-8 (byte 0x{data[exc.start]:02x} at "
-                                                f"offset {exc.start}); save the file as UTF-8"))
+    except UnicodeDecodeError as exc:  # changed on purpose since: the file's offset after a BOM
+        start = exc.start + 3 if data.startswith(codecs.BOM_UTF8) else exc.start
+        line = data.count(b"\n", 0, start) + 1
+        return SourceText(None, digest, Problem(where, line, f"not UTF-8 (byte 0x{data[start]:02x} at "
+                                                f"offset {start}); save the file as UTF-8"))
     bom = data.startswith(codecs.BOM_UTF8)
     if "\r" not in text:
         return SourceText(text, digest, bom=bom)

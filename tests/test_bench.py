@@ -113,3 +113,21 @@ def test_the_no_index_wrapper_writes_an_empty_index_page_and_every_feed(tmp_path
     public = site / "public"
     assert (public / "feeds.html").read_bytes() == b""
     assert (public / "feed.xml").stat().st_size > 0 and (public / "feeds.opml").stat().st_size > 0
+
+
+def test_the_fresh_clone_target_takes_touch_one_as_its_no_change_reference() -> None:
+    """A fresh clone can never skip looking at every post (every mtime is new): its target is
+    measured against the rebuild that cannot skip either (touch-one), and falls back to no-change."""
+    import run  # noqa: PLC0415  (bench/run.py, on sys.path above)
+
+    (plan,) = run.parse_plans("1k:fresh-clone")
+    assert set(plan.scenarios) == {"fresh-clone", "touch-one", "write-bytes"}
+
+    def result(scenario: str, wall: float) -> run.Result:
+        return run.Result(1000, scenario, [run.Sample(wall, wall, 1.0)])
+
+    report = run.SizeReport(plan, {}, [result("fresh-clone", 3.0), result("no-change", 0.1),
+                                       result("write-bytes", 0.5)])
+    assert "| 0.10 (no-change) | 0.50 (0) | 0.70 | **4.29×**" in run.fresh_clone_table([report])
+    report.results.append(result("touch-one", 1.0))
+    assert "| 1.00 (touch-one) | 0.50 (0) | 2.50 | **1.20×**" in run.fresh_clone_table([report])

@@ -205,3 +205,33 @@ def test_forgetting_a_posts_fragments_looks_them_up_by_index(tmp_path: Path) -> 
     finally:
         cache.close()
     assert "USING INDEX fragments_by_rkey" in plan or "USING COVERING INDEX fragments_by_rkey" in plan, plan
+
+
+def test_fragments_of_an_earlier_entry_config_are_swept_once_and_then_the_table_is_left_alone(site: Path) -> None:
+    """A change that re-makes the entries (feeds.first_image) sweeps the fragments the old config
+    made; while the entry key stays the same, no build scans the fragments table again."""
+    from feeds.cache import Cache
+    from feeds.stages import stage_key
+
+    file = site.parent / ".cache" / "config.sqlite3"
+
+    def ekeys() -> set[str]:
+        with sqlite3.connect(file) as db:
+            return {k for (k,) in db.execute("SELECT DISTINCT ekey FROM fragments")}
+
+    before = ekeys()
+    assert len(before) == 1
+    rebuild(site, **{"feeds.first_image": True})
+    after = ekeys()
+    assert len(after) == 1 and after != before
+    assert after == {stage_key(load_config(site, {"feeds.first_image": True}), "entry")}
+
+    cache = Cache(file.parent, name="config")
+    seen: list[str] = []
+    cache.db.set_trace_callback(seen.append)
+    cache.keep_fragments(next(iter(after)))  # the same key: nothing to sweep
+    assert not [s for s in seen if "fragments" in s and "meta" not in s], seen
+    cache.keep_fragments(next(iter(before)))  # another key: the sweep
+    assert any(s.startswith("DELETE FROM fragments") for s in seen), seen
+    cache.close()
+    assert ekeys() <= before

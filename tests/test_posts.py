@@ -315,3 +315,20 @@ def test_messages_name_the_file_and_line(make_site: Callable[..., Path], monkeyp
     assert [str(p) for p in problems if p.is_error] == [
         "_posts/2022-03-04-bad.md:4: date: '2022-13-45 10:00' is not a real date (month must be in 1..12); "
         "correct it, as in 2022-03-04"]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no BOM", "BOM"])
+@pytest.mark.parametrize("bad", [b"\xff", b"\xc3(", b"\xe4\xb8"], ids=["0xff", "cut pair", "cut triple"])
+def test_a_byte_that_is_not_utf8_is_named_by_its_value_line_and_file_offset(
+        tmp_path: Path, bom: bytes, bad: bytes) -> None:
+    """With or without a BOM, the message names the offending byte, its line and its offset in the
+    file (as a hex editor shows it); a BOM once shifted all three."""
+    from feeds.sources import read_source
+
+    head = bom + b"---\ntitle: x\n---\n\xe4\xb8\xad\n12\n"
+    path = tmp_path / "post.md"
+    path.write_bytes(head + bad + b"\n")
+    problem = read_source(str(path), 10**6).problem
+    assert problem is not None
+    assert (problem.line, problem.message) == (
+        6, f"not UTF-8 (byte 0x{bad[0]:02x} at offset {len(head)}); save the file as UTF-8")
