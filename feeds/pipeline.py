@@ -14,10 +14,12 @@ from datetime import datetime
 from pathlib import Path
 
 from . import parallel, shortcut
+from .budget import feed_files
 from .cache import Cache, ReadResult, WorkerCache, read_row
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
-from .fragments import post_fragments
+from .formats import load_makers
+from .fragments import entry_fragments, post_fragments
 from .group import FeedSpec, group_posts
 from .ledger import record_ids, watch_ids
 from .liquid import LiquidSite, load_site, one_per_kind
@@ -298,12 +300,15 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
     misses = []
     for path in files:
         seen = known.get(path)
+        if not seen:  # never seen here (every file of a cold build): its reading task asks the disk
+            misses.append(path)
+            continue
         try:
             st = os.stat(path)
         except OSError:
             misses.append(path)
             continue
-        if seen and seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
+        if seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
             digests[path] = seen[2]
         else:
             misses.append(path)
@@ -361,6 +366,7 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done, fresh = 0, set()
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
+    load_makers(formats)  # once here, not in every worker
     shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
     for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         done += count
@@ -391,9 +397,6 @@ def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache,
 def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
     """A feed's files, staged; what rendering said about posts rendered here; the keys of the
     cache rows found damaged or forged (made again, and stored again)."""
-    from .budget import feed_files
-    from .fragments import entry_fragments
-
     ctx = parallel.context(WriteContext)
     cfg, key, inputs, out, store, site = ctx.cfg, ctx.key, ctx.inputs, ctx.out, ctx.store, ctx.site
     spec = ctx.specs[index]
@@ -412,6 +415,7 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
 def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
                site: LiquidSite | None, result: BuildResult, progress: Progress | None,
                fresh: frozenset[str] = frozenset(), rkeys: RenderKeys | None = None) -> None:
+    load_makers(dict.fromkeys(f.format for s in specs for f in s.files))  # once here, not in every worker
     shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh), site, rkeys)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
