@@ -183,7 +183,7 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     click.echo(_summary(result, "written"), err=True)
     code = 1 if result.errors or (strict and result.warnings) else 0
     if as_json:
-        _emit("build", code, result.problems, posts=result.posts, feeds=len(result.feeds), written=result.written,
+        _emit("build", code, result.problems, posts=result.posts, feeds=result.feed_count, written=result.written,
               unchanged=result.unchanged, removed=result.removed, wrote=result.wrote, seconds=round(result.seconds, 3))
     sys.exit(code)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +56,16 @@ class Format:
     def make_frame(self, *args: Any) -> tuple[bytes, bytes, bytes]:
         result: tuple[bytes, bytes, bytes] = _load(self.frame)(*args)
         return result
+
+
+def load_makers(names: Iterable[str]) -> None:
+    """Import the fragment and frame makers of these formats now, in the process that forks a
+    stage's workers: each worker then inherits them (feedgen and lxml among them) instead of
+    importing them anew on its first task."""
+    for name in names:
+        for ref in (BY_NAME[name].fragment, BY_NAME[name].frame):
+            if ref:
+                _load(ref)
 
 
 @functools.cache

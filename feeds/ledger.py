@@ -32,6 +32,7 @@ from typing import Any
 
 from .config import Config
 from .errors import WARNING, Problem, display_path, is_plain_absolute
+from .jsontext import dumps_function
 from .posts import Post
 from .text import describe_forbidden
 
@@ -238,13 +239,15 @@ def _damaged(file: Path, message: str) -> Problem:
     return Problem(display_path(file), None, message, WARNING)
 
 
+_KEY_TEXT, _ROW_TEXT = dumps_function(), dumps_function(separators=(",", ":"))  # json.dumps, made once
+
+
 def _write(file: Path, rows: dict[str, Row]) -> None:
     """Atomically, and only when something changed; a cache folder that cannot be written (the
     cache then works in a scratch folder, silently) leaves the ledger as it was."""
     # one post a line, each dumped by the C encoder (indent= would take the pure-Python one);
     # ASCII: any path, any id
-    lines = ",\n".join(f"{json.dumps(key)}:{json.dumps([row.digest, row.ids], separators=(',', ':'))}"
-                        for key, row in sorted(rows.items()))
+    lines = ",\n".join(f"{_KEY_TEXT(key)}:{_ROW_TEXT([row.digest, row.ids])}" for key, row in sorted(rows.items()))
     text = f'{{"version":{VERSION},"posts":{{\n{lines}\n}}}}\n'.encode()
     try:
         if file.is_file() and file.read_bytes() == text:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import entry_check, parallel
+from . import entry_check, parallel, shortcut
+from .budget import feed_files
 from .cache import Cache, ReadResult, WorkerCache, read_row
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
-from .fragments import post_fragments
+from .formats import load_makers
+from .fragments import entry_fragments, post_fragments
 from .group import FeedSpec, group_posts
 from .ledger import record_ids, watch_ids
 from .liquid import LiquidSite, load_site, one_per_kind
@@ -42,6 +44,13 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     wrote: bool = False  # False: the output folder was left as it was
     seconds: float = 0.0
+    planned: int = -1  # feeds planned, when ``feeds`` is not there to count (a replayed build: shortcut)
+    replayed: bool = False  # nothing changed: the last build's report, said again (``feeds`` is empty)
+    settled: int = -1  # problems a rebuild with no change would say again: this many, from the first
+
+    @property
+    def feed_count(self) -> int:
+        return self.planned if self.planned >= 0 else len(self.feeds)
 
     @property
     def errors(self) -> list[Problem]:
@@ -113,13 +122,24 @@ class RenderKeys:
         return found[1]
 
 
-def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None) -> BuildResult:
-    """Build every feed; on errors write nothing unless ``keep_going``. Never prints."""
+def build(cfg: Config, keep_going: bool = False, progress: Progress | None = None,
+          now: datetime | None = None, replay: bool = True) -> BuildResult:
+    """Build every feed; on errors write nothing unless ``keep_going``. Never prints.
+
+    When nothing it depends on changed since the last build, it only says again what that
+    build said (``shortcut``), unless ``replay`` is False."""
     started = time.perf_counter()
+    now = now or build_time()
+    files, found = find_post_files(cfg)
+    quick = shortcut.replay(cfg, files, found, now) if replay else None
+    if quick is not None:
+        return BuildResult(posts=quick.posts, planned=quick.feeds, unchanged=quick.unchanged, replayed=True,
+                           problems=list(quick.problems), wrote=True, seconds=time.perf_counter() - started)
+    signed, seen = shortcut.files_hash(files, found) if cfg.cache is not None else "", shortcut.Seen()
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
     early = entry_check.start(cfg, cache, stage_key(cfg, "entry"))  # a fresh clone's fragments, checked meanwhile
     try:
-        posts, specs, problems = load(cfg, cache=cache, progress=progress)
+        posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen)
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
@@ -129,13 +149,28 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             cache.keep_rendered({rkeys(p) for p in posts})
         cache.keep_fragments(stage_key(cfg, "entry"))
+        again = _again(cfg, result, seen, posts, site, cache)
         result.problems = one_per_kind(result.problems) + _damage_report(cache)
     finally:
         if early is not None:
             early.stop()
         cache.close()
+    shortcut.remember(cfg, signed, seen, again, site, said)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _again(cfg: Config, result: BuildResult, seen: shortcut.Seen, posts: list[Post], site: LiquidSite | None,
+           cache: Cache) -> shortcut.Replay | None:
+    """What a rebuild with no change would report, when that is certain: after a build that
+    committed with no errors, said nothing that is said once (the output's records, the cache's
+    damage, the write stage's), and has no post rendering the build's time."""
+    if not result.wrote or result.errors or cache.damaged or result.settled != len(result.problems) \
+            or cache.file != shortcut.cache_file(cfg) or shortcut.uses_time(posts, site):
+        return None
+    once = {id(p) for p in seen.once}  # the ledger's: the ids are recorded now, not said again
+    return shortcut.Replay(result.posts, len(result.feeds), result.unchanged + len(result.written),
+                           one_per_kind([p for p in result.problems if id(p) not in once]))
 
 
 def _damage_report(cache: Cache) -> list[Problem]:
@@ -146,10 +181,14 @@ def _damage_report(cache: Cache) -> list[Problem]:
                     f"were ignored; nothing to do, or delete {display_path(cache.file.parent)}", WARNING)]
 
 
-def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
-         progress: Progress | None = None) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
-    """Read and group without writing: what `feeds check` and `feeds list` need too."""
-    files, problems = find_post_files(cfg)
+def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, progress: Progress | None = None,
+         listing: tuple[list[str], list[Problem]] | None = None, seen: shortcut.Seen | None = None
+         ) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
+    """Read and group without writing: what `feeds check` and `feeds list` need too.
+    ``listing``: what find_post_files gave, if it was asked already; ``seen``: notes for the
+    shortcut's record."""
+    files, found_files = listing or find_post_files(cfg)
+    problems = list(found_files)
     own = cache is None
     cache = cache or Cache(None)
     try:
@@ -157,8 +196,12 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None,
     finally:
         if own:
             cache.close()
-    posts, found = finish_reading(cfg, results, now or build_time())
+    now = now or build_time()
+    posts, found = finish_reading(cfg, results, now)
     posts, moved = watch_ids(cfg, posts)  # ids that moved since they were published (ledger)
+    if seen is not None:
+        seen.saw(cfg, (post for post, _, _ in results), now)
+        seen.once = moved
     posts, clashes = check_ids(posts)
     problems += found + moved + clashes
     specs, found = group_posts(cfg, posts)
@@ -186,6 +229,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             # of unchanged feeds; without one, render those too, so every run warns the same
             fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys)
             result.problems += _render_problems(cfg, rendering, specs, cache, site, rkeys)
+            result.settled = len(result.problems)  # what follows is said once (see _again)
             _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys,
                        early.result() if early is not None else None)
             _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
@@ -262,12 +306,15 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
     misses = []
     for path in files:
         seen = known.get(path)
+        if not seen:  # never seen here (every file of a cold build): its reading task asks the disk
+            misses.append(path)
+            continue
         try:
             st = os.stat(path)
         except OSError:
             misses.append(path)
             continue
-        if seen and seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
+        if seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
             digests[path] = seen[2]
         else:
             misses.append(path)
@@ -325,6 +372,7 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done, fresh = 0, set()
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
+    load_makers(formats)  # once here, not in every worker
     shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
     for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         done += count
@@ -355,9 +403,6 @@ def _render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache,
 def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[Problem], set[str]]:
     """A feed's files, staged; what rendering said about posts rendered here; the keys of the
     cache rows found damaged or forged (made again, and stored again)."""
-    from .budget import feed_files
-    from .fragments import entry_fragments
-
     ctx = parallel.context(WriteContext)
     cfg, key, inputs, out, store, site = ctx.cfg, ctx.key, ctx.inputs, ctx.out, ctx.store, ctx.site
     spec = ctx.specs[index]
@@ -377,6 +422,7 @@ def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, s
                site: LiquidSite | None, result: BuildResult, progress: Progress | None,
                fresh: frozenset[str] = frozenset(), rkeys: RenderKeys | None = None,
                early: entry_check.Early | None = None) -> None:
+    load_makers(dict.fromkeys(f.format for s in specs for f in s.files))  # once here, not in every worker
     rkeys = rkeys or RenderKeys(key, site)
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
     checked = entry_check.check_cached_fragments(cfg, specs, rkeys, stage_key(cfg, "entry"), store,

@@ -1,0 +1,316 @@
+"""A build that would change nothing, known without doing it.
+
+After a build that wrote the output folder with no errors, a record (``<cache.path>/<config
+name>.shortcut.json``) keeps the signature of everything that build's output and messages came
+from, and what a rebuild with no change would say: its counts and warnings. The next build lists
+and stats the post files (it would anyway), checks the signature, and when every part of it
+matches, says the recorded warnings again and stops: nothing read, grouped, rendered or written.
+Any difference, and the build is the full one, unchanged.
+
+The signature covers:
+- the config: every field but ``build.jobs`` (worker count changes no byte), the warnings it gave,
+  every stage key (the tool's source and libraries, the working folder messages are relative to);
+- the post files found: each one's path, size, modification and change times and inode, and what finding
+  them said;
+- the id ledger, which file the cache is, every entry of the output folder's
+  bookkeeping folder (manifests, the WebSub record, a staging folder left by a crash) as
+  ``lstat`` sees them, the bytes of this config's manifest, and each file it lists still being
+  the size and modification time feeds left it (what ``Output`` trusts for an untouched feed);
+- a Liquid site's includes, data and collections, as the render cache keys them (LiquidSite);
+- time: the window in which "now" leaves the same posts visible (the newest post shown, the
+  oldest future post left out); a post whose Liquid uses site.time gets no record at all.
+
+The record is input: it may be damaged or forged, so every field is checked (exact keys and
+types, hashes as hashes, problems as a build makes them); one that fails means a full build,
+silently (it holds no work, only a claim the disk is checked against: the full build says all a
+build says). It lives beside the cache, not in the output's bookkeeping, so that a build that
+changes nothing still touches nothing there, and deleting the cache folder forgets it too.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import re
+import stat
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from .bookkeeping import (
+    LEGACY_LOCK,
+    LEGACY_MANIFEST,
+    LEGACY_STAGING,
+    LOCK,
+    folder_of,
+    manifest_file,
+    owner_of,
+    read_manifest,
+)
+from .config import Config
+from .errors import ERROR, WARNING, Problem
+from .ledger import ledger_file
+from .liquid import LiquidSite, load_site
+from .posts import LIQUID_TIME, Post
+from .stages import stage_key, tool_key
+from .text import describe_forbidden
+
+VERSION = 1
+_KEYS = frozenset(("version", "config", "files", "state", "site", "window", "posts", "feeds", "unchanged",
+                   "problems"))
+_HASH = re.compile(r"[0-9a-f]{32}\Z")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclasses.dataclass(frozen=True)
+class Replay:
+    """What a build that changes nothing reports: its counts and its warnings."""
+
+    posts: int
+    feeds: int
+    unchanged: int
+    problems: list[Problem]
+
+
+@dataclasses.dataclass
+class Seen:
+    """What the full build learns on the way, for the record (filled in by ``pipeline``)."""
+
+    earliest_hidden: datetime | None = None  # the oldest future post left out
+    latest_shown: datetime | None = None  # the newest post shown
+    once: list[Problem] = dataclasses.field(default_factory=list)  # said once: the ledger's warnings
+
+    def saw(self, cfg: Config, posts: Iterable[Post | None], now: datetime) -> None:
+        if cfg.future:
+            return
+        for post in posts:
+            if post is None:
+                continue
+            if post.date > now:
+                if self.earliest_hidden is None or post.date < self.earliest_hidden:
+                    self.earliest_hidden = post.date
+            elif self.latest_shown is None or post.date > self.latest_shown:
+                self.latest_shown = post.date
+
+
+def record_file(cfg: Config) -> Path | None:
+    """Beside the cache and the ledger of the same config; None without a cache."""
+    return cfg.cache / f"{Path(cfg.file).stem or 'cache'}.shortcut.json" if cfg.cache is not None else None
+
+
+def _hash(*parts: object) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(repr(part).encode("utf-8", "surrogateescape") + b"\0")
+    return h.hexdigest()
+
+
+def config_hash(cfg: Config) -> str:
+    """Everything about the config and the tool a build's output and messages depend on."""
+    keys = [stage_key(cfg, stage) for stage in ("read", "render", "entry", "feed")]
+    return _hash(VERSION, tool_key(), os.getcwd(), keys, dataclasses.replace(cfg, jobs=0), cfg.read, cfg.warnings)
+
+
+def _stat(path: str | Path, follow: bool = True) -> tuple[int, int, int, int, int] | None:
+    """(type and mode, size, mtime, inode, ctime): ctime too, as no one can set it back (an edit
+    whose mtime was put back is still seen), and nothing feeds does to a file it reads changes it."""
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
+
+
+def files_hash(files: list[str], found: list[Problem]) -> str:
+    """The post files found, each as ``stat`` sees it now, and what finding them said."""
+    h = hashlib.blake2b(repr(found).encode("utf-8", "surrogateescape"), digest_size=16)
+    for path in files:
+        h.update(f"{path}\0{_stat(path)}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def cache_file(cfg: Config) -> Path | None:
+    return cfg.cache / f"{Path(cfg.file).stem or 'cache'}.sqlite3" if cfg.cache is not None else None
+
+
+def state_hash(cfg: Config) -> str | None:
+    """The ledger, the cache file, the output's bookkeeping and the feeds it lists, as the last
+    build left them; None when the output folder is not as its manifest says (a feed deleted or
+    edited, an earlier version's records in it), or a manifest that cannot be read whole."""
+    book = folder_of(cfg.output)
+    if any(os.path.lexists(cfg.output / name) for name in (LEGACY_MANIFEST, LEGACY_LOCK, LEGACY_STAGING)):
+        return None
+    folder, root_folder = _stat(book, follow=False), _stat(cfg.output, follow=False)
+    if folder is None or not stat.S_ISDIR(folder[0]) or root_folder is None:  # a link where the records go
+        return None
+    try:
+        names = sorted(os.listdir(book))
+        data = manifest_file(book, owner_of(cfg.file)).read_bytes()
+    except (OSError, ValueError):
+        return None
+    problems: list[Problem] = []
+    manifest = read_manifest(manifest_file(book, owner_of(cfg.file)), problems)
+    if manifest is None or problems:
+        return None
+    root = str(cfg.output)
+    for relative, entry in manifest.items():
+        st = _stat(os.path.join(root, relative), follow=False)
+        if st is None or st[1:3] != tuple(entry[2:]) or not stat.S_ISREG(st[0]):
+            return None
+    cache = cache_file(cfg)
+    return _hash(folder, root_folder[0], root_folder[3], len(manifest), hashlib.blake2b(data, digest_size=16).digest(),
+                 [(name, _stat(book / name, follow=False)) for name in names],
+                 _stat(ledger_file(cfg) or ""),
+                 _identity(cache))
+
+
+def _identity(file: Path | None) -> tuple[int, int] | None:
+    """Which file the cache is, not its bytes: sqlite changes those whenever a connection closes
+    (a checkpoint), and what is in it changes no output (its rows are checked when used)."""
+    st = _stat(file, follow=False) if file is not None else None
+    return None if st is None else (st[0], st[3])
+
+
+def site_hash(cfg: Config, site: LiquidSite | None, said: list[Problem]) -> str:
+    """A Liquid site's inputs (includes, data, collections, its config) and what reading them said."""
+    return "" if site is None else _hash(site.inputs, said)
+
+
+def _micro(when: datetime | None) -> int | None:
+    """A moment as whole microseconds since 1970 (exact, unlike a float timestamp)."""
+    return None if when is None else (when - _EPOCH) // timedelta(microseconds=1)
+
+
+# --- reading the record back: input, checked strictly ----------------------------------------
+
+class _Bad(ValueError):
+    pass
+
+
+def _text(value: Any, empty: bool = True) -> str:
+    if type(value) is not str or (not empty and not value) or describe_forbidden(value)[0] >= 0:
+        raise _Bad("not text")
+    return value
+
+
+def _count(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise _Bad("not a count")
+    return value
+
+
+def _moment(value: Any) -> int | None:
+    if value is not None and type(value) is not int:
+        raise _Bad("not a moment")
+    return value
+
+
+def _problems(rows: Any) -> list[Problem]:
+    if type(rows) is not list:
+        raise _Bad("problems are not a list")
+    problems = []
+    for row in rows:
+        if type(row) is not list or len(row) != 4:
+            raise _Bad("a problem of another shape")
+        path, line, message, level = row
+        if level != WARNING:  # a build with errors is never recorded
+            raise _Bad("not a warning")
+        problems.append(Problem(_text(path), None if line is None else _count(line), _text(message, False), level))
+    return problems
+
+
+def _signature(value: Any, empty: bool = False) -> str:
+    if type(value) is not str or not (_HASH.match(value) or (empty and value == "")):
+        raise _Bad("not a hash")
+    return value
+
+
+def read_record(file: Path) -> dict[str, Any] | None:
+    """The record, every field checked; None when there is none or it is not one feeds wrote."""
+    try:
+        data = json.loads(file.read_bytes()) if not os.path.islink(file) else None
+        if type(data) is not dict or set(data) != _KEYS or data["version"] != VERSION \
+                or type(data["version"]) is not int:
+            raise _Bad("not a record")
+        window = data["window"]
+        if type(window) is not list or len(window) != 2:
+            raise _Bad("not a window")
+        return {"config": _signature(data["config"]), "files": _signature(data["files"]),
+                "state": _signature(data["state"]), "site": _signature(data["site"], empty=True),
+                "window": (_moment(window[0]), _moment(window[1])), "posts": _count(data["posts"]),
+                "feeds": _count(data["feeds"]), "unchanged": _count(data["unchanged"]),
+                "problems": _problems(data["problems"])}
+    except (OSError, ValueError, RecursionError):  # json's errors and _Bad are ValueErrors
+        return None
+
+
+def _locked(cfg: Config) -> int | None:
+    """The output folder's lock, held (no build is writing there), or None."""
+    try:
+        fd = os.open(folder_of(cfg.output) / LOCK, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def replay(cfg: Config, files: list[str], found: list[Problem], now: datetime) -> Replay | None:
+    """What this build would report, when it would change nothing; None when that is not certain."""
+    file = record_file(cfg)
+    record = read_record(file) if file is not None else None
+    if record is None or record["config"] != config_hash(cfg):
+        return None
+    shown, hidden = record["window"]
+    moment = _micro(now)
+    if (shown is not None and moment is not None and moment < shown) or \
+            (hidden is not None and moment is not None and moment >= hidden):
+        return None
+    fd = _locked(cfg)
+    if fd is None:
+        return None
+    try:
+        if record["state"] != state_hash(cfg) or record["files"] != files_hash(files, found):
+            return None
+        if record["site"]:
+            site, said = load_site(cfg, [])
+            if record["site"] != site_hash(cfg, site, said):
+                return None
+    finally:
+        os.close(fd)
+    return Replay(record["posts"], record["feeds"], record["unchanged"], record["problems"])
+
+
+def remember(cfg: Config, files_signature: str, seen: Seen, replayed: Replay | None,
+             site: LiquidSite | None, said: list[Problem]) -> None:
+    """Write the record after a build (``replayed``: what a rebuild would say), or drop the one
+    there when this build cannot be replayed."""
+    file = record_file(cfg)
+    if file is None:
+        return
+    try:
+        state = state_hash(cfg) if replayed is not None else None
+        if state is None or replayed is None or any(p.level == ERROR for p in replayed.problems):
+            file.unlink(missing_ok=True)
+            return
+        record = {"version": VERSION, "config": config_hash(cfg), "files": files_signature, "state": state,
+                  "site": site_hash(cfg, site, said), "window": [_micro(seen.latest_shown),
+                                                                 _micro(seen.earliest_hidden)],
+                  "posts": replayed.posts, "feeds": replayed.feeds, "unchanged": replayed.unchanged,
+                  "problems": [[p.path, p.line, p.message, p.level] for p in replayed.problems]}
+        temporary = file.with_name(file.name + ".tmp")
+        temporary.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+        os.replace(temporary, file)
+    except (OSError, ValueError):
+        pass  # no record: the next build is a full one
+
+
+def uses_time(posts: Iterable[Post], site: LiquidSite | None) -> bool:
+    """A post whose rendering names the build's time: every build renders it anew."""
+    return site is not None and any(p.liquid and (p.liquid & LIQUID_TIME or site.includes_name_time) for p in posts)
