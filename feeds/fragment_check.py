@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from .config import Config
 from .posts import Post
@@ -391,6 +392,11 @@ def _url_ok(tag: str, value: str) -> bool:
     scheme = url.split(":", 1)[0].lower()
     if scheme in ("http", "https") and not _has_host(url[len(scheme) + 1:]):
         return False  # 'https:!//x', 'http:/x': readers cannot resolve them (feeds check says so too)
+    if scheme in ("http", "https"):
+        try:  # 'https://[x.test/': a host urllib cannot split (feeds check: not an absolute URL)
+            urlsplit(url)
+        except ValueError:
+            return False
     return _harmless(tag, url) and ":" in url.split("/", 1)[0] and _PLAIN_URL.fullmatch(url) is not None
 
 

@@ -235,3 +235,15 @@ def test_read_source_with_a_known_digest_gives_the_digest_alone(tmp_path: Path) 
     known = read_source(str(post), 1000, known={unknown.digest}.__contains__)
     assert (known.text, known.digest, known.problem) == (None, unknown.digest, None)
     assert read_source(str(post), 1000, known=set().__contains__) == unknown
+
+
+@pytest.mark.parametrize("url", ["https://[x.test/a.html", "http://x]/a", "https://[::1/a", "https://a\uff0fb/c",
+                                 "https://[::1]/a", "https://x.test/[a]"])
+def test_a_url_feeds_check_cannot_split_is_not_admitted(url: str) -> None:
+    """What a random byte put in a cached entry showed: 'https://[x.test/...' passed the check and
+    `feeds check` then called it not an absolute URL. The check now asks what `feeds check` asks."""
+    from feeds.validate._doc import _split
+
+    cfg = unit_config()
+    markup = f'<a href="{url}">x</a>'
+    assert html_ok(markup, cfg) is escaped_html_ok(_escape(markup), cfg) is bool(_split(url)[1])
