@@ -525,3 +525,40 @@ def test_a_post_dated_now_shows_the_builds_year(body: str, site: Callable[..., P
     scratch = tmp_path / "scratch"
     shutil.copytree(root, scratch, ignore=shutil.ignore_patterns("public", ".public.feeds", ".feeds-cache"))
     assert _cli(scratch).tree == got.tree
+
+
+def _fifo(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+def _huge(path: Path) -> None:
+    with path.open("wb") as f:
+        f.truncate(1 << 40)  # a terabyte, sparse: no disk, but no memory would hold it
+
+
+ODD_FILES: dict[str, Callable[[Path], None]] = {
+    "the record is a FIFO": lambda root: _fifo(root / RECORD),
+    "the record is huge": lambda root: _huge(root / RECORD),
+    "the record's temporary file is a FIFO": lambda root: _fifo(root / RECORD.with_name(RECORD.name + ".tmp")),
+    "the record's temporary file is a link": lambda root: (root / RECORD.with_name(RECORD.name + ".tmp"))
+    .symlink_to(root / "victim.txt"),
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_FILES))
+def test_an_odd_file_as_the_record_neither_hangs_nor_fails(odd: str, site: Callable[..., Path]) -> None:
+    """A record (or its temporary file) that is no regular file, or too big to be one feeds wrote,
+    is no record: the build is the full one, promptly (the timeout only catches a hang)."""
+    import subprocess
+    import sys
+    root = site()
+    (root / "victim.txt").write_text("mine")
+    _cli(root)
+    (root / "_posts/2022-03-04-one.md").write_text(_post("Uno"))  # so that the build writes a record
+    ODD_FILES[odd](root)
+    done = subprocess.run([sys.executable, "-m", "feeds", "build", "-j1", "-q"], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (root / "victim.txt").read_text() == "mine"
+    assert b"Uno" in (root / "public/feed.xml").read_bytes()
