@@ -562,3 +562,14 @@ def test_an_odd_file_as_the_record_neither_hangs_nor_fails(odd: str, site: Calla
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert (root / "victim.txt").read_text() == "mine"
     assert b"Uno" in (root / "public/feed.xml").read_bytes()
+
+
+@pytest.mark.parametrize("body", ["Built {{ site.time | date: '%Y' }}\n",
+                                  "Built {{ site.time | date: '%Y' }} after {% post_url 2022-03-05-two %}\n"])
+def test_a_post_naming_the_time_is_no_damaged_cache_row(body: str, site: Callable[..., Path]) -> None:
+    """Its read row (liquid flags with LIQUID_TIME) is one reading writes: a rebuild warns of no
+    damage, and --strict passes."""
+    root = site({**POSTS, "2022-03-04-one.md": _post("One", body=body)})
+    assert _cli(root, "--strict").code == 0
+    again = _cli(root, "--strict")
+    assert again.code == 0 and "damaged" not in again.stderr, again.stderr
