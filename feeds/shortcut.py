@@ -268,7 +268,7 @@ def read_record(file: Path) -> dict[str, Any] | None:
 def _locked(cfg: Config) -> int | None:
     """The output folder's lock, held (no build is writing there), or None."""
     try:
-        fd = os.open(folder_of(cfg.output) / LOCK, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(folder_of(cfg.output) / LOCK, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO: no wait
     except OSError:
         return None
     try:

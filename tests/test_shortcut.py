@@ -540,6 +540,7 @@ def _huge(path: Path) -> None:
 ODD_FILES: dict[str, Callable[[Path], None]] = {
     "the record is a FIFO": lambda root: _fifo(root / RECORD),
     "the record is huge": lambda root: _huge(root / RECORD),
+    "the output's lock is a FIFO": lambda root: _fifo(root / ".public.feeds/lock"),
     "the record's temporary file is a FIFO": lambda root: _fifo(root / RECORD.with_name(RECORD.name + ".tmp")),
     "the record's temporary file is a link": lambda root: (root / RECORD.with_name(RECORD.name + ".tmp"))
     .symlink_to(root / "victim.txt"),
