@@ -56,7 +56,7 @@ _KEY = re.compile(r"([^\n]*?):(?:[ \t]|$)")  # a row's key: up to the first ': '
 _TOML_KEY = re.compile(r"[ \t]*[\"']?([^\"'=\n]*?)[\"']?[ \t]*=")  # a TOML row's key: before the first '='
 LIQUID, LIQUID_POSTS = 1, 2  # Post.liquid: the body has {% or {{; it names other posts (post_url, link, site.posts)
 LIQUID_TIME = 4  # Post.liquid: the body names the build's time (site.time, or "now"/"today" given to date)
-NAMES_TIME = re.compile(r"site\.time|[\"']\s*(?:now|today)\s*[\"']", re.IGNORECASE)
+NAMES_TIME = re.compile(r"site\s*(?:\.\s*time|\[\s*[\"']time)|[\"']\s*(?:now|today)\s*[\"']", re.IGNORECASE)
 _NAMES_POSTS = re.compile(r"post_url|{%-?\s*link\s|site\.(?:posts|categories|tags)")
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
