@@ -131,7 +131,7 @@ def post_from_json(data: Any, file: str, where: str, digest: str, site_url: str)
         data[_UPDATED] = when
     data[_CATS], data[_TAGS] = tuple(categories), tuple(tags)
     _flag(markdown), _count(body_start, 0), _count(body_line, 1), _flag(excerpt_only)
-    if type(liquid) is not int or liquid not in (0, 1, 3):
+    if type(liquid) is not int or liquid not in (0, 1, 3, 5, 7):  # LIQUID, with LIQUID_POSTS, LIQUID_TIME
         raise Damaged("Liquid flags a post cannot have")
     # a frozen dataclass's __init__ sets each field through object.__setattr__; filling __dict__
     # directly is twice as fast

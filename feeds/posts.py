@@ -55,7 +55,8 @@ _ONLY_OFFSET = re.compile(r"^(?:[+-]\d{1,2}:?\d{2}|Z|UTC|GMT)$", re.IGNORECASE)
 _KEY = re.compile(r"([^\n]*?):(?:[ \t]|$)")  # a row's key: up to the first ': ' (or ':' at its end)
 _TOML_KEY = re.compile(r"[ \t]*[\"']?([^\"'=\n]*?)[\"']?[ \t]*=")  # a TOML row's key: before the first '='
 LIQUID, LIQUID_POSTS = 1, 2  # Post.liquid: the body has {% or {{; it names other posts (post_url, link, site.posts)
-LIQUID_TIME = 4  # Post.liquid: the body names site.time (the build's time)
+LIQUID_TIME = 4  # Post.liquid: the body names the build's time (site.time, or "now"/"today" given to date)
+NAMES_TIME = re.compile(r"site\s*(?:\.\s*time|\[\s*[\"']time)|[\"']\s*(?:now|today)\s*[\"']", re.IGNORECASE)
 _NAMES_POSTS = re.compile(r"post_url|{%-?\s*link\s|site\.(?:posts|categories|tags)")
 NEVER = datetime.max.replace(tzinfo=timezone.utc)  # "now" for reading that excludes no future post
 
@@ -368,7 +369,7 @@ def _with_liquid(post: Post, text: str, start: int, data: dict[str, Any]) -> Pos
     if str(data.get("render_with_liquid", "")).strip().lower() in FALSE_WORDS:
         return post
     flags = LIQUID | (LIQUID_POSTS if _NAMES_POSTS.search(text, start) else 0) | (
-        LIQUID_TIME if text.find("site.time", start) >= 0 else 0)
+        LIQUID_TIME if NAMES_TIME.search(text, start) else 0)
     return replace(post, liquid=flags)
 
 

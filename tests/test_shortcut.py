@@ -506,3 +506,72 @@ def test_the_signature_is_the_same_in_every_process(site: Callable[..., Path]) -
                              capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120).stdout
               for seed in ("1", "2", "3")}
     assert len(signed) == 1 and len(signed.pop().strip()) == 32
+
+
+@pytest.mark.parametrize("body", ["Year {{ 'now' | date: '%Y' }}\n", 'Year {{ "Today" | date: "%Y" }}\n',
+                                  "Year {% include year.html %}\n", "Year {{ site['time'] | date: '%Y' }}\n",
+                                  "Year {{ site.time | date: '%Y' }}\n"])
+def test_a_post_dated_now_shows_the_builds_year(body: str, site: Callable[..., Path], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Liquid's date of "now" / "today" is the build's time, like site.time: neither the shortcut nor
+    the render cache may keep the year of an earlier build."""
+    root = site({"2022-03-04-one.md": _post("One", body=body)})
+    (root / "_includes").mkdir()
+    (root / "_includes/year.html").write_text("{{ 'now' | date: '%Y' }}" if "include" in body else "")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023
+    assert b"Year 2023" in _cli(root).tree["feed.xml"]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1900000000")  # 2030
+    got = _cli(root)
+    assert b"Year 2030" in got.tree["feed.xml"]
+    scratch = tmp_path / "scratch"
+    shutil.copytree(root, scratch, ignore=shutil.ignore_patterns("public", ".public.feeds", ".feeds-cache"))
+    assert _cli(scratch).tree == got.tree
+
+
+def _fifo(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+def _huge(path: Path) -> None:
+    with path.open("wb") as f:
+        f.truncate(1 << 40)  # a terabyte, sparse: no disk, but no memory would hold it
+
+
+ODD_FILES: dict[str, Callable[[Path], None]] = {
+    "the record is a FIFO": lambda root: _fifo(root / RECORD),
+    "the record is huge": lambda root: _huge(root / RECORD),
+    "the output's lock is a FIFO": lambda root: _fifo(root / ".public.feeds/lock"),
+    "the record's temporary file is a FIFO": lambda root: _fifo(root / RECORD.with_name(RECORD.name + ".tmp")),
+    "the record's temporary file is a link": lambda root: (root / RECORD.with_name(RECORD.name + ".tmp"))
+    .symlink_to(root / "victim.txt"),
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_FILES))
+def test_an_odd_file_as_the_record_neither_hangs_nor_fails(odd: str, site: Callable[..., Path]) -> None:
+    """A record (or its temporary file) that is no regular file, or too big to be one feeds wrote,
+    is no record: the build is the full one, promptly (the timeout only catches a hang)."""
+    import subprocess
+    import sys
+    root = site()
+    (root / "victim.txt").write_text("mine")
+    _cli(root)
+    (root / "_posts/2022-03-04-one.md").write_text(_post("Uno"))  # so that the build writes a record
+    ODD_FILES[odd](root)
+    done = subprocess.run([sys.executable, "-m", "feeds", "build", "-j1", "-q"], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert (root / "victim.txt").read_text() == "mine"
+    assert b"Uno" in (root / "public/feed.xml").read_bytes()
+
+
+@pytest.mark.parametrize("body", ["Built {{ site.time | date: '%Y' }}\n",
+                                  "Built {{ site.time | date: '%Y' }} after {% post_url 2022-03-05-two %}\n"])
+def test_a_post_naming_the_time_is_no_damaged_cache_row(body: str, site: Callable[..., Path]) -> None:
+    """Its read row (liquid flags with LIQUID_TIME) is one reading writes: a rebuild warns of no
+    damage, and --strict passes."""
+    root = site({**POSTS, "2022-03-04-one.md": _post("One", body=body)})
+    assert _cli(root, "--strict").code == 0
+    again = _cli(root, "--strict")
+    assert again.code == 0 and "damaged" not in again.stderr, again.stderr

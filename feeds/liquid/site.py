@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ..config import Config
 from ..errors import WARNING, Problem, display_path
-from ..posts import LIQUID_POSTS, LIQUID_TIME, Post, build_time, site_zone
+from ..posts import LIQUID_POSTS, LIQUID_TIME, NAMES_TIME, Post, build_time, site_zone
 from ..yamlload import YamlProblem, load_text_yaml
 from .collections import read_collections
 
@@ -36,7 +36,7 @@ class LiquidSite:
     posts_key: str  # hash of the posts list
     time: str = ""  # site.time: the build's time (ISO 8601, in the site's zone)
     includes_name_posts: bool = False  # an include names other posts (post_url, link, site.posts)
-    includes_name_time: bool = False  # an include names site.time
+    includes_name_time: bool = False  # an include names the build's time (site.time, "now")
 
     def key(self, post: Post) -> str:
         """What the post's rendering depends on besides its own bytes: "" for a Liquid-free post.
@@ -61,7 +61,7 @@ def load_site(cfg: Config, posts: Iterable[Post]) -> tuple[LiquidSite, list[Prob
     return LiquidSite(str(root), config, includes, data, listed, inputs, _hash(listed),
                       build_time().astimezone(site_zone(cfg)).isoformat(),
                       any(_POSTS_WORDS.search(text) for _, text in includes),
-                      any("site.time" in text for _, text in includes)), problems
+                      any(NAMES_TIME.search(text) for _, text in includes)), problems
 
 
 def _hash(*parts: str) -> str:
