@@ -16,10 +16,12 @@ output folder, or names of feeds' own records are dropped, each time with a warn
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 from .errors import WARNING, Problem, display_path, printable
@@ -72,11 +74,37 @@ def _valid_entry(value: object) -> bool:
             and type(size) is int and size >= 0 and type(mtime) is int)
 
 
+LARGEST = 256 << 20  # bytes: a record feeds wrote is smaller (a manifest of 100,000 feeds: ~15 MB)
+
+
+def read_regular(file: Path) -> bytes:
+    """The bytes of a regular file of at most LARGEST bytes, not a symbolic link; FileNotFoundError
+    when there is none, ValueError (or another OSError) for anything else: a FIFO left in its place
+    would block the read for ever, a huge file fill the memory."""
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError("it is a symbolic link, not a file feeds wrote") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("it is not a regular file, not one feeds wrote")
+        if st.st_size > LARGEST:
+            raise ValueError(f"it is {st.st_size:,} bytes, larger than any record feeds writes")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(LARGEST + 1)
+    finally:
+        os.close(fd)
+    if len(data) > LARGEST:
+        raise ValueError("it grew larger than any record feeds writes")
+    return data
+
+
 def read_json(file: Path) -> object:
-    """The JSON in a regular file (not a symbolic link); FileNotFoundError when there is none."""
-    if os.path.islink(file):
-        raise ValueError("it is a symbolic link, not a file feeds wrote")
-    return json.loads(file.read_bytes())
+    """The JSON in a regular file (``read_regular``); FileNotFoundError when there is none."""
+    return json.loads(read_regular(file))
 
 
 def read_manifest(file: Path, problems: list[Problem]) -> Manifest | None:

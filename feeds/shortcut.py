@@ -49,6 +49,7 @@ from .bookkeeping import (
     manifest_file,
     owner_of,
     read_manifest,
+    read_regular,
 )
 from .config import Config
 from .errors import ERROR, WARNING, Problem
@@ -63,7 +64,6 @@ _KEYS = frozenset(("version", "config", "files", "state", "site", "window", "pos
                    "problems"))
 _HASH = re.compile(r"[0-9a-f]{32}\Z")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_LARGEST = 64 << 20  # bytes: more is no record feeds wrote (nor a manifest it would read whole)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,23 +115,6 @@ def config_hash(cfg: Config) -> str:
     return _hash(VERSION, tool_key(), os.getcwd(), keys, dataclasses.replace(cfg, jobs=0), cfg.read, cfg.warnings)
 
 
-def _read_regular(file: Path) -> bytes:
-    """The bytes of a regular file of at most _LARGEST bytes, not a link: a FIFO left there would
-    block a read, a huge file fill the memory. OSError or ValueError otherwise."""
-    fd = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _LARGEST:
-            raise ValueError("not a regular file feeds wrote")
-        with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(_LARGEST + 1)
-    finally:
-        os.close(fd)
-    if len(data) > _LARGEST:
-        raise ValueError("too big")
-    return data
-
-
 def _stat(path: str | Path, follow: bool = True) -> tuple[int, int, int, int, int] | None:
     """(type and mode, size, mtime, inode, ctime): ctime too, as no one can set it back (an edit
     whose mtime was put back is still seen), and nothing feeds does to a file it reads changes it."""
@@ -166,7 +149,7 @@ def state_hash(cfg: Config) -> str | None:
         return None
     try:
         names = sorted(os.listdir(book))
-        data = _read_regular(manifest_file(book, owner_of(cfg.file)))
+        data = read_regular(manifest_file(book, owner_of(cfg.file)))
     except (OSError, ValueError):
         return None
     problems: list[Problem] = []
@@ -249,7 +232,7 @@ def _signature(value: Any, empty: bool = False) -> str:
 def read_record(file: Path) -> dict[str, Any] | None:
     """The record, every field checked; None when there is none or it is not one feeds wrote."""
     try:
-        data = json.loads(_read_regular(file))
+        data = json.loads(read_regular(file))
         if type(data) is not dict or set(data) != _KEYS or data["version"] != VERSION \
                 or type(data["version"]) is not int:
             raise _Bad("not a record")

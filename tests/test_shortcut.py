@@ -575,3 +575,33 @@ def test_a_post_naming_the_time_is_no_damaged_cache_row(body: str, site: Callabl
     assert _cli(root, "--strict").code == 0
     again = _cli(root, "--strict")
     assert again.code == 0 and "damaged" not in again.stderr, again.stderr
+
+
+MANIFEST = Path(".public.feeds/config.manifest.json")
+ODD_RECORDS: dict[str, Callable[[Path], None]] = {
+    "a FIFO": _fifo,
+    "a huge file": _huge,
+    "a link": lambda path: (path.unlink(), path.symlink_to(path.parent.parent / "victim.txt")),
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_RECORDS))
+def test_an_odd_file_as_the_output_folders_record_neither_hangs_nor_fails_the_full_build(
+        odd: str, site: Callable[..., Path]) -> None:
+    """The full build reads the output folder's record of the files it wrote (``bookkeeping.read_json``)
+    as warily as the shortcut reads its own: one that is no regular file, or too big to be one feeds
+    wrote, is no record, promptly (the timeout only catches a hang); without it, the files there are
+    not known to be feeds' own, and the build refuses to replace them, as it says."""
+    import subprocess
+    import sys
+    root = site()
+    (root / "victim.txt").write_text("mine")
+    _cli(root)
+    assert (root / MANIFEST).is_file()
+    (root / "_posts/2022-03-04-one.md").write_text(_post("Uno"))
+    ODD_RECORDS[odd](root / MANIFEST)
+    done = subprocess.run([sys.executable, "-m", "feeds", "build", "-j1"], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "were not written by feeds and would be replaced" in done.stderr, done.stderr
+    assert (root / "victim.txt").read_text() == "mine"
