@@ -604,4 +604,6 @@ def test_an_odd_file_as_the_output_folders_record_neither_hangs_nor_fails_the_fu
                           text=True, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "were not written by feeds and would be replaced" in done.stderr, done.stderr
+    assert "(feeds has no record of writing them: .public.feeds/config.manifest.json: cannot read this record" \
+        in done.stderr, done.stderr  # and why not
     assert (root / "victim.txt").read_text() == "mine"

@@ -136,6 +136,7 @@ class Output:
         self.written: list[str] = []
         self.removed: list[str] = []
         self.problems: list[Problem] = []  # what was ignored in the records, and stale files left in place
+        self.unread: list[Problem] = []  # why this config's record of its files could not be read
         self._locks: list[int] = []
         self._staged_folders: set[Path] = set()  # staging folders made so far
 
@@ -152,7 +153,9 @@ class Output:
             self._unlock()
             raise OutputError(f"{display_path(self.root)}: cannot finish the build that was interrupted while "
                               f"moving files into place ({_why(exc)}); fix that, then run again") from None
+        said = len(self.problems)
         self.manifest = read_manifest(manifest_file(self.book, self.owner), self.problems) or {}
+        self.unread = self.problems[said:]  # why the record of the files feeds wrote was not read
         self.others = other_owners(self.book, self.owner)
         return self
 
@@ -378,9 +381,10 @@ class Output:
         root = str(self.root)
         foreign = [r for r in self.written if r not in self.manifest and os.path.lexists(os.path.join(root, r))]
         if foreign:
+            why = "".join(f"\n(feeds has no record of writing them: {p.path}: {p.message})" for p in self.unread)
             raise OutputError(f"{where}: {len(foreign)} file(s) there were not written by feeds and would be "
                               f"replaced:\n{_listed(self.root, foreign)}\nnothing was changed; move them away, "
-                              "or choose other feed paths with feeds.paths in config.yaml")
+                              f"or choose other feed paths with feeds.paths in config.yaml{why}")
 
     def _apply(self, staging: Path, plan: dict[str, object], old: Manifest, new: Manifest,
                others: dict[str, str]) -> tuple[Manifest, list[str]]:
