@@ -157,9 +157,10 @@ def _an_include(path: Any) -> bool:
     return "_includes" in parts[:-1] and ".." not in parts and "" not in parts[1:]
 
 
-def _problems_from(rows: Any, where: str) -> list[Problem]:
-    """Cached problems: each about ``where`` (or an include it uses), typed, at a level there is.
-    Else Damaged."""
+def problems_from_rows(rows: Any, accept: Callable[[str, str], bool]) -> list[Problem]:
+    """Problems stored as ``[path, line, message, level]`` rows, each typed and XML-safe, and
+    about a path at a level ``accept(path, level)`` allows where they were stored; else Damaged
+    (a ValueError). The cache's rows and the shortcut's record both hold them."""
     if type(rows) is not list:
         raise Damaged("problems are not a list")
     problems = []
@@ -167,12 +168,22 @@ def _problems_from(rows: Any, where: str) -> list[Problem]:
         if type(row) is not list or len(row) != 4:
             raise Damaged("a problem of another shape")
         path, line, message, level = row
-        if not (path == where or _an_include(path)) or level not in _LEVELS:
+        if not accept(path, level):
             raise Damaged("a problem about another file, or at no level")
         if line is not None:
             _count(line, 0)
         problems.append(Problem(path, line, _text(message, empty=False), level))
     return problems
+
+
+def problem_text(value: Any) -> bool:
+    """Text as ``_text`` takes it: a string XML can carry (``_text`` spells it out: it is hot)."""
+    return type(value) is str and describe_forbidden(value)[0] < 0
+
+
+def _problems_from(rows: Any, where: str) -> list[Problem]:
+    """Cached problems: each about ``where`` (or an include it uses), at a level there is."""
+    return problems_from_rows(rows, lambda path, level: (path == where or _an_include(path)) and level in _LEVELS)
 
 
 def rendered_from_json(data: Any) -> Rendered:

@@ -51,13 +51,13 @@ from .bookkeeping import (
     read_manifest,
     read_regular,
 )
+from .cache import Damaged, problem_text, problems_from_rows
 from .config import Config
 from .errors import ERROR, WARNING, Problem
 from .ledger import ledger_file
 from .liquid import LiquidSite, load_site
 from .posts import LIQUID_TIME, Post
 from .stages import stage_key, tool_key
-from .text import describe_forbidden
 
 VERSION = 1
 _KEYS = frozenset(("version", "config", "files", "state", "site", "window", "posts", "feeds", "unchanged",
@@ -187,45 +187,26 @@ def _micro(when: datetime | None) -> int | None:
 
 # --- reading the record back: input, checked strictly ----------------------------------------
 
-class _Bad(ValueError):
-    pass
-
-
-def _text(value: Any, empty: bool = True) -> str:
-    if type(value) is not str or (not empty and not value) or describe_forbidden(value)[0] >= 0:
-        raise _Bad("not text")
-    return value
-
-
 def _count(value: Any) -> int:
     if type(value) is not int or value < 0:
-        raise _Bad("not a count")
+        raise Damaged("not a count")
     return value
 
 
 def _moment(value: Any) -> int | None:
     if value is not None and type(value) is not int:
-        raise _Bad("not a moment")
+        raise Damaged("not a moment")
     return value
 
 
 def _problems(rows: Any) -> list[Problem]:
-    if type(rows) is not list:
-        raise _Bad("problems are not a list")
-    problems = []
-    for row in rows:
-        if type(row) is not list or len(row) != 4:
-            raise _Bad("a problem of another shape")
-        path, line, message, level = row
-        if level != WARNING:  # a build with errors is never recorded
-            raise _Bad("not a warning")
-        problems.append(Problem(_text(path), None if line is None else _count(line), _text(message, False), level))
-    return problems
+    """The warnings to say again (a build with errors is never recorded), checked as the cache's."""
+    return problems_from_rows(rows, lambda path, level: level == WARNING and problem_text(path))
 
 
 def _signature(value: Any, empty: bool = False) -> str:
     if type(value) is not str or not (_HASH.match(value) or (empty and value == "")):
-        raise _Bad("not a hash")
+        raise Damaged("not a hash")
     return value
 
 
@@ -235,16 +216,16 @@ def read_record(file: Path) -> dict[str, Any] | None:
         data = json.loads(read_regular(file))
         if type(data) is not dict or set(data) != _KEYS or data["version"] != VERSION \
                 or type(data["version"]) is not int:
-            raise _Bad("not a record")
+            raise Damaged("not a record")
         window = data["window"]
         if type(window) is not list or len(window) != 2:
-            raise _Bad("not a window")
+            raise Damaged("not a window")
         return {"config": _signature(data["config"]), "files": _signature(data["files"]),
                 "state": _signature(data["state"]), "site": _signature(data["site"], empty=True),
                 "window": (_moment(window[0]), _moment(window[1])), "posts": _count(data["posts"]),
                 "feeds": _count(data["feeds"]), "unchanged": _count(data["unchanged"]),
                 "problems": _problems(data["problems"])}
-    except (OSError, ValueError, RecursionError):  # json's errors and _Bad are ValueErrors
+    except (OSError, ValueError, RecursionError):  # json's errors and Damaged are ValueErrors
         return None
 
 
