@@ -110,14 +110,27 @@ def read_json(file: Path) -> object:
 def read_manifest(file: Path, problems: list[Problem]) -> Manifest | None:
     """The valid entries of a manifest ({} when there is none), or None when it cannot be read."""
     try:
-        data = read_json(file)
+        data = read_regular(file)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        problems.append(Problem(display_path(file), None, f"cannot read this record of the files feeds wrote "
-                                f"({_reason(exc)}); ignored: feeds will neither replace nor delete the files "
-                                "it listed; delete it if the feeds in the output folder should be rewritten",
-                                WARNING))
+        problems.append(_unreadable(file, exc))
+        return None
+    return manifest_from(data, file, problems)
+
+
+def _unreadable(file: Path, exc: BaseException) -> Problem:
+    return Problem(display_path(file), None, f"cannot read this record of the files feeds wrote ({_reason(exc)}); "
+                   "ignored: feeds will neither replace nor delete the files it listed; delete it if the feeds "
+                   "in the output folder should be rewritten", WARNING)
+
+
+def manifest_from(raw: bytes, file: Path, problems: list[Problem]) -> Manifest | None:
+    """``read_manifest`` of the bytes ``raw`` read from ``file``."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        problems.append(_unreadable(file, exc))
         return None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict):

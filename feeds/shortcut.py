@@ -47,8 +47,8 @@ from .bookkeeping import (
     LOCK,
     folder_of,
     manifest_file,
+    manifest_from,
     owner_of,
-    read_manifest,
     read_regular,
 )
 from .cache import Damaged, problem_text, problems_from_rows
@@ -147,13 +147,14 @@ def state_hash(cfg: Config) -> str | None:
     folder, root_folder = _stat(book, follow=False), _stat(cfg.output, follow=False)
     if folder is None or not stat.S_ISDIR(folder[0]) or root_folder is None:  # a link where the records go
         return None
+    file = manifest_file(book, owner_of(cfg.file))
     try:
         names = sorted(os.listdir(book))
-        data = read_regular(manifest_file(book, owner_of(cfg.file)))
+        data = read_regular(file)
     except (OSError, ValueError):
         return None
     problems: list[Problem] = []
-    manifest = read_manifest(manifest_file(book, owner_of(cfg.file)), problems)
+    manifest = manifest_from(data, file, problems)  # read once: its bytes are signed too
     if manifest is None or problems:
         return None
     root = str(cfg.output)
