@@ -140,6 +140,20 @@ def _cold(cfg_path: Path, where: Path) -> dict[str, bytes]:
     return tree_bytes(where)
 
 
+def _fixture_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: dict[str, Any]) -> tuple[Path, Path]:
+    """A site of every fixture post with this config, as the working folder, at a fixed build
+    time: (the site, its config file)."""
+    from conftest import copy_fixtures, write_site
+
+    fixtures = Path(__file__).parent / "fixtures" / "posts"
+    site = tmp_path / "site"
+    cfg_path = write_site(site, {}, config)
+    copy_fixtures(site, tuple(p.name for p in sorted(fixtures.glob("*.*"))))
+    monkeypatch.chdir(site)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return site, cfg_path
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_cold_fresh_clone_and_incremental_builds_write_the_same_bytes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counts: dict[str, int], jobs: int) -> None:
@@ -149,17 +163,12 @@ def test_cold_fresh_clone_and_incremental_builds_write_the_same_bytes(
     import os
     import shutil
 
-    from conftest import copy_fixtures, tree_bytes, write_site
+    from conftest import tree_bytes
 
     from feeds import build, load_config
-    fixtures = Path(__file__).parent / "fixtures" / "posts"
-    names = tuple(p.name for p in sorted(fixtures.glob("*.*")))
-    site = tmp_path / "site"
-    cfg_path = write_site(site, {}, {"feeds": {"formats": list(ALL), "stylesheet": "/feed.xslt.xml",
-                                               "first_image": True}, "build": {"jobs": jobs}})
-    copy_fixtures(site, names)
-    monkeypatch.chdir(site)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    site, cfg_path = _fixture_site(tmp_path, monkeypatch, {"feeds": {"formats": list(ALL), "stylesheet":
+                                   "/feed.xslt.xml", "first_image": True}, "build": {"jobs": jobs}})
+    names = tuple(sorted(p.name for p in (site / "_posts").iterdir()))
     cold = _cold(cfg_path, tmp_path / "cold")
     assert len(cold) > 20
 
@@ -337,17 +346,12 @@ def test_a_fragment_is_checked_once_per_build_however_small_the_memo(
     none (a big site's fragments outgrow it): the digest of what was checked is remembered."""
     import shutil
 
-    from conftest import copy_fixtures, tree_bytes, write_site
+    from conftest import tree_bytes
 
     from feeds import build, fragments, load_config
     from feeds.cache import WorkerCache
 
-    fixtures = Path(__file__).parent / "fixtures" / "posts"
-    site = tmp_path / "site"
-    cfg_path = write_site(site, {}, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
-    copy_fixtures(site, tuple(p.name for p in sorted(fixtures.glob("*.*"))))
-    monkeypatch.chdir(site)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    site, cfg_path = _fixture_site(tmp_path, monkeypatch, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
     assert not build(load_config(cfg_path)).errors
     cold = tree_bytes(site / "public")
     shutil.rmtree(site / "public")
@@ -385,16 +389,9 @@ def test_render_keys_are_computed_once_per_post_and_build(tmp_path: Path, monkey
     share one render_key per post."""
     import shutil
 
-    from conftest import copy_fixtures, write_site
-
     from feeds import build, load_config, pipeline
 
-    fixtures = Path(__file__).parent / "fixtures" / "posts"
-    site = tmp_path / "site"
-    cfg_path = write_site(site, {}, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
-    copy_fixtures(site, tuple(p.name for p in sorted(fixtures.glob("*.*"))))
-    monkeypatch.chdir(site)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    site, cfg_path = _fixture_site(tmp_path, monkeypatch, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
     assert not build(load_config(cfg_path)).errors  # cold: the render workers key what they render
     calls: list[str] = []
     real = pipeline.render_key
