@@ -28,7 +28,7 @@ from . import parallel
 from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache, WorkerCache, fragment_digest
 from .config import Config, default_jobs
-from .fragment_check import Fields, expected_fields, fragment_fields, fragment_ok
+from .fragment_check import Fields, expected_fields, fragment_fields, fragment_format, fragment_ok
 from .fragments import fragment_key
 from .group import FeedSpec
 from .posts import Post
@@ -78,7 +78,7 @@ def _check_all(job: tuple[Config, Path, str]) -> dict[str, tuple[str, bytes, Fie
     try:
         for fkey, data in db.execute("SELECT fkey, data FROM fragments WHERE ekey = ?", (entry_key,)):
             if type(fkey) is str and type(data) is bytes:
-                fmt = "atom" if data.startswith(b"  <entry>") else "rss" if data.startswith(b"    <item>") else "json"
+                fmt = fragment_format(data)
                 said = fragment_fields(fmt, data, cfg)
                 if said is not None:
                     found[fkey] = (fmt, fragment_digest(data), said)

@@ -76,6 +76,13 @@ def fragment_ok(fmt: str, data: bytes, post: Post, cfg: Config) -> bool:
 Fields = tuple[object, ...]  # what a fragment says of its post: its id, link and dates
 
 
+def fragment_format(data: bytes) -> str:
+    """The format a stored fragment looks like it was made in, by how our writer starts it (the
+    cache keys fragments by format but does not store it): "atom", "rss", or else "json". Only a
+    guess for ``fragment_fields``, which refuses a fragment of any other shape."""
+    return "atom" if data.startswith(b"  <entry>") else "rss" if data.startswith(b"    <item>") else "json"
+
+
 def fragment_fields(fmt: str, data: bytes, cfg: Config) -> Fields | None:
     """What the fragment says of its post (its id, link and dates, compared with ``expected_fields``)
     when it is one our writer could have made for a post that says so; else None. Everything but
