@@ -435,6 +435,18 @@ def test_date_filter_as_jekyll_runs_it(make_site: Make, monkeypatch: pytest.Monk
     assert "<p>[] [soon] 1704067200 08:00 1704067200 2024-01-01 08:00</p>" in html
 
 
+def test_now_and_today_as_jekyll_reads_them(make_site: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Jekyll 4.3 (Liquid 4) takes "now" and "today" in any case as the build's time, but not
+    with spaces around them: " now " is no date, and stays as it is (checked with jekyll build)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1704067200")  # 2024-01-01T00:00:00Z
+    body = ("{{ 'Now' | date: '%Y' }} {{ 'TODAY' | date: '%Y' }} [{{ ' now ' | date: '%Y' }}] "
+            "[{{ 'today ' | date: '%Y' }}]\n")
+    cfg_path = site(make_site, {"2022-03-04-a.md": {"title": "A", "date": "2022-03-04", "body": body}})
+    html, said = rendered(cfg_path, "2022-03-04-a.md")
+    assert said == []
+    assert "<p>2024 2024 [ now ] [today ]</p>" in html
+
+
 def test_site_collections_list_their_documents_with_jekylls_urls(make_site: Make) -> None:
     """collections: {lamps: …} makes site.lamps: each document's front matter and its url (from the
     collection's permalink, or a defaults rule scoped to _lamps, else /:collection/:path with the suffix

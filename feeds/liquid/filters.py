@@ -189,11 +189,12 @@ def jekyll_filters(url: str, baseurl: str, env: JekyllEnvironment) -> dict[str, 
 
     def liquid_date(value: Any, fmt: Any = None, *_: Any) -> Any:
         """Liquid's ``date`` as Jekyll runs it: nil stays nil and what is not a date stays as it is
-        (not an error); "now" is the build's time (site.time, reproducible); a time without an
-        offset is in the site's zone, so ``%s`` does not depend on the machine's."""
+        (not an error); "now" and "today" (any case, no spaces around) are the build's time
+        (site.time, reproducible); a time without an offset is in the site's zone, so ``%s`` does
+        not depend on the machine's."""
         if value is None or fmt is None or fmt == "":
             return value
-        if isinstance(value, str) and value.strip().lower() in ("now", "today") and env.site_info.time:
+        if isinstance(value, str) and value.lower() in ("now", "today") and env.site_info.time:
             value = datetime.fromisoformat(env.site_info.time)
         when = value if isinstance(value, datetime) else _as_date(value)
         if not isinstance(when, datetime):
