@@ -232,6 +232,7 @@ class Cache:
         return Path(self._scratch.name) / "cache.sqlite3"
 
     def _open(self) -> sqlite3.Connection:
+        db = None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.file)
@@ -239,9 +240,10 @@ class Cache:
             if rows.get("app") == APP and rows.get("schema") == str(SCHEMA) and rows.get("tool") == __version__:
                 self.trusted = self._scratch is None
                 return self._tune(db)
-            db.close()
         except (sqlite3.Error, OSError):
             pass  # not a database, not ours, or not readable: a fresh one below
+        if db is not None:  # closed now, not when the collector gets to it: it holds the file open
+            db.close()
         return self._fresh()
 
     def _fresh(self) -> sqlite3.Connection:

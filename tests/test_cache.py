@@ -235,3 +235,36 @@ def test_fragments_of_an_earlier_entry_config_are_swept_once_and_then_the_table_
     assert any(s.startswith("DELETE FROM fragments") for s in seen), seen
     cache.close()
     assert ekeys() <= before
+
+
+@pytest.mark.parametrize("content", [b"not a database at all, " * 200, b""])
+def test_a_file_that_is_not_our_cache_is_closed_before_a_fresh_one_is_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes) -> None:
+    """The connection that found the file was not ours is closed there and then, not left open
+    (holding the file) until the garbage collector gets to it."""
+    from feeds.cache import Cache
+
+    opened: list[Any] = []
+
+    class Watched(sqlite3.Connection):
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+            super().close()
+
+    real = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        db = real(*args, factory=Watched, **kwargs)
+        opened.append(db)
+        return db
+
+    (tmp_path / "cache.sqlite3").write_bytes(content)
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    cache = Cache(tmp_path)
+    try:
+        assert cache.new and len(opened) >= 2
+        assert [db.closed for db in opened if db is not cache.db] == [True] * (len(opened) - 1)
+    finally:
+        cache.close()
