@@ -13,6 +13,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import sys
+import zoneinfo
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +57,7 @@ def tool_key() -> str:
 
     from . import __version__
 
-    h = hashlib.blake2b(__version__.encode(), digest_size=16)
+    h = hashlib.blake2b(f"{__version__}\n{sys.version}".encode(), digest_size=16)  # json, html, dates: Python's
     for source in sorted(Path(__file__).parent.rglob("*.py")):
         h.update(source.name.encode() + source.read_bytes())
     for dist in ("feedgen", "lxml", "nh3", "cmarkgfm", "PyYAML", "python-frontmatter", "python-liquid"):
@@ -74,5 +77,26 @@ def stage_key(cfg: Config, stage: str) -> str:
 @functools.lru_cache(maxsize=32)
 def _stage_key(cfg: Config, stage: str, cwd: str) -> str:
     values = "\n".join(f"{path}={value(cfg, path)!r}" for path in fields(stage))
-    text = f"{tool_key()}\n{stage}\n{cwd}\n{values}"  # a working folder not in UTF-8 comes as surrogates
+    # a working folder not in UTF-8 comes as surrogates
+    text = f"{tool_key()}\n{zone_rules(cfg.timezone)}\n{stage}\n{cwd}\n{values}"
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def zone_rules(name: str) -> str:
+    """The hash of the rules this machine has for the time zone ``name`` (its TZif file, found where
+    zoneinfo looks: TZPATH, then the tzdata package), "" when there is no such file (UTC): an
+    update of the rules can move a post's date, and with it the day in its URL."""
+    if not name or os.path.isabs(name) or ".." in name.split("/"):
+        return ""
+    places = [Path(folder, name) for folder in zoneinfo.TZPATH]
+    try:
+        places.append(Path(str(resources.files("tzdata.zoneinfo").joinpath(name))))
+    except (ImportError, ValueError, TypeError):
+        pass  # no tzdata package: the system's files alone
+    for place in places:
+        try:
+            return hashlib.blake2b(place.read_bytes(), digest_size=16).hexdigest()
+        except OSError:
+            continue
+    return ""

@@ -108,3 +108,41 @@ def test_a_rebuild_redoes_only_the_stages_a_changed_key_shapes(
     counted.update(read=0, render=0, fragment=0)
     build_site(cfg_path, **{k.replace(".", "__"): v for k, v in override.items()})
     assert (counted["read"] > 0, counted["render"] > 0, counted["fragment"] > 0) == (read, render, fragment), counted
+
+
+def test_the_zone_rules_and_the_python_version_are_in_every_stage_key(
+        base_and_changed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tzdata update can move a post's day (and its URL); another Python can escape or format
+    differently: a cache made under other rules or another Python is not used, in any stage."""
+    import sys
+    import zoneinfo
+
+    from feeds import stages
+
+    zones = tmp_path / "zones"
+    (zones / "Asia").mkdir(parents=True)
+    real = zoneinfo.ZoneInfo("Asia/Shanghai")  # the machine has it: copy its file as found
+    assert str(real) == "Asia/Shanghai"
+    rules = next(Path(d, "Asia/Shanghai") for d in zoneinfo.TZPATH if Path(d, "Asia/Shanghai").is_file())
+    (zones / "Asia" / "Shanghai").write_bytes(rules.read_bytes())
+    monkeypatch.setattr(zoneinfo, "TZPATH", (str(zones),))
+    base, _ = base_and_changed("timezone")
+    cfg = dataclasses.replace(base, timezone="Asia/Shanghai")
+
+    def keys() -> list[str]:
+        stages._stage_key.cache_clear()
+        stages.zone_rules.cache_clear()
+        stages.tool_key.cache_clear()
+        return [stage_key(cfg, stage) for stage in OUTPUT_STAGES]
+
+    before = keys()
+    assert keys() == before
+    (zones / "Asia" / "Shanghai").write_bytes(rules.read_bytes() + b"\n")  # other rules, same name
+    after_rules = keys()
+    assert all(a != b for a, b in zip(before, after_rules))
+    version = sys.version
+    monkeypatch.setattr(sys, "version", version + " (another build)")
+    assert all(a != b for a, b in zip(after_rules, keys()))
+    monkeypatch.setattr(sys, "version", version)
+    (zones / "Asia" / "Shanghai").write_bytes(rules.read_bytes())
+    assert keys() == before
