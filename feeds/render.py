@@ -81,7 +81,7 @@ class Rendered:
 
 
 def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> str:
-    """Markdown as Jekyll's kramdown renders it (see kramdown.py): cmark-gfm for the CommonMark + GFM
+    """Markdown as Jekyll's kramdown renders it (see the kramdown package): cmark-gfm for the CommonMark + GFM
     common ground, typographic quotes and dashes (``smart``) and footnotes; kramdown's own syntax
     around it, paid for only by the posts that carry one of its markers."""
     hidden = False

@@ -116,7 +116,7 @@ def old_quick_bound(html: str, max_depth: int, max_nesting: int, max_amp_work: i
 
 
 def old_uses_kramdown(value: str) -> bool:
-    return any(t in value for t in kramdown.TRIGGERS) or kramdown._TRIGGER.search(value) is not None
+    return any(t in value for t in kramdown.TRIGGERS) or kramdown.before._TRIGGER.search(value) is not None
 
 
 def old_url(rewriter: _UrlRewriter, tag: str, value: str) -> str | None:
@@ -255,7 +255,7 @@ def test_one_printable_line_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_a_body_without_definitions_is_not_searched_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    searches = _count(monkeypatch, kramdown, "_TRIGGER")
+    searches = _count(monkeypatch, kramdown.before, "_TRIGGER")
     assert not kramdown.uses_kramdown("<p>正文</p>\n\n[a](https://x.test/a:b)\n" * 20)
     assert searches.calls == 0
     assert kramdown.uses_kramdown("Term\n: definition\n") and searches.calls == 1
@@ -270,6 +270,6 @@ def test_a_plain_url_is_not_searched_for_liquid(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_html_without_headers_is_not_searched_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    searches = _count(monkeypatch, kramdown, "_HEADER")
+    searches = _count(monkeypatch, kramdown.after, "_HEADER")
     assert kramdown.finish("<p>正文</p>\n", None, True) == "<p>正文</p>\n" and searches.calls == 0
     assert kramdown.finish("<h2>A b</h2>\n", None, True) == '<h2 id="a-b">A b</h2>\n' and searches.calls == 1
