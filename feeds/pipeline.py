@@ -26,7 +26,7 @@ from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
-from .sources import find_post_files, read_source, source_root_text
+from .sources import find_post_files, read_post_file, source_root_text
 from .stages import stage_key
 from .websub import record_topics
 
@@ -282,13 +282,8 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
     text: made here, on every core, rather than by the parent alone) of one file."""
     ctx = parallel.context(ReadContext)
     cfg, path = ctx.cfg, ctx.files[index]
-    try:
-        st = os.stat(path)
-        size, mtime = st.st_size, st.st_mtime_ns
-    except OSError:
-        size = mtime = -1  # read_source says what is wrong with it
-    source = read_source(path, cfg.content.max_file_bytes, size if size >= 0 else None,
-                         lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
+    size, mtime, source = read_post_file(path, cfg.content.max_file_bytes,
+                                         lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
     if source.digest and (source.digest, path) in ctx.hits:
         return size, mtime, source.digest, None, ""
     result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source)

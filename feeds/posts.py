@@ -122,15 +122,16 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     opening = handler.FM_BOUNDARY.match(stripped)
     assert opening is not None
     first = skipped + stripped.count("\n", 0, opening.end())  # file line just before the YAML's line 1
-    try:
-        fm, body = handler.split(stripped)
-    except ValueError:
+    closing = _closing(handler.FM_BOUNDARY, handler.START_DELIMITER, stripped, opening.end())
+    if closing is None:
         return None, problems + [Problem(where, skipped + 1, "front matter is never closed; add a line "
                                          f"'{handler.START_DELIMITER}' after the last key")]
+    fm = stripped[opening.end():closing.start()]
     fm, removed = _drop_control_characters(fm, first, where, problems)
     repeated: list[tuple[int, str]] = []
+    rows: dict[str, int] = {}  # key -> its row in fm, from the fast reader
     try:
-        data = load_text_yaml(fm, repeated) if handler is _HANDLER else _load_toml(fm)
+        data = load_text_yaml(fm, repeated, rows=rows) if handler is _HANDLER else _load_toml(fm)
     except YamlProblem as exc:
         line = first + exc.line if exc.line else skipped + 1
         return None, problems + [Problem(where, line, f"front matter: {exc.message}")]
@@ -144,6 +145,28 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     for line, key in repeated:
         problems.append(Problem(where, first + line, f"front matter: key '{key}' appears again; the last one "
                                 "is used, as Jekyll does; delete the other", WARNING))
+    lines = {key: first + row + 1 for key, row in rows.items()} if rows else _key_lines(data, fm, first, handler)
+    body_start = len(text) - len(stripped) + closing.end()
+    return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
+
+
+def _closing(boundary: re.Pattern[str], delimiter: str, text: str, start: int) -> re.Match[str] | None:
+    """The boundary that closes the front matter opened before ``start``: what python-frontmatter's
+    ``handler.split`` splits at (the first match of its boundary pattern from ``start``), found
+    without splitting off a copy of the body. A match starts a line with the delimiter's first three
+    characters; the opening match ends before a line break, so none starts at ``start`` itself."""
+    mark = "\n" + delimiter[:3]
+    at = text.find(mark, start)
+    while at >= 0:
+        found = boundary.match(text, at + 1)
+        if found is not None:
+            return found
+        at = text.find(mark, at + 1)
+    return None
+
+
+def _key_lines(data: dict[Any, Any], fm: str, first: int, handler: BaseHandler) -> dict[str, int]:
+    """key -> the file line of its row (the last, for a key written twice), for messages."""
     keys = {str(k) for k in data}
     key_of = _KEY if handler is _HANDLER else _TOML_KEY
     lines = {}
@@ -151,8 +174,7 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
         found = key_of.match(row)
         if found and found.group(1) in keys:
             lines[found.group(1)] = first + i + 1
-    body_start = len(text) - len(body)
-    return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
+    return lines
 
 
 def _load_toml(fm: str) -> dict[str, Any]:
