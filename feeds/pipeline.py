@@ -250,6 +250,7 @@ class ReadContext:
     cfg: Config
     files: tuple[str, ...]  # a read task is an index into these
     hits: frozenset[tuple[str, str]]  # (digest, path) whose reading the cache holds
+    cwd: str | None = None  # the current folder (the workers' too): paths are shown from it
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
                                          lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
     if source.digest and (source.digest, path) in ctx.hits:
         return size, mtime, source.digest, None, ""
-    result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source)
+    result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source, ctx.cwd)
     return size, mtime, source.digest, result, read_row(result) if result[0] is not None and source.digest else ""
 
 
@@ -315,7 +316,7 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
             misses.append(path)
     fresh: dict[str, ReadResult] = {}
     rows, new, texts = [], [], {}
-    shared = ReadContext(cfg, tuple(misses), frozenset(hits))
+    shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd())
     for done, (path, (size, mtime, digest, result, text)) in enumerate(
             zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
                                      chunksize=64)), 1):

@@ -235,6 +235,8 @@ class _Fields:
 
     def clean(self, key: str, text: str) -> str:
         """The text without what XML 1.0 forbids; a warning naming the key when something went."""
+        if not text:  # most keys a post does not set
+            return text
         text, removed, _, which = scrub(text)
         if removed:
             self.say(key, f"{removed} control character(s) that XML 1.0 forbids or discourages ({which}) "
@@ -278,7 +280,12 @@ class _Fields:
                 return []
             elif item is not None:
                 texts.append(str(item))
-        self.clean(key, "".join(texts))  # one warning for the key, however many names had some
+        joined = "".join(texts)
+        if len(joined) <= _REMEMBERED_NAMES:
+            clean = _clean_names(tuple(texts))
+            if clean is not None:
+                return list(clean)
+        self.clean(key, joined)  # one warning for the key, however many names had some
         return [name for name in (clean_name(t) for t in texts) if name]
 
     def flag(self, key: str) -> bool:
@@ -323,17 +330,27 @@ class _Fields:
 
 
 USED_SITE_ZONE, READ_AS_UTC = 1, 2  # flags: how a date without an offset was read
+_REMEMBERED_NAMES = 1024  # names of up to this many characters in all are remembered (_clean_names)
+
+
+@lru_cache(maxsize=4096)
+def _clean_names(texts: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The names ``_Fields.names`` gives for these texts, when none has a character to remove (None
+    otherwise: it warns, the long way); remembered, as a site's posts share their categories and tags."""
+    if scrub("".join(texts))[1]:
+        return None
+    return tuple(name for name in map(clean_name, texts) if name)
 
 
 def read_post(path: Path | str, root: Path | str, cfg: Config, zone: ZoneInfo | timezone, now: datetime,
-              source: SourceText | None = None) -> tuple[Post | None, list[Problem], int]:
+              source: SourceText | None = None, cwd: str | None = None) -> tuple[Post | None, list[Problem], int]:
     """One post file -> (Post or None when it is excluded or broken, problems, date flags:
     USED_SITE_ZONE and/or READ_AS_UTC).
 
     ``source`` spares reading the file again when the caller has just read it. Paths are worked
     on as strings (pathlib cost more than the YAML on 10,000 posts), as pathlib would read them."""
     file, top = _plain(path), _plain(root)
-    where = display_path(file)
+    where = display_path(file, cwd)  # cwd: the current folder, when the caller knows it
     source = source or read_source(file, cfg.content.max_file_bytes)
     if source.text is None:
         return None, [source.problem] if source.problem else [], 0
@@ -550,7 +567,10 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
     if entry_id is None:
         return None, False
     kept = _capped(f, categories, ("category", "categories"), cfg.content.max_names_per_post)
-    return Post(
+    # every field, in order, into the instance's __dict__: a frozen dataclass's __init__ sets each
+    # through object.__setattr__, twice the cost (tests/test_read_cheaper.py checks the fields)
+    post = object.__new__(Post)
+    post.__dict__.update(
         path=f.where, file=file, digest=digest, title=title, date=when, updated=max(updated or when, when),
         categories=kept, tags=_capped(f, tags, ("tag", "tags"), cfg.content.max_names_per_post, len(kept)),
         url=cfg.site.url + url_path, id=entry_id, author=_author(f, cfg),
@@ -558,8 +578,9 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
         markdown=suffix.lower() not in (".html", ".htm"),
         body_start=body_at, body_line=f.fm.body_line,
         lang=clean_name(f.clean(*f.text("lang"))), excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
-        image=_image(f, cfg),
-    ), used_zone
+        liquid=0, image=_image(f, cfg),
+    )
+    return post, used_zone
 
 
 def _image(f: _Fields, cfg: Config) -> str:

@@ -138,3 +138,101 @@ def test_key_lines_are_the_ones_matched_before(rows: list[str]) -> None:
 def test_no_regex_scan_of_the_whole_text_for_the_boundary() -> None:
     """The closing '---' is looked for with str.find, then checked with the boundary pattern."""
     assert posts._closing(re.compile(r"^-{3,}\s*$", re.MULTILINE), "---", "---\na\n---x\n---\nb", 3).start() == 11
+
+
+# --- dates, names, the permalink's categories, the Post itself ---------------------------
+
+DIGIT = st.sampled_from("0123456789") | st.sampled_from(["٣", "x", " "])
+PLAIN_DATE = st.builds(lambda d, sep: "".join(d[:4]) + "-" + "".join(d[4:6]) + "-" + "".join(d[6:8]) + sep
+                       + "".join(d[8:10]) + ":" + "".join(d[10:12]) + ":" + "".join(d[12:14]),
+                       st.lists(DIGIT, min_size=14, max_size=14), st.sampled_from([" ", "T", "  ", "t"]))
+
+
+@given(PLAIN_DATE)
+@example("2019-01-01 02:30:34")
+@example("0999-01-01 02:30:34")
+@example("2019-02-30 02:30:34")
+@example("2019-01-01 24:00:00")
+@example("2019-01-01T02:30:60")
+def test_the_commonest_date_is_read_as_the_pattern_reads_it(text: str) -> None:
+    from feeds import jekyll
+
+    def outcome(fn: Any) -> Any:
+        try:
+            return "ok", fn(text)
+        except ValueError as exc:
+            return type(exc).__name__, str(exc)
+
+    assert outcome(jekyll._parse_text if text == text.strip() else jekyll.parse_date) == outcome(old.parse_date)
+
+
+def test_the_commonest_date_is_not_matched_by_the_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds import jekyll
+    monkeypatch.setattr(jekyll, "_DATE", None)  # any use of the pattern fails
+    assert jekyll._parse_text("2019-01-01 02:30:34") == (jekyll.datetime(2019, 1, 1, 2, 30, 34), False)
+
+
+NAME_ITEMS = st.lists(st.sampled_from(["a", "A", "b c", " ", "", "é", "e\u0301", "<b>", "x\x01", "\x7f", "1", "a"]),
+                      max_size=4)
+
+
+@given(NAME_ITEMS, st.booleans(), st.sampled_from(["list", "text"]))
+def test_names_remembered_are_the_names_and_warnings_read_before(items: list[str], singular: bool, shape: str) -> None:
+    from feeds.posts import EMPTY_FRONT_MATTER, _Fields
+    key = "category" if singular else "categories"
+    value: Any = items if shape == "list" else " ".join(items)
+    for _ in range(2):  # the second time remembered
+        fields = _Fields(EMPTY_FRONT_MATTER, "x.md", data={key: value})
+        oracle = old._Fields(old.EMPTY_FRONT_MATTER, "x.md", data={key: value})
+        assert fields.names("category", "categories") == oracle.names("category", "categories")
+        assert fields.problems == oracle.problems
+
+
+def test_names_are_cleaned_once_per_distinct_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds.posts import EMPTY_FRONT_MATTER, _clean_names, _Fields
+    _clean_names.cache_clear()
+    for _ in range(3):
+        assert _Fields(EMPTY_FRONT_MATTER, "x.md", data={"tags": ["a", "B "]}).names("tag", "tags") == ["a", "B"]
+    assert _clean_names.cache_info().misses == 1 and _clean_names.cache_info().hits == 2
+
+
+@given(st.lists(st.sampled_from(["A", "a", "B", "é", "É", "x y", "Ⅻ"]), max_size=20))
+def test_the_categories_placeholder_remembered_is_as_before(categories: list[str]) -> None:
+    from feeds import jekyll
+    when = jekyll.datetime(2022, 1, 2)
+    expected = "/".join(dict.fromkeys(x.lower() for x in categories))
+    for _ in range(2):
+        assert jekyll._PLACEHOLDERS["categories"](when, "s", categories, ".html") == expected
+
+
+def test_a_post_read_has_every_field_a_made_post_has(tmp_path: Path) -> None:
+    """_assemble fills the Post's __dict__ itself: every field, in order, as Post(...) would."""
+    import dataclasses
+
+    from conftest import unit_config
+
+    from feeds.posts import NEVER, Post, read_post
+    path = tmp_path / "_posts" / "2022-03-04-x.md"
+    path.parent.mkdir()
+    path.write_text("---\ntitle: T\ncategories: a b\ntags: [c]\n---\n{{ site.time }}\n")
+    for text in ("---\ntitle: T\ncategories: a b\ntags: [c]\n---\nbody\n", "---\ntitle: T\n---\n{{ site.time }}\n"):
+        path.write_text(text)
+        post, _, _ = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER)
+        assert post is not None
+        made = Post(**{f.name: getattr(post, f.name) for f in dataclasses.fields(Post)})
+        assert list(vars(post)) == list(vars(made)) and vars(post) == vars(made) and post == made
+
+
+def test_reading_a_post_with_the_folder_known_asks_no_getcwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import unit_config
+
+    from feeds import errors
+    from feeds.posts import NEVER, read_post
+    path = tmp_path / "_posts" / "2022-03-04-x.md"
+    path.parent.mkdir()
+    path.write_text("---\ntitle: T\n---\nbody\n")
+    monkeypatch.chdir(tmp_path)
+    expected = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER)
+    monkeypatch.setattr(errors.os, "getcwd", lambda: pytest.fail("getcwd"))
+    got = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER, None, str(tmp_path))
+    assert got == expected and got[0] is not None and got[0].path == "_posts/2022-03-04-x.md"
