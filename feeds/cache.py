@@ -64,7 +64,7 @@ def post_to_json(post: Post) -> list[Any]:
     them are decoded on every rebuild of a big site)."""
     data = list(_fields_of(post))
     data[_DATE] = post.date.isoformat()
-    data[_UPDATED] = post.updated.isoformat()
+    data[_UPDATED] = data[_DATE] if post.updated is post.date else post.updated.isoformat()
     return data
 
 

@@ -86,6 +86,10 @@ def parse_date(value: object) -> tuple[datetime, bool]:
     if isinstance(value, date):
         return _in_range(datetime.combine(value, time()), str(value)), False
     text = str(value).strip()
+    if len(text) == 19:  # a post's own date and time: seldom another post's, not worth remembering
+        plain = _plain_datetime(text)
+        if plain is not None:
+            return plain, False
     return _remembered_date(text) if len(text) <= MAX_REMEMBERED_DATE else _parse_text(text)
 
 

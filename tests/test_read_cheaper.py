@@ -236,3 +236,58 @@ def test_reading_a_post_with_the_folder_known_asks_no_getcwd(tmp_path: Path, mon
     monkeypatch.setattr(errors.os, "getcwd", lambda: pytest.fail("getcwd"))
     got = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER, None, str(tmp_path))
     assert got == expected and got[0] is not None and got[0].path == "_posts/2022-03-04-x.md"
+
+
+@given(PLAIN_DATE | st.sampled_from(["2019-01-01 02:30:34", "2019-1-1 2:30:34", "2019-01-01t02:30:34"]))
+def test_the_commonest_timestamp_is_typed_as_the_patterns_type_it(text: str) -> None:
+    from test_read_cost import old_plain_value
+
+    from feeds import yamlload
+    try:
+        expected: Any = ("ok", old_plain_value(text))
+    except LookupError as exc:
+        expected = ("lookup", str(exc))
+    got = ("ok", yamlload._plain_value(text))
+    assert got == expected and type(got[1]) is type(expected[1])
+
+
+def test_the_commonest_timestamp_runs_no_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds import yamlload
+    monkeypatch.setattr(yamlload, "_RESOLVERS", None)
+    assert type(yamlload._plain_value("2019-01-01 02:30:34")) is yamlload.Timestamp
+
+
+@given(PLAIN_DATE)
+@example("2019-01-01t02:30:34")
+def test_parse_date_of_the_commonest_date_is_as_before(text: str) -> None:
+    from feeds import jekyll
+
+    def outcome(fn: Any) -> Any:
+        try:
+            return "ok", fn(text)
+        except ValueError as exc:
+            return type(exc).__name__, str(exc)
+
+    assert outcome(jekyll.parse_date) == outcome(old.parse_date)
+
+
+def test_a_posts_own_date_is_not_remembered() -> None:
+    """Each post has its own date and time: remembering them only filled the cache."""
+    from feeds import jekyll
+    jekyll._remembered_date.cache_clear()
+    assert jekyll.parse_date("2019-01-01 02:30:34") == (jekyll.datetime(2019, 1, 1, 2, 30, 34), False)
+    assert jekyll._remembered_date.cache_info().currsize == 0
+    jekyll.parse_date("2019-01-01")  # a file name's day is shared: remembered
+    assert jekyll._remembered_date.cache_info().currsize == 1
+
+
+def test_a_row_says_a_date_once_when_it_is_also_the_update() -> None:
+    from conftest import make_post
+
+    from feeds import cache
+    when = posts.datetime(2022, 1, 2, tzinfo=posts.timezone.utc)
+    post = make_post(date=when, updated=when)
+    row = cache.post_to_json(post)
+    assert row[cache._DATE] == row[cache._UPDATED] == when.isoformat()
+    later = make_post(date=when, updated=when.replace(hour=3))
+    assert cache.post_to_json(later)[cache._UPDATED] == "2022-01-02T03:00:00+00:00"
