@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import entry_check, parallel, shortcut
 from .budget import feed_files
-from .cache import Cache, ReadResult, WorkerCache, read_row
+from .cache import Cache, ReadResult, WorkerCache, read_row_bytes
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .formats import load_makers
@@ -278,17 +278,18 @@ class WriteContext:
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
 
-def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
+def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes]:
     """(size, mtime_ns, digest, what reading gave: None when the cache holds it, its cache row's
-    text: made here, on every core, rather than by the parent alone) of one file."""
+    text in UTF-8: made here, on every core, rather than by the parent alone) of one file."""
     ctx = parallel.context(ReadContext)
     cfg, path = ctx.cfg, ctx.files[index]
     size, mtime, source = read_post_file(path, cfg.content.max_file_bytes,
                                          lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
     if source.digest and (source.digest, path) in ctx.hits:
-        return size, mtime, source.digest, None, ""
+        return size, mtime, source.digest, None, b""
     result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source, ctx.cwd)
-    return size, mtime, source.digest, result, read_row(result) if result[0] is not None and source.digest else ""
+    return size, mtime, source.digest, result, read_row_bytes(result) if result[0] is not None and source.digest \
+        else b""
 
 
 def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
@@ -315,7 +316,7 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
         else:
             misses.append(path)
     fresh: dict[str, ReadResult] = {}
-    rows, new, texts = [], [], {}
+    rows, new, texts = [], [], {}  # texts: path -> its row, in UTF-8 (read_row_bytes)
     shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd())
     for done, (path, (size, mtime, digest, result, text)) in enumerate(
             zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,

@@ -240,9 +240,18 @@ def test_reading_a_post_with_the_folder_known_asks_no_getcwd(tmp_path: Path, mon
 
 @given(PLAIN_DATE | st.sampled_from(["2019-01-01 02:30:34", "2019-1-1 2:30:34", "2019-01-01t02:30:34"]))
 def test_the_commonest_timestamp_is_typed_as_the_patterns_type_it(text: str) -> None:
-    from test_read_cost import old_plain_value
-
     from feeds import yamlload
+
+    def old_plain_value(text: str) -> Any:  # test_read_cost's, before the shortcut
+        for tag, pattern in yamlload._IMPLICIT.get(text[0], []) + yamlload._IMPLICIT.get(None, []):
+            if pattern.match(text):
+                if tag == yamlload._NULL:
+                    return None
+                if tag == yamlload._TIMESTAMP:
+                    return yamlload.Timestamp(text)
+                raise LookupError(tag)
+        return text
+
     try:
         expected: Any = ("ok", old_plain_value(text))
     except LookupError as exc:
@@ -299,3 +308,58 @@ def test_a_post_files_digest_is_sha256_cut_to_128_bits(tmp_path: Path) -> None:
     path = tmp_path / "post.md"
     path.write_bytes(b"---\ntitle: x\n---\n" + "中".encode() * 3000)
     assert read_post_file(str(path), 1 << 30)[2].digest == hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+
+
+# --- the parent's share: rows as UTF-8, no sweeping of a cache made by this build ----------
+
+def _site(tmp_path: Path, count: int = 3) -> Any:
+    import dataclasses
+
+    from conftest import unit_config
+    folder = tmp_path / "_posts"
+    folder.mkdir()
+    for n in range(count):
+        (folder / f"2022-03-0{n + 1}-p{n}.md").write_text(f"---\ntitle: 标题 {n}\ntags: [a, é]\n---\nbody\n")
+    cfg = dataclasses.replace(unit_config(tmp_path), jobs=1)
+    return cfg, sorted(str(p) for p in folder.iterdir())
+
+
+def test_rows_come_back_in_utf8_and_are_stored_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds import cache, pipeline
+    cfg, files = _site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline.parallel, "context", lambda kind: pipeline.ReadContext(cfg, tuple(files), frozenset()))
+    size, mtime, digest, result, row = pipeline._read_task(0)
+    assert type(row) is bytes and result is not None and row.decode() == cache.read_row(result)
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    store = cache.Cache(tmp_path / ".cache")
+    results = pipeline._read_all(cfg, files, store, None)
+    stored = dict(store.db.execute("SELECT path, data FROM posts"))
+    assert [type(v) for v in stored.values()] == [str] * 3
+    assert stored == {f: cache.read_row(r) for f, r in zip(files, results)}
+    store.close()
+    again = cache.Cache(tmp_path / ".cache")  # and read back, as the next build reads them
+    assert pipeline._read_all(cfg, files, again, None) == results and not again.damaged
+    again.close()
+
+
+def test_a_cache_this_build_made_is_not_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new cache holds only this build's rows, of files present: reading back every path, or
+    deleting the rows of other keys, finds nothing (and costs a scan of each table)."""
+    from feeds import cache, pipeline
+    cfg, files = _site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    store = cache.Cache(tmp_path / ".cache")
+    said: list[str] = []
+    store.db.set_trace_callback(said.append)
+    pipeline._read_all(cfg, files, store, None)
+    assert not [s for s in said if s.startswith("SELECT path FROM files") or "key !=" in s]
+    store.close()
+    (Path(files[0])).unlink()  # a cache from before: a file gone is forgotten, as ever
+    old_store = cache.Cache(tmp_path / ".cache")
+    assert not old_store.new
+    pipeline._read_all(cfg, files[1:], old_store, None)
+    assert {p for (p,) in old_store.db.execute("SELECT path FROM files")} == set(files[1:])
+    assert {p for (p,) in old_store.db.execute("SELECT path FROM posts")} == set(files[1:])
+    old_store.close()
