@@ -192,8 +192,13 @@ def _categories_part(categories: tuple[str, ...] | list[str]) -> str:
     return "/".join(dict.fromkeys([x.lower() for x in categories]))
 
 
-# ``:categories`` of a few categories, remembered: a site has a few hundred, and their pairs
+# ``:categories`` of a few short categories, remembered: a site has a few hundred, and their pairs
+# (long ones are not kept: a hostile corpus's megabyte names would pile up here)
 _categories_path = lru_cache(maxsize=4096)(_categories_part)
+
+
+def _short(categories: list[str]) -> bool:
+    return len(categories) <= 16 and all(len(name) <= 256 for name in categories)
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -211,7 +216,7 @@ _PLACEHOLDERS: dict[str, Callable[[datetime, str, list[str], str], str]] = {
     "short_day": lambda d, s, c, e: _DAYS[d.weekday()][:3], "long_day": lambda d, s, c, e: _DAYS[d.weekday()],
     "title": lambda d, s, c, e: pretty_slug(s), "name": lambda d, s, c, e: pretty_slug(s),
     "slug": lambda d, s, c, e: pretty_slug(s).lower(),
-    "categories": lambda d, s, c, e: _categories_path(tuple(c)) if len(c) <= 16 else _categories_part(c),
+    "categories": lambda d, s, c, e: _categories_path(tuple(c)) if _short(c) else _categories_part(c),
     "output_ext": lambda d, s, c, e: e,
 }
 # longest first, so that :i_month is not read as :i + _month, nor :short_year as :short + _year

@@ -13,7 +13,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feeds import posts, sources
-from feeds.sources import read_post_file, read_source
+from feeds.sources import read_source
+
+
+def read_post_file(*args: Any) -> Any:
+    return sources.read_post_file(*args)  # looked up when called: each test fails alone without it
 
 FILE_SETTINGS = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 BYTES = st.one_of(
@@ -76,9 +80,15 @@ def test_read_post_file_reads_a_file_that_grew(tmp_path: Path, monkeypatch: pyte
 def test_read_post_file_makes_no_file_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "post.md"
     path.write_text("---\ntitle: x\n---\n")
-    monkeypatch.setattr(sources, "open", lambda *a, **k: pytest.fail("a file object"), raising=False)
-    monkeypatch.setattr(sources.os, "stat", lambda *a, **k: pytest.fail("a stat of the path"))
-    assert read_post_file(str(path), 1 << 30)[2].text == "---\ntitle: x\n---\n"
+    asked: list[str] = []
+    real = os.stat
+    monkeypatch.setattr(sources, "open", lambda *a, **k: asked.append("open") or open(*a, **k), raising=False)
+    monkeypatch.setattr(sources.os, "stat", lambda p, *a, **k: asked.append(str(p)) or real(p, *a, **k))
+    try:
+        text = read_post_file(str(path), 1 << 30)[2].text
+    finally:
+        monkeypatch.undo()
+    assert text == "---\ntitle: x\n---\n" and asked == []
 
 
 # --- the closing boundary, found without splitting off the body ---------------------------
@@ -205,6 +215,29 @@ def test_the_categories_placeholder_remembered_is_as_before(categories: list[str
         assert jekyll._PLACEHOLDERS["categories"](when, "s", categories, ".html") == expected
 
 
+def test_the_categories_placeholder_is_made_once_per_distinct_categories() -> None:
+    from feeds import jekyll
+    jekyll._categories_path.cache_clear()
+    when = jekyll.datetime(2022, 1, 2)
+    for slug in ("a", "b", "c"):
+        assert jekyll.expand_permalink("/:categories/:title", when, slug, ["News", "x"], ".html") == f"/news/x/{slug}"
+    assert jekyll._categories_path.cache_info().hits == 2
+
+
+def test_reading_a_post_does_not_run_the_dataclass_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import unit_config
+
+    from feeds.posts import NEVER, Post, read_post
+    path = tmp_path / "_posts" / "2022-03-04-x.md"
+    path.parent.mkdir()
+    path.write_text("---\ntitle: T\n---\nbody\n")
+    made: list[str] = []
+    real = Post.__init__
+    monkeypatch.setattr(Post, "__init__", lambda self, *a, **k: made.append("init") or real(self, *a, **k))
+    post, _, _ = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER)
+    assert post is not None and post.title == "T" and made == []
+
+
 def test_a_post_read_has_every_field_a_made_post_has(tmp_path: Path) -> None:
     """_assemble fills the Post's __dict__ itself: every field, in order, as Post(...) would."""
     import dataclasses
@@ -233,9 +266,15 @@ def test_reading_a_post_with_the_folder_known_asks_no_getcwd(tmp_path: Path, mon
     path.write_text("---\ntitle: T\n---\nbody\n")
     monkeypatch.chdir(tmp_path)
     expected = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER)
-    monkeypatch.setattr(errors.os, "getcwd", lambda: pytest.fail("getcwd"))
-    got = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER, None, str(tmp_path))
-    assert got == expected and got[0] is not None and got[0].path == "_posts/2022-03-04-x.md"
+    asked: list[str] = []
+    real = os.getcwd
+    monkeypatch.setattr(errors.os, "getcwd", lambda: asked.append("getcwd") or real())
+    try:
+        got = read_post(str(path), str(tmp_path), unit_config(tmp_path), posts.timezone.utc, NEVER, None,
+                        str(tmp_path))
+    finally:
+        monkeypatch.undo()
+    assert got == expected and got[0] is not None and got[0].path == "_posts/2022-03-04-x.md" and asked == []
 
 
 @given(PLAIN_DATE | st.sampled_from(["2019-01-01 02:30:34", "2019-1-1 2:30:34", "2019-01-01t02:30:34"]))
