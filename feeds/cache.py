@@ -64,7 +64,7 @@ def post_to_json(post: Post) -> list[Any]:
     them are decoded on every rebuild of a big site)."""
     data = list(_fields_of(post))
     data[_DATE] = post.date.isoformat()
-    data[_UPDATED] = post.updated.isoformat()
+    data[_UPDATED] = data[_DATE] if post.updated is post.date else post.updated.isoformat()
     return data
 
 
@@ -305,6 +305,8 @@ class Cache:
     @_guarded(lambda: None)
     def remember_files(self, rows: list[tuple[str, int, int, str]], present: set[str]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows)
+        if self.new:  # every row is this build's, of a file present: none to forget
+            return
         gone = [(p,) for (p,) in self.db.execute("SELECT path FROM files") if p not in present]
         self.posts_changed |= bool(gone)
         self.db.executemany("DELETE FROM files WHERE path = ?", gone)
@@ -324,19 +326,22 @@ class Cache:
         return found
 
     @_guarded(lambda: None)
-    def store_read(self, key: str, items: list[tuple[str, str, ReadResult]], texts: dict[str, str] | None = None
-                   ) -> None:
-        """``texts``: path -> the row's text (``read_row``) where the reading worker made it already."""
+    def store_read(self, key: str, items: list[tuple[str, str, ReadResult]],
+                   texts: Mapping[str, str | bytes] | None = None) -> None:
+        """``texts``: path -> the row's text (``read_row``) where the reading worker made it already,
+        or that text in UTF-8 (``read_row_bytes``: stored as that TEXT, not decoded and encoded again)."""
         # only posts: a file that gives none (a draft, a broken post) is read again every time,
         # so that no row can make a post vanish; such files are few, and reading one is cheap
         texts = texts or {}
         rows = [(path, key, digest, texts.get(path) or read_row((post, problems, naive)))
                 for digest, path, (post, problems, naive) in items if post is not None]
-        self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", rows)  # one row per file
+        # CAST: sqlite takes UTF-8 bytes as the text they are (a str is bound as TEXT already)
+        self.db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, CAST(? AS TEXT))", rows)  # one row a file
         gone = self.db.executemany("DELETE FROM posts WHERE path = ? AND key = ?",
                                    [(path, key) for _, path, (post, _, _) in items if post is None]).rowcount
         self.posts_changed |= bool(rows) or gone > 0
-        self.db.execute("DELETE FROM posts WHERE key != ?", (key,))
+        if not self.new:  # a new cache holds only this key's rows
+            self.db.execute("DELETE FROM posts WHERE key != ?", (key,))
 
     @_guarded(set)
     def rendered(self, rkeys: list[str]) -> set[str]:
@@ -418,6 +423,12 @@ def read_row(result: ReadResult) -> str:
     post, problems, naive = result
     assert post is not None
     return _ROW_TEXT([post_to_json(post), _said(problems), naive])
+
+
+def read_row_bytes(result: ReadResult) -> bytes:
+    """``read_row`` in UTF-8: what a read worker sends back (the parent stores the bytes as they
+    are, where a str was decoded from the pipe and encoded again for sqlite)."""
+    return read_row(result).encode()
 
 
 def _row_encoder() -> Callable[[Any], str]:

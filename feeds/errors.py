@@ -31,11 +31,12 @@ class Problem:
         return f"{where}: {prefix}{self.message}" if where else f"{prefix}{self.message}"
 
 
-def display_path(path: Path | str) -> str:
-    """A path as short as it can be said from the current folder (string work only: it is hot)."""
+def display_path(path: Path | str, cwd: str | None = None) -> str:
+    """A path as short as it can be said from the current folder (string work only: it is hot);
+    ``cwd``: that folder, when the caller knows it (a getcwd() per post is a system call)."""
     # a plain absolute path without '..' is what abspath makes of it: skip its normpath (hot)
     text = path if type(path) is str and is_plain_absolute(path) and "/.." not in path else os.path.abspath(path)
-    cwd = os.getcwd()
+    cwd = os.getcwd() if cwd is None else cwd
     if text.startswith(cwd + os.sep):
         text = text[len(cwd) + 1:]
     return text if text.isascii() else printable(text)

@@ -28,18 +28,20 @@ Plain = Callable[[str], Any]  # a plain scalar's text -> its value (the caller's
 _NONE = object()  # "not sure": the full reader must decide
 
 
-def read_simple(text: str, plain: Plain) -> dict[str, Any] | None:
+def read_simple(text: str, plain: Plain, rows: dict[str, int] | None = None) -> dict[str, Any] | None:
     """The mapping ``text`` holds when it has the common shape, else None (read it with YAML).
 
     ``plain`` gives a plain scalar's value (text, a marked timestamp, None), or raises
-    LookupError for a plain scalar it leaves to YAML."""
+    LookupError for a plain scalar it leaves to YAML. ``rows``, when the mapping is returned:
+    filled with each key's 0-based line in ``text`` (untouched when None is returned)."""
     if _UNSURE.search(text):
         return None
     data: dict[str, Any] = {}
+    at: dict[str, int] = {}
     items: list[Any] | None = None  # the list being read under an empty key:
     indent = ""  # its items' indentation
     try:
-        for line in text.split("\n"):
+        for number, line in enumerate(text.split("\n")):
             if not line.strip(" ") or line[0] == "#":
                 continue
             row = _ROW.match(line)
@@ -47,6 +49,7 @@ def read_simple(text: str, plain: Plain) -> dict[str, Any] | None:
                 key, value = row.group(1), (row.group(2) or "").rstrip(" ")
                 if key in data or len(key) > MAX_KEY or not _plain_key(key, plain):
                     return None
+                at[key] = number
                 if value:
                     data[key], items = _value(value, plain), None
                 else:
@@ -60,6 +63,8 @@ def read_simple(text: str, plain: Plain) -> dict[str, Any] | None:
             items.append(_value(item.group(2).rstrip(" "), plain))
     except LookupError:
         return None
+    if data and rows is not None:
+        rows.update(at)
     return data or None
 
 

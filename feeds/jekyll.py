@@ -86,11 +86,18 @@ def parse_date(value: object) -> tuple[datetime, bool]:
     if isinstance(value, date):
         return _in_range(datetime.combine(value, time()), str(value)), False
     text = str(value).strip()
+    if len(text) == 19:  # a post's own date and time: seldom another post's, not worth remembering
+        plain = _plain_datetime(text)
+        if plain is not None:
+            return plain, False
     return _remembered_date(text) if len(text) <= MAX_REMEMBERED_DATE else _parse_text(text)
 
 
 def _parse_text(text: str) -> tuple[datetime, bool]:
     """parse_date of a text."""
+    plain = _plain_datetime(text)
+    if plain is not None:
+        return plain, False
     match = _DATE.match(text)
     if not match:
         raise DateError(f"cannot read '{text}' as a date; write it as 2022-03-04 13:23:21 +0800")
@@ -103,6 +110,22 @@ def _parse_text(text: str) -> tuple[datetime, bool]:
         raise DateError(f"'{text}' is not a real date ({exc}); correct it, as in 2022-03-04") from None
     zone = _offset(g["z"])
     return (_in_range(naive.replace(tzinfo=zone), text), True) if zone else (_in_range(naive, text), False)
+
+
+def _plain_datetime(text: str) -> datetime | None:
+    """The commonest date, ``2022-03-04 13:23:21`` (ASCII digits, no offset, a year from
+    FIRST_YEAR), read by ``datetime.fromisoformat`` (C) as ``_DATE`` reads it; None for any
+    other text, or one that is no real date: ``_DATE``'s path reads (or refuses) those."""
+    if len(text) != 19 or text[4] != "-" or text[7] != "-" or text[10] not in " T" or text[13] != ":" \
+            or text[16] != ":" or not text.isascii():
+        return None
+    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:]
+    if not digits.isdigit() or text[0] == "0":  # a year before 1000: _in_range says so
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 # parse_date of a text, remembered (reading a post asks for its date more than once, and its file
@@ -164,6 +187,20 @@ def _is_clean(path: str) -> bool:
             and not path.endswith(("/.", "/..")))
 
 
+def _categories_part(categories: tuple[str, ...] | list[str]) -> str:
+    """``:categories``: the categories in lower case, each once, joined by '/'."""
+    return "/".join(dict.fromkeys([x.lower() for x in categories]))
+
+
+# ``:categories`` of a few short categories, remembered: a site has a few hundred, and their pairs
+# (long ones are not kept: a hostile corpus's megabyte names would pile up here)
+_categories_path = lru_cache(maxsize=4096)(_categories_part)
+
+
+def _short(categories: list[str]) -> bool:
+    return len(categories) <= 16 and all(len(name) <= 256 for name in categories)
+
+
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -179,7 +216,7 @@ _PLACEHOLDERS: dict[str, Callable[[datetime, str, list[str], str], str]] = {
     "short_day": lambda d, s, c, e: _DAYS[d.weekday()][:3], "long_day": lambda d, s, c, e: _DAYS[d.weekday()],
     "title": lambda d, s, c, e: pretty_slug(s), "name": lambda d, s, c, e: pretty_slug(s),
     "slug": lambda d, s, c, e: pretty_slug(s).lower(),
-    "categories": lambda d, s, c, e: "/".join(dict.fromkeys([x.lower() for x in c])),
+    "categories": lambda d, s, c, e: _categories_path(tuple(c)) if _short(c) else _categories_part(c),
     "output_ext": lambda d, s, c, e: e,
 }
 # longest first, so that :i_month is not read as :i + _month, nor :short_year as :short + _year

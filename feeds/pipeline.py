@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import entry_check, parallel, shortcut
 from .budget import feed_files
-from .cache import Cache, ReadResult, WorkerCache, read_row
+from .cache import Cache, ReadResult, WorkerCache, read_row_bytes
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .formats import load_makers
@@ -26,7 +26,7 @@ from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
-from .sources import find_post_files, read_source, source_root_text
+from .sources import find_post_files, read_post_file, source_root_text
 from .stages import stage_key
 from .websub import record_topics
 
@@ -250,6 +250,7 @@ class ReadContext:
     cfg: Config
     files: tuple[str, ...]  # a read task is an index into these
     hits: frozenset[tuple[str, str]]  # (digest, path) whose reading the cache holds
+    cwd: str | None = None  # the current folder (the workers' too): paths are shown from it
 
 
 @dataclass(frozen=True)
@@ -277,22 +278,18 @@ class WriteContext:
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
 
-def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, str]:
+def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes]:
     """(size, mtime_ns, digest, what reading gave: None when the cache holds it, its cache row's
-    text: made here, on every core, rather than by the parent alone) of one file."""
+    text in UTF-8: made here, on every core, rather than by the parent alone) of one file."""
     ctx = parallel.context(ReadContext)
     cfg, path = ctx.cfg, ctx.files[index]
-    try:
-        st = os.stat(path)
-        size, mtime = st.st_size, st.st_mtime_ns
-    except OSError:
-        size = mtime = -1  # read_source says what is wrong with it
-    source = read_source(path, cfg.content.max_file_bytes, size if size >= 0 else None,
-                         lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
+    size, mtime, source = read_post_file(path, cfg.content.max_file_bytes,
+                                         lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
     if source.digest and (source.digest, path) in ctx.hits:
-        return size, mtime, source.digest, None, ""
-    result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source)
-    return size, mtime, source.digest, result, read_row(result) if result[0] is not None and source.digest else ""
+        return size, mtime, source.digest, None, b""
+    result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source, ctx.cwd)
+    return size, mtime, source.digest, result, read_row_bytes(result) if result[0] is not None and source.digest \
+        else b""
 
 
 def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
@@ -319,8 +316,8 @@ def _read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | 
         else:
             misses.append(path)
     fresh: dict[str, ReadResult] = {}
-    rows, new, texts = [], [], {}
-    shared = ReadContext(cfg, tuple(misses), frozenset(hits))
+    rows, new, texts = [], [], {}  # texts: path -> its row, in UTF-8 (read_row_bytes)
+    shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd())
     for done, (path, (size, mtime, digest, result, text)) in enumerate(
             zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
                                      chunksize=64)), 1):

@@ -122,15 +122,16 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     opening = handler.FM_BOUNDARY.match(stripped)
     assert opening is not None
     first = skipped + stripped.count("\n", 0, opening.end())  # file line just before the YAML's line 1
-    try:
-        fm, body = handler.split(stripped)
-    except ValueError:
+    closing = _closing(handler.FM_BOUNDARY, handler.START_DELIMITER, stripped, opening.end())
+    if closing is None:
         return None, problems + [Problem(where, skipped + 1, "front matter is never closed; add a line "
                                          f"'{handler.START_DELIMITER}' after the last key")]
+    fm = stripped[opening.end():closing.start()]
     fm, removed = _drop_control_characters(fm, first, where, problems)
     repeated: list[tuple[int, str]] = []
+    rows: dict[str, int] = {}  # key -> its row in fm, from the fast reader
     try:
-        data = load_text_yaml(fm, repeated) if handler is _HANDLER else _load_toml(fm)
+        data = load_text_yaml(fm, repeated, rows=rows) if handler is _HANDLER else _load_toml(fm)
     except YamlProblem as exc:
         line = first + exc.line if exc.line else skipped + 1
         return None, problems + [Problem(where, line, f"front matter: {exc.message}")]
@@ -144,6 +145,28 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     for line, key in repeated:
         problems.append(Problem(where, first + line, f"front matter: key '{key}' appears again; the last one "
                                 "is used, as Jekyll does; delete the other", WARNING))
+    lines = {key: first + row + 1 for key, row in rows.items()} if rows else _key_lines(data, fm, first, handler)
+    body_start = len(text) - len(stripped) + closing.end()
+    return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
+
+
+def _closing(boundary: re.Pattern[str], delimiter: str, text: str, start: int) -> re.Match[str] | None:
+    """The boundary that closes the front matter opened before ``start``: what python-frontmatter's
+    ``handler.split`` splits at (the first match of its boundary pattern from ``start``), found
+    without splitting off a copy of the body. A match starts a line with the delimiter's first three
+    characters; the opening match ends before a line break, so none starts at ``start`` itself."""
+    mark = "\n" + delimiter[:3]
+    at = text.find(mark, start)
+    while at >= 0:
+        found = boundary.match(text, at + 1)
+        if found is not None:
+            return found
+        at = text.find(mark, at + 1)
+    return None
+
+
+def _key_lines(data: dict[Any, Any], fm: str, first: int, handler: BaseHandler) -> dict[str, int]:
+    """key -> the file line of its row (the last, for a key written twice), for messages."""
     keys = {str(k) for k in data}
     key_of = _KEY if handler is _HANDLER else _TOML_KEY
     lines = {}
@@ -151,8 +174,7 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
         found = key_of.match(row)
         if found and found.group(1) in keys:
             lines[found.group(1)] = first + i + 1
-    body_start = len(text) - len(body)
-    return FrontMatter(data, body_start, text.count("\n", 0, body_start) + 1, lines), problems
+    return lines
 
 
 def _load_toml(fm: str) -> dict[str, Any]:
@@ -213,6 +235,8 @@ class _Fields:
 
     def clean(self, key: str, text: str) -> str:
         """The text without what XML 1.0 forbids; a warning naming the key when something went."""
+        if not text:  # most keys a post does not set
+            return text
         text, removed, _, which = scrub(text)
         if removed:
             self.say(key, f"{removed} control character(s) that XML 1.0 forbids or discourages ({which}) "
@@ -256,7 +280,12 @@ class _Fields:
                 return []
             elif item is not None:
                 texts.append(str(item))
-        self.clean(key, "".join(texts))  # one warning for the key, however many names had some
+        joined = "".join(texts)
+        if len(joined) <= _REMEMBERED_NAMES:
+            clean = _clean_names(tuple(texts))
+            if clean is not None:
+                return list(clean)
+        self.clean(key, joined)  # one warning for the key, however many names had some
         return [name for name in (clean_name(t) for t in texts) if name]
 
     def flag(self, key: str) -> bool:
@@ -301,17 +330,27 @@ class _Fields:
 
 
 USED_SITE_ZONE, READ_AS_UTC = 1, 2  # flags: how a date without an offset was read
+_REMEMBERED_NAMES = 1024  # names of up to this many characters in all are remembered (_clean_names)
+
+
+@lru_cache(maxsize=4096)
+def _clean_names(texts: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The names ``_Fields.names`` gives for these texts, when none has a character to remove (None
+    otherwise: it warns, the long way); remembered, as a site's posts share their categories and tags."""
+    if scrub("".join(texts))[1]:
+        return None
+    return tuple(name for name in map(clean_name, texts) if name)
 
 
 def read_post(path: Path | str, root: Path | str, cfg: Config, zone: ZoneInfo | timezone, now: datetime,
-              source: SourceText | None = None) -> tuple[Post | None, list[Problem], int]:
+              source: SourceText | None = None, cwd: str | None = None) -> tuple[Post | None, list[Problem], int]:
     """One post file -> (Post or None when it is excluded or broken, problems, date flags:
     USED_SITE_ZONE and/or READ_AS_UTC).
 
     ``source`` spares reading the file again when the caller has just read it. Paths are worked
     on as strings (pathlib cost more than the YAML on 10,000 posts), as pathlib would read them."""
     file, top = _plain(path), _plain(root)
-    where = display_path(file)
+    where = display_path(file, cwd)  # cwd: the current folder, when the caller knows it
     source = source or read_source(file, cfg.content.max_file_bytes)
     if source.text is None:
         return None, [source.problem] if source.problem else [], 0
@@ -528,7 +567,10 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
     if entry_id is None:
         return None, False
     kept = _capped(f, categories, ("category", "categories"), cfg.content.max_names_per_post)
-    return Post(
+    # every field, in order, into the instance's __dict__: a frozen dataclass's __init__ sets each
+    # through object.__setattr__, twice the cost (tests/test_read_cheaper.py checks the fields)
+    post = object.__new__(Post)
+    post.__dict__.update(
         path=f.where, file=file, digest=digest, title=title, date=when, updated=max(updated or when, when),
         categories=kept, tags=_capped(f, tags, ("tag", "tags"), cfg.content.max_names_per_post, len(kept)),
         url=cfg.site.url + url_path, id=entry_id, author=_author(f, cfg),
@@ -536,8 +578,9 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
         markdown=suffix.lower() not in (".html", ".htm"),
         body_start=body_at, body_line=f.fm.body_line,
         lang=clean_name(f.clean(*f.text("lang"))), excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
-        image=_image(f, cfg),
-    ), used_zone
+        liquid=0, image=_image(f, cfg),
+    )
+    return post, used_zone
 
 
 def _image(f: _Fields, cfg: Config) -> str:

@@ -201,13 +201,71 @@ def read_source(path: Path | str, max_bytes: int, size: int | None = None,
     try:  # strings, not pathlib (hot); the size first, as a file too big to read must say so
         size = os.stat(path).st_size if size is None else size
         if size > max_bytes:
-            return SourceText(None, "", Problem(display_path(path), None, f"file is {size:,} bytes, over the limit "
-                                                f"of {max_bytes:,}; raise content.max_file_bytes or split it"))
+            return _too_big(path, size, max_bytes)
         with open(path, "rb") as file:
             data = file.read()
     except OSError as exc:
-        return SourceText(None, "", Problem(display_path(path), None, f"cannot read the file: {exc.strerror or exc}"))
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        return _unreadable_file(path, exc)
+    return _source_of(path, data, known)
+
+
+def read_post_file(path: str, max_bytes: int, known: Callable[[str], bool] | None = None
+                   ) -> tuple[int, int, SourceText]:
+    """(size, mtime_ns, ``read_source(path, max_bytes, known=known)``) of a post file, the size and
+    mtime as its open file has them (-1 when the file system cannot say): one open and one fstat,
+    no stat of the path and no file object (``open`` costs an ioctl, a second fstat and two objects)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:  # rare: the long way says what is wrong, as it always did
+        try:
+            st = os.stat(path)
+        except OSError:
+            return -1, -1, read_source(path, max_bytes, None, known)
+        return st.st_size, st.st_mtime_ns, read_source(path, max_bytes, st.st_size, known)
+    try:
+        st = os.fstat(fd)
+        if st.st_size > max_bytes:
+            return st.st_size, st.st_mtime_ns, _too_big(path, st.st_size, max_bytes)
+        try:
+            data = _read_to_end(fd, st.st_size)
+        except OSError as exc:  # a folder named like a post: EISDIR here, as open() said it
+            return st.st_size, st.st_mtime_ns, _unreadable_file(path, exc)
+    finally:
+        os.close(fd)
+    return st.st_size, st.st_mtime_ns, _source_of(path, data, known)
+
+
+def _read_to_end(fd: int, size: int) -> bytes:
+    """Everything from ``fd`` to its end, as ``file.read()`` gives it (the file may have grown)."""
+    data = os.read(fd, size + 1)
+    more = os.read(fd, 1 << 16) if data else b""
+    if not more:
+        return data
+    chunks = [data, more]
+    while chunks[-1]:
+        chunks.append(os.read(fd, 1 << 16))
+    return b"".join(chunks)
+
+
+def _too_big(path: Path | str, size: int, max_bytes: int) -> SourceText:
+    return SourceText(None, "", Problem(display_path(path), None, f"file is {size:,} bytes, over the limit "
+                                        f"of {max_bytes:,}; raise content.max_file_bytes or split it"))
+
+
+def _unreadable_file(path: Path | str, exc: OSError) -> SourceText:
+    return SourceText(None, "", Problem(display_path(path), None, f"cannot read the file: {exc.strerror or exc}"))
+
+
+def file_digest(data: bytes) -> str:
+    """A post file's digest, the key of what reading it gives: 128 bits of sha256, which the
+    processor computes in hardware where it can (SHA-NI: 2.4 times blake2b's speed on this
+    machine's 7 KB posts, where blake2b was a tenth of a read worker's instructions)."""
+    return hashlib.sha256(data).digest()[:16].hex()
+
+
+def _source_of(path: Path | str, data: bytes, known: Callable[[str], bool] | None) -> SourceText:
+    """A file's bytes as its text (or the problem that stops that), and their digest."""
+    digest = file_digest(data)
     if known is not None and known(digest):
         return SourceText(None, digest)
     bom = data.startswith(codecs.BOM_UTF8)

@@ -199,17 +199,20 @@ def _expanded_size(node: Any, memo: dict[int, int], open_: set[int]) -> int:
     return size
 
 
-def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, typed: bool = False) -> Any:
+def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, typed: bool = False,
+                   rows: dict[str, int] | None = None) -> Any:
     """Parse one YAML document whose scalars stay text (null aside; ``typed``: booleans and
     numbers too, as Jekyll reads data files).
 
     Raises YamlProblem with the line (1-based, within ``text``) of the fault. With a
     ``duplicates`` list, a repeated key is no fault: the last value wins and (line, key) is noted.
+    ``rows``: filled with key -> its 0-based line in ``text`` when the fast reader read it (it
+    knows them; left empty otherwise).
     """
     bad = NOT_YAML.search(text)
     if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
         raise _bad_character(text, bad.start())
-    simple = None if typed else read_simple(text, _plain_value)  # most front matter: no parser needed
+    simple = None if typed else read_simple(text, _plain_value, rows)  # most front matter: no parser needed
     return simple if simple is not None else load_with_pyyaml(text, duplicates, typed)
 
 
@@ -251,6 +254,8 @@ _RESOLVERS = {first: tuple(found) + _ANY_START for first, found in _IMPLICIT.ite
 def _plain_value(text: str) -> Any:
     """A one-line plain scalar as _TextLoader reads it (PyYAML's resolve(), for the fast reader):
     None for null, a marked Timestamp, else the text; LookupError for any other tag (a merge key)."""
+    if _common_timestamp(text):  # a post's date, nearly always: no need to try the patterns
+        return Timestamp(text)
     for tag, pattern in _RESOLVERS.get(text[0], _ANY_START):
         if pattern.match(text):
             if tag == _NULL:
@@ -259,6 +264,14 @@ def _plain_value(text: str) -> Any:
                 return Timestamp(text)
             raise LookupError(tag)
     return text
+
+
+def _common_timestamp(text: str) -> bool:
+    """``2022-03-04 13:23:21`` in ASCII digits: a text YAML's timestamp pattern matches (its
+    ``YYYY-M-D`` + spaces or T + ``H:MM:SS`` form), told without running the pattern."""
+    return (len(text) == 19 and text[4] == "-" and text[7] == "-" and text[10] in " Tt" and text[13] == ":"
+            and text[16] == ":" and text.isascii()
+            and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:]).isdigit())
 
 
 def _bad_character(text: str, index: int) -> YamlProblem:

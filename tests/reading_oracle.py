@@ -24,7 +24,7 @@ from feeds.posts import (_HANDLER, _KEY, _ONLY_OFFSET, _TOML, _TOML_KEY, EMPTY_F
                          READ_AS_UTC, TRUE_WORDS, USED_SITE_ZONE, FrontMatter, Post, _author, _capped,
                          _drop_control_characters, _entry_id, _image, _load_toml, _url_path, _with_liquid,
                          with_defaults)
-from feeds.sources import SourceText, _resolved, _lf
+from feeds.sources import SourceText, _lf, _resolved, file_digest
 from feeds.text import clean_name, plain_title, scrub, smartify
 from feeds.yamlload import Timestamp, YamlProblem
 from feeds.yamlload import load_with_pyyaml as load_text_yaml
@@ -80,7 +80,7 @@ def read_source(path: Path, max_bytes: int) -> SourceText:
         data = path.read_bytes()
     except OSError as exc:
         return SourceText(None, "", Problem(where, None, f"cannot read the file: {exc.strerror or exc}"))
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = file_digest(data)  # changed on purpose since: sha256, not blake2b (read4)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:  # changed on purpose since: the file's offset after a BOM

@@ -110,8 +110,8 @@ def test_a_build_reads_each_post_file_whole_once(make_site: Callable[..., Path],
     def counted(real: Callable[..., Any], seen: list[str]) -> Callable[..., Any]:
         return lambda path, *args: seen.append(str(path)) or real(path, *args)
 
-    for module in (pipeline, posts):
-        monkeypatch.setattr(module, "read_source", counted(sources.read_source, whole))
+    monkeypatch.setattr(pipeline, "read_post_file", counted(sources.read_post_file, whole))
+    monkeypatch.setattr(posts, "read_source", counted(sources.read_source, whole))
     monkeypatch.setattr(posts, "read_from", counted(sources.read_from, bodies))
     assert not pipeline.build(cfg).errors
     assert sorted(whole) == sorted(set(whole)) and len(whole) == 20

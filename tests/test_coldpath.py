@@ -214,7 +214,7 @@ def test_with_two_jobs_the_read_workers_make_the_cache_rows(tmp_path: Path, monk
     monkeypatch.chdir(root)
     in_parent: list[str] = []
     real = cache.read_row
-    monkeypatch.setattr(pipeline, "read_row", lambda result: real(result))
+    monkeypatch.setattr(pipeline, "read_row_bytes", lambda result: real(result).encode())
     monkeypatch.setattr(cache, "read_row", lambda result: in_parent.append("x") or real(result))
     cold = run(root)
     assert in_parent == []

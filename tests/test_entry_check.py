@@ -212,13 +212,13 @@ def test_a_file_whose_bytes_the_cache_knows_is_hashed_not_decoded(site: Path, mo
     from feeds import sources
 
     texts: list[str | None] = []
-    real = sources.read_source
+    real = sources.read_post_file
 
-    def spy(*args: Any, **kwargs: Any) -> sources.SourceText:
+    def spy(*args: Any, **kwargs: Any) -> tuple[int, int, sources.SourceText]:
         found = real(*args, **kwargs)
-        texts.append(found.text)
+        texts.append(found[2].text)
         return found
-    monkeypatch.setattr(pipeline, "read_source", spy)
+    monkeypatch.setattr(pipeline, "read_post_file", spy)
     for post in Path("_posts").iterdir():
         os.utime(post)
     assert invoke("build", "--jobs", "1").exit_code == 0

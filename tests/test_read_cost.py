@@ -189,11 +189,13 @@ def test_a_post_file_is_asked_its_size_once_in_reading(make_site: Any, monkeypat
     cfg = dataclasses.replace(load_config(config), jobs=1)
     file = str(config.parent.resolve() / "_posts/2022-01-02-x.md")
     asked: list[str] = []
-    real = os.stat
+    real, real_fstat = os.stat, os.fstat
     monkeypatch.setattr(os, "stat", lambda p, *a, **k: asked.append(str(p)) or real(p, *a, **k))
+    monkeypatch.setattr(os, "fstat", lambda fd: asked.append("fstat") or real_fstat(fd))
     monkeypatch.setattr(pipeline.parallel, "context", lambda kind: pipeline.ReadContext(cfg, (file,), frozenset()))
-    size, _, _, result, _ = pipeline._read_task(0)
-    assert asked.count(file) == 1 and size == real(file).st_size and result[0] is not None
+    size, mtime, _, result, _ = pipeline._read_task(0)
+    assert asked.count(file) + asked.count("fstat") == 1 and result[0] is not None
+    assert (size, mtime) == (real(file).st_size, real(file).st_mtime_ns)
     assert read_source_same(file)
 
 

@@ -9,14 +9,15 @@ from typing import Any
 import pytest
 from conftest import post_text, write_site
 
-from feeds import build, load_config, pipeline
+from feeds import build, load_config, pipeline, sources
 
 POSTS = {f"2022-03-{d:02d}-post-{d}.md": post_text({"title": f"Post {d}", "date": f"2022-03-{d:02d}"}, f"Body {d}.\n")
          for d in range(1, 9)}
 
 
 class CountingOs:
-    """``os`` as pipeline sees it, counting stat calls by path."""
+    """``os`` as pipeline and sources see it, counting stat calls by path, and opens (a reading
+    task opens the file and asks the open file: one question a file)."""
 
     def __init__(self) -> None:
         self.stats: list[str] = []
@@ -24,6 +25,10 @@ class CountingOs:
     def stat(self, path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
         self.stats.append(str(path))
         return os.stat(path, *args, **kwargs)
+
+    def open(self, path: Any, *args: Any, **kwargs: Any) -> int:
+        self.stats.append(str(path))
+        return os.open(path, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(os, name)
@@ -40,6 +45,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _stats_per_post(root: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     counting = CountingOs()
     monkeypatch.setattr(pipeline, "os", counting)
+    monkeypatch.setattr(sources, "os", counting)
     result = build(load_config(root / "config.yaml"), replay=False)  # the full build's reading, not a replay
     monkeypatch.undo()
     assert not result.errors
