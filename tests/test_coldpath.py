@@ -124,6 +124,37 @@ def test_a_cold_build_stores_each_posts_content_and_one_fragment_per_format(site
         db.close()
 
 
+def test_the_cache_holds_each_posts_content_once(site: Path) -> None:
+    """A post's content was stored three times (the rendered row's JSON, then escaped in its Atom
+    entry and again in its RSS item): 210 MB of cache for 168 MB of feeds. Now once, as the bytes
+    both entries carry (the rendered row's body); their rows hold what is around it. The JSON
+    Feed item escapes it otherwise: stored whole. Every fragment reads back whole."""
+    import sqlite3
+
+    from conftest import cached_fragments
+
+    from feeds.xmlfast import content_from_bytes
+
+    published = run(site)
+    db = sqlite3.connect(site / ".feeds-cache" / "config.sqlite3")
+    try:
+        bodies = dict(db.execute("SELECT rkey, body FROM rendered").fetchall())
+        assert len(bodies) == len(POSTS) and all(type(b) is bytes and b"Body of" in b for b in bodies.values())
+        assert all(content_from_bytes(b) is not None for b in bodies.values())
+        for rkey, head, tail in db.execute("SELECT rkey, head, tail FROM fragments").fetchall():
+            if head.lstrip().startswith(b"{"):  # JSON Feed
+                assert tail is None
+            else:
+                assert tail is not None and bodies[rkey] not in head + tail
+                assert head.endswith((b'<content type="html">', b"<content:encoded>")), head
+        fragments = cached_fragments(db)
+    finally:
+        db.close()
+    assert len(fragments) == 3 * len(POSTS)
+    everything = b"".join(published.values())
+    assert all(data in everything for _, data in fragments)  # each fragment is the bytes its feeds carry
+
+
 def test_the_cache_never_waits_for_the_disk(tmp_path: Path) -> None:
     """synchronous=OFF (see Cache._tune): no fsync; WAL, so readers never wait for writers."""
     from feeds.cache import Cache, WorkerCache
