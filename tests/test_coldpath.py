@@ -282,3 +282,19 @@ def test_no_ioctl_is_asked_off_linux(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(staging.sys, "platform", "darwin")
     monkeypatch.setattr(staging.os, "open", lambda *a, **k: opened.append(a) or os.open(*a, **k))
     assert staging.spread_subfolders(tmp_path) is False and opened == []
+
+
+def test_a_fragment_is_split_where_its_whole_body_is() -> None:
+    """A fragment is split around its post's body found by the body's first bytes and compared
+    there (a search for the whole body, a long needle, cost 20 µs a fragment): where those first
+    bytes come earlier too (a title that starts like the content), the split is still the body's,
+    and the parts always join to the fragment."""
+    from feeds.cache import _split, joined
+
+    body = b"&lt;p&gt;" + b"x" * 100 + b"&lt;/p&gt;"
+    data = b"<title>" + body[:80] + b"</title><content>" + body + b"</content>"
+    (row,) = _split([("f", "r", "e", data)], {"r": body})
+    assert row[3:] == (b"<title>" + body[:80] + b"</title><content>", b"</content>")
+    assert joined(row[3], row[4], body) == data
+    (whole,) = _split([("f", "r", "e", data)], {"r": body + b"y"})  # not in it: stored whole
+    assert whole[3:] == (data, None)
