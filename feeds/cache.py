@@ -458,9 +458,18 @@ def _read_result(data: Any, path: str, digest: str, site_url: str, cwd: str) -> 
 
 def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]],
                      bodies: Mapping[str, bytes | None]) -> dict[str, bytes]:
-    """The rows of rendered content (and what rendering said, in its own table); rkey -> the body
-    stored. The content is stored as the bytes its fragments carry (``content_bytes``, given in
-    ``bodies`` where the caller has them), which the fragments then leave out (``_split``)."""
+    """The rows of rendered content (and what rendering said, in its own table); rkey -> the body stored."""
+    rows, said, stored = _rendered_rows(items, bodies)
+    db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", rows)
+    db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)", said)
+    return stored
+
+
+def _rendered_rows(items: list[tuple[str, Rendered, list[Problem]]], bodies: Mapping[str, bytes | None]
+                   ) -> tuple[list[tuple[str, str, bytes | None]], list[tuple[str, str]], dict[str, bytes]]:
+    """The rendered rows, the problem rows, and rkey -> the body stored. The content is stored as
+    the bytes its fragments carry (``content_bytes``, given in ``bodies`` where the caller has
+    them), which the fragments then leave out (``_split``)."""
     rows: list[tuple[str, str, bytes | None]] = []
     stored: dict[str, bytes] = {}
     for rkey, r, _ in items:
@@ -470,10 +479,7 @@ def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, li
         else:
             rows.append((rkey, _ROW_TEXT([None, r.summary]), body))
             stored[rkey] = body
-    db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", rows)
-    db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)",
-                   [(rkey, _ROW_TEXT(_said(probs))) for rkey, _, probs in items if probs])
-    return stored
+    return rows, [(rkey, _ROW_TEXT(_said(probs))) for rkey, _, probs in items if probs], stored
 
 
 def _split(rows: list[tuple[str, str, str, bytes]], bodies: Mapping[str, bytes]
@@ -580,14 +586,18 @@ class WorkerCache:
     def put(self, items: list[tuple[str, Rendered, list[Problem]]],
             fragments: list[tuple[str, str, str, bytes]] | None = None,
             bodies: Mapping[str, bytes | None] | None = None) -> bool:
-        """Rendered content (and the fragments made from it: (fkey, rkey, ekey, bytes) rows), in one
-        transaction per batch; False when nothing could be stored. ``bodies``: rkey ->
-        ``content_bytes`` of its content, where the caller has them (made for the fragments)."""
+        """Rendered content (and the fragments made from it: (fkey, rkey, ekey, bytes) rows, each
+        split around the body of its rkey among ``items``), in one transaction per batch; False
+        when nothing could be stored. ``bodies``: rkey -> ``content_bytes`` of its content, where
+        the caller has them (made for the fragments). The rows are made before the transaction
+        starts: the render workers share the file, and each waits while another holds it."""
+        rows, said, stored = _rendered_rows(items, bodies or {})
+        split = _split(fragments or [], stored)
         try:
             with self._connection() as db:
-                stored = _insert_rendered(db, items, bodies or {})
-                if fragments:
-                    _put_fragments(db, fragments, stored)
+                db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)", said)
+                db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?, ?)", split)
             return True
         except sqlite3.Error:
             return False
