@@ -4,7 +4,9 @@ Keys are content hashes, never modification times alone: a post is looked up by 
 its bytes plus the hash of everything in the config and the tool that shapes the output, so a
 fresh CI clone (every mtime new) gets the same answers. The (size, mtime) of each file only
 spares re-hashing a file that has not been touched since the last run on this machine.
-Rows are JSON, never pickles: a cache restored from elsewhere is data, not code. A cache that
+Rows are JSON, never pickles: a cache restored from elsewhere is data, not code. A post's
+content is stored once, as the bytes its Atom entry and RSS item carry (``rendered.body``); their
+fragment rows hold the bytes around it (``head``, ``tail``), and are read back joined. A cache that
 is corrupt, foreign or from another schema is moved aside and rebuilt, never trusted. Rows are
 input too: each is checked as strictly as a post before it is used (``post_from_json``,
 ``_problems_from``, ``rendered_from_json``, and an entry fragment, whatever it was made from,
@@ -33,17 +35,18 @@ from .errors import ERROR, WARNING, Problem
 from .posts import Post
 from .render import Rendered
 from .text import describe_forbidden
+from .xmlfast import content_bytes, content_from_bytes
 
-SCHEMA = 9
+SCHEMA = 10  # 10: a post's content stored once (rendered.body), fragments as the bytes around it
 APP = "feeds-cache"
 PAGE_SIZE = 32768
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
 CREATE TABLE IF NOT EXISTS posts (path TEXT, key TEXT, digest TEXT, data TEXT, PRIMARY KEY (path, key));
-CREATE TABLE IF NOT EXISTS rendered (rkey TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE IF NOT EXISTS rendered (rkey TEXT PRIMARY KEY, data TEXT, body BLOB);
 CREATE TABLE IF NOT EXISTS render_problems (rkey TEXT PRIMARY KEY, data TEXT);
-CREATE TABLE IF NOT EXISTS fragments (fkey TEXT PRIMARY KEY, rkey TEXT, ekey TEXT, data BLOB);
+CREATE TABLE IF NOT EXISTS fragments (fkey TEXT PRIMARY KEY, rkey TEXT, ekey TEXT, head BLOB, tail BLOB);
 CREATE INDEX IF NOT EXISTS fragments_by_rkey ON fragments (rkey);
 """
 
@@ -186,11 +189,20 @@ def _problems_from(rows: Any, where: str) -> list[Problem]:
     return problems_from_rows(rows, lambda path, level: (path == where or _an_include(path)) and level in _LEVELS)
 
 
-def rendered_from_json(data: Any) -> Rendered:
-    """Cached rendered content: two XML-safe strings, or Damaged. Whether the HTML is what
+def rendered_from_json(data: Any, body: Any = None) -> Rendered:
+    """Cached rendered content: two XML-safe strings, or Damaged. The content is the row's
+    ``body`` (``xmlfast.content_bytes``, which it must be: see ``content_from_bytes``) when its
+    JSON says null there, else the JSON's text (and there is no body). Whether the HTML is what
     rendering makes is for ``fragment_check`` to say, in the fragment made from it."""
     if type(data) is not list or len(data) != 2:
         raise Damaged("a rendered row of another shape")
+    if data[0] is None and type(body) is bytes:
+        content = content_from_bytes(body)
+        if content is None:
+            raise Damaged("a body rendering does not write")
+        return Rendered(content, _text(data[1]))
+    if body is not None:
+        raise Damaged("content twice")
     return Rendered(_text(data[0]), _text(data[1]))
 
 
@@ -355,7 +367,7 @@ class Cache:
 
     @_guarded(lambda: None)
     def store_rendered(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
-        _insert_rendered(self.db, items)
+        _insert_rendered(self.db, items, {})
 
     @_guarded(lambda: ({}, []))
     def render_problems(self, wanted: dict[str, str]) -> tuple[dict[str, list[Problem]], list[str]]:
@@ -457,12 +469,79 @@ def _read_result(data: Any, path: str, digest: str, site_url: str, cwd: str) -> 
     return post_from_json(post, path, where, digest, site_url), _problems_from(problems, where), flags
 
 
-def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
-    db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?)",
-                   [(rkey, json.dumps([r.content, r.summary], ensure_ascii=False))  # problems: own table
-                    for rkey, r, probs in items])
-    db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)",
-                   [(rkey, json.dumps(_said(probs), ensure_ascii=False)) for rkey, _, probs in items if probs])
+def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]],
+                     bodies: Mapping[str, bytes | None]) -> dict[str, bytes]:
+    """The rows of rendered content (and what rendering said, in its own table); rkey -> the body stored."""
+    rows, said, stored = _rendered_rows(items, bodies)
+    db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", rows)
+    db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)", said)
+    return stored
+
+
+def _rendered_rows(items: list[tuple[str, Rendered, list[Problem]]], bodies: Mapping[str, bytes | None]
+                   ) -> tuple[list[tuple[str, str, bytes | None]], list[tuple[str, str]], dict[str, bytes]]:
+    """The rendered rows, the problem rows, and rkey -> the body stored. The content is stored as
+    the bytes its fragments carry (``content_bytes``, given in ``bodies`` where the caller has
+    them), which the fragments then leave out (``_split``)."""
+    rows: list[tuple[str, str, bytes | None]] = []
+    stored: dict[str, bytes] = {}
+    for rkey, r, _ in items:
+        body = bodies[rkey] if rkey in bodies else content_bytes(r.content)
+        if body is None:  # feedgen's to write: kept as text
+            rows.append((rkey, _ROW_TEXT([r.content, r.summary]), None))
+        else:
+            rows.append((rkey, _ROW_TEXT([None, r.summary]), body))
+            stored[rkey] = body
+    return rows, [(rkey, _ROW_TEXT(_said(probs))) for rkey, _, probs in items if probs], stored
+
+
+def _split(rows: list[tuple[str, str, str, bytes]], bodies: Mapping[str, bytes]
+           ) -> list[tuple[str, str, str, bytes, bytes | None]]:
+    """Fragment rows (fkey, rkey, ekey, bytes) as stored: (fkey, rkey, ekey, head, tail) around
+    the body of their rkey where the fragment holds it (``head + body + tail`` is the fragment),
+    else (fkey, rkey, ekey, the fragment, NULL)."""
+    split: list[tuple[str, str, str, bytes, bytes | None]] = []
+    for fkey, rkey, ekey, data in rows:
+        body = bodies.get(rkey)
+        at = _where(data, body) if body else -1
+        if body is None or at < 0:
+            split.append((fkey, rkey, ekey, data, None))
+        else:
+            split.append((fkey, rkey, ekey, data[:at], data[at + len(body):]))
+    return split
+
+
+def _where(data: bytes, body: bytes) -> int:
+    """Where ``body`` is in ``data`` (-1: nowhere): found by its first bytes and compared there
+    (``find`` of the whole, a long needle, took 20 µs a fragment; this, one µs)."""
+    probe = body[:64]
+    at = data.find(probe)
+    while at >= 0 and not data.startswith(body, at):
+        at = data.find(probe, at + 1)
+    return at
+
+
+def _bodies_of(db: sqlite3.Connection, rkeys: list[str]) -> dict[str, bytes]:
+    """rkey -> the body stored for it, for those of ``rkeys`` that have one."""
+    found: dict[str, bytes] = {}
+    for start in range(0, len(rkeys), 500):
+        chunk = rkeys[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update((k, b) for k, b in db.execute(f"SELECT rkey, body FROM rendered WHERE rkey IN ({marks})", chunk)
+                     if type(b) is bytes)
+    return found
+
+
+def joined(head: Any, tail: Any, body: bytes | None) -> bytes | None:
+    """A stored fragment's bytes: ``head`` alone, or with its post's body and ``tail`` (None
+    when that body is not there, or the row is of another shape: a miss)."""
+    if type(head) is not bytes:
+        return None
+    if tail is None:
+        return head
+    if type(tail) is not bytes or body is None:
+        return None
+    return b"".join((head, body, tail))
 
 
 def _said(problems: list[Problem]) -> list[list[Any]]:
@@ -506,10 +585,11 @@ class WorkerCache:
         marks = ",".join("?" * len(rkeys))
         found, bad = {}, set()
         try:
-            rows = self._connection().execute(f"SELECT rkey, data FROM rendered WHERE rkey IN ({marks})", rkeys)
-            for rkey, data in rows:
+            rows = self._connection().execute(f"SELECT rkey, data, body FROM rendered WHERE rkey IN ({marks})",
+                                              rkeys)
+            for rkey, data, body in rows:
                 try:
-                    found[rkey] = rendered_from_json(json.loads(data))
+                    found[rkey] = rendered_from_json(json.loads(data), body)
                 except (ValueError, TypeError, RecursionError):
                     bad.add(rkey)
         except sqlite3.Error:
@@ -517,14 +597,20 @@ class WorkerCache:
         return found, bad
 
     def put(self, items: list[tuple[str, Rendered, list[Problem]]],
-            fragments: list[tuple[str, str, str, bytes]] | None = None) -> bool:
-        """Rendered content (and the fragments made from it: (fkey, rkey, ekey, bytes) rows), in one
-        transaction per batch; False when nothing could be stored."""
+            fragments: list[tuple[str, str, str, bytes]] | None = None,
+            bodies: Mapping[str, bytes | None] | None = None) -> bool:
+        """Rendered content (and the fragments made from it: (fkey, rkey, ekey, bytes) rows, each
+        split around the body of its rkey among ``items``), in one transaction per batch; False
+        when nothing could be stored. ``bodies``: rkey -> ``content_bytes`` of its content, where
+        the caller has them (made for the fragments). The rows are made before the transaction
+        starts: the render workers share the file, and each waits while another holds it."""
+        rows, said, stored = _rendered_rows(items, bodies or {})
+        split = _split(fragments or [], stored)
         try:
             with self._connection() as db:
-                _insert_rendered(db, items)
-                if fragments:
-                    db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", fragments)
+                db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", rows)
+                db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)", said)
+                db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?, ?)", split)
             return True
         except sqlite3.Error:
             return False
@@ -540,9 +626,11 @@ class WorkerCache:
             for start in range(0, len(missing), 500):
                 chunk = missing[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for k, d in self._connection().execute(f"SELECT fkey, data FROM fragments WHERE fkey IN ({marks})",
-                                                       chunk):
-                    if type(d) is bytes:
+                for k, head, tail, body in self._connection().execute(
+                        "SELECT f.fkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
+                        f"ON r.rkey = f.rkey AND f.tail IS NOT NULL WHERE f.fkey IN ({marks})", chunk):
+                    d = joined(head, tail, body if type(body) is bytes else None)
+                    if d is not None:
                         found[k] = d
                         if (k in self._digests or k in self.checked) \
                                 and fragment_digest(d) in (self._digests.get(k), self.checked.get(k)):
@@ -568,6 +656,15 @@ class WorkerCache:
         """(fkey, rkey, ekey, bytes) rows, in one transaction."""
         try:
             with self._connection() as db:
-                db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?)", rows)
+                _put_fragments(db, rows, {})
         except sqlite3.Error:
             pass
+
+
+def _put_fragments(db: sqlite3.Connection, rows: list[tuple[str, str, str, bytes]], bodies: Mapping[str, bytes]
+                   ) -> None:
+    """Fragment rows, each split around its post's stored body (``bodies``, or the rendered table's)."""
+    missing = list({rkey for _, rkey, _, _ in rows if rkey not in bodies})
+    if missing:  # the write stage's repairs: split only around a body that passes the check
+        bodies = {**bodies, **{k: b for k, b in _bodies_of(db, missing).items() if content_from_bytes(b) is not None}}
+    db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?, ?)", _split(rows, bodies))

@@ -29,6 +29,7 @@ from .render import render_post
 from .sources import find_post_files, read_post_file, source_root_text
 from .stages import stage_key
 from .websub import record_topics
+from .xmlfast import content_bytes
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
@@ -341,14 +342,15 @@ def _render_task(batch: range) -> tuple[int, list[str]]:
     """Render a batch of posts and make their entry fragments right away, storing both in one
     transaction; the rkeys stored (their rows are this build's own: see ``_render_all``)."""
     ctx = parallel.context(RenderContext)
-    rendered, fragments = [], []
+    rendered, fragments, bodies = [], [], {}
     for i in batch:
         post = ctx.posts[i]
         rkey = render_key(ctx.key, post, ctx.site)
         content, said = render_post(post, read_body(post), ctx.cfg, ctx.site)
         rendered.append((rkey, content, said))
         fragments += post_fragments(ctx.cfg, post, content, rkey, ctx.entry_key, ctx.formats)
-    stored = ctx.store.put(rendered, fragments)
+        bodies[rkey] = content_bytes(content.content)  # made for the fragments just now: free
+    stored = ctx.store.put(rendered, fragments, bodies)
     return len(batch), [rkey for rkey, _, _ in rendered] if stored else []
 
 

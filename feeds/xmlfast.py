@@ -13,6 +13,7 @@ byte, on arbitrary text (tests/test_xmlfast.py).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -78,6 +79,34 @@ def _content(value: str) -> bytes:
         data = data.replace(b"\r", b"&#13;")
     _last = (value, data)
     return data
+
+
+def content_bytes(value: str) -> bytes | None:
+    """A post's content as its Atom entry and RSS item carry it (``_content``; the same object
+    asked again is free), or None where those are feedgen's to write: the cache stores these
+    bytes once and each fragment as the bytes around them."""
+    try:
+        return _content(value)
+    except Refused:
+        return None
+
+
+_NOT_WRITTEN = re.compile(rb"[<>\r]|&(?!(?:amp|lt|gt|#13);)")
+
+
+def content_from_bytes(data: bytes) -> str | None:
+    """The content whose ``content_bytes`` are ``data``, or None when no content has these bytes:
+    not UTF-8, a character ``text`` refuses, a raw ``<``, ``>`` or CR, or an ``&`` that starts none
+    of the four references ``_content`` writes. Escaping the answer gives ``data`` back."""
+    try:
+        value = data.decode()
+    except UnicodeDecodeError:
+        return None
+    if utf8_has_forbidden(data) or _NOT_WRITTEN.search(data):
+        return None
+    if "&" in value:
+        value = value.replace("&lt;", "<").replace("&gt;", ">").replace("&#13;", "\r").replace("&amp;", "&")
+    return value
 
 
 def _fragment(parts: list[str], split: int, body: bytes) -> bytes:

@@ -23,6 +23,7 @@ import dataclasses
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -219,6 +220,37 @@ def invoke(*args: str) -> Result:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # an escaped exception is a bug whatever the exit code says
     return result
+
+
+def cached_fragments(db: sqlite3.Connection) -> list[tuple[str, bytes]]:
+    """Every entry fragment row of a cache, as (fkey, the fragment's bytes): a row holds the bytes
+    around its post's content, which is stored once, in the rendered row (cache.joined)."""
+    from feeds.cache import joined
+    rows = db.execute("SELECT f.fkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
+                      "ON r.rkey = f.rkey").fetchall()
+    return [(fkey, data) for fkey, head, tail, body in rows if (data := joined(head, tail, body)) is not None]
+
+
+def store_fragment(db: sqlite3.Connection, fkey: str, data: bytes) -> None:
+    """Rewrite a fragment row to hold ``data`` whole (no content of its post around it)."""
+    db.execute("UPDATE fragments SET head = ?, tail = NULL WHERE fkey = ?", (data, fkey))
+
+
+def cached_rendered(db: sqlite3.Connection) -> list[tuple[str, Any]]:
+    """Every rendered row of a cache, as (rkey, [content, summary]), its content read from its body."""
+    from feeds.xmlfast import content_from_bytes
+    found = []
+    for rkey, data, body in db.execute("SELECT rkey, data, body FROM rendered").fetchall():
+        value = json.loads(data)
+        if body is not None:
+            value[0] = content_from_bytes(body)
+        found.append((rkey, value))
+    return found
+
+
+def store_rendered(db: sqlite3.Connection, rkey: str, value: Any) -> None:
+    """Rewrite a rendered row to hold ``value`` (JSON) as its data, and no body."""
+    db.execute("UPDATE rendered SET data = ?, body = NULL WHERE rkey = ?", (json.dumps(value), rkey))
 
 
 @contextlib.contextmanager

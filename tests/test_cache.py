@@ -3,6 +3,7 @@ the bytes a cold build gives, for edits, additions, deletions and config changes
 rewrite only the feeds that carry the changed post. A damaged or foreign cache is rebuilt."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -182,6 +183,43 @@ def test_damaged_cache_is_rebuilt_never_trusted(site: Path, tmp_path: Path, dama
     write_post(site.parent / "site", 3, body_extra="changed")
     _, out = rebuild(site)
     assert out == cold(site, tmp_path)
+
+
+def test_a_cache_of_the_schema_before_is_rebuilt(site: Path, tmp_path: Path) -> None:
+    """Schema 9 stored a post's content in each of its fragments and as JSON text in its rendered
+    row; schema 10 stores it once. A cache a CI run restores from the version before (the same rows,
+    in the old layout) is thrown away whole, never read with the new layout's queries: the build
+    is a cold one's, says nothing, and leaves a cache of the new layout."""
+    from feeds.cache import SCHEMA, joined
+    from feeds.xmlfast import content_from_bytes
+
+    file = site.parent / ".cache" / "config.sqlite3"
+    db = sqlite3.connect(file)
+    rendered = [(k, json.dumps([content_from_bytes(b) if b is not None else json.loads(d)[0], json.loads(d)[1]]))
+                for k, d, b in db.execute("SELECT rkey, data, body FROM rendered").fetchall()]
+    fragments = [(f, r, e, joined(h, t, b)) for f, r, e, h, t, b in db.execute(
+        "SELECT f.fkey, f.rkey, f.ekey, f.head, f.tail, r.body FROM fragments f JOIN rendered r USING (rkey)")]
+    assert rendered and fragments and all(data for *_, data in fragments)
+    db.executescript("DROP TABLE rendered; DROP TABLE fragments;"
+                     "CREATE TABLE rendered (rkey TEXT PRIMARY KEY, data TEXT);"
+                     "CREATE TABLE fragments (fkey TEXT PRIMARY KEY, rkey TEXT, ekey TEXT, data BLOB);"
+                     "UPDATE meta SET value = '9' WHERE name = 'schema';")
+    db.executemany("INSERT INTO rendered VALUES (?, ?)", rendered)
+    db.executemany("INSERT INTO fragments VALUES (?, ?, ?, ?)", fragments)
+    db.commit()
+    db.close()
+    shutil.rmtree(site.parent / "public")
+    shutil.rmtree(site.parent / ".public.feeds")
+    result = build(load_config(site))
+    assert not result.errors and not result.warnings, result.problems
+    assert tree(site.parent / "public") == cold(site, tmp_path)
+    db = sqlite3.connect(file)
+    try:
+        assert db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone() == (str(SCHEMA),)
+        assert [c[1] for c in db.execute("PRAGMA table_info(fragments)")] == ["fkey", "rkey", "ekey", "head", "tail"]
+        assert db.execute("SELECT count(*) FROM fragments WHERE tail IS NOT NULL").fetchone()[0] > 0
+    finally:
+        db.close()
 
 
 def test_the_cache_location_is_configurable_and_can_be_off(tmp_path: Path) -> None:

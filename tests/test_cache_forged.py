@@ -17,7 +17,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import invoke, post_text, tree_bytes, unit_config, write_site
+from conftest import (
+    cached_fragments,
+    cached_rendered,
+    invoke,
+    post_text,
+    store_fragment,
+    store_rendered,
+    tree_bytes,
+    unit_config,
+    write_site,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,9 +88,15 @@ def forge(root: Path, table: str, change: Callable[[Any, str], Any], drop_render
     be looked at): the fragments are then made from what the forged rows hold."""
     db = sqlite3.connect(root / ".feeds-cache" / "config.sqlite3")
     key = "path" if table == "posts" else "rkey"
-    rows = db.execute(f"SELECT {key}, data FROM {table}").fetchall()
-    for name, data in rows:
-        db.execute(f"UPDATE {table} SET data = ? WHERE {key} = ?", (json.dumps(change(json.loads(data), name)), name))
+    if table == "rendered":  # its content is in the row's body: the row is rewritten with it as text
+        rows = cached_rendered(db)
+        for name, value in rows:
+            store_rendered(db, name, change(value, name))
+    else:
+        rows = db.execute(f"SELECT {key}, data FROM {table}").fetchall()
+        for name, data in rows:
+            db.execute(f"UPDATE {table} SET data = ? WHERE {key} = ?",
+                       (json.dumps(change(json.loads(data), name)), name))
     if drop_rendered:  # so that a path followed would be read and rendered
         db.execute("DELETE FROM rendered")
     db.execute("DELETE FROM fragments")
@@ -211,6 +227,49 @@ def test_forged_render_problem_rows_are_misses(site: Path, name: str) -> None:
     forged = forge(site, "render_problems", PROBLEM_FORGERIES[name])
     assert forged == 1  # the post with a control character in its body
     assert_as_clean(site, feeds_build(), clean, forged)
+
+
+def _escaped(markup: str) -> bytes:
+    return markup.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode()
+
+
+# a post's content is stored once, as the bytes its Atom and RSS entries carry (the rendered row's
+# body), and their fragment rows hold what is around it: a forged body is in both, and is content
+BODY_FORGERIES: dict[str, Callable[[bytes], Any]] = {
+    "escaped script": lambda b: b + _escaped(f"<script>alert('{SECRET}')</script>"),
+    "escaped event handler": lambda b: _escaped(f'<img src="https://x.test/a.png" onerror="{SECRET}()">') + b,
+    "escaped javascript link": lambda b: b + _escaped(f'<a href="javascript:{SECRET}()">x</a>'),
+    "escaped relative link": lambda b: b + _escaped(f'<a href="{SECRET}.html">x</a>'),
+    "raw markup": lambda b: b + f"<script>{SECRET}</script>".encode(),
+    "an entity": lambda b: b + f"&{SECRET[:6]};".encode(),
+    "a character reference to NUL": lambda b: b + b"&#0;" + SECRET.encode(),
+    "NUL": lambda b: b + b"\x00" + SECRET.encode(),
+    "not UTF-8": lambda b: b + b"\xff" + SECRET.encode(),
+    "text, not bytes": lambda b: SECRET,
+    "null": lambda b: None,
+}
+
+
+@pytest.mark.parametrize("name", BODY_FORGERIES)
+def test_a_forged_body_reaches_no_reader(site: Path, name: str) -> None:
+    """Each forged body is found (in the fragments that hold it, and in the rendered row), said in
+    the one warning, and every entry is made again from the post: the output is a clean build's."""
+    clean = feeds_build()
+    db = sqlite3.connect(site / ".feeds-cache" / "config.sqlite3")
+    rows = db.execute("SELECT rkey, body FROM rendered WHERE body IS NOT NULL").fetchall()
+    assert len(rows) == len(POSTS)
+    for rkey, body in rows:
+        db.execute("UPDATE rendered SET body = ? WHERE rkey = ?", (BODY_FORGERIES[name](body), rkey))
+    db.commit()
+    db.close()
+    result = feeds_build()
+    assert result.exit_code == 0, result.output
+    assert [line for line in problem_lines(result) if WARNING in line], result.stderr
+    assert [line for line in problem_lines(result) if WARNING not in line] == problem_lines(clean)
+    published = tree_bytes(site / "public")
+    assert published == cold(site)
+    assert SECRET.encode() not in b"".join(published.values())
+    assert problem_lines(feeds_build()) == problem_lines(clean)  # repaired: nothing more to say
 
 
 def test_every_table_forged_at_once_is_one_warning(site: Path) -> None:
@@ -444,11 +503,11 @@ def forge_fragments(root: Path, change: Callable[[bytes, str], bytes]) -> int:
     """Rewrite every fragment row with ``change(its bytes, its format)``; how many rows it changed."""
     db = sqlite3.connect(root / ".feeds-cache" / "config.sqlite3")
     changed = 0
-    for fkey, data in db.execute("SELECT fkey, data FROM fragments").fetchall():
+    for fkey, data in cached_fragments(db):
         fmt = "json" if data.lstrip().startswith(b"{") else "atom" if b"<entry>" in data else "rss"
         new = change(data, fmt)
         if new != data:
-            db.execute("UPDATE fragments SET data = ? WHERE fkey = ?", (new, fkey))
+            store_fragment(db, fkey, new)
             changed += 1
     db.commit()
     db.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from conftest import invoke, post_text, tree_bytes, unit_config, write_site
+from conftest import cached_fragments, invoke, post_text, store_fragment, tree_bytes, unit_config, write_site
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -74,12 +74,12 @@ def forge_post(root: Path, title: str) -> int:
     """Forged content in the cached fragments (Atom and RSS) of the post titled ``title``."""
     db = sqlite3.connect(root / ".feeds-cache" / "config.sqlite3")
     changed = 0
-    for fkey, data in db.execute("SELECT fkey, data FROM fragments").fetchall():
+    for fkey, data in cached_fragments(db):
         if f"<title>{title}</title>".encode() in data:
             tag = b'<content type="html">' if b"<entry>" in data else b"<description>"
             assert tag in data
             data = data.replace(tag, tag + b"&lt;script&gt;" + SECRET.encode() + b"&lt;/script&gt;", 1)
-            db.execute("UPDATE fragments SET data = ? WHERE fkey = ?", (data, fkey))
+            store_fragment(db, fkey, data)
             changed += 1
     db.commit()
     db.close()

@@ -183,3 +183,39 @@ def test_a_build_asks_feedgen_for_no_entry_and_no_frame(site_with: Callable[...,
         "formats": ["atom", "rss", "json"]}}), errors_ok=True, build__jobs=1)
     assert len([p for p in built.feeds if not p.endswith(".json")]) > 10
     assert asked == []
+
+
+# --- a post's content stored once: its bytes as the entries carry them, and back ----------------
+
+@given(st.text().map(lambda t: xml_safe(t)[0]))
+def test_content_bytes_read_back_are_the_content(content: str) -> None:
+    """The bytes each entry carries (the cache stores them once, the fragments around them) give
+    the content back."""
+    data = xmlfast.content_bytes(content)
+    assert data is not None
+    for make in (write.atom_fragment, write.rss_fragment):
+        assert data in make(unit_config(), make_post("p"), Rendered(content, ""))
+    assert xmlfast.content_from_bytes(data) == content
+
+
+@given(st.lists(st.sampled_from([b"&amp;", b"&lt;", b"&gt;", b"&#13;", b"&", b"&#10;", b"<", b">", b"\r", b"\x00",
+                                 b"\xff", b"\xc2\x85", b"\xef\xbf\xbe", b"a", " 中".encode(), b"&amp;lt;"]),
+                max_size=12).map(b"".join))
+def test_only_bytes_content_bytes_writes_are_read_as_content(data: bytes) -> None:
+    """What the cache reads back as a content is exactly what ``content_bytes`` writes: any other
+    bytes (a raw "<", ">" or CR, an "&" of another reference, a character XML forbids, not UTF-8)
+    are no content at all."""
+    content = xmlfast.content_from_bytes(data)
+    if content is not None:
+        assert xmlfast.content_bytes(content) == data
+    else:
+        assert all(xmlfast.content_bytes(text) != data for text in _decodings(data))
+
+
+def _decodings(data: bytes) -> list[str]:
+    """The contents whose escape ``data`` could be, if any: its text unescaped every way there is."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return []
+    return [text, text.replace("&lt;", "<").replace("&gt;", ">").replace("&#13;", "\r").replace("&amp;", "&")]
