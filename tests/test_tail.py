@@ -28,3 +28,188 @@ def test_a_new_cache_turns_syncing_off_before_it_turns_to_wal(tmp_path: Path, mo
         make()
         pragmas = [s for s in said if s.startswith("PRAGMA SYNCHRONOUS") or s.startswith("PRAGMA JOURNAL_MODE")]
         assert pragmas == ["PRAGMA SYNCHRONOUS=OFF", "PRAGMA JOURNAL_MODE=WAL"], said
+
+
+# --- the commit: a new output folder in one rename; each folder probed once ---------------
+
+POSTS = {f"2022-03-{d:02d}-post-{d}.md": {"title": f"Post {d}", "date": f"2022-03-{d:02d} 10:00:00 +0800",
+                                          "categories": [f"c{d % 3}"], "tags": [f"t{d % 4}", "all"]}
+         for d in range(1, 10)}
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from conftest import write_site
+
+    root = tmp_path / "site"
+    write_site(root, dict(POSTS), {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return root
+
+
+def _build(root: Path) -> Any:
+    from feeds import build, load_config
+
+    result = build(load_config(root / "config.yaml"))
+    assert not result.errors and not result.warnings, result.problems
+    return result
+
+
+def _manifest(root: Path) -> dict[str, list[object]]:
+    import json
+
+    files: dict[str, list[object]] = json.loads((root / ".public.feeds" / "config.manifest.json").read_text())["files"]
+    return files
+
+
+def _moves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files os.replace moves out of a staging folder (feeds' own records left out)."""
+    import os
+
+    moved: list[str] = []
+    real = os.replace
+
+    def counted(source: Any, target: Any) -> None:
+        if "/staging/files/" in str(source):
+            moved.append(str(source))
+        real(source, target)
+    monkeypatch.setattr(os, "replace", counted)
+    return moved
+
+
+def _expected(tmp_path: Path, name: str) -> dict[str, bytes]:
+    """The same site built file by file (into an output folder that was there): the reference."""
+    from conftest import tree_bytes, write_site
+
+    other = tmp_path / name
+    write_site(other, dict(POSTS), {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
+    (other / "public").mkdir()
+    _build(other)
+    return tree_bytes(other / "public")
+
+
+def test_a_new_output_folder_takes_the_staged_files_in_one_rename(site: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file, every folder, the same bytes and records as file by file; no file renamed alone."""
+    import os
+
+    from conftest import tree_bytes
+
+    expected = _expected(tmp_path, "reference")
+    moved = _moves(monkeypatch)
+    result = _build(site)
+    assert moved == []
+    assert tree_bytes(site / "public") == expected and len(result.written) == len(expected) > 10
+    manifest = _manifest(site)
+    assert sorted(manifest) == sorted(expected)
+    for relative, (_, _, size, mtime) in manifest.items():
+        st = os.stat(site / "public" / relative)
+        assert [st.st_size, st.st_mtime_ns] == [size, mtime]
+    assert sorted(os.listdir(site / ".public.feeds")) == ["config.manifest.json", "lock"]
+    again = _build(site)  # nothing changed: nothing written
+    assert again.written == [] and again.replayed
+
+
+def test_an_output_folder_that_was_there_keeps_its_mode(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty folder the user made may have a mode (or owner) of its own: its files come one by one."""
+    import os
+    import stat
+
+    (site / "public").mkdir()
+    os.chmod(site / "public", 0o750)
+    moved = _moves(monkeypatch)
+    result = _build(site)
+    assert stat.S_IMODE(os.stat(site / "public").st_mode) == 0o750
+    assert len(moved) == len(result.written) > 10
+
+
+def test_a_folder_in_the_way_sends_the_files_one_by_one(site: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rename refused (a file put into the new folder meanwhile, another filesystem, a system
+    that does not rename onto a folder): each file is moved alone, as before."""
+    import errno
+    import os
+
+    from conftest import tree_bytes
+
+    expected = _expected(tmp_path, "reference")
+
+    def refused(source: Any, target: Any) -> None:
+        raise OSError(errno.ENOTEMPTY, "Directory not empty")
+    monkeypatch.setattr(os, "rename", refused)
+    moved = _moves(monkeypatch)
+    _build(site)
+    assert tree_bytes(site / "public") == expected and len(moved) == len(expected)
+
+
+def test_a_build_cut_off_after_the_whole_move_is_finished_by_the_next(site: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moved in one rename, then cut off before the records were written: the next build finds the
+    COMMIT marker, takes every file as moved, and writes the records; then nothing is left to do."""
+    from conftest import tree_bytes
+
+    from feeds import build, load_config
+    from feeds.errors import OutputError
+    from feeds.output import Output
+
+    expected = _expected(tmp_path, "reference")
+    real = Output._apply
+
+    def cut(self: Output, *args: Any) -> Any:
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(Output, "_apply", cut)
+    with pytest.raises(OutputError, match="cannot finish moving the new feeds into place"):
+        build(load_config(site / "config.yaml"))
+    assert tree_bytes(site / "public") == expected  # the one rename happened
+    assert (site / ".public.feeds" / "staging" / "COMMIT").exists()
+    monkeypatch.setattr(Output, "_apply", real)
+    _build(site)
+    assert tree_bytes(site / "public") == expected and sorted(_manifest(site)) == sorted(expected)
+    assert not (site / ".public.feeds" / "staging").exists()
+    again = build(load_config(site / "config.yaml"), replay=False)
+    assert again.written == [] and again.unchanged == len(expected)
+
+
+def test_the_commit_probes_each_folder_that_is_there_once(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new site's feeds go to folders that do not exist yet: the folder that will hold them (the
+    output folder) is probed once, not once per feed."""
+    import os
+
+    probes: list[str] = []
+    real = os.open
+
+    def counted(path: Any, *args: Any, **kwargs: Any) -> int:
+        if ".feeds-probe-" in str(path):
+            probes.append(str(path))
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(os, "open", counted)
+    result = _build(site)
+    assert len({os.path.dirname(p) for p in result.written}) == 3
+    assert len(probes) == 1 and os.path.dirname(probes[0]) == str(site / "public")
+
+
+def test_a_staged_file_comes_with_its_modification_time(tmp_path: Path) -> None:
+    """The worker that writes a file notes its time: the parent stats no staged file."""
+    import os
+
+    from feeds.output import Output
+
+    with Output(tmp_path / "public", "config.yaml") as out:
+        entry, written = out.stage("a/b.xml", b"<feed/>", "inputs")
+        assert written and entry[2:] == [7, os.stat(out.staging / "files" / "a" / "b.xml").st_mtime_ns]
+
+
+def test_the_commit_makes_the_manifest_text_once(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staged manifest and the one put in place are the same text: made once."""
+    from feeds.output import staging
+
+    made: list[object] = []
+    real = staging.json_text
+
+    def counted(data: object) -> str:
+        made.append(data)
+        return real(data)
+    monkeypatch.setattr(staging, "json_text", counted)
+    _build(site)
+    assert len(made) == 1
