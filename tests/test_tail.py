@@ -213,3 +213,154 @@ def test_the_commit_makes_the_manifest_text_once(site: Path, monkeypatch: pytest
     monkeypatch.setattr(staging, "json_text", counted)
     _build(site)
     assert len(made) == 1
+
+
+# --- beside the stages: the lists and the ledger's text (aside) ---------------------------
+
+def _two_jobs(root: Path) -> None:
+    import yaml
+
+    cfg = yaml.safe_load((root / "config.yaml").read_text())
+    cfg["build"]["jobs"] = 2
+    cfg["cache"] = {"path": ".feeds-cache"}
+    (root / "config.yaml").write_text(yaml.safe_dump(cfg))
+
+
+def _made_where(monkeypatch: pytest.MonkeyPatch, log: Path, fail: bool = False) -> None:
+    """Note the pid that makes the OPML, the index page and the ledger's text (a forked process
+    writes to the file too); ``fail``: raise there when that is not this process."""
+    import os
+
+    from feeds import aside, ledger
+
+    parent = os.getpid()
+    real_maker, real_text = aside.maker, ledger._text
+
+    def noted(what: str) -> None:
+        with open(log, "a") as file:
+            file.write(f"{what} {os.getpid()}\n")
+        if fail and os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+
+    def maker(name: str) -> Any:
+        make = real_maker(name)
+
+        def made(*args: Any) -> bytes:
+            noted(name)
+            return make(*args)
+        return made
+
+    def text(rows: Any) -> bytes:
+        noted("ledger")
+        return real_text(rows)
+    monkeypatch.setattr(aside, "maker", maker)
+    monkeypatch.setattr(ledger, "_text", text)
+
+
+def _log(log: Path) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    for line in log.read_text().splitlines():
+        what, pid = line.split()
+        found.setdefault(what, set()).add(int(pid))
+    return found
+
+
+def test_the_lists_and_the_ledger_are_made_beside_the_stages(site: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """With two jobs, one process makes them while the workers render: the same files, the same
+    ledger, the same report as one job makes in the parent."""
+    import os
+
+    from conftest import tree_bytes, write_site
+
+    one = tmp_path / "one"
+    write_site(one, dict(POSTS), {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1},
+                                  "cache": {"path": ".feeds-cache"}})
+    monkeypatch.chdir(one)
+    expected = _build(one)
+    _two_jobs(site)
+    monkeypatch.chdir(site)
+    log = tmp_path / "made"
+    _made_where(monkeypatch, log)
+    result = _build(site)
+    assert _log(log).keys() == {"opml", "index", "ledger"}
+    assert os.getpid() not in set().union(*_log(log).values())
+    assert tree_bytes(site / "public") == tree_bytes(one / "public")
+    assert (site / ".feeds-cache" / "config.ids.json").read_bytes().replace(b"/site/", b"/one/") \
+        == (one / ".feeds-cache" / "config.ids.json").read_bytes()
+    assert result.written == expected.written and result.problems == expected.problems
+    again = _build(site)  # nothing changed: the lists kept, nothing written
+    assert again.written == [] and again.replayed
+
+
+def test_a_failure_beside_the_stages_is_the_parents_to_meet(site: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process beside fails: the parent makes the lists and the ledger itself, as with one job."""
+    import os
+
+    from conftest import tree_bytes
+
+    expected = _expected(tmp_path, "reference")
+    _two_jobs(site)
+    log = tmp_path / "made"
+    _made_where(monkeypatch, log, fail=True)
+    _build(site)
+    assert os.getpid() in _log(log)["opml"] and os.getpid() in _log(log)["ledger"]
+    assert tree_bytes(site / "public") == expected
+    assert (site / ".feeds-cache" / "config.ids.json").exists()
+
+
+def test_one_job_means_one_process(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds import parallel
+
+    def refused(*args: Any) -> None:
+        raise AssertionError("a process was forked with one job")
+    monkeypatch.setattr(parallel, "Background", refused)
+    _build(site)
+
+
+STUCK_BESIDE = """
+import os, runpy, sys, time
+from feeds import aside
+parent, real = os.getpid(), aside.maker
+def maker(name):
+    if os.getpid() != parent:  # the process beside: an hour
+        open(os.environ["READY"], "a").close()
+        time.sleep(3600)
+    return real(name)
+aside.maker = maker
+sys.argv[0] = "feeds"
+runpy.run_module("feeds", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_process_beside_too(site: Path, tmp_path: Path, signal_name: str) -> None:
+    """Ctrl-C while the process beside is busy: exit 130, one clean line, no process left, the
+    output folder as it was."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import tree_bytes
+    from test_interrupts import CLEAN, finish
+
+    _two_jobs(site)
+    done = subprocess.run([sys.executable, "-m", "feeds", "build", "-q"], cwd=site, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (site / "_posts" / "2022-03-01-post-1.md").write_text("---\ntitle: Changed\ndate: 2022-03-01\n---\nNew.\n")
+    before = tree_bytes(site / "public")
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_BESIDE, "build", "-q"], cwd=site, stderr=subprocess.PIPE,
+                            env={**os.environ, "READY": str(ready)}, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        assert time.monotonic() < deadline, "the process beside never started"
+        time.sleep(0.01)
+    os.killpg(proc.pid, getattr(signal, signal_name))
+    code, err = finish(proc)
+    assert (code, err) == (130, CLEAN + "\n")
+    assert tree_bytes(site / "public") == before
