@@ -364,3 +364,86 @@ def test_a_signal_stops_the_process_beside_too(site: Path, tmp_path: Path, signa
     code, err = finish(proc)
     assert (code, err) == (130, CLEAN + "\n")
     assert tree_bytes(site / "public") == before
+
+
+def test_grouping_slugifies_each_name_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A category or tag is on many posts: its slug is made once, not once per post that carries it."""
+    from datetime import timedelta
+
+    from conftest import make_post, unit_config
+
+    from feeds import group
+
+    posts = [make_post(f"p{i}", make_post().date - timedelta(days=i), categories=("News", "news", "Sport")[: 1 + i % 3],
+                       tags=(f"t{i % 5}", "All")) for i in range(60)]
+    made: list[str] = []
+    real = group.slugify
+
+    def counted(name: str) -> str:
+        made.append(name)
+        return real(name)
+    monkeypatch.setattr(group, "slugify", counted)
+    specs, problems = group.group_posts(unit_config(), posts)
+    assert sorted(made) == sorted({"News", "news", "Sport", "All", *(f"t{i}" for i in range(5))})
+    assert {s.slug for s in specs if s.kind == "category"} == {"news", "sport"}
+    assert any("share the slug 'news'" in p.message for p in problems)
+
+
+def _by_slug_oracle(ordered: list[Any], kind: str, exact: dict[str, str]) -> tuple[dict[str, Any], list[Any]]:
+    """group._by_slug as it was (one slug, counter and carrier list updated per use of a name)."""
+    from collections import Counter, defaultdict
+    from operator import attrgetter
+
+    from feeds.errors import WARNING, Problem
+    from feeds.group import CLASH_EXAMPLES, _posts_named, _slug_beside
+
+    members: dict[str, list[Any]] = defaultdict(list, {name: [] for name in exact})
+    spellings: dict[str, Counter[str]] = defaultdict(Counter, {name: Counter({name: 0}) for name in exact})
+    carriers: dict[str, list[str]] = defaultdict(list)
+    field = attrgetter("categories" if kind == "category" else "tags")
+    for post in ordered:
+        seen = set()
+        for name in field(post):
+            slug = name if name in exact else _slug_beside(name, exact)
+            spellings[slug][name] += 1
+            if len(carriers[name]) < CLASH_EXAMPLES:
+                carriers[name].append(post.path)
+            if slug not in seen:
+                seen.add(slug)
+                members[slug].append(post)
+    groups, problems = {}, []
+    for slug, posts in members.items():
+        counts = spellings[slug]
+        name = min(counts, key=lambda n: (-counts[n], n))
+        groups[slug] = (name, posts)
+        if len(counts) > 1:
+            listed = ", ".join(f"'{n}' ({_posts_named(carriers[n], counts[n])})" for n in sorted(counts))
+            problems.append(Problem("", None, f"{kind} names {listed} share the slug '{slug}' and one feed; "
+                                    "spell them the same way to silence this", WARNING))
+    return groups, problems
+
+
+NAMES = ["News", "news", "NEWS", "news!", "Sport", "sport", "a b", "a-b", "a_b", "Ünï", "ünï", "x"]
+
+
+@pytest.mark.parametrize("kind", ["category", "tag"])
+def test_grouping_by_slug_is_what_it_was(kind: str) -> None:
+    """Posts by name first, then names by slug: the same groups, spellings, posts (each once, in
+    order), clash warnings and their order as one slug per use of a name; names used twice by one
+    post, and names jekyll-feed served (``exact``, with and without posts) among them."""
+    from datetime import timedelta
+
+    from conftest import make_post
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from feeds.group import _by_slug
+
+    @given(st.lists(st.lists(st.sampled_from(NAMES), max_size=5), max_size=25),
+           st.sets(st.sampled_from(["x", "News", "sport", "jekyll"])))
+    def check(uses: list[list[str]], served: set[str]) -> None:
+        posts = [make_post(f"p{i}", make_post().date - timedelta(hours=i), **{
+            "categories" if kind == "category" else "tags": tuple(names)}) for i, names in enumerate(uses)]
+        exact = {name: f"feed/{name}.xml" for name in sorted(served)}
+        assert _by_slug(posts, kind, exact) == _by_slug_oracle(posts, kind, exact)
+    check()
