@@ -447,3 +447,30 @@ def test_grouping_by_slug_is_what_it_was(kind: str) -> None:
         exact = {name: f"feed/{name}.xml" for name in sorted(served)}
         assert _by_slug(posts, kind, exact) == _by_slug_oracle(posts, kind, exact)
     check()
+
+
+def test_a_feed_files_frame_is_worked_out_once_per_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget asks for a file's size, then for its bytes at that size: the newest dates that
+    make its frame are looked for once, not once per question."""
+    import builtins
+    from datetime import timedelta
+
+    from conftest import make_post, unit_config
+
+    from feeds import fragments
+    from feeds.budget import feed_files
+    from feeds.group import group_posts
+
+    cfg = unit_config()
+    posts = [make_post(f"p{i}", make_post().date - timedelta(days=i)) for i in range(5)]
+    spec = group_posts(cfg, posts)[0][0]
+    pieces = {f.format: [f"<entry>{i}</entry>\n".encode() for i in range(5)] for f in spec.files}
+    asked: list[object] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1:  # the newest of the kept posts' dates (not max(n - 1, 0))
+            asked.append(args)
+        return builtins.max(*args, **kwargs)
+    monkeypatch.setattr(fragments, "max", counted, raising=False)
+    data, problems = feed_files(cfg, spec, pieces)
+    assert len(asked) == 2 * len(spec.files) and len(data) == len(spec.files) and not problems
