@@ -34,7 +34,7 @@ RESERVED_PREFIX = ".feeds"  # no feed may be written under a name that starts so
 
 Entry = list[object]  # [digest, inputs fingerprint, size, mtime_ns]
 Manifest = dict[str, Entry]
-_DIGEST = re.compile(r"[0-9a-f]{32}")
+_DIGEST = re.compile(r"[0-9a-f]{64}|[0-9a-f]{32}")  # SHA-256; BLAKE2b-128 before it (output.digest_like)
 _OWNER = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
 

@@ -474,3 +474,109 @@ def test_a_feed_files_frame_is_worked_out_once_per_size(monkeypatch: pytest.Monk
     monkeypatch.setattr(fragments, "max", counted, raising=False)
     data, problems = feed_files(cfg, spec, pieces)
     assert len(asked) == 2 * len(spec.files) and len(data) == len(spec.files) and not problems
+
+
+# --- the output digest: SHA-256, and the BLAKE2b of manifests written before it ------------
+
+def _as_before(root: Path) -> dict[str, list[object]]:
+    """Rewrite the manifest as the version before SHA-256 wrote it: BLAKE2b-128 of each file's
+    bytes, and other inputs (an upgrade changes the output key): every feed is made again."""
+    import hashlib
+    import json
+
+    file = root / ".public.feeds" / "config.manifest.json"
+    files = json.loads(file.read_text())["files"]
+    old = {path: [hashlib.blake2b((root / "public" / path).read_bytes(), digest_size=16).hexdigest(),
+                  "made by an earlier version", size, mtime] for path, (_, _, size, mtime) in files.items()}
+    file.write_text(json.dumps({"files": old}))
+    return old
+
+
+def test_a_build_over_an_earlier_versions_output_knows_its_files(site: Path) -> None:
+    """Every feed made again with the same bytes: none written, each entry keeps its BLAKE2b
+    (nothing changed for the WebSub record either); an edited post's feeds are written and
+    recorded with SHA-256."""
+    from conftest import tree_bytes
+
+    from feeds import build, load_config
+
+    _build(site)
+    before = tree_bytes(site / "public")
+    old = _as_before(site)
+    again = build(load_config(site / "config.yaml"), replay=False)
+    assert not again.problems and again.written == [] and again.unchanged == len(old)
+    assert tree_bytes(site / "public") == before
+    assert {p: e[0] for p, e in _manifest(site).items()} == {p: e[0] for p, e in old.items()}
+    (site / "_posts" / "2022-03-09-post-9.md").write_text("---\ntitle: Edited\ndate: 2022-03-09 10:00:00 +0800\n"
+                                                          "categories: [c0]\ntags: [t1, all]\n---\nNew.\n")
+    edited = _build(site)
+    manifest = _manifest(site)
+    assert edited.written and all(len(str(manifest[p][0])) == 64 for p in edited.written)
+    assert all(manifest[p][0] == old[p][0] for p in manifest if p not in edited.written)
+
+
+def test_a_build_over_an_earlier_versions_output_deletes_its_stale_feeds(site: Path) -> None:
+    """A feed no post needs any more, listed with its BLAKE2b: still feeds' own, deleted without a word."""
+    _build(site)
+    old = _as_before(site)
+    stale = [p for p in old if "/t3." in p]
+    assert stale
+    for d in (3, 7):  # the only posts tagged t3
+        path = site / "_posts" / f"2022-03-{d:02d}-post-{d}.md"
+        path.write_text(path.read_text().replace("- t3", "- t0"))
+    result = _build(site)
+    assert sorted(result.removed) == sorted(stale) and not result.problems
+    assert not any((site / "public" / p).exists() for p in stale)
+
+
+def test_a_changed_file_listed_with_blake2b_is_left_in_place(site: Path) -> None:
+    """The other side: a stale feed whose bytes are no longer those recorded (BLAKE2b) is not deleted."""
+    _build(site)
+    old = _as_before(site)
+    stale = sorted(p for p in old if "/t3." in p)
+    (site / "public" / stale[0]).write_bytes(b"edited by hand")
+    for d in (3, 7):
+        path = site / "_posts" / f"2022-03-{d:02d}-post-{d}.md"
+        path.write_text(path.read_text().replace("- t3", "- t0"))
+    from feeds import build, load_config
+
+    result = build(load_config(site / "config.yaml"))
+    assert result.removed == stale[1:]
+    assert [p.message.split(";")[0] for p in result.problems] == [
+        "no feed is written here any more, but this is not the file feeds wrote (changed since, or not a file)"]
+    assert (site / "public" / stale[0]).read_bytes() == b"edited by hand"
+
+
+def test_feeds_check_knows_both_kinds_of_digest(site: Path) -> None:
+    from feeds.output import inspect_output
+
+    _build(site)
+    assert inspect_output(site / "public", "config.yaml") == []
+    old = _as_before(site)
+    assert inspect_output(site / "public", "config.yaml") == []
+    changed = sorted(old)[0]
+    (site / "public" / changed).write_bytes(b"edited")
+    assert [p.message for p in inspect_output(site / "public", "config.yaml")] == [
+        "changed since feeds wrote it; the next feeds build writes it again"]
+
+
+def test_the_websub_record_takes_both_kinds_of_digest(tmp_path: Path) -> None:
+    from feeds.group import FeedFile, FeedSpec
+    from feeds.websub import read_topics, record_topics, topics_file
+
+    spec = FeedSpec("site", "S", "", "S", (), 0, (FeedFile("atom", "a.xml", "https://x.test/a.xml"),
+                                                  FeedFile("rss", "a.rss", "https://x.test/a.rss")))
+    produced: dict[str, list[object]] = {"a.xml": ["a" * 64, "", 1, 0], "a.rss": ["b" * 32, "", 1, 0]}
+    assert record_topics(tmp_path, "config", ("https://hub.test/",), [spec], produced) == []
+    problems: list[Any] = []
+    found = read_topics(topics_file(tmp_path, "config"), "https://x.test", problems)
+    assert problems == [] and found is not None
+    assert found[0] == {"https://x.test/a.xml": "a" * 64, "https://x.test/a.rss": "b" * 32}
+
+
+def test_the_output_digest_is_sha256() -> None:
+    import hashlib
+
+    from feeds.output import digest
+
+    assert digest(b"feed") == hashlib.sha256(b"feed").hexdigest()

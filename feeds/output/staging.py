@@ -62,7 +62,20 @@ from ..errors import WARNING, OutputError, Problem, display_path
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """What a manifest records of a file feeds wrote: the SHA-256 of its bytes, in hex (64 digits).
+    SHA-256 rather than BLAKE2b: the processors' SHA instructions make it twice as fast, and a
+    build digests every byte it writes (170 MB for 10,000 posts)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest_like(data: bytes, recorded: str) -> str:
+    """The digest of ``data`` of the kind ``recorded`` is: a manifest written before feeds took
+    SHA-256 records BLAKE2b-128 (32 digits), and an entry keeps it until its file changes, so that
+    a build over an earlier version's output still knows its own files (and deletes its stale
+    feeds), and the WebSub record sees no change where there was none. Anything else: ``digest``."""
+    if len(recorded) == 32:
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return digest(data)
 
 
 def confined(root: Path, relative: str) -> Path:
@@ -301,10 +314,13 @@ class Output:
         the staged file's modification time, which the rename into place keeps. Names as text:
         a Path or two per file cost more than writing a small feed."""
         _confine(str(self.root), relative)
-        sha = digest(data)
         old = self.manifest.get(relative)
-        if old is not None and old[0] == sha and self._on_disk(relative):
+        recorded = str(old[0]) if old is not None else ""
+        sha = digest_like(data, recorded)  # of the recorded kind, to compare; SHA-256 for a new file
+        if old is not None and sha == recorded and self._on_disk(relative):
             return [sha, inputs, *old[2:]], False
+        if len(sha) != 64:  # a file written now is recorded with SHA-256
+            sha = digest(data)
         target = os.path.join(self.staging, "files", relative)
         folder = os.path.dirname(target)
         if folder not in self._staged_folders:  # once per folder (and process)
@@ -468,7 +484,8 @@ class Output:
         path = self.root / relative
         try:
             st = os.lstat(path)
-            same = stat.S_ISREG(st.st_mode) and _inside(self.root, relative) and digest(path.read_bytes()) == entry[0]
+            same = stat.S_ISREG(st.st_mode) and _inside(self.root, relative) \
+                and digest_like(path.read_bytes(), str(entry[0])) == entry[0]
         except OSError:
             return False  # already gone
         if not same:
