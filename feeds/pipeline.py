@@ -214,7 +214,9 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     try:
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
-            for spec in specs:
+            # no record of this folder (a cold build, a fresh clone): every feed is made, and each
+            # write task works out its files' inputs itself, on every core, not the parent alone here
+            for spec in specs if out.manifest else ():
                 prints = {f.path: fingerprint(key, spec, f.path, site) for f in spec.files}
                 if all(out.same_inputs(path, p) for path, p in prints.items()):
                     for path in prints:
@@ -222,6 +224,8 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                 else:
                     todo.append(spec)
                     inputs.update(prints)
+            if not out.manifest:
+                todo = list(specs)
             lists = aside.list_files(cfg, key, listed)
             beside = aside.start(cfg, posts, listed, out, lists) if posts is not None else None
             try:
@@ -273,11 +277,12 @@ class WriteContext:
     cfg: Config
     key: str  # stage_key(cfg, "render")
     specs: tuple[FeedSpec, ...]  # a write task is an index into these
-    inputs: Mapping[str, str]  # file path -> fingerprint
+    inputs: Mapping[str, str]  # file path -> fingerprint; a file not here: the task works it out
     out: Output
     store: WorkerCache
     site: LiquidSite | None
     rkeys: RenderKeys | None = None  # filled in the parent before the fork: workers only look up
+    feed_key: str = ""  # output_key(cfg): the fingerprints' key
 
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
@@ -419,7 +424,9 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
     # again and says so again (its bytes are the same: nothing is rewritten)
     mark = " over feeds.max_bytes" if over else ""
-    staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path] + mark)) for f in spec.files]
+    staged = [(f.path, *out.stage(f.path, data[f.path], (inputs.get(f.path) or fingerprint(ctx.feed_key, spec, f.path,
+                                                                                          site)) + mark))
+              for f in spec.files]
     return staged, problems, damaged
 
 
@@ -432,7 +439,8 @@ def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, s
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
     checked = entry_check.check_cached_fragments(cfg, specs, rkeys, stage_key(cfg, "entry"), store,
                                                  default_jobs(cfg), early)
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys)
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys,
+                          output_key(cfg))
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
                                                                 default_jobs(cfg), shared, chunksize=8), 1):

@@ -580,3 +580,31 @@ def test_the_output_digest_is_sha256() -> None:
     from feeds.output import digest
 
     assert digest(b"feed") == hashlib.sha256(b"feed").hexdigest()
+
+
+def test_a_cold_build_leaves_the_feeds_inputs_to_the_write_tasks(site: Path, monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    """No record of the output folder: every feed is made, and its files' inputs are worked out by
+    the write tasks (on every core), not by the parent before rendering; they are the very inputs
+    a later build compares (it keeps every feed)."""
+    from feeds import build, load_config, pipeline
+
+    stage: list[str] = ["before"]
+    calls: list[str] = []
+    real_render, real_print = pipeline._render_all, pipeline.fingerprint
+
+    def render(*args: Any, **kwargs: Any) -> Any:
+        stage[0] = "rendering"
+        return real_render(*args, **kwargs)
+
+    def fingerprint(*args: Any, **kwargs: Any) -> str:
+        calls.append(stage[0])
+        return real_print(*args, **kwargs)
+    monkeypatch.setattr(pipeline, "_render_all", render)
+    monkeypatch.setattr(pipeline, "fingerprint", fingerprint)
+    result = _build(site)
+    assert calls and set(calls) == {"rendering"} and len(calls) == len(result.written) - 2  # not the OPML, index
+    stage[0] = "before"
+    again = build(load_config(site / "config.yaml"), replay=False)
+    assert again.written == [] and again.unchanged == len(result.written)
+    assert set(calls[len(result.written) - 2:]) == {"before"}  # with records: the parent compares them first
