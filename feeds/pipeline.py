@@ -227,19 +227,25 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             if not out.manifest:
                 todo = list(specs)
             lists = aside.list_files(cfg, key, listed)
-            beside = aside.start(cfg, posts, listed, out, lists) if posts is not None else None
+            started: list[parallel.Background[aside.Answer | None] | None] = []  # once the render workers exist
+
+            def beside_them() -> None:
+                started.append(aside.start(cfg, posts, listed, out, lists) if posts is not None else None)
             try:
                 # a cache that earlier runs left intact remembers what rendering said about the posts
                 # of unchanged feeds; without one, render those too, so every run warns the same
-                fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys)
+                fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys,
+                                    beside_them)
+                beside = started[0] if started else None
                 result.problems += _render_problems(cfg, rendering, specs, cache, site, rkeys)
                 result.settled = len(result.problems)  # what follows is said once (see _again)
                 _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys,
                            early.result() if early is not None else None)
                 answer = beside.result() if beside is not None else None
             finally:
-                if beside is not None:
-                    beside.stop()
+                for process in started:
+                    if process is not None:
+                        process.stop()
             _put_lists(cfg, listed, lists, out, answer.staged if answer is not None else None)
             out.commit()
             if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
@@ -366,13 +372,15 @@ def _render_task(batch: range) -> tuple[int, list[str]]:
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
-                progress: Progress | None, rkeys: RenderKeys | None = None) -> frozenset[str]:
+                progress: Progress | None, rkeys: RenderKeys | None = None,
+                started: Callable[[], object] | None = None) -> frozenset[str]:
     """Render every post that a feed to be written carries, once, into the cache, with its entry
     fragments in every format being written; the rkeys whose rows this build stored (they are its
     own, not input: the write stage checks neither their fragments nor what it makes of them).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
-    here, and memory follows the number of feeds' entries being written, not every body."""
+    here, and memory follows the number of feeds' entries being written, not every body.
+    ``started``: called once the render workers exist (``parallel.run``)."""
     rkey = rkeys or RenderKeys(key, site)
     needed = {rkey(p): p for s in specs for p in s.entries}
     found = cache.rendered(list(needed))
@@ -384,7 +392,8 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
     load_makers(formats)  # once here, not in every worker
     shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
-    for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
+    for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2,
+                                      started=started):
         done += count
         fresh.update(stored)
         if progress:

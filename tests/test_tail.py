@@ -608,3 +608,29 @@ def test_a_cold_build_leaves_the_feeds_inputs_to_the_write_tasks(site: Path, mon
     again = build(load_config(site / "config.yaml"), replay=False)
     assert again.written == [] and again.unchanged == len(result.written)
     assert set(calls[len(result.written) - 2:]) == {"before"}  # with records: the parent compares them first
+
+
+def test_the_process_beside_starts_once_the_render_workers_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    """Forked before the render stage's preparations, it made the parent's walk over every post
+    and feed pay for copied pages; forked once the render workers are there, it does not."""
+    import multiprocessing
+
+    from conftest import write_site
+
+    from feeds import aside
+
+    many = {f"2022-01-{1 + d % 28:02d}-p{d}.md": {"title": f"P{d}", "date": f"2022-01-{1 + d % 28:02d} 10:00:00 +0800",
+                                                  "tags": [f"t{d % 10}"]} for d in range(150)}
+    root = tmp_path / "many"
+    write_site(root, many, {"build": {"jobs": 2}, "cache": {"path": ".feeds-cache"}})
+    monkeypatch.chdir(root)
+    seen: list[int] = []
+    real = aside.start
+
+    def start(*args: Any) -> Any:
+        seen.append(len(multiprocessing.active_children()))
+        return real(*args)
+    monkeypatch.setattr(aside, "start", start)
+    result = _build(root)
+    assert seen == [2] and result.written
