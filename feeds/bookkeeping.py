@@ -34,7 +34,7 @@ RESERVED_PREFIX = ".feeds"  # no feed may be written under a name that starts so
 
 Entry = list[object]  # [digest, inputs fingerprint, size, mtime_ns]
 Manifest = dict[str, Entry]
-_DIGEST = re.compile(r"[0-9a-f]{32}")
+_DIGEST = re.compile(r"[0-9a-f]{64}|[0-9a-f]{32}")  # SHA-256; BLAKE2b-128 before it (output.digest_like)
 _OWNER = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 
 
@@ -160,8 +160,18 @@ def read_plan(file: Path) -> dict[str, object]:
 
 def write_json(file: Path, data: object) -> None:
     """Replace the file at once: a reader sees the old bytes or the new, never half."""
+    replace_text(file, json_text(data))
+
+
+def json_text(data: object) -> str:
+    """What ``write_json`` writes."""
+    return json_lines(data) + "\n"
+
+
+def replace_text(file: Path, text: str) -> None:
+    """``write_json`` of a text ``json_text`` made."""
     temporary = file.with_name(file.name + ".tmp")
-    temporary.write_text(json_lines(data) + "\n", "utf-8")
+    temporary.write_text(text, "utf-8")
     os.replace(temporary, file)
 
 

@@ -36,9 +36,13 @@ class Framed:
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
         self.format = BY_NAME[file.format]
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
+        self._sized: dict[int, tuple[bytes, bytes, bytes]] = {}  # n -> its frame: _fit asks for a size, then its data
         self._first_media: int | None = None  # the index of the first fragment with media:*
 
     def frame(self, n: int) -> tuple[bytes, bytes, bytes]:
+        found = self._sized.get(n)
+        if found is not None:
+            return found
         kept = self.spec.entries[:n]
         if self._first_media is None:  # each fragment searched once, however many sizes are tried
             self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), len(self.fragments))
@@ -48,6 +52,7 @@ class Framed:
         found = self._frames.get(mark)
         if found is None:
             found = self._frames[mark] = self.format.make_frame(self.cfg, self.spec, self.file, kept, media)
+        self._sized[n] = found
         return found
 
     def size(self, n: int) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
@@ -196,31 +195,45 @@ def _slug_beside(name: str, exact: dict[str, str]) -> str:
 def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
              ) -> tuple[dict[str, tuple[str, list[Post]]], list[Problem]]:
     """Posts by the slug of each name; a name in ``exact`` (jekyll-feed served it) is its own slug,
-    never folded with other spellings, and has a feed even without posts (jekyll-feed wrote one)."""
-    members: dict[str, list[Post]] = defaultdict(list, {name: [] for name in exact})
-    spellings: dict[str, Counter[str]] = defaultdict(Counter, {name: Counter({name: 0}) for name in exact})
-    carriers: dict[str, list[str]] = defaultdict(list)  # a spelling's first posts, for the clash warning
+    never folded with other spellings, and has a feed even without posts (jekyll-feed wrote one).
+
+    The posts are gathered by name first (a name is on many posts: its slug is made once), then
+    the names by slug; a slug has one spelling nearly always, and then its posts are the name's."""
     field = attrgetter("categories" if kind == "category" else "tags")
+    by_name: dict[str, list[Post]] = {}  # every use of a name, in order (a post naming it twice: twice)
     for post in ordered:
-        seen = set()
         for name in field(post):
-            slug = name if name in exact else _slug_beside(name, exact)
-            spellings[slug][name] += 1
-            if len(carriers[name]) < CLASH_EXAMPLES:
-                carriers[name].append(post.path)
-            if slug not in seen:
-                seen.add(slug)
-                members[slug].append(post)
+            found = by_name.get(name)
+            if found is None:
+                by_name[name] = [post]
+            else:
+                found.append(post)
+    names: dict[str, list[str]] = {name: [name] for name in exact}  # slug -> its spellings, first seen first
+    for name in by_name:
+        slug = name if name in exact else _slug_beside(name, exact)
+        if name not in names.get(slug, ()):
+            names.setdefault(slug, []).append(name)
+    position = {id(post): i for i, post in enumerate(ordered)} if any(len(n) > 1 for n in names.values()) else {}
     groups, problems = {}, []
-    for slug, posts in members.items():
-        counts = spellings[slug]
+    for slug, spellings in names.items():
+        counts = {n: len(by_name.get(n, ())) for n in spellings}
         name = min(counts, key=lambda n: (-counts[n], n))
-        groups[slug] = (name, posts)
+        groups[slug] = (name, _once(spellings, by_name, position))
         if len(counts) > 1:
-            listed = ", ".join(f"'{n}' ({_posts_named(carriers[n], counts[n])})" for n in sorted(counts))
+            listed = ", ".join(f"'{n}' ({_posts_named([p.path for p in by_name[n][:CLASH_EXAMPLES]], counts[n])})"
+                               for n in sorted(counts))
             problems.append(Problem("", None, f"{kind} names {listed} share the slug '{slug}' and one feed; "
                                     "spell them the same way to silence this", WARNING))
     return groups, problems
+
+
+def _once(spellings: list[str], by_name: dict[str, list[Post]], position: dict[int, int]) -> list[Post]:
+    """The posts that use any of the spellings, each once, newest first (``position``: in that order)."""
+    if len(spellings) == 1:
+        posts = by_name.get(spellings[0], [])
+        return posts if len({id(p) for p in posts}) == len(posts) else list({id(p): p for p in posts}.values())
+    union = {id(p): p for n in spellings for p in by_name.get(n, ())}
+    return sorted(union.values(), key=lambda p: position[id(p)])
 
 
 def _posts_named(first: list[str], total: int) -> str:

@@ -83,9 +83,21 @@ def watch_ids(cfg: Config, posts: list[Post]) -> tuple[list[Post], list[Problem]
 
 def record_ids(cfg: Config, posts: list[Post]) -> None:
     """Remember the ids these posts were published with (after a build that wrote them)."""
+    write_ledger(ledger_update(cfg, posts))
+
+
+def write_ledger(update: tuple[Path, bytes] | None) -> None:
+    """Put ``ledger_update``'s answer in place (None: nothing changed)."""
+    if update is not None:
+        _put(*update)
+
+
+def ledger_update(cfg: Config, posts: list[Post]) -> tuple[Path, bytes] | None:
+    """The ledger file and its text once it remembers these posts' ids; None when it would not
+    change (or there is no cache). Writes nothing: it may be made beside the build (``aside``)."""
     file = ledger_file(cfg)
     if file is None:
-        return
+        return None
     read, said = read_ledger(file)  # what it said was said when the build read it
     rows = dict(read)
     keys = _keys(cfg, posts)
@@ -98,7 +110,8 @@ def record_ids(cfg: Config, posts: list[Post]) -> None:
         if row is None or row.digest != post.digest or row.ids[-1] != post.id or renamed:
             rows[keys[post.path]] = Row(post.digest, (*(i for i in ids if i != post.id), post.id)[-MAX_IDS:])
     if rows != read or said:  # a file read whole and unchanged is not written again
-        _write(file, rows)
+        return file, _text(rows)
+    return None
 
 
 def _keys(cfg: Config, posts: list[Post]) -> dict[str, str]:
@@ -243,12 +256,19 @@ _KEY_TEXT, _ROW_TEXT = dumps_function(), dumps_function(separators=(",", ":"))  
 
 
 def _write(file: Path, rows: dict[str, Row]) -> None:
-    """Atomically, and only when something changed; a cache folder that cannot be written (the
-    cache then works in a scratch folder, silently) leaves the ledger as it was."""
+    _put(file, _text(rows))
+
+
+def _text(rows: dict[str, Row]) -> bytes:
     # one post a line, each dumped by the C encoder (indent= would take the pure-Python one);
     # ASCII: any path, any id
     lines = ",\n".join(f"{_KEY_TEXT(key)}:{_ROW_TEXT([row.digest, row.ids])}" for key, row in sorted(rows.items()))
-    text = f'{{"version":{VERSION},"posts":{{\n{lines}\n}}}}\n'.encode()
+    return f'{{"version":{VERSION},"posts":{{\n{lines}\n}}}}\n'.encode()
+
+
+def _put(file: Path, text: bytes) -> None:
+    """Atomically, and only when something changed; a cache folder that cannot be written (the
+    cache then works in a scratch folder, silently) leaves the ledger as it was."""
     try:
         if file.is_file() and file.read_bytes() == text:
             return

@@ -49,20 +49,26 @@ def context(kind: type[C]) -> C:
 
 
 def run(func: Callable[[T], R], tasks: list[T], jobs: int, shared: object, chunksize: int = 16,
-        min_tasks: int = MIN_TASKS_PER_JOB * 2) -> Iterator[R]:
+        min_tasks: int = MIN_TASKS_PER_JOB * 2, started: Callable[[], object] | None = None) -> Iterator[R]:
     """``func`` over ``tasks``, results in task order, with ``shared`` as the ``context`` of
     every task; in-process when one job is enough (fewer than ``min_tasks`` tasks: a pool costs
-    more than it saves). Tasks and results travel through pipes: keep them small (indices)."""
+    more than it saves). Tasks and results travel through pipes: keep them small (indices).
+    ``started``: called once the workers exist (before the first result; in-process: first),
+    for work of the caller's that may run beside them: forked after them, it leaves the parent's
+    memory shared with one process less while the parent prepares the stage."""
     global _context
     outer, _context = _context, shared
     try:
-        yield from _run(func, tasks, jobs, chunksize, min_tasks)
+        yield from _run(func, tasks, jobs, chunksize, min_tasks, started)
     finally:
         _context = outer
 
 
-def _run(func: Callable[[T], R], tasks: list[T], jobs: int, chunksize: int, min_tasks: int) -> Iterator[R]:
+def _run(func: Callable[[T], R], tasks: list[T], jobs: int, chunksize: int, min_tasks: int,
+         started: Callable[[], object] | None = None) -> Iterator[R]:
     if jobs <= 1 or len(tasks) < min_tasks or not hasattr(os, "fork"):
+        if started is not None:
+            started()
         yield from _checked(map(func, tasks))
         return
     pool: ProcessPoolExecutor | None = None
@@ -72,6 +78,8 @@ def _run(func: Callable[[T], R], tasks: list[T], jobs: int, chunksize: int, min_
             pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
                                        initializer=_worker_start, initargs=(os.getpid(),))
             results = pool.map(func, tasks, chunksize=chunksize)
+        if started is not None:
+            started()
         yield from _checked(results)
         pool.shutdown()
     except BaseException:  # Ctrl-C, SIGTERM, an error, or the caller stopped early

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import entry_check, parallel, shortcut
+from . import aside, entry_check, parallel, shortcut
 from .budget import feed_files
 from .cache import Cache, ReadResult, WorkerCache, read_row_bytes
 from .config import Config, default_jobs
@@ -21,7 +21,7 @@ from .errors import WARNING, Problem, display_path
 from .formats import load_makers
 from .fragments import entry_fragments, post_fragments
 from .group import FeedSpec, group_posts
-from .ledger import record_ids, watch_ids
+from .ledger import record_ids, watch_ids, write_ledger
 from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
@@ -79,25 +79,18 @@ def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = N
     return h.hexdigest()
 
 
-def _opml_inputs(key: str, specs: list[FeedSpec]) -> str:
-    """The OPML lists every feed's kind, title and files: the same list, the same bytes."""
-    h = hashlib.blake2b(key.encode(), digest_size=16)
-    for spec in specs:
-        h.update("\0".join((spec.kind, spec.title, *(f.url for f in spec.files), "\n")).encode())
-    return h.hexdigest()
-
-
-def _put_lists(cfg: Config, key: str, specs: list[FeedSpec], out: Output) -> None:
-    """The files that list the feeds (OPML, the index page), rewritten only when the list changed."""
-    from .index_page import index_bytes, index_inputs
-    from .write import opml_bytes
-
-    for path, listed, make in ((cfg.feeds.path("opml"), _opml_inputs(key, specs), opml_bytes),
-                               (cfg.feeds.path("index"), index_inputs(key, specs), index_bytes)):
-        if out.same_inputs(path, listed):
+def _put_lists(cfg: Config, specs: list[FeedSpec], files: list[tuple[str, str, str]], out: Output,
+               made: aside.Staged | None = None) -> None:
+    """The files that list the feeds (OPML, the index page: ``aside.list_files``), rewritten only
+    when the list changed; ``made``: those staged beside the build (``aside``)."""
+    staged = {path: (entry, written) for path, entry, written in made or []}
+    for path, listed, name in files:
+        if path in staged:
+            out.record(path, *staged[path])
+        elif out.same_inputs(path, listed):
             out.keep(path)
         else:
-            out.put(path, make(cfg, specs), listed)
+            out.put(path, aside.maker(name)(cfg, specs), listed)
 
 
 def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:
@@ -145,8 +138,9 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
         if not result.errors or keep_going:
-            _publish(cfg, specs, cache, result, progress, site, rkeys, early)
-            record_ids(cfg, posts)  # the ids readers can now have (ledger)
+            beside = _publish(cfg, specs, cache, result, progress, site, rkeys, early, posts)
+            # the ids readers can now have (ledger), their text made beside the build (aside)
+            write_ledger(beside.ledger) if beside is not None else record_ids(cfg, posts)
         if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
             cache.keep_rendered({rkeys(p) for p in posts})
         cache.keep_fragments(stage_key(cfg, "entry"))
@@ -211,14 +205,19 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
 
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
              progress: Progress | None, site: LiquidSite | None = None, rkeys: RenderKeys | None = None,
-             early: parallel.Background[entry_check.Early] | None = None) -> None:
-    """Render what changed feeds carry, write them, and commit the output folder in one step."""
+             early: parallel.Background[entry_check.Early] | None = None, posts: list[Post] | None = None
+             ) -> aside.Answer | None:
+    """Render what changed feeds carry, write them, and commit the output folder in one step; what
+    was made beside it (``aside``: the lists, and the ledger's text for ``posts``), if it was."""
     key, rendering = output_key(cfg), stage_key(cfg, "render")
     rkeys = rkeys or RenderKeys(rendering, site)
+    listed = [s for s in specs if not s.page]  # archive pages are not listed
     try:
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
-            for spec in specs:
+            # no record of this folder (a cold build, a fresh clone): every feed is made, and each
+            # write task works out its files' inputs itself, on every core, not the parent alone here
+            for spec in specs if out.manifest else ():
                 prints = {f.path: fingerprint(key, spec, f.path, site) for f in spec.files}
                 if all(out.same_inputs(path, p) for path, p in prints.items()):
                     for path in prints:
@@ -226,14 +225,29 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                 else:
                     todo.append(spec)
                     inputs.update(prints)
-            # a cache that earlier runs left intact remembers what rendering said about the posts
-            # of unchanged feeds; without one, render those too, so every run warns the same
-            fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys)
-            result.problems += _render_problems(cfg, rendering, specs, cache, site, rkeys)
-            result.settled = len(result.problems)  # what follows is said once (see _again)
-            _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys,
-                       early.result() if early is not None else None)
-            _put_lists(cfg, key, [s for s in specs if not s.page], out)  # archive pages are not listed
+            if not out.manifest:
+                todo = list(specs)
+            lists = aside.list_files(cfg, key, listed)
+            started: list[parallel.Background[aside.Answer | None] | None] = []  # once the render workers exist
+
+            def beside_them() -> None:
+                started.append(aside.start(cfg, posts, listed, out, lists) if posts is not None else None)
+            try:
+                # a cache that earlier runs left intact remembers what rendering said about the posts
+                # of unchanged feeds; without one, render those too, so every run warns the same
+                fresh = _render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress, rkeys,
+                                    beside_them)
+                beside = started[0] if started else None
+                result.problems += _render_problems(cfg, rendering, specs, cache, site, rkeys)
+                result.settled = len(result.problems)  # what follows is said once (see _again)
+                _write_all(cfg, rendering, todo, inputs, out, cache, site, result, progress, fresh, rkeys,
+                           early.result() if early is not None else None)
+                answer = beside.result() if beside is not None else None
+            finally:
+                for process in started:
+                    if process is not None:
+                        process.stop()
+            _put_lists(cfg, listed, lists, out, answer.staged if answer is not None else None)
             out.commit()
             if cfg.feeds.hubs:  # what `feeds ping` tells the hubs
                 result.problems += record_topics(out.book, out.owner, cfg.feeds.hubs, specs, out.produced)
@@ -242,6 +256,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     result.written, result.removed, result.wrote = out.written, out.removed, True
     result.problems += out.problems
     result.unchanged = len(out.produced) - len(out.written)
+    return answer
 
 
 # --- what each stage's workers share (inherited by fork): tasks are indices into it ---------
@@ -270,11 +285,12 @@ class WriteContext:
     cfg: Config
     key: str  # stage_key(cfg, "render")
     specs: tuple[FeedSpec, ...]  # a write task is an index into these
-    inputs: Mapping[str, str]  # file path -> fingerprint
+    inputs: Mapping[str, str]  # file path -> fingerprint; a file not here: the task works it out
     out: Output
     store: WorkerCache
     site: LiquidSite | None
     rkeys: RenderKeys | None = None  # filled in the parent before the fork: workers only look up
+    feed_key: str = ""  # output_key(cfg): the fingerprints' key
 
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
@@ -355,13 +371,15 @@ def _render_task(batch: range) -> tuple[int, list[str]]:
 
 
 def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
-                progress: Progress | None, rkeys: RenderKeys | None = None) -> frozenset[str]:
+                progress: Progress | None, rkeys: RenderKeys | None = None,
+                started: Callable[[], object] | None = None) -> frozenset[str]:
     """Render every post that a feed to be written carries, once, into the cache, with its entry
     fragments in every format being written; the rkeys whose rows this build stored (they are its
     own, not input: the write stage checks neither their fragments nor what it makes of them).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
-    here, and memory follows the number of feeds' entries being written, not every body."""
+    here, and memory follows the number of feeds' entries being written, not every body.
+    ``started``: called once the render workers exist (``parallel.run``)."""
     rkey = rkeys or RenderKeys(key, site)
     needed = {rkey(p): p for s in specs for p in s.entries}
     found = cache.rendered(list(needed))
@@ -373,7 +391,8 @@ def _render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
     load_makers(formats)  # once here, not in every worker
     shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
-    for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2):
+    for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2,
+                                      started=started):
         done += count
         fresh.update(stored)
         if progress:
@@ -413,7 +432,9 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
     # again and says so again (its bytes are the same: nothing is rewritten)
     mark = " over feeds.max_bytes" if over else ""
-    staged = [(f.path, *out.stage(f.path, data[f.path], inputs[f.path] + mark)) for f in spec.files]
+    staged = [(f.path, *out.stage(f.path, data[f.path], (inputs.get(f.path) or fingerprint(ctx.feed_key, spec, f.path,
+                                                                                          site)) + mark))
+              for f in spec.files]
     return staged, problems, damaged
 
 
@@ -426,7 +447,8 @@ def _write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, s
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
     checked = entry_check.check_cached_fragments(cfg, specs, rkeys, stage_key(cfg, "entry"), store,
                                                  default_jobs(cfg), early)
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys)
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys,
+                          output_key(cfg))
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
                                                                 default_jobs(cfg), shared, chunksize=8), 1):

@@ -40,7 +40,7 @@ from .schema import site_url
 TRIES = 3  # per feed and hub: the first POST and two more
 BACKOFF = (2.0, 8.0)  # seconds to wait before the second and the third try
 TIMEOUT = 10.0  # seconds for one POST
-_DIGEST = re.compile(r"[0-9a-f]{32}")
+_DIGEST = re.compile(r"[0-9a-f]{64}|[0-9a-f]{32}")  # the manifest's: SHA-256, or BLAKE2b-128 before it
 
 Wait = Callable[[float], None]
 _sleep: Wait = time.sleep  # the wait between tries; tests put a recorder here

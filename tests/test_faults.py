@@ -28,6 +28,7 @@ from conftest import invoke, tmpfs, tree_bytes
 
 from feeds.bookkeeping import COMMIT, LOCK, STAGING, folder_of
 from feeds.output import Output
+from feeds.output import staging as output_staging
 
 SITE_URL = "https://faults.example.com"
 # Enough posts that the reading stage starts a worker pool (parallel.run: 128 tasks and more);
@@ -381,10 +382,10 @@ def test_permission_error_while_staging(small: Path, monkeypatch: pytest.MonkeyP
     change(small)
     before = everything(small / "public")
 
-    def refuse(self: Path, data: bytes) -> int:
-        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+    def refuse(path: str, data: bytes) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", path)
 
-    monkeypatch.setattr(Path, "write_bytes", refuse)
+    monkeypatch.setattr(output_staging, "write_file", refuse)
     result = feeds_build(small / "config.yaml", "--jobs", "1")
     assert result.exit_code == 1
     assert "Error: public: cannot write the feeds (Permission denied); nothing in the folder was changed" \
@@ -426,7 +427,7 @@ def test_full_disk_simulated(small: Path, monkeypatch: pytest.MonkeyPatch, where
         raise OSError(errno.ENOSPC, "No space left on device")
 
     if where == "staging":
-        monkeypatch.setattr(Path, "write_bytes", full)
+        monkeypatch.setattr(output_staging, "write_file", full)
     else:  # the last write before the COMMIT marker
         monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: full() if "/.public.feeds/staging/" in str(self)
                             else real_text(self, *a, **k))

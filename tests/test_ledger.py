@@ -176,9 +176,9 @@ def test_a_build_parses_the_ledger_once_and_rewrites_it_only_when_it_changed(
     file = ledger_file(_config(cfg_path))
     assert file is not None and read_ledger(file)[0]
     parsed, written = [], []
-    real_read, real_write = ledger._read_ledger, ledger._write
+    real_read, real_write = ledger._read_ledger, ledger._put
     monkeypatch.setattr(ledger, "_read_ledger", lambda f: parsed.append(f) or real_read(f))
-    monkeypatch.setattr(ledger, "_write", lambda f, rows: written.append(f) or real_write(f, rows))
+    monkeypatch.setattr(ledger, "_put", lambda f, text: written.append(f) or real_write(f, text))
     before = file.read_bytes()
     build_site(cfg_path)  # nothing changed
     assert len(parsed) <= 1 and written == [] and file.read_bytes() == before

@@ -18,7 +18,7 @@ from ..bookkeeping import (
     read_manifest,
 )
 from ..errors import WARNING, Problem, display_path
-from .staging import digest
+from .staging import digest_like
 
 
 def inspect_output(root: Path, config_file: str = "") -> list[Problem]:
@@ -52,7 +52,7 @@ def inspect_output(root: Path, config_file: str = "") -> list[Problem]:
             problems.append(Problem(display_path(path), None, "written by feeds, now missing; run feeds build "
                                     "to write it again"))
             continue
-        if digest(data) != entry[0]:
+        if digest_like(data, str(entry[0])) != entry[0]:
             problems.append(Problem(display_path(path), None, "changed since feeds wrote it; the next feeds "
                                     "build writes it again", WARNING))
     return problems

@@ -47,12 +47,14 @@ from ..bookkeeping import (
     Entry,
     Manifest,
     folder_of,
+    json_text,
     manifest_file,
     other_owners,
     owner_of,
     plain_relative,
     read_manifest,
     read_plan,
+    replace_text,
     shown,
     write_json,
 )
@@ -60,7 +62,20 @@ from ..errors import WARNING, OutputError, Problem, display_path
 
 
 def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """What a manifest records of a file feeds wrote: the SHA-256 of its bytes, in hex (64 digits).
+    SHA-256 rather than BLAKE2b: the processors' SHA instructions make it twice as fast, and a
+    build digests every byte it writes (170 MB for 10,000 posts)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest_like(data: bytes, recorded: str) -> str:
+    """The digest of ``data`` of the kind ``recorded`` is: a manifest written before feeds took
+    SHA-256 records BLAKE2b-128 (32 digits), and an entry keeps it until its file changes, so that
+    a build over an earlier version's output still knows its own files (and deletes its stale
+    feeds), and the WebSub record sees no change where there was none. Anything else: ``digest``."""
+    if len(recorded) == 32:
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return digest(data)
 
 
 def confined(root: Path, relative: str) -> Path:
@@ -70,12 +85,17 @@ def confined(root: Path, relative: str) -> Path:
     The name is checked as text, and its folder resolved (once per folder) so that a symbolic
     link inside the output folder cannot carry a write outside it either.
     """
+    _confine(str(root), relative)
+    return root / relative
+
+
+def _confine(root: str, relative: str) -> None:
+    """``confined``'s checks, on names as text (the write workers check every file: no Path)."""
     if not plain_relative(relative):
         raise OutputError(f"refusing to write '{shown(relative)}': not a relative path inside the output folder, "
                           "or a name starting with .feeds (kept for feeds' own records)")
-    if not _folder_inside(str(root), relative.rpartition("/")[0]):
-        raise OutputError(f"refusing to write '{shown(relative)}': it would land outside {display_path(root)}")
-    return root / relative
+    if not _folder_inside(root, relative.rpartition("/")[0]):
+        raise OutputError(f"refusing to write '{shown(relative)}': it would land outside {display_path(Path(root))}")
 
 
 @lru_cache(maxsize=4096)
@@ -138,7 +158,8 @@ class Output:
         self.problems: list[Problem] = []  # what was ignored in the records, and stale files left in place
         self.unread: list[Problem] = []  # why this config's record of its files could not be read
         self._locks: list[int] = []
-        self._staged_folders: set[Path] = set()  # staging folders made so far
+        self._staged_folders: set[str] = set()  # staging folders made so far
+        self.new_root = False  # the output folder did not exist before this build (see _move_whole)
 
     def __enter__(self) -> Output:
         self._lock()
@@ -162,6 +183,7 @@ class Output:
     def _lock(self) -> None:
         where = display_path(self.root)
         try:
+            self.new_root = not os.path.lexists(self.root)
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{where}: cannot use the output folder: {exc.strerror}; check its permissions") from None
@@ -288,18 +310,23 @@ class Output:
     def stage(self, relative: str, data: bytes, inputs: str) -> tuple[Entry, bool]:
         """Write the bytes to the staging folder unless the file already holds them.
 
-        Safe to call from worker processes: it only writes its own staging file."""
-        confined(self.root, relative)
-        sha = digest(data)
+        Safe to call from worker processes: it only writes its own staging file. The entry holds
+        the staged file's modification time, which the rename into place keeps. Names as text:
+        a Path or two per file cost more than writing a small feed."""
+        _confine(str(self.root), relative)
         old = self.manifest.get(relative)
-        if old is not None and old[0] == sha and self._on_disk(relative):
+        recorded = str(old[0]) if old is not None else ""
+        sha = digest_like(data, recorded)  # of the recorded kind, to compare; SHA-256 for a new file
+        if old is not None and sha == recorded and self._on_disk(relative):
             return [sha, inputs, *old[2:]], False
-        target = self.staging / "files" / relative
-        if target.parent not in self._staged_folders:  # once per folder (and process)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._staged_folders.add(target.parent)
-        target.write_bytes(data)
-        return [sha, inputs, len(data), 0], True
+        if len(sha) != 64:  # a file written now is recorded with SHA-256
+            sha = digest(data)
+        target = os.path.join(self.staging, "files", relative)
+        folder = os.path.dirname(target)
+        if folder not in self._staged_folders:  # once per folder (and process)
+            os.makedirs(folder, exist_ok=True)
+            self._staged_folders.add(folder)
+        return [sha, inputs, len(data), write_file(target, data)], True
 
     def record(self, relative: str, entry: Entry, written: bool) -> None:
         self.produced[relative] = entry
@@ -318,29 +345,47 @@ class Output:
         stale = sorted(r for r in set(self.manifest) - set(self.produced) if r not in self.others)
         files = str(self.staging / "files")
         for relative in self.written:  # a rename keeps the mtime: the manifest can be written now
-            self.produced[relative][3] = os.stat(os.path.join(files, relative)).st_mtime_ns
+            if not self.produced[relative][3]:  # staged before stage() noted it (it does: a fallback)
+                self.produced[relative][3] = os.stat(os.path.join(files, relative)).st_mtime_ns
         with _signals_deferred():
             if not self.written and not stale:
                 if self.produced != self.manifest:
                     self._write_manifest(self.produced)
                 return
             plan: dict[str, object] = {"owner": self.owner, "written": sorted(self.written), "removed": stale}
+            produced = json_text({"files": self.produced})  # written twice: made once
             try:
                 self.staging.mkdir(exist_ok=True)
                 self._probe_folders(self.written, stale)
-                write_json(self.staging / STAGED_MANIFEST, {"files": self.produced})
+                replace_text(self.staging / STAGED_MANIFEST, produced)
                 write_json(self.staging / COMMIT, plan)  # from here on, the next run finishes the move
             except OSError as exc:
                 raise OutputError(_disk_message(self.root, exc)) from None
             try:
+                self._move_whole(files)
                 kept, self.removed = self._apply(self.staging, plan, self.manifest, self.produced, self.others)
-                write_json(manifest_file(self.book, self.owner), {"files": kept})
+                replace_text(manifest_file(self.book, self.owner),
+                             produced if kept == self.produced else json_text({"files": kept}))
                 os.unlink(self.staging / COMMIT)
             except OSError as exc:
                 raise OutputError(f"{display_path(self.root)}: cannot finish moving the new feeds into place "
                                   f"({_why(exc)}); some feeds are new, some old until the next run finishes "
                                   "the move; fix that, then run feeds build again") from None
             shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _move_whole(self, files: str) -> None:
+        """Into an output folder that this build made (it is empty), the staged folder goes in one
+        rename instead of one per file (2,700 feeds: 5,400 renames and 2,700 folders made, a
+        tenth of a second). ``_apply`` then finds each file moved, as after an interruption.
+        Only a folder this build made: an empty one that was there may have a mode or owner of
+        its own, which the rename would replace. Anything in the way (a file put there meanwhile,
+        another filesystem, a system that does not rename onto a folder): the files go one by one."""
+        if not self.new_root or self.staging.parent == self.root or os.path.islink(self.root):
+            return
+        try:
+            os.rename(files, self.root)
+        except OSError:
+            pass
 
     def _write_manifest(self, files: Manifest) -> None:
         try:
@@ -353,13 +398,21 @@ class Output:
         read-only or out of space fails here, while nothing has moved yet; so does one on
         another filesystem than the staging folder (a rename cannot cross filesystems)."""
         device = os.stat(self.staging).st_dev
-        targets = {str(confined(self.root, r).parent): True for r in moving}
+        root = str(self.root)
+        targets: dict[str, bool] = {}
+        for relative in moving:
+            _confine(root, relative)
+            targets[os.path.dirname(os.path.join(root, relative))] = True
         for relative in removing:
-            targets.setdefault(str(confined(self.root, relative).parent), False)
-        for folder, receives in sorted(targets.items()):
+            _confine(root, relative)
+            targets.setdefault(os.path.dirname(os.path.join(root, relative)), False)
+        probes: dict[Path, bool] = {}  # each folder that exists, probed once (a new site's: the output folder)
+        for folder, receives in targets.items():
             existing = Path(folder)
             while not existing.exists() and existing != self.root:
                 existing = existing.parent  # mkdir will happen here
+            probes[existing] = probes.get(existing, False) or receives
+        for existing, receives in sorted(probes.items()):
             if receives and os.stat(existing).st_dev != device:
                 raise OutputError(f"{display_path(existing)}: on another filesystem than the staging folder "
                                   f"{display_path(self.staging)}, so feeds cannot move its files there in one "
@@ -431,7 +484,8 @@ class Output:
         path = self.root / relative
         try:
             st = os.lstat(path)
-            same = stat.S_ISREG(st.st_mode) and _inside(self.root, relative) and digest(path.read_bytes()) == entry[0]
+            same = stat.S_ISREG(st.st_mode) and _inside(self.root, relative) \
+                and digest_like(path.read_bytes(), str(entry[0])) == entry[0]
         except OSError:
             return False  # already gone
         if not same:
@@ -441,6 +495,14 @@ class Output:
             return False
         _remove(path, self.root)
         return True
+
+
+def write_file(path: str, data: bytes) -> int:
+    """Write a new file; its modification time."""
+    with open(path, "wb") as file:
+        file.write(data)
+        file.flush()
+        return os.fstat(file.fileno()).st_mtime_ns
 
 
 def _folder_within(root: str, relative: str) -> bool:
