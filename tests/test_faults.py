@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import multiprocessing
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -450,6 +452,31 @@ def test_second_build_refuses_while_the_lock_is_held(small: Path) -> None:
         in result.stderr
     assert everything(small / "public") == before
     assert feeds_build(small / "config.yaml").exit_code == 0  # the lock went with its holder
+
+
+def test_a_forked_process_does_not_hold_the_output_lock(tmp_path: Path) -> None:
+    """The build's workers are forked while it holds the lock, and a fork shares the lock of every
+    open file. A worker the kernel has not finished tearing down when its stopped build exits
+    (Ctrl-C kills the workers and does not wait) would keep the folder locked, and the next run
+    would refuse: a worker holds no lock of its own."""
+    fork = multiprocessing.get_context("fork")
+    ours, theirs = fork.Pipe()
+    with Output(tmp_path / "public", "config.yaml"):
+        child = fork.Process(target=_parked, args=(theirs,))  # alive until told, with what the fork gave it
+        child.start()
+        assert ours.recv() == "up"  # running its task, as a worker does
+    try:
+        with Output(tmp_path / "public", "config.yaml"):  # the parent let go: nobody holds it now
+            pass
+    finally:
+        ours.send("go")
+        child.join()
+    assert child.exitcode == 0
+
+
+def _parked(pipe: Connection) -> None:
+    pipe.send("up")
+    pipe.recv()
 
 
 def test_two_real_builds_at_once_never_mix(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ import signal
 import stat
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -142,6 +143,26 @@ def _inside(root: Path, relative: str) -> bool:
         return False
 
 
+_LOCKED: weakref.WeakSet[Output] = weakref.WeakSet()  # the Outputs whose lock files this process has open
+
+
+def _let_go_in_child() -> None:
+    """A forked process (a worker, a background check) closes its copies of the lock files: a flock
+    belongs to the open file, which a fork shares, so a worker still being torn down after its
+    stopped build exited would hold the folder, and the next run would be refused."""
+    for out in list(_LOCKED):
+        for fd in out._locks:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        out._locks = []  # nothing the child does can reach these numbers again
+    _LOCKED.clear()
+
+
+os.register_at_fork(after_in_child=_let_go_in_child)
+
+
 class Output:
     """The output folder during one build: ``with Output(path, cfg.file) as out: out.put(...); out.commit()``."""
 
@@ -201,6 +222,7 @@ class Output:
             self._unlock()
             raise OutputError(f"{display_path(self.book)}: cannot use the folder where feeds keeps its records "
                               f"of {where}: {exc.strerror}; make {display_path(self.book.parent)} writable") from None
+        _LOCKED.add(self)
         try:
             for fd in self._locks:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -213,6 +235,7 @@ class Output:
         for fd in self._locks:
             os.close(fd)  # releases the flock
         self._locks = []
+        _LOCKED.discard(self)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self.staging.is_dir() and not os.path.islink(self.staging) and not (self.staging / COMMIT).exists():
