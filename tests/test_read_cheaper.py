@@ -11,8 +11,9 @@ import pytest
 import reading_oracle as old
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_read_cost import old_plain_value  # the typing of a plain value before its shortcut
 
-from feeds import posts, sources
+from feeds import posts, sources, yamlload
 from feeds.sources import read_source
 
 
@@ -279,18 +280,6 @@ def test_reading_a_post_with_the_folder_known_asks_no_getcwd(tmp_path: Path, mon
 
 @given(PLAIN_DATE | st.sampled_from(["2019-01-01 02:30:34", "2019-1-1 2:30:34", "2019-01-01t02:30:34"]))
 def test_the_commonest_timestamp_is_typed_as_the_patterns_type_it(text: str) -> None:
-    from feeds import yamlload
-
-    def old_plain_value(text: str) -> Any:  # test_read_cost's, before the shortcut
-        for tag, pattern in yamlload._IMPLICIT.get(text[0], []) + yamlload._IMPLICIT.get(None, []):
-            if pattern.match(text):
-                if tag == yamlload._NULL:
-                    return None
-                if tag == yamlload._TIMESTAMP:
-                    return yamlload.Timestamp(text)
-                raise LookupError(tag)
-        return text
-
     try:
         expected: Any = ("ok", old_plain_value(text))
     except LookupError as exc:
@@ -300,7 +289,6 @@ def test_the_commonest_timestamp_is_typed_as_the_patterns_type_it(text: str) -> 
 
 
 def test_the_commonest_timestamp_runs_no_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
-    from feeds import yamlload
     monkeypatch.setattr(yamlload, "_RESOLVERS", None)
     assert type(yamlload._plain_value("2019-01-01 02:30:34")) is yamlload.Timestamp
 

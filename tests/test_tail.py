@@ -63,6 +63,18 @@ def _manifest(root: Path) -> dict[str, list[object]]:
     return files
 
 
+def _calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[tuple[Any, ...]]:
+    """The arguments of every call to ``owner.name`` from now on (the calls go through)."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(owner, name)
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
 def _moves(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files os.replace moves out of a staging folder (feeds' own records left out)."""
     import os
@@ -204,13 +216,7 @@ def test_the_commit_makes_the_manifest_text_once(site: Path, monkeypatch: pytest
     """The staged manifest and the one put in place are the same text: made once."""
     from feeds.output import staging
 
-    made: list[object] = []
-    real = staging.json_text
-
-    def counted(data: object) -> str:
-        made.append(data)
-        return real(data)
-    monkeypatch.setattr(staging, "json_text", counted)
+    made = _calls(monkeypatch, staging, "json_text")
     _build(site)
     assert len(made) == 1
 
@@ -376,14 +382,9 @@ def test_grouping_slugifies_each_name_once(monkeypatch: pytest.MonkeyPatch) -> N
 
     posts = [make_post(f"p{i}", make_post().date - timedelta(days=i), categories=("News", "news", "Sport")[: 1 + i % 3],
                        tags=(f"t{i % 5}", "All")) for i in range(60)]
-    made: list[str] = []
-    real = group.slugify
-
-    def counted(name: str) -> str:
-        made.append(name)
-        return real(name)
-    monkeypatch.setattr(group, "slugify", counted)
+    calls = _calls(monkeypatch, group, "slugify")
     specs, problems = group.group_posts(unit_config(), posts)
+    made = [name for name, in calls]
     assert sorted(made) == sorted({"News", "news", "Sport", "All", *(f"t{i}" for i in range(5))})
     assert {s.slug for s in specs if s.kind == "category"} == {"news", "sport"}
     assert any("share the slug 'news'" in p.message for p in problems)
