@@ -500,11 +500,13 @@ def _split(rows: list[tuple[str, str, str, bytes]], bodies: Mapping[str, bytes]
 
 def _where(data: bytes, body: bytes) -> int:
     """Where ``body`` is in ``data`` (-1: nowhere): found by its first bytes and compared there
-    (``find`` of the whole, a long needle, took 20 µs a fragment; this, one µs)."""
-    probe = body[:64]
-    at = data.find(probe)
-    while at >= 0 and not data.startswith(body, at):
-        at = data.find(probe, at + 1)
+    (``find`` of the whole, a long needle, took 20 µs a fragment; this, one µs). When those first
+    bytes come earlier too (a title that starts like the content), the whole is searched for from
+    there: comparing at each such place costs the length of the match each time, quadratic in a
+    long title that repeats the content's start (800 KB: 22 s), where ``find`` stays linear."""
+    at = data.find(body[:64])
+    if at >= 0 and not data.startswith(body, at):
+        at = data.find(body, at + 1)
     return at
 
 
