@@ -604,10 +604,12 @@ class WorkerCache:
         except sqlite3.Error:
             return False
 
-    def fragments(self, fkeys: list[str]) -> tuple[dict[str, bytes], set[str]]:
-        """The fragments of these fkeys that are here, and which of them this process has already
-        checked or made, or were checked before the write stage, the same bytes (``checked``; the
-        others are input: see fragment_check)."""
+    def fragments(self, fkeys: Mapping[str, str]) -> tuple[dict[str, bytes], set[str]]:
+        """The fragments of these fkeys (fkey -> the rkey it is made from) that are here, and which
+        of them this process has already checked or made, or were checked before the write stage,
+        the same bytes (``checked``; the others are input: see fragment_check). A row that names
+        another rkey would be joined to another post's content (any number of rows to one body):
+        it is read as no bytes, which no check passes, so that it is made again and counted."""
         found = {k: self._memo[k] for k in fkeys if k in self._memo}
         known = set(found)
         missing = [k for k in fkeys if k not in found]
@@ -615,10 +617,10 @@ class WorkerCache:
             for start in range(0, len(missing), 500):
                 chunk = missing[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for k, head, tail, body in self._connection().execute(
-                        "SELECT f.fkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
+                for k, rkey, head, tail, body in self._connection().execute(
+                        "SELECT f.fkey, f.rkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
                         f"ON r.rkey = f.rkey AND f.tail IS NOT NULL WHERE f.fkey IN ({marks})", chunk):
-                    d = joined(head, tail, body if type(body) is bytes else None)
+                    d = joined(head, tail, body if type(body) is bytes else None) if rkey == fkeys.get(k) else b""
                     if d is not None:
                         found[k] = d
                         if (k in self._digests or k in self.checked) \
