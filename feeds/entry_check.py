@@ -41,13 +41,14 @@ class CheckContext:
     cfg: Config
     posts: tuple[Post, ...]  # a task is a range of indices into these and into keys
     keys: tuple[tuple[tuple[str, str], ...], ...]  # each post's (format, fkey) pairs
+    rkeys: tuple[str, ...]  # each post's rkey
     store: WorkerCache
 
 
 def _check_task(batch: range) -> list[tuple[str, bytes]]:
     """(fkey, SHA-256 of its bytes) of each fragment of the batch's posts that is cached and passes."""
     ctx = parallel.context(CheckContext)
-    found, _ = ctx.store.fragments([fkey for i in batch for _, fkey in ctx.keys[i]])
+    found, _ = ctx.store.fragments({fkey: ctx.rkeys[i] for i in batch for _, fkey in ctx.keys[i]})
     passed = []
     for i in batch:
         for fmt, fkey in ctx.keys[i]:
@@ -124,7 +125,7 @@ def check_cached_fragments(cfg: Config, specs: Sequence[FeedSpec], rkey: Callabl
     keys = tuple(tuple((fmt, fragment_key(entry_key, key, fmt)) for fmt in formats[key]) for key in posts)
     batches = [range(i, min(i + BATCH, len(keys))) for i in range(0, len(keys), BATCH)]
     jobs = jobs if len(keys) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
-    shared = CheckContext(cfg, tuple(posts.values()), keys, store)
+    shared = CheckContext(cfg, tuple(posts.values()), keys, tuple(posts), store)
     for passed in parallel.run(_check_task, batches, jobs, shared, chunksize=1, min_tasks=2):
         checked.update(passed)
     return checked

@@ -95,7 +95,7 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     post rendered again (stored again). A row is damaged when what replaces it differs."""
     formats = list(dict.fromkeys(f.format for f in spec.files))
     keys = {(i, fmt): fragment_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
-    cached, known = store.fragments(list(keys.values()))
+    cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
     result: dict[str, list[bytes]] = {fmt: [b""] * len(rkeys) for fmt in formats}
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():

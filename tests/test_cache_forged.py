@@ -272,6 +272,33 @@ def test_a_forged_body_reaches_no_reader(site: Path, name: str) -> None:
     assert problem_lines(feeds_build()) == problem_lines(clean)  # repaired: nothing more to say
 
 
+@pytest.mark.parametrize("fresh_clone", [False, True])
+def test_a_fragment_row_joined_to_another_posts_body_is_a_miss(site: Path, fresh_clone: bool) -> None:
+    """A fragment row holds the bytes around its post's body, found by the rkey it names. A row
+    that names another post's rkey (its own head and tail, another post's content: each body
+    passes the check, so the joined entry would) is damaged: said in the one warning, and made
+    again from its post. On a fresh clone with two jobs the background check (entry_check) reads
+    the rows too, and vouches for none of them."""
+    clean = feeds_build()
+    db = sqlite3.connect(site / ".feeds-cache" / "config.sqlite3")
+    rkeys = [rkey for (rkey,) in db.execute("SELECT rkey FROM rendered WHERE body IS NOT NULL ORDER BY rkey")]
+    assert len(rkeys) == len(POSTS)
+    other = dict(zip(rkeys, rkeys[1:] + rkeys[:1]))
+    rows = db.execute("SELECT fkey, rkey FROM fragments WHERE tail IS NOT NULL").fetchall()
+    assert len(rows) == 2 * len(POSTS)  # Atom and RSS
+    db.executemany("UPDATE fragments SET rkey = ? WHERE fkey = ?", [(other[rkey], fkey) for fkey, rkey in rows])
+    db.commit()
+    db.close()
+    if fresh_clone:
+        shutil.rmtree(site / ".public.feeds")
+    result = feeds_build("-j2") if fresh_clone else feeds_build()
+    assert result.exit_code == 0, result.output
+    assert [line for line in problem_lines(result) if WARNING in line], result.stderr
+    assert [line for line in problem_lines(result) if WARNING not in line] == problem_lines(clean)
+    assert tree_bytes(site / "public") == cold(site)
+    assert problem_lines(feeds_build()) == problem_lines(clean)  # repaired: nothing more to say
+
+
 def test_every_table_forged_at_once_is_one_warning(site: Path) -> None:
     clean = feeds_build()
     forged = (forge(site, "posts", READ_FORGERIES["title a number"])

@@ -3,6 +3,8 @@ build's own, earlier builds' fragments still checked, what the cache stores, the
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +300,16 @@ def test_a_fragment_is_split_where_its_whole_body_is() -> None:
     assert joined(row[3], row[4], body) == data
     (whole,) = _split([("f", "r", "e", data)], {"r": body + b"y"})  # not in it: stored whole
     assert whole[3:] == (data, None)
+
+
+def test_a_fragment_is_split_in_linear_time_when_its_title_repeats_the_content() -> None:
+    """A title of 3 MB that is the content's first 3 MB (each of its places starts like the content,
+    and each compares 1.5 MB on average before it differs): found by the first bytes alone, that
+    was hours; the whole searched from the first near miss takes milliseconds. A timeout that only
+    quadratic work reaches."""
+    script = ("from feeds.cache import _split, joined\n"
+              "body = b'a' * 3_000_000 + b'b'\n"
+              "data = b'<title>' + body[:-1] + b'</title><content>' + body + b'</content>'\n"
+              "(row,) = _split([('f', 'r', 'e', data)], {'r': body})\n"
+              "assert row[4] == b'</content>' and joined(row[3], row[4], body) == data\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
