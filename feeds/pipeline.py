@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import aside, entry_check, parallel, shortcut
 from .budget import feed_files
-from .cache import Cache, ReadResult, WorkerCache, read_row_bytes
+from .cache import Cache, WorkerCache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .formats import load_makers
@@ -26,6 +26,7 @@ from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import NEVER, Post, build_time, check_ids, finish_reading, read_body, read_post, site_zone
 from .render import render_post
+from .rows import ReadResult, read_row_bytes
 from .sources import find_post_files, read_post_file, source_root_text
 from .stages import stage_key
 from .websub import record_topics

@@ -51,12 +51,12 @@ from .bookkeeping import (
     owner_of,
     read_regular,
 )
-from .cache import Damaged, problem_text, problems_from_rows
 from .config import Config
 from .errors import ERROR, WARNING, Problem
 from .ledger import ledger_file
 from .liquid import LiquidSite, load_site
 from .posts import LIQUID_TIME, Post
+from .rows import Damaged, problem_text, problems_from_rows
 from .stages import stage_key, tool_key
 
 VERSION = 1

@@ -386,8 +386,8 @@ def test_random_json_in_a_row_never_crashes_the_build(built_site: Path, monkeypa
 # --- the checks themselves -------------------------------------------------------------------------
 
 def test_a_genuine_post_row_reads_back_equal(site: Path) -> None:
-    from feeds.cache import Damaged, post_from_json, post_to_json
     from feeds.pipeline import load
+    from feeds.rows import Damaged, post_from_json, post_to_json
     posts, _, _ = load(load_config(site / "config.yaml"))
     for post in posts:
         data = json.loads(json.dumps(post_to_json(post)))
@@ -400,7 +400,7 @@ def test_a_genuine_post_row_reads_back_equal(site: Path) -> None:
 
 @pytest.mark.parametrize("data", [[1, 2], ["a"], ["a", "b", "c"], {"a": 1}, None, "x", ["<p>\x00</p>", ""]])
 def test_rendered_rows_of_another_shape_are_damaged(data: Any) -> None:
-    from feeds.cache import Damaged, rendered_from_json
+    from feeds.rows import Damaged, rendered_from_json
     with pytest.raises(Damaged):
         rendered_from_json(data)
 

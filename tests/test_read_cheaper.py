@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_read_cost import old_plain_value  # the typing of a plain value before its shortcut
 
-from feeds import posts, sources, yamlload
+from feeds import posts, rows, sources, yamlload
 from feeds.sources import read_source
 
 
@@ -320,13 +320,12 @@ def test_a_posts_own_date_is_not_remembered() -> None:
 def test_a_row_says_a_date_once_when_it_is_also_the_update() -> None:
     from conftest import make_post
 
-    from feeds import cache
     when = posts.datetime(2022, 1, 2, tzinfo=posts.timezone.utc)
     post = make_post(date=when, updated=when)
-    row = cache.post_to_json(post)
-    assert row[cache._DATE] == row[cache._UPDATED] == when.isoformat()
+    row = rows.post_to_json(post)
+    assert row[rows._DATE] == row[rows._UPDATED] == when.isoformat()
     later = make_post(date=when, updated=when.replace(hour=3))
-    assert cache.post_to_json(later)[cache._UPDATED] == "2022-01-02T03:00:00+00:00"
+    assert rows.post_to_json(later)[rows._UPDATED] == "2022-01-02T03:00:00+00:00"
 
 
 def test_a_post_files_digest_is_sha256_cut_to_128_bits(tmp_path: Path) -> None:
@@ -357,14 +356,14 @@ def test_rows_come_back_in_utf8_and_are_stored_as_text(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(pipeline.parallel, "context", lambda kind: pipeline.ReadContext(cfg, tuple(files), frozenset()))
     size, mtime, digest, result, row = pipeline._read_task(0)
-    assert type(row) is bytes and result is not None and row.decode() == cache.read_row(result)
+    assert type(row) is bytes and result is not None and row.decode() == rows.read_row(result)
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)
     store = cache.Cache(tmp_path / ".cache")
     results = pipeline._read_all(cfg, files, store, None)
     stored = dict(store.db.execute("SELECT path, data FROM posts"))
     assert [type(v) for v in stored.values()] == [str] * 3
-    assert stored == {f: cache.read_row(r) for f, r in zip(files, results)}
+    assert stored == {f: rows.read_row(r) for f, r in zip(files, results)}
     store.close()
     again = cache.Cache(tmp_path / ".cache")  # and read back, as the next build reads them
     assert pipeline._read_all(cfg, files, again, None) == results and not again.damaged

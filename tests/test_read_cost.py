@@ -14,7 +14,7 @@ from conftest import make_post, unit_config
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds import cache, errors, jekyll, posts
+from feeds import errors, jekyll, posts, rows
 from feeds.errors import Problem, display_path
 from feeds.posts import NEVER, read_post, site_zone
 
@@ -113,19 +113,19 @@ WHEN = st.datetimes(datetime(1000, 1, 1), datetime(9999, 1, 1),
 def test_read_row_is_json_dumps(fields: dict[str, Any], said: list[tuple[Any, ...]], flags: int) -> None:
     post = make_post(**fields)
     problems = [Problem(*p) for p in said]
-    old = [getattr(post, name) for name in cache._FIELDS]
-    old[cache._FIELDS.index("date")] = post.date.isoformat()
-    old[cache._FIELDS.index("updated")] = post.updated.isoformat()
+    old = [getattr(post, name) for name in rows._FIELDS]
+    old[rows._FIELDS.index("date")] = post.date.isoformat()
+    old[rows._FIELDS.index("updated")] = post.updated.isoformat()
     expected = json.dumps([old, [[p.path, p.line, p.message, p.level] for p in problems], flags], ensure_ascii=False)
-    assert cache.read_row((post, problems, flags)) == expected
-    assert cache.post_to_json(post) == old
+    assert rows.read_row((post, problems, flags)) == expected
+    assert rows.post_to_json(post) == old
 
 
 def test_read_row_makes_no_encoder_per_post(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cache.json, "dumps", lambda *a, **k: pytest.fail("json.dumps per row"))
-    monkeypatch.setattr(cache.json, "JSONEncoder", lambda *a, **k: pytest.fail("an encoder per row"))
+    monkeypatch.setattr(rows.json, "dumps", lambda *a, **k: pytest.fail("json.dumps per row"))
+    monkeypatch.setattr(rows.json, "JSONEncoder", lambda *a, **k: pytest.fail("an encoder per row"))
     post = make_post(categories=("a", "é"), file="/x/_posts/post.md")
-    assert json.loads(cache.read_row((post, [Problem("x", None, "m")], 1)))[2] == 1
+    assert json.loads(rows.read_row((post, [Problem("x", None, "m")], 1)))[2] == 1
 
 
 
