@@ -1,4 +1,4 @@
-"""Time the read stage of a cold build alone: ``pipeline._read_all`` with an empty cache.
+"""Time the read stage of a cold build alone: ``workers.read_all`` with an empty cache.
 
 Usage::
 
@@ -28,8 +28,8 @@ def main(argv: list[str]) -> int:
     os.chdir(site)
     from feeds.cache import Cache
     from feeds.config import load_config
-    from feeds.pipeline import _read_all
     from feeds.sources import find_post_files
+    from feeds.workers import read_all
 
     cfg = load_config("config.yaml", {"build.jobs": int(jobs)})
     files, _ = find_post_files(cfg)
@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
         cache = Cache(Path(scratch))
         before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        results = _read_all(cfg, files, cache, None)
+        results = read_all(cfg, files, cache, None)
         cache.commit()
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

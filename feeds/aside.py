@@ -46,7 +46,7 @@ class Answer:
 
 def list_files(cfg: Config, key: str, specs: list[FeedSpec]) -> list[tuple[str, str, str]]:
     """(path, inputs, maker name) of each file that lists the feeds, in the order they are put;
-    ``key``: the output's (``pipeline.output_key``)."""
+    ``key``: the output's (``stages.output_key``)."""
     from .index_page import index_inputs
 
     return [(cfg.feeds.path("opml"), _opml_inputs(key, specs), "opml"),

@@ -7,6 +7,9 @@ re-render nothing, ``feeds.first_image`` re-makes the fragments only, ``content.
 re-renders without re-reading, ``timezone`` re-reads. The few Config fields that are not
 config keys (what a Jekyll site folder says) are staged here, in ``DERIVED``; a test checks
 that every field of the Config is staged by one or the other.
+
+From these keys come the keys of one post's rendered content (``render_key``, ``RenderKeys``) and
+of one feed file's inputs (``fingerprint``), which the pipeline and the stages' workers share.
 """
 from __future__ import annotations
 
@@ -17,10 +20,15 @@ import sys
 import zoneinfo
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .schema import SCHEMA, STAGES
+
+if TYPE_CHECKING:
+    from .group import FeedSpec
+    from .liquid import LiquidSite
+    from .posts import Post
 
 # Config fields that no schema key sets: the stage they shape, or "none"
 DERIVED = {
@@ -100,3 +108,43 @@ def zone_rules(name: str) -> str:
         except OSError:
             continue
     return ""
+
+
+def output_key(cfg: Config) -> str:
+    """Everything in the config and the tool that changes output bytes, as one hash (the feed
+    files' key; reading, rendering and entries have keys of their own: ``stage_key``)."""
+    return stage_key(cfg, "feed")
+
+
+def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
+    """A feed file's inputs: when they are the same as last time, so are its bytes (a Liquid
+    post's inputs include the site's includes and data: see render_key)."""
+    links = [f.links for f in spec.files]  # an archive's links to its other pages (archives)
+    h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n{spec.page}\n{links}\n".encode(), digest_size=16)
+    for post in spec.entries:
+        extra = site.key(post) if site is not None else ""
+        h.update(f"{post.path}\0{post.digest}\0{extra}\n".encode())
+    return h.hexdigest()
+
+
+def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:
+    """A post's rendered content is known by the render stage's key, its bytes, and, when its body holds
+    Liquid, the hash of the site inputs its template can see (includes, data, config; the posts
+    list only if it names posts): an edited include re-renders the Liquid posts, no other."""
+    extra = site.key(post) if site is not None else ""
+    return hashlib.blake2b(f"{key}\0{post.path}\0{post.digest}\0{extra}".encode(), digest_size=16).hexdigest()
+
+
+class RenderKeys:
+    """``render_key`` of each post, computed once per build (a post is in several feeds, and the
+    render, problems and write stages each ask); kept beside the post, so no other can take its id."""
+
+    def __init__(self, key: str, site: LiquidSite | None):
+        self.key, self.site = key, site
+        self._known: dict[int, tuple[Post, str]] = {}
+
+    def __call__(self, post: Post) -> str:
+        found = self._known.get(id(post))
+        if found is None or found[0] is not post:
+            found = self._known[id(post)] = (post, render_key(self.key, post, self.site))
+        return found[1]

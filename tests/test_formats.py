@@ -76,7 +76,8 @@ def test_feedgen_is_imported_in_write_only_and_the_registry_imports_no_format_mo
 
 def test_a_third_format_needs_no_branch_on_a_name() -> None:
     """write, serve and validate name no format: they ask the registry."""
-    for module in ("write.py", "serve.py", "validate/__init__.py", "pipeline.py", "group.py", "config.py"):
+    for module in ("write.py", "serve.py", "validate/__init__.py", "pipeline.py", "workers.py",
+                   "group.py", "config.py"):
         source = (FEEDS / module).read_text(encoding="utf-8")
         for word in ('== "atom"', '== "rss"', '"application/atom+xml"', '"application/rss+xml"', ".opml\""):
             assert word not in source, f"{module} branches on {word}"

@@ -116,7 +116,7 @@ def test_assembled_equals_feedgen_for_any_text(titles: list[str], names: list[st
 
 @pytest.fixture
 def counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    from feeds import fragments, pipeline
+    from feeds import fragments, workers
     from feeds.formats import Format
 
     found = {"read": 0, "render": 0, "fragment": 0}
@@ -124,8 +124,8 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     def count(module: Any, name: str, what: str) -> None:
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, **k: found.__setitem__(what, found[what] + 1) or real(*a, **k))
-    count(pipeline, "read_post", "read")
-    count(pipeline, "render_post", "render")
+    count(workers, "read_post", "read")
+    count(workers, "render_post", "render")
     count(fragments, "render_post", "render")
     count(Format, "make_fragment", "fragment")
     return found
@@ -389,13 +389,14 @@ def test_render_keys_are_computed_once_per_post_and_build(tmp_path: Path, monkey
     share one render_key per post."""
     import shutil
 
-    from feeds import build, load_config, pipeline
+    from feeds import build, load_config, stages, workers
 
     site, cfg_path = _fixture_site(tmp_path, monkeypatch, {"feeds": {"formats": ["atom", "rss"]}, "build": {"jobs": 1}})
     assert not build(load_config(cfg_path)).errors  # cold: the render workers key what they render
     calls: list[str] = []
-    real = pipeline.render_key
-    monkeypatch.setattr(pipeline, "render_key", lambda key, post, *a: calls.append(post.path) or real(key, post, *a))
+    real = stages.render_key
+    for where in (stages, workers):  # RenderKeys, and the render tasks
+        monkeypatch.setattr(where, "render_key", lambda key, post, *a: calls.append(post.path) or real(key, post, *a))
     for fresh_clone in (True, False):  # then no change
         if fresh_clone:
             shutil.rmtree(site / "public")

@@ -391,7 +391,7 @@ def test_site_time_is_the_build_time_and_keys_only_the_posts_that_name_it(
         make_site: Make, monkeypatch: pytest.MonkeyPatch) -> None:
     """site.time is when the build runs (SOURCE_DATE_EPOCH honoured), as in Jekyll: a notice dated
     before it is hidden. Only posts whose template names site.time are rendered anew as time passes."""
-    from feeds.pipeline import render_key
+    from feeds.stages import render_key
 
     notice = "{% assign now = site.time | date: '%s' %}{% assign until = '2024-06-01' | date: '%s' %}" \
              "{% if until > now %}Coming soon{% else %}Over{% endif %} in {{ site.time | date: '%Y' }}\n"

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from conftest import post_text, write_site
 
-from feeds import build, load_config, pipeline, sources
+from feeds import build, load_config, sources, workers
 
 POSTS = {f"2022-03-{d:02d}-post-{d}.md": post_text({"title": f"Post {d}", "date": f"2022-03-{d:02d}"}, f"Body {d}.\n")
          for d in range(1, 9)}
 
 
 class CountingOs:
-    """``os`` as pipeline and sources see it, counting stat calls by path, and opens (a reading
+    """``os`` as the read workers and sources see it, counting stat calls by path, and opens (a reading
     task opens the file and asks the open file: one question a file)."""
 
     def __init__(self) -> None:
@@ -44,7 +44,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _stats_per_post(root: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     counting = CountingOs()
-    monkeypatch.setattr(pipeline, "os", counting)
+    monkeypatch.setattr(workers, "os", counting)
     monkeypatch.setattr(sources, "os", counting)
     result = build(load_config(root / "config.yaml"), replay=False)  # the full build's reading, not a replay
     monkeypatch.undo()

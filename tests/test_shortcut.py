@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 import feeds.pipeline
 import feeds.stages
+import feeds.workers
 from feeds import shortcut
 from feeds.config import load_config
 from feeds.pipeline import build
@@ -83,8 +84,10 @@ def _no_work(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any reading, grouping, rendering or writing fails the test."""
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the shortcut was not taken")
-    for name in ("load", "read_post", "group_posts", "render_post", "_publish", "Cache", "load_site"):
+    for name in ("load", "group_posts", "_publish", "Cache", "load_site"):
         monkeypatch.setattr(feeds.pipeline, name, refuse)
+    for name in ("read_post", "render_post"):
+        monkeypatch.setattr(feeds.workers, name, refuse)
 
 
 @pytest.fixture

@@ -588,11 +588,11 @@ def test_a_cold_build_leaves_the_feeds_inputs_to_the_write_tasks(site: Path, mon
     """No record of the output folder: every feed is made, and its files' inputs are worked out by
     the write tasks (on every core), not by the parent before rendering; they are the very inputs
     a later build compares (it keeps every feed)."""
-    from feeds import build, load_config, pipeline
+    from feeds import build, load_config, pipeline, workers
 
     stage: list[str] = ["before"]
     calls: list[str] = []
-    real_render, real_print = pipeline._render_all, pipeline.fingerprint
+    real_render, real_print = workers.render_all, pipeline.fingerprint
 
     def render(*args: Any, **kwargs: Any) -> Any:
         stage[0] = "rendering"
@@ -601,8 +601,9 @@ def test_a_cold_build_leaves_the_feeds_inputs_to_the_write_tasks(site: Path, mon
     def fingerprint(*args: Any, **kwargs: Any) -> str:
         calls.append(stage[0])
         return real_print(*args, **kwargs)
-    monkeypatch.setattr(pipeline, "_render_all", render)
-    monkeypatch.setattr(pipeline, "fingerprint", fingerprint)
+    monkeypatch.setattr(workers, "render_all", render)
+    for where in (pipeline, workers):  # the parent's comparison, and the write tasks
+        monkeypatch.setattr(where, "fingerprint", fingerprint)
     result = _build(site)
     assert calls and set(calls) == {"rendering"} and len(calls) == len(result.written) - 2  # not the OPML, index
     stage[0] = "before"
