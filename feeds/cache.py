@@ -46,7 +46,6 @@ CREATE INDEX IF NOT EXISTS fragments_by_rkey ON fragments (rkey);
 """
 
 
-
 def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A cache that turns out damaged mid-build is reset and answers as an empty one: the build
     then does the work itself. The cache can make a build faster, never make it fail."""
@@ -211,7 +210,8 @@ class Cache:
 
     @_guarded(lambda: None)
     def store_rendered(self, items: list[tuple[str, Rendered, list[Problem]]]) -> None:
-        _insert_rendered(self.db, items, {})
+        rows, said, _ = _rendered_rows(items, {})
+        _insert(self.db, rows, said, [])
 
     @_guarded(lambda: ({}, []))
     def render_problems(self, wanted: dict[str, str]) -> tuple[dict[str, list[Problem]], list[str]]:
@@ -272,15 +272,24 @@ class Cache:
             self._scratch.cleanup()
 
 
+_INSERTS = ("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", "INSERT OR REPLACE INTO render_problems VALUES (?, ?)",
+            "INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?, ?)")
 
 
-def _insert_rendered(db: sqlite3.Connection, items: list[tuple[str, Rendered, list[Problem]]],
-                     bodies: Mapping[str, bytes | None]) -> dict[str, bytes]:
-    """The rows of rendered content (and what rendering said, in its own table); rkey -> the body stored."""
-    rows, said, stored = _rendered_rows(items, bodies)
-    db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", rows)
-    db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)", said)
-    return stored
+def _insert(db: sqlite3.Connection, rows: list[tuple[str, str, bytes | None]], said: list[tuple[str, str]],
+            split: list[tuple[str, str, str, bytes, bytes | None]]) -> None:
+    """Rendered rows and what rendering said (``_rendered_rows``), fragment rows (``_split``)."""
+    values: tuple[list[Any], ...] = (rows, said, split)
+    for statement, these in zip(_INSERTS, values):
+        if these:
+            db.executemany(statement, these)
+
+
+def joined_rows(where: str) -> str:
+    """The query of the fragment rows ``where`` says (an SQL condition on ``f``), each with its
+    post's body where the row was split around one: (fkey, rkey, head, tail, body), for ``joined``."""
+    return ("SELECT f.fkey, f.rkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
+            f"ON r.rkey = f.rkey AND f.tail IS NOT NULL WHERE {where}")
 
 
 def _rendered_rows(items: list[tuple[str, Rendered, list[Problem]]], bodies: Mapping[str, bytes | None]
@@ -351,8 +360,6 @@ def joined(head: Any, tail: Any, body: bytes | None) -> bytes | None:
     return b"".join((head, body, tail))
 
 
-
-
 def fragment_digest(data: bytes) -> bytes:
     """sha256: collision-resistant (a fragment's bytes may be anyone's), and at 1 GB/s the
     cheapest such hash here (hashed in hardware where the processor can)."""
@@ -413,9 +420,7 @@ class WorkerCache:
         split = _split(fragments or [], stored)
         try:
             with self._connection() as db:
-                db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", rows)
-                db.executemany("INSERT OR REPLACE INTO render_problems VALUES (?, ?)", said)
-                db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?, ?)", split)
+                _insert(db, rows, said, split)
             return True
         except sqlite3.Error:
             return False
@@ -433,9 +438,7 @@ class WorkerCache:
             for start in range(0, len(missing), 500):
                 chunk = missing[start:start + 500]
                 marks = ",".join("?" * len(chunk))
-                for k, rkey, head, tail, body in self._connection().execute(
-                        "SELECT f.fkey, f.rkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
-                        f"ON r.rkey = f.rkey AND f.tail IS NOT NULL WHERE f.fkey IN ({marks})", chunk):
+                for k, rkey, head, tail, body in self._connection().execute(joined_rows(f"f.fkey IN ({marks})"), chunk):
                     d = joined(head, tail, body if type(body) is bytes else None) if rkey == fkeys.get(k) else b""
                     if d is not None:
                         found[k] = d
@@ -463,15 +466,13 @@ class WorkerCache:
         """(fkey, rkey, ekey, bytes) rows, in one transaction."""
         try:
             with self._connection() as db:
-                _put_fragments(db, rows, {})
+                _put_fragments(db, rows)
         except sqlite3.Error:
             pass
 
 
-def _put_fragments(db: sqlite3.Connection, rows: list[tuple[str, str, str, bytes]], bodies: Mapping[str, bytes]
-                   ) -> None:
-    """Fragment rows, each split around its post's stored body (``bodies``, or the rendered table's)."""
-    missing = list({rkey for _, rkey, _, _ in rows if rkey not in bodies})
-    if missing:  # the write stage's repairs: split only around a body that passes the check
-        bodies = {**bodies, **{k: b for k, b in _bodies_of(db, missing).items() if content_from_bytes(b) is not None}}
-    db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?, ?)", _split(rows, bodies))
+def _put_fragments(db: sqlite3.Connection, rows: list[tuple[str, str, str, bytes]]) -> None:
+    """Fragment rows (the write stage's repairs), each split around its post's stored body where
+    that body passes the check."""
+    stored = _bodies_of(db, list({rkey for _, rkey, _, _ in rows}))
+    _insert(db, [], [], _split(rows, {k: b for k, b in stored.items() if content_from_bytes(b) is not None}))

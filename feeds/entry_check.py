@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import parallel
 from .bookkeeping import folder_of, manifest_file, owner_of
-from .cache import Cache, WorkerCache, fragment_digest, joined
+from .cache import Cache, WorkerCache, fragment_digest, joined, joined_rows
 from .config import Config, default_jobs
 from .fragment_check import Fields, expected_fields, fragment_fields, fragment_format, fragment_ok
 from .fragments import fragment_key
@@ -77,9 +77,7 @@ def _check_all(job: tuple[Config, Path, str]) -> dict[str, tuple[str, bytes, Fie
     found = {}
     db = sqlite3.connect(file, timeout=60)
     try:
-        for fkey, head, tail, body in db.execute(
-                "SELECT f.fkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
-                "ON r.rkey = f.rkey AND f.tail IS NOT NULL WHERE f.ekey = ?", (entry_key,)):
+        for fkey, _, head, tail, body in db.execute(joined_rows("f.ekey = ?"), (entry_key,)):
             data = joined(head, tail, body if type(body) is bytes else None)
             if type(fkey) is str and data is not None:
                 fmt = fragment_format(data)

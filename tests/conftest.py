@@ -225,10 +225,9 @@ def invoke(*args: str) -> Result:
 def cached_fragments(db: sqlite3.Connection) -> list[tuple[str, bytes]]:
     """Every entry fragment row of a cache, as (fkey, the fragment's bytes): a row holds the bytes
     around its post's content, which is stored once, in the rendered row (cache.joined)."""
-    from feeds.cache import joined
-    rows = db.execute("SELECT f.fkey, f.head, f.tail, r.body FROM fragments f LEFT JOIN rendered r "
-                      "ON r.rkey = f.rkey").fetchall()
-    return [(fkey, data) for fkey, head, tail, body in rows if (data := joined(head, tail, body)) is not None]
+    from feeds.cache import joined, joined_rows
+    rows = db.execute(joined_rows("1")).fetchall()
+    return [(fkey, data) for fkey, _, head, tail, body in rows if (data := joined(head, tail, body)) is not None]
 
 
 def store_fragment(db: sqlite3.Connection, fkey: str, data: bytes) -> None:
