@@ -154,6 +154,25 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
     return posts, specs, list(cfg.warnings) + problems + found
 
 
+def _to_make(key: str, specs: list[FeedSpec], out: Output, site: LiquidSite | None
+             ) -> tuple[list[FeedSpec], dict[str, str]]:
+    """The feeds to make, and the inputs (fingerprint) of their files; the others' files are kept.
+    With no record of the output folder (a cold build, a fresh clone) every feed is made, and each
+    write task works out its files' inputs itself, on every core, not the parent alone here."""
+    if not out.manifest:
+        return list(specs), {}
+    todo, inputs = [], {}
+    for spec in specs:
+        prints = {f.path: fingerprint(key, spec, f.path, site) for f in spec.files}
+        if all(out.same_inputs(path, p) for path, p in prints.items()):
+            for path in prints:
+                out.keep(path)
+        else:
+            todo.append(spec)
+            inputs.update(prints)
+    return todo, inputs
+
+
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
              progress: Progress | None, site: LiquidSite | None = None, rkeys: RenderKeys | None = None,
              early: parallel.Background[entry_check.Early] | None = None, posts: list[Post] | None = None
@@ -165,19 +184,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     listed = [s for s in specs if not s.page]  # archive pages are not listed
     try:
         with Output(cfg.output, cfg.file) as out:
-            todo, inputs = [], {}  # inputs: file path -> fingerprint, computed once per file
-            # no record of this folder (a cold build, a fresh clone): every feed is made, and each
-            # write task works out its files' inputs itself, on every core, not the parent alone here
-            for spec in specs if out.manifest else ():
-                prints = {f.path: fingerprint(key, spec, f.path, site) for f in spec.files}
-                if all(out.same_inputs(path, p) for path, p in prints.items()):
-                    for path in prints:
-                        out.keep(path)
-                else:
-                    todo.append(spec)
-                    inputs.update(prints)
-            if not out.manifest:
-                todo = list(specs)
+            todo, inputs = _to_make(key, specs, out, site)
             lists = aside.list_files(cfg, key, listed)
             started: list[parallel.Background[aside.Answer | None] | None] = []  # once the render workers exist
 
