@@ -159,6 +159,14 @@ PLAIN_DATE = st.builds(lambda d, sep: "".join(d[:4]) + "-" + "".join(d[4:6]) + "
                        st.lists(DIGIT, min_size=14, max_size=14), st.sampled_from([" ", "T", "  ", "t"]))
 
 
+def _outcome(fn: Any, text: str) -> Any:
+    """What ``fn(text)`` gives: its value, or the kind of error and what it says."""
+    try:
+        return "ok", fn(text)
+    except ValueError as exc:
+        return type(exc).__name__, str(exc)
+
+
 @given(PLAIN_DATE)
 @example("2019-01-01 02:30:34")
 @example("0999-01-01 02:30:34")
@@ -168,13 +176,8 @@ PLAIN_DATE = st.builds(lambda d, sep: "".join(d[:4]) + "-" + "".join(d[4:6]) + "
 def test_the_commonest_date_is_read_as_the_pattern_reads_it(text: str) -> None:
     from feeds import jekyll
 
-    def outcome(fn: Any) -> Any:
-        try:
-            return "ok", fn(text)
-        except ValueError as exc:
-            return type(exc).__name__, str(exc)
-
-    assert outcome(jekyll._parse_text if text == text.strip() else jekyll.parse_date) == outcome(old.parse_date)
+    ours = jekyll._parse_text if text == text.strip() else jekyll.parse_date
+    assert _outcome(ours, text) == _outcome(old.parse_date, text)
 
 
 def test_the_commonest_date_is_not_matched_by_the_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -298,13 +301,7 @@ def test_the_commonest_timestamp_runs_no_pattern(monkeypatch: pytest.MonkeyPatch
 def test_parse_date_of_the_commonest_date_is_as_before(text: str) -> None:
     from feeds import jekyll
 
-    def outcome(fn: Any) -> Any:
-        try:
-            return "ok", fn(text)
-        except ValueError as exc:
-            return type(exc).__name__, str(exc)
-
-    assert outcome(jekyll.parse_date) == outcome(old.parse_date)
+    assert _outcome(jekyll.parse_date, text) == _outcome(old.parse_date, text)
 
 
 def test_a_posts_own_date_is_not_remembered() -> None:
