@@ -5,15 +5,18 @@ jekyll-feed made, so these follow Jekyll 4 closely (lib/jekyll/{document,url,uti
 """
 from __future__ import annotations
 
+import operator
 import posixpath
 import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
 
 FILENAME_DATE = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*?)(\.[^.]+)?\Z", re.S)  # any character in a slug
+_FILENAME_DAY = re.compile(r"(\d{2,4}-\d{1,2}-\d{1,2})-")  # FILENAME_DATE up to its slug (which matches anything)
 _DATE = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d+))?)?)?"
@@ -22,6 +25,7 @@ _DATE = re.compile(
 )
 _PRETTY_KEEP = frozenset("._~!$&'()+,;=@")  # besides letters, marks and decimal digits: Jekyll's "pretty" mode
 _ASCII_NOT_KEPT = re.compile(r"[^A-Za-z0-9._~!$&'()+,;=@]+")  # pretty_slug's runs, for ASCII text
+_ASCII_SLUG = re.compile(r"[A-Za-z0-9._~!$&'()+,;=@]+(?:-[A-Za-z0-9._~!$&'()+,;=@]+)*")  # pretty_slug's own output
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar without percent: Addressable's PATH class
 _ALL_SAFE = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~]*", re.ASCII)  # what escape_path leaves as it is
 FIRST_YEAR = 1000  # RFC 822 and xsd:dateTime years have four digits; year 9999 is Python's last anyway
@@ -90,6 +94,10 @@ def parse_date(value: object) -> tuple[datetime, bool]:
         plain = _plain_datetime(text)
         if plain is not None:
             return plain, False
+    elif 25 <= len(text) <= 26:  # the same with its offset: 2022-03-04 13:23:21 +0800 (or +08:00)
+        zoned = _zoned_datetime(text)
+        if zoned is not None:
+            return zoned, True
     return _remembered_date(text) if len(text) <= MAX_REMEMBERED_DATE else _parse_text(text)
 
 
@@ -128,6 +136,19 @@ def _plain_datetime(text: str) -> datetime | None:
         return None
 
 
+def _zoned_datetime(text: str) -> datetime | None:
+    """``2022-03-04 13:23:21 +0800`` or ``… +08:00`` (ASCII digits): what ``_DATE`` makes of it
+    (the same DateError for an offset beyond ±14:00); None for any other text, or no real date."""
+    digits = text[21:] if len(text) == 25 else text[21:23] + text[24:] if text[23] == ":" else ""
+    if text[19] != " " or text[20] not in "+-" or not (len(digits) == 4 and digits.isascii() and digits.isdigit()):
+        return None
+    plain = _plain_datetime(text[:19])
+    if plain is None:
+        return None
+    # in range already: _plain_datetime's years start at 1000, _offset_of's offsets end at ±14:00
+    return plain.replace(tzinfo=_offset_of(text[20:]))
+
+
 # parse_date of a text, remembered (reading a post asks for its date more than once, and its file
 # name's day is shared by other posts); only short texts, the length of any real date, so that
 # long ones cannot pile up in it; a DateError is never remembered
@@ -136,9 +157,11 @@ _remembered_date = lru_cache(maxsize=4096)(_parse_text)
 
 def split_filename(name: str) -> tuple[str | None, str]:
     """A post file name -> (its YYYY-MM-DD date or None, its slug without the extension)."""
-    match = FILENAME_DATE.match(name)
+    match = _FILENAME_DAY.match(name)  # FILENAME_DATE's date; its lazy slug group, without the regex
     if match:
-        return match.group(1), match.group(2).rstrip(".")
+        rest = name[match.end():]
+        dot = rest.rfind(".")  # FILENAME_DATE's extension: the last '.' and at least one character
+        return match.group(1), (rest[:dot] if 0 <= dot < len(rest) - 1 else rest).rstrip(".")
     return None, name.rsplit(".", 1)[0].rstrip(".")
 
 
@@ -154,6 +177,8 @@ def pretty_slug(text: str) -> str:
     letters, marks (the vowel signs of हिन्दी), decimal digits and ``._~!$&'()+,;=@`` becomes one
     '-', and a '-' at either end goes."""
     if text.isascii():  # the same rule, for ASCII (whose letters and digits are A-Z, a-z, 0-9)
+        if _ASCII_SLUG.fullmatch(text):  # most slugs: words joined by single '-', nothing to replace
+            return text
         return _ASCII_NOT_KEPT.sub("-", text).strip("-")
     out: list[str] = []
     for char in text:
@@ -198,7 +223,7 @@ _categories_path = lru_cache(maxsize=4096)(_categories_part)
 
 
 def _short(categories: list[str]) -> bool:
-    return len(categories) <= 16 and all(len(name) <= 256 for name in categories)
+    return len(categories) <= 16 and max(map(len, categories), default=0) <= 256
 
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -229,12 +254,40 @@ def _tokens(pattern: str) -> tuple[str, ...]:
     return tuple(_PLACEHOLDER.split(pattern))
 
 
+# the placeholders a %-format of the date's attribute says alone, as their _PLACEHOLDERS function does
+_OF_THE_DATE = {"year": ("year", "%04d"), "month": ("month", "%02d"), "i_month": ("month", "%d"),
+                "day": ("day", "%02d"), "i_day": ("day", "%d"), "hour": ("hour", "%02d"),
+                "minute": ("minute", "%02d"), "second": ("second", "%02d")}
+
+
+@lru_cache(maxsize=64)
+def _template(pattern: str) -> tuple[str, Callable[[datetime], Any] | None, tuple[str, ...]]:
+    """A pattern made once into a %-template of two passes: the first formats the date's fields
+    (given by the getter, None when it names none) and leaves a %s for each other placeholder
+    (named in order, computed a post at a time) for the second; a literal '%' survives both."""
+    tokens, attributes, others, fields = _tokens(pattern), [], [], []
+    percent = "%%%%" if any(token not in _OF_THE_DATE for token in tokens[1::2]) else "%%"  # two passes, or one
+    for i, token in enumerate(tokens):
+        if i % 2 == 0:
+            fields.append(token.replace("%", percent))
+        elif token in _OF_THE_DATE:
+            attribute, spec = _OF_THE_DATE[token]
+            attributes.append(attribute)
+            fields.append(spec)
+        else:
+            others.append(token)
+            fields.append("%%s")
+    # attrgetter gives one attribute alone, not in a tuple: %-format takes it so too
+    return "".join(fields), operator.attrgetter(*attributes) if attributes else None, tuple(others)
+
+
 def expand_permalink(pattern: str, when: datetime, slug: str, categories: list[str], ext: str) -> str:
     """Jekyll's permalink placeholders -> a clean, unescaped URL path."""
-    parts = list(_tokens(pattern))
-    for i in range(1, len(parts), 2):
-        parts[i] = _PLACEHOLDERS[parts[i]](when, slug, categories, ext)
-    return clean_path("".join(parts))
+    template, of_date, others = _template(pattern)
+    path = template % (of_date(when) if of_date is not None else ())
+    if others:
+        path %= tuple([_PLACEHOLDERS[name](when, slug, categories, ext) for name in others])
+    return clean_path(path)
 
 
 def jekyll_id(url_path: str, slug: str) -> str:

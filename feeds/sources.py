@@ -9,6 +9,7 @@ import errno
 import fnmatch
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -227,7 +228,7 @@ def read_post_file(path: str, max_bytes: int, known: Callable[[str], bool] | Non
         if st.st_size > max_bytes:
             return st.st_size, st.st_mtime_ns, _too_big(path, st.st_size, max_bytes)
         try:
-            data = _read_to_end(fd, st.st_size)
+            data = _read_to_end(fd, st.st_size, stat.S_ISREG(st.st_mode))
         except OSError as exc:  # a folder named like a post: EISDIR here, as open() said it
             return st.st_size, st.st_mtime_ns, _unreadable_file(path, exc)
     finally:
@@ -235,10 +236,13 @@ def read_post_file(path: str, max_bytes: int, known: Callable[[str], bool] | Non
     return st.st_size, st.st_mtime_ns, _source_of(path, data, known)
 
 
-def _read_to_end(fd: int, size: int) -> bytes:
-    """Everything from ``fd`` to its end, as ``file.read()`` gives it (the file may have grown)."""
+def _read_to_end(fd: int, size: int, regular: bool = False) -> bytes:
+    """Everything from ``fd`` to its end, as ``file.read()`` gives it (the file may have grown);
+    ``regular``: ``fd`` is a regular file's (``stat.S_ISREG``), whose ``size`` was just asked."""
     data = os.read(fd, size + 1)
-    more = os.read(fd, 1 << 16) if data else b""
+    # fewer bytes than asked: the end of a regular file (a read stops short only there), without a
+    # second read to be told so; a file that grew, or another kind of file, is read on to its end
+    more = os.read(fd, 1 << 16) if len(data) > size or (data and not regular) else b""
     if not more:
         return data
     chunks = [data, more]

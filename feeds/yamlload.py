@@ -256,6 +256,8 @@ def _plain_value(text: str) -> Any:
     None for null, a marked Timestamp, else the text; LookupError for any other tag (a merge key)."""
     if _common_timestamp(text):  # a post's date, nearly always: no need to try the patterns
         return Timestamp(text)
+    if _offset_after_time(text):  # the same with an offset YAML's pattern does not take: text
+        return text
     for tag, pattern in _RESOLVERS.get(text[0], _ANY_START):
         if pattern.match(text):
             if tag == _NULL:
@@ -272,6 +274,14 @@ def _common_timestamp(text: str) -> bool:
     return (len(text) == 19 and text[4] == "-" and text[7] == "-" and text[10] in " Tt" and text[13] == ":"
             and text[16] == ":" and text.isascii()
             and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:]).isdigit())
+
+
+def _offset_after_time(text: str) -> bool:
+    """``2022-03-04 13:23:21 +0800``: a ``_common_timestamp``, a space and a sign, then four ASCII
+    digits, which YAML's timestamp pattern does not take (its offset is ``[-+]H[H][:MM]``), and no
+    other pattern kept here starts with a digit: plain text, told without running the patterns."""
+    return (len(text) == 25 and text[19] == " " and text[20] in "+-" and text[21:].isdigit()
+            and _common_timestamp(text[:19]))
 
 
 def _bad_character(text: str, index: int) -> YamlProblem:
