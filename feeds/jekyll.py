@@ -6,7 +6,6 @@ jekyll-feed made, so these follow Jekyll 4 closely (lib/jekyll/{document,url,uti
 from __future__ import annotations
 
 import operator
-import posixpath
 import re
 import unicodedata
 from collections.abc import Callable
@@ -296,5 +295,5 @@ def jekyll_id(url_path: str, slug: str) -> str:
     ``url_path`` is already escaped; only the slug is escaped here. Ruby's File.dirname ignores
     a trailing '/', so a pretty URL /a/b/slug/ has the folder /a/b.
     """
-    folder = posixpath.dirname(url_path.rstrip("/") or "/")
-    return folder.rstrip("/") + "/" + escape_path(slug)
+    path = url_path.rstrip("/") or "/"  # its folder: posixpath.dirname's, without a '/' at its end
+    return path[:path.rfind("/") + 1].rstrip("/") + "/" + escape_path(slug)

@@ -546,7 +546,9 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
     tags = list(dict.fromkeys(f.names("tag", "tags")))
     if when is None:
         return None, False
-    if when > now and not cfg.future:
+    # nothing is later than NEVER (what reading for the cache gives as now), short of year 9999
+    # (a date there with an offset west of UTC is later, and so, as ever, left out): no comparison
+    if (now is not NEVER or when.year == 9999) and when > now and not cfg.future:
         return None, False
     url_path = _url_path(f, when, slug, categories, cfg)
     if url_path is None:

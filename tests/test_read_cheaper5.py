@@ -200,3 +200,41 @@ def test_what_is_not_a_regular_file_is_read_to_its_end(tmp_path: Path) -> None:
         assert sources._read_to_end(read_end, 2, regular=False) == b"abc" * 1000  # a short read is no end here
     finally:
         os.close(read_end)
+
+
+# --- the entry id's folder, and the future, without their library calls --------------------
+
+def main_jekyll_id(url_path: str, slug: str) -> str:
+    import posixpath
+    folder = posixpath.dirname(url_path.rstrip("/") or "/")
+    return folder.rstrip("/") + "/" + jekyll.escape_path(slug)
+
+
+@given(st.text(st.sampled_from(list("/a.中 ")), max_size=10), st.text(st.sampled_from(list("a/ %中")), max_size=4))
+@example("/", "x")
+@example("//a//b//", "x")
+def test_jekyll_id_is_mains(url_path: str, slug: str) -> None:
+    assert jekyll.jekyll_id(url_path, slug) == main_jekyll_id(url_path, slug)
+
+
+@pytest.mark.parametrize("date, kept", [("2022-03-04 10:00:00 +0800", True), ("9999-12-31 23:00:00 +0500", True),
+                                        ("9999-12-31 23:00:00 -0500", False)])
+def test_reading_for_the_cache_leaves_out_only_what_is_later_than_never(tmp_path: Path, date: str, kept: bool,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import unit_config
+
+    from feeds import posts
+    path = tmp_path / "_posts" / "2022-03-04-a.md"
+    path.parent.mkdir()
+    path.write_text(f"---\ntitle: T\ndate: {date}\n---\nBody\n")
+    cfg = unit_config(tmp_path)
+    zone = posts.site_zone(cfg)
+    assert (posts.read_post(str(path), str(tmp_path), cfg, zone, posts.NEVER)[0] is not None) is kept
+    assert old.read_post(path, tmp_path, cfg, zone, posts.NEVER)[0:2] == posts.read_post(
+        path, tmp_path, cfg, zone, posts.NEVER)[0:2]
+
+
+def test_the_entry_ids_folder_is_found_without_posixpath(monkeypatch: pytest.MonkeyPatch) -> None:
+    import posixpath
+    monkeypatch.setattr(posixpath, "dirname", refusing("posixpath.dirname"))
+    assert jekyll.jekyll_id("/a/b/2022/03/04/x.html", "x") == "/a/b/2022/03/04/x"
