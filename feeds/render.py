@@ -15,11 +15,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import cmarkgfm
 import nh3
-from cmarkgfm.cmark import Options
 
 from . import liquid
+from .commonmark import FOOTNOTES, SMART, SOURCEPOS, UNSAFE, to_html
 from .config import Config
 from .errors import WARNING, Problem
 from .htmlcost import estimate
@@ -40,7 +39,7 @@ from .text import plain_text, scrub, srcset_candidates, xml_safe
 SUMMARY_CHARS = 300
 # not tagfilter (sanitising is nh3's job); not autolink: kramdown makes no link of a bare URL (and the
 # extension would take a following backslash or entity into it: https://x/a\_b, https://x&gt;)
-_EXTENSIONS = ["table", "strikethrough"]
+_EXTENSIONS = ("table", "strikethrough")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
 # URLs too, reachable only through content.allow_attributes: checked the same way
@@ -97,11 +96,11 @@ def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: 
     extras = None
     if kramdown:
         text, extras = prepare(text, raw_blocks)
-    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES | (Options.CMARK_OPT_SMART if smart else 0)
+    options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
     raw_headers = auto_ids and has_raw_headers(text)
     if raw_headers:
-        options |= Options.CMARK_OPT_SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
-    html = cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_EXTENSIONS)
+        options |= SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
+    html = to_html(text, options, _EXTENSIONS)
     return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
 
 
