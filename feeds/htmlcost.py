@@ -156,13 +156,14 @@ class _Stack:
             self.push(name, key)
 
 
-def estimate(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1) -> Cost:
+def estimate(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1, count_amps: bool = True) -> Cost:
     """Nesting and '&' runs of ``html`` as html5ever would build it (or more, never much less).
     Stops as soon as the depth passes ``max_depth`` or the nesting ``max_nesting``. When all the
     '&' times the whole length is at most ``max_amp_work`` (nearly always), that product is the
-    '&' cost given, with the whole text as the run: no run can cost more."""
+    '&' cost given, with the whole text as the run: no run can cost more. ``count_amps`` False: the
+    caller knows the '&' cannot matter (the '&' cost is then 0 where the cheap bound holds)."""
     cost = Cost()
-    quick = _quick_bound(html, max_depth, max_nesting, max_amp_work)
+    quick = _quick_bound(html, max_depth, max_nesting, max_amp_work, count_amps)
     if quick is not None:
         return quick
     stack = _Stack(cost)
@@ -198,7 +199,8 @@ def estimate(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1
     return cost
 
 
-def _quick_bound(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1) -> Cost | None:
+def _quick_bound(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1, count_amps: bool = True
+                 ) -> Cost | None:
     """A bound found at C speed, good enough for most HTML: comments and void tags gone, each
     pass removes the innermost ``<x>text</x>`` pairs, so html5ever nests no deeper than the
     passes plus twice the tags left (formatting elements it makes again). None: no such luck."""
@@ -214,9 +216,11 @@ def _quick_bound(html: str, max_depth: int, max_nesting: int, max_amp_work: int 
     if depth > max_depth or nesting > max_nesting:
         return None
     cost = Cost(depth=depth, nesting=nesting)
-    amps = _amps(html, 0, len(html))
-    if amps * len(html) <= max_amp_work:  # a bound at C speed; run by run costs a Python step per tag
-        _close_run(cost, amps, 0, len(html))
+    if not count_amps:
+        return cost
+    count = _amps(html, 0, len(html))
+    if count * len(html) <= max_amp_work:  # a bound at C speed; run by run costs a Python step per tag
+        _close_run(cost, count, 0, len(html))
         return cost
     start = 0
     for run in _RUN_START.split(html):  # text goes on in one string across end tags

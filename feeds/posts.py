@@ -632,6 +632,22 @@ def read_body(post: Post) -> str:
     return read_from(post.file, post.body_start)
 
 
+def read_body_utf8(post: Post) -> tuple[str, bytes]:
+    """``read_body``, and the bytes it was decoded from when they are exactly its UTF-8 (b"" when
+    line ends were made LF, or nothing could be read): the render stage checks those for what XML
+    forbids at C speed and gives them to the Markdown renderer as they are, with no encoding again."""
+    try:
+        with open(post.file, "rb") as file:
+            file.seek(post.body_start)
+            data = file.read()
+        body = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "", b""
+    if b"\r" in data:
+        return read_body(post), b""
+    return body, data
+
+
 def site_zone(cfg: Config) -> ZoneInfo | timezone:
     return _zone_named(cfg.timezone)
 

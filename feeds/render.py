@@ -15,11 +15,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import cmarkgfm
 import nh3
-from cmarkgfm.cmark import Options
 
 from . import liquid
+from .commonmark import FOOTNOTES, SMART, SOURCEPOS, UNSAFE, to_html
 from .config import Config
 from .errors import WARNING, Problem
 from .htmlcost import estimate
@@ -35,12 +34,12 @@ from .kramdown import (
 )
 from .liquid import LiquidSite
 from .posts import Post
-from .text import plain_text, scrub, srcset_candidates, xml_safe
+from .text import plain_text, scrub, srcset_candidates, utf8_has_forbidden, xml_safe
 
 SUMMARY_CHARS = 300
 # not tagfilter (sanitising is nh3's job); not autolink: kramdown makes no link of a bare URL (and the
 # extension would take a following backslash or entity into it: https://x/a\_b, https://x&gt;)
-_EXTENSIONS = ["table", "strikethrough"]
+_EXTENSIONS = ("table", "strikethrough")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
 # URLs too, reachable only through content.allow_attributes: checked the same way
@@ -80,33 +79,35 @@ class Rendered:
     summary: str  # plain text
 
 
-def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True) -> str:
+def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True, utf8: bytes = b"") -> str:
     """Markdown as Jekyll's kramdown renders it (see the kramdown package): cmark-gfm for the CommonMark + GFM
     common ground, typographic quotes and dashes (``smart``) and footnotes; kramdown's own syntax
-    around it, paid for only by the posts that carry one of its markers."""
+    around it, paid for only by the posts that carry one of its markers. ``utf8``: ``text``'s
+    UTF-8 when the caller has it (the file's bytes), given to the renderer if the text goes unchanged."""
     hidden = False
     if smart:
         text, hidden = hide_typed_quotes(text)
-    html = _render(text, auto_ids, smart, uses_kramdown(text), False)
+    kramdown = uses_kramdown(text)
+    html = _render(text, auto_ids, smart, kramdown, False, b"" if hidden or kramdown else utf8)
     if needs_raw_blocks(html):
         html = _render(text, auto_ids, smart, True, True)  # HTML blocks as kramdown ends them
     return requote(html, hidden) if smart else html
 
 
-def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool) -> str:
+def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool, utf8: bytes = b"") -> str:
     extras = None
     if kramdown:
         text, extras = prepare(text, raw_blocks)
-    options = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES | (Options.CMARK_OPT_SMART if smart else 0)
+    options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
     raw_headers = auto_ids and has_raw_headers(text)
     if raw_headers:
-        options |= Options.CMARK_OPT_SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
-    html = cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_EXTENSIONS)
+        options |= SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
+    html = to_html(utf8 or text, options, _EXTENSIONS)
     return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
 
 
-def _markdown(text: str, cfg: Config) -> str:
-    return markdown_to_html(text, cfg.content.auto_ids, cfg.content.typographic)
+def _markdown(text: str, cfg: Config, utf8: bytes = b"") -> str:
+    return markdown_to_html(text, cfg.content.auto_ids, cfg.content.typographic, utf8)
 
 
 def absolute(url: str, base: str, scheme: str) -> str | None:
@@ -296,27 +297,36 @@ def clean_html(fragment: str, base: str, cfg: Config) -> str:
     return cleaner.clean(fragment)
 
 
-def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = None) -> tuple[Rendered, list[Problem]]:
+def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = None, utf8: bytes = b""
+                ) -> tuple[Rendered, list[Problem]]:
     """The entry's content and summary; a warning when characters XML forbids were removed.
 
-    ``site``: the site's Liquid inputs (read once per build); None reads them for this post."""
-    body, removed, first, which = scrub(body)
+    ``site``: the site's Liquid inputs (read once per build); None reads them for this post.
+    ``utf8``: ``body`` in UTF-8 when the caller has it (``read_body_utf8``), else b""."""
     problems = []
-    if removed:
-        line = post.body_line + body.count("\n", 0, first)  # the first one's line in the file
-        problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
-                                f"discourages ({which}) removed from the body; delete them from the file", WARNING))
+    if not utf8 or utf8_has_forbidden(utf8):  # bytes are searched at C speed; the text, by a regex
+        body, removed, first, which = scrub(body)
+        utf8 = b"" if removed else utf8
+        if removed:
+            line = post.body_line + body.count("\n", 0, first)  # the first one's line in the file
+            problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
+                                    f"discourages ({which}) removed from the body; delete them from the file",
+                                    WARNING))
     if post.liquid:
         body, said = liquid.expand(post, body, cfg, site, lambda text: _markdown(text, cfg))
         problems += said
-    html = _markdown(body, cfg) if post.markdown else body
+        utf8 = b""
+    html = _markdown(body, cfg, utf8) if post.markdown else body
     limit = cfg.content.max_entry_bytes
     refused = _too_costly(html, limit)
     if refused:
         problems.append(Problem(post.path, None, f"{refused}; {_SHORTENED}", WARNING))
         return _short_entry(post, xml_safe(plain_text(post.summary))[0]), problems
-    # character references such as &#1; become the characters themselves on the way through
-    content, late = xml_safe(clean_html(html, post.url, cfg).strip())
+    # character references such as &#1; become the characters themselves on the way through; without
+    # one (in the body, or in HTML that Liquid may have made), no character XML forbids can come out
+    content, late = clean_html(html, post.url, cfg).strip(), 0
+    if post.liquid or "&#" in html or "&#" in body:
+        content, late = xml_safe(content)
     if late:
         problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
                                 "&#1;) removed from the body; delete them from the file", WARNING))
@@ -346,7 +356,9 @@ def _too_costly(html: str, limit: int) -> str:
     too long for readers), or "" when it may."""
     if len(html) > 2 * limit:  # cleaning never shrinks HTML this much; it takes a while on this much
         return f"the content is over {2 * limit:,} bytes after rendering, twice content.max_entry_bytes ({limit:,})"
-    cost = estimate(html, MAX_DEPTH, MAX_NESTING, MAX_AMPERSAND_WORK)
+    # each '&' costs at most the text's length, and there are fewer than that: no need to count them
+    cost = estimate(html, MAX_DEPTH, MAX_NESTING, MAX_AMPERSAND_WORK,
+                    count_amps=len(html) ** 2 > MAX_AMPERSAND_WORK)
     if cost.depth > MAX_DEPTH:
         return (f"the HTML is nested more than {MAX_DEPTH} levels deep (readers show no more, and cleaning "
                 "it would take minutes); flatten the nesting")

@@ -19,7 +19,7 @@ from .fragments import entry_fragments, post_fragments
 from .group import FeedSpec
 from .liquid import LiquidSite
 from .output import Output
-from .posts import NEVER, Post, read_body, read_post, site_zone
+from .posts import NEVER, Post, read_body, read_body_utf8, read_post, site_zone
 from .render import render_post
 from .rows import ReadResult, read_row_bytes
 from .sources import read_post_file, source_root_text
@@ -133,7 +133,8 @@ def _render_task(batch: range) -> tuple[int, list[str]]:
     for i in batch:
         post = ctx.posts[i]
         rkey = render_key(ctx.key, post, ctx.site)
-        content, said = render_post(post, read_body(post), ctx.cfg, ctx.site)
+        body, utf8 = read_body_utf8(post)
+        content, said = render_post(post, body, ctx.cfg, ctx.site, utf8)
         rendered.append((rkey, content, said))
         fragments += post_fragments(ctx.cfg, post, content, rkey, ctx.entry_key, ctx.formats)
         bodies[rkey] = content_bytes(content.content)  # made for the fragments just now: free

@@ -258,7 +258,8 @@ def test_a_body_without_definitions_is_not_searched_for_them(monkeypatch: pytest
     searches = _count(monkeypatch, kramdown.before, "_TRIGGER")
     assert not kramdown.uses_kramdown("<p>正文</p>\n\n[a](https://x.test/a:b)\n" * 20)
     assert searches.calls == 0
-    assert kramdown.uses_kramdown("Term\n: definition\n") and searches.calls == 1
+    assert kramdown.uses_kramdown("Term\n: definition\n") and searches.calls == 0  # the ':' looked at
+    assert kramdown.uses_kramdown("a: " * 40 + "\nTerm\n: definition\n") and searches.calls == 1  # too many
 
 
 def test_a_plain_url_is_not_searched_for_liquid(monkeypatch: pytest.MonkeyPatch) -> None:
