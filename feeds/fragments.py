@@ -100,10 +100,10 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
         data = cached.get(fkey)
-        if data is not None and (fkey in known or rkeys[i] in store.fresh
-                                 or fragment_ok(fmt, data, spec.entries[i], cfg)):
+        own = rkeys[i] in store.fresh
+        if data is not None and (fkey in known or own or fragment_ok(fmt, data, spec.entries[i], cfg)):
             result[fmt][i] = data
-            store.remember(fkey, data)
+            store.remember(fkey, data, own)
         else:
             redo.setdefault(i, []).append(fmt)
     problems: list[Problem] = []
@@ -140,7 +140,7 @@ def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, d
             if fkey in cached and cached[fkey] != data:
                 damaged.add(fkey)
             result[fmt][i] = data
-            store.remember(fkey, data)
+            store.remember(fkey, data, rkey in store.fresh)
             rows.append((fkey, rkey, entry_key, data))
     if redone:
         store.put(redone)
