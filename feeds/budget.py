@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from .config import Config
 from .errors import WARNING, Problem, display_path
-from .fragments import Framed, make_fragments
+from .fragments import Framed, Newest, make_fragments
 from .group import FeedSpec
 from .render import Rendered
 
@@ -26,8 +26,9 @@ def feed_files(cfg: Config, spec: FeedSpec, fragments: Mapping[str, Sequence[byt
     data: dict[str, bytes] = {}
     dropped: list[tuple[str, int]] = []
     over: list[Problem] = []
+    newest = Newest(spec.entries)
     for file in spec.files:
-        framed = Framed(cfg, spec, file, fragments[file.format])
+        framed = Framed(cfg, spec, file, fragments[file.format], newest)
         if spec.page:  # an archive page is complete or it is no archive: never cut, but said
             data[file.path] = framed.data(len(spec.entries))
             if cfg.feeds.max_bytes and len(data[file.path]) > cfg.feeds.max_bytes:

@@ -32,9 +32,11 @@ def has_image(fragment: bytes) -> bool:
 class Framed:
     """One feed file: its fragments, and its frame for any number of the newest of them."""
 
-    def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes]):
+    def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes],
+                 newest: Newest | None = None):
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
         self.format = BY_NAME[file.format]
+        self.newest = newest or Newest(spec.entries)  # shared by the files of a feed: the same entries
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
         self._sized: dict[int, tuple[bytes, bytes, bytes]] = {}  # n -> its frame: _fit asks for a size, then its data
         self._first_media: int | None = None  # the index of the first fragment with media:*
@@ -43,15 +45,15 @@ class Framed:
         found = self._sized.get(n)
         if found is not None:
             return found
-        kept = self.spec.entries[:n]
         if self._first_media is None:  # each fragment searched once, however many sizes are tried
             self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), len(self.fragments))
         media = self._first_media < n
         # what the frame depends on: the newest dates, namespaces, and whether there are entries
-        mark = (max((p.updated for p in kept), default=None), max((p.date for p in kept), default=None), media, n > 0)
+        mark = (*self.newest(n), media, n > 0)
         found = self._frames.get(mark)
         if found is None:
-            found = self._frames[mark] = self.format.make_frame(self.cfg, self.spec, self.file, kept, media)
+            found = self._frames[mark] = self.format.make_frame(self.cfg, self.spec, self.file, self.spec.entries[:n],
+                                                                media)
         self._sized[n] = found
         return found
 
@@ -61,7 +63,25 @@ class Framed:
 
     def data(self, n: int) -> bytes:
         head, separator, tail = self.frame(n)
-        return head + separator.join(self.fragments[:n]) + tail
+        if separator:
+            return head + separator.join(self.fragments[:n]) + tail
+        return b"".join([head, *self.fragments[:n], tail])  # one copy of the file, not two
+
+
+class Newest:
+    """The newest ``updated`` and ``date`` of the first n of a feed's entries, each n worked out once."""
+
+    def __init__(self, entries: Sequence[Post]):
+        self.entries = entries
+        self._known: dict[int, tuple[object, object]] = {}
+
+    def __call__(self, n: int) -> tuple[object, object]:
+        found = self._known.get(n)
+        if found is None:
+            kept = self.entries[:n]
+            found = self._known[n] = (max((p.updated for p in kept), default=None),
+                                      max((p.date for p in kept), default=None))
+        return found
 
 
 def make_fragments(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> dict[str, list[bytes]]:

@@ -93,3 +93,137 @@ def test_the_workers_read_the_cache_through_a_memory_map(tmp_path: Path) -> None
     store = WorkerCache(cache.file)
     assert store._connection().execute("PRAGMA mmap_size").fetchone()[0] > 0
     cache.close()
+
+
+# --- what each write task works out once --------------------------------------------------------
+
+def test_the_entry_key_is_worked_out_once_per_write_stage(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stage_key hashes the config: once for the stage, not once per feed."""
+    from feeds import workers
+
+    asked: list[str] = []
+    real = workers.stage_key
+    monkeypatch.setattr(workers, "stage_key", lambda cfg, stage: asked.append(stage) or real(cfg, stage))
+    result = build(load_config(site / "config.yaml"))
+    assert not result.errors and len(result.feeds) > 3
+    assert asked.count("entry") <= 2  # the render stage's and the write stage's, whatever the number of feeds
+
+
+def test_a_fingerprint_hashes_its_entries_in_one_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same bytes as a line a post (the records of earlier builds stay valid), in one update."""
+    import hashlib
+
+    from conftest import make_post, unit_config
+    from test_write import spec_for
+
+    from feeds import stages
+
+    cfg = unit_config(formats=("atom",))
+    spec = spec_for(cfg, tuple(make_post(f"p{i}") for i in range(7)))
+    path = spec.files[0].path
+    expected = hashlib.blake2b(f"k\n{path}\n{spec.kind}\n{spec.title}\n{spec.page}\n{[f.links for f in spec.files]}\n"
+                               .encode(), digest_size=16)
+    for post in spec.entries:
+        expected.update(f"{post.path}\0{post.digest}\0\n".encode())
+    updates: list[bytes] = []
+    real = hashlib.blake2b
+
+    class Counted:
+        def __init__(self, data: bytes, digest_size: int) -> None:
+            self.h = real(data, digest_size=digest_size)
+
+        def update(self, data: bytes) -> None:
+            updates.append(data)
+            self.h.update(data)
+
+        def hexdigest(self) -> str:
+            return self.h.hexdigest()
+    monkeypatch.setattr(stages.hashlib, "blake2b", Counted)
+    assert stages.fingerprint("k", spec, path) == expected.hexdigest()
+    assert len(updates) == 1
+
+
+def test_the_newest_dates_of_a_feed_are_worked_out_once_for_all_its_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime, timedelta
+
+    from conftest import CST, make_post, unit_config
+    from test_write import spec_for
+
+    from feeds import fragments
+    from feeds.budget import feed_bytes_within
+    from feeds.render import Rendered
+
+    posts = tuple(make_post(f"p{i}", datetime(2022, 3, 1, tzinfo=CST) + timedelta(hours=i)) for i in range(5))
+    rendered = {p.id: Rendered(f"<p>{p.title}</p>", "") for p in posts}
+    cfg = unit_config(formats=("atom", "rss", "json"), limit=0)
+    spec = spec_for(cfg, posts)
+    plain = feed_bytes_within(cfg, spec, rendered)
+    calls: list[object] = []
+    monkeypatch.setattr(fragments, "max", lambda *a, **k: calls.append(a) or max(*a, **k), raising=False)
+    assert feed_bytes_within(cfg, spec, rendered) == plain
+    assert len([c for c in calls if len(c) == 1]) == 2  # of the entries' updated and date, for three files
+
+
+def test_a_feed_file_is_joined_in_one_copy() -> None:
+    """Head, entries and tail go into the file's bytes at once: no copy of all the entries first."""
+    import tracemalloc
+
+    from conftest import make_post, unit_config
+    from test_write import spec_for
+
+    from feeds.fragments import Framed
+
+    cfg = unit_config(formats=("atom",))
+    spec = spec_for(cfg, tuple(make_post(f"p{i}") for i in range(8)))
+    pieces = [bytes([65 + i]) * 1_000_000 for i in range(len(spec.entries))]
+    framed = Framed(cfg, spec, spec.files[0], pieces)
+    framed.frame(len(pieces))
+    tracemalloc.start()
+    try:
+        data = framed.data(len(pieces))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    head, _, tail = framed.frame(len(pieces))
+    assert data == head + b"".join(pieces) + tail
+    assert peak < 1.5 * len(data)
+
+
+# --- a staged file: written with the system's calls ----------------------------------------------
+
+def test_a_staged_file_is_written_without_a_file_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+    import os
+
+    from feeds.output import staging
+
+    def refused(*_: object, **__: object) -> None:
+        raise AssertionError("open() called")
+    made = tmp_path / "plain"
+    with open(made, "wb"):
+        pass
+    monkeypatch.setattr(builtins, "open", refused)
+    target = tmp_path / "feed.xml"
+    mtime = staging.write_file(str(target), b"<feed/>\n" * 1000)
+    monkeypatch.undo()
+    assert target.read_bytes() == b"<feed/>\n" * 1000 and mtime == os.stat(target).st_mtime_ns
+    assert os.stat(target).st_mode == os.stat(made).st_mode  # the mode open() gives
+
+
+def test_a_short_write_is_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write the system cut short (a signal) goes on from where it stopped; a full disk says so."""
+    import errno
+    import os
+
+    from feeds.output import staging
+
+    real = os.write
+    monkeypatch.setattr(staging.os, "write", lambda fd, data: real(fd, bytes(data[:7])))
+    staging.write_file(str(tmp_path / "a"), b"0123456789" * 10)
+    assert (tmp_path / "a").read_bytes() == b"0123456789" * 10
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(staging.os, "write", full)
+    with pytest.raises(OSError):
+        staging.write_file(str(tmp_path / "b"), b"x")
