@@ -398,6 +398,9 @@ class WorkerCache:
         # a fragment read again is known when its bytes are the same (no byte cap: 32 bytes each)
         self._digests: dict[str, bytes] = {}
         self._own: set[str] = set()  # fkeys in the memo made from content this build rendered (``remember``)
+        # fkey -> where its post's body lies in the bytes ``fragments`` gave for it (head + body + tail):
+        # a hint for searches (``fragments.has_image``), which check it, never trust it
+        self.spans: dict[str, tuple[int, int]] = {}
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
@@ -454,6 +457,8 @@ class WorkerCache:
                     d = joined(head, tail, body if type(body) is bytes else None) if rkey == fkeys.get(k) else b""
                     if d is not None:
                         found[k] = d
+                        if tail is not None and d:
+                            self.spans[k] = (len(head), len(d) - len(tail))
                         if (k in self._digests or k in self.checked) \
                                 and fragment_digest(d) in (self._digests.get(k), self.checked.get(k)):
                             known.add(k)
@@ -476,6 +481,7 @@ class WorkerCache:
             while self._memo_bytes > self.MEMO_BYTES:
                 gone, data = self._memo.popitem(last=False)
                 self._memo_bytes -= len(data)
+                self.spans.pop(gone, None)
                 if gone in self._own:
                     self._own.discard(gone)
                 elif gone not in self.checked:

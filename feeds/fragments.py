@@ -23,18 +23,32 @@ from .render import Rendered, render_post
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
 
 
-def has_image(fragment: bytes) -> bool:
+MEDIA = b"<media:"
+Span = tuple[int, int]  # where a post's body lies in a fragment: a hint (``has_image``)
+
+
+def has_image(fragment: bytes, body: Span | None = None) -> bool:
     """The entry carries media:* (Atom and RSS: markup, since an entry's text holds no raw ``<``;
-    a JSON Feed item never holds it, and its frame has no namespaces)."""
-    return b"<media:" in fragment
+    a JSON Feed item never holds it, and its frame has no namespaces).
+
+    ``body``: where the post's content (escaped: no ``<``) is said to lie in ``fragment``; when
+    no ``<`` is there indeed (one memchr), nothing that starts there can match, and only the
+    bytes around it are searched (a tenth of the fragment). Whatever the hint, the answer is
+    the same as searching the whole."""
+    if body is not None:
+        start, end = body
+        if fragment.find(b"<", start, end) < 0:
+            return fragment.find(MEDIA, 0, start + len(MEDIA) - 1) >= 0 or fragment.find(MEDIA, end) >= 0
+    return MEDIA in fragment
 
 
 class Framed:
     """One feed file: its fragments, and its frame for any number of the newest of them."""
 
     def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes],
-                 newest: Newest | None = None):
+                 newest: Newest | None = None, bodies: Sequence[Span | None] | None = None):
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
+        self.bodies = bodies  # each fragment's body span, where known (``has_image``)
         self.format = BY_NAME[file.format]
         self.newest = newest or Newest(spec.entries)  # shared by the files of a feed: the same entries
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
@@ -46,7 +60,9 @@ class Framed:
         if found is not None:
             return found
         if self._first_media is None:  # each fragment searched once, however many sizes are tried
-            self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), len(self.fragments))
+            spans = self.bodies or [None] * len(self.fragments)
+            self._first_media = next((i for i, (f, b) in enumerate(zip(self.fragments, spans)) if has_image(f, b)),
+                                     len(self.fragments))
         media = self._first_media < n
         # what the frame depends on: the newest dates, namespaces, and whether there are entries
         mark = (*self.newest(n), media, n > 0)
@@ -105,9 +121,11 @@ def fragment_key(entry_key: str, rkey: str, fmt: str) -> str:
 
 
 def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key: str, store: WorkerCache,
-                    site: LiquidSite | None) -> tuple[dict[str, list[bytes]], list[Problem], set[str]]:
+                    site: LiquidSite | None
+                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[Span | None]]]:
     """The fragments of a feed's entries, format by format; what rendering said about the posts
-    rendered here; the keys of the cache rows found damaged or forged.
+    rendered here; the keys of the cache rows found damaged or forged; where each fragment holds
+    its post's body, where the cache said so (``store.spans``: a hint for ``has_image``).
 
     A cached fragment is used when this build made it (its post's rkey is in ``store.fresh``: the
     render stage stored it with the rendered content), or when it passes ``fragment_ok``; else it
@@ -117,12 +135,14 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     keys = {(i, fmt): fragment_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
     result: dict[str, list[bytes]] = {fmt: [b""] * len(rkeys) for fmt in formats}
+    bodies: dict[str, list[Span | None]] = {fmt: [None] * len(rkeys) for fmt in formats}
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
         data = cached.get(fkey)
         own = rkeys[i] in store.fresh
         if data is not None and (fkey in known or own or fragment_ok(fmt, data, spec.entries[i], cfg)):
             result[fmt][i] = data
+            bodies[fmt][i] = store.spans.get(fkey)
             store.remember(fkey, data, own)
         else:
             redo.setdefault(i, []).append(fmt)
@@ -130,7 +150,7 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     damaged: set[str] = set()
     if redo:
         problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
-    return result, problems, damaged
+    return result, problems, damaged, bodies
 
 
 def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, dict[tuple[int, str], str]],

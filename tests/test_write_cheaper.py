@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 from conftest import post_text, tree_bytes, write_site
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feeds import build, load_config
 
 POSTS = {f"2022-03-{d:02d}-post-{d}.md": post_text(
     {"title": f"Post {d}", "date": f"2022-03-{d:02d} 10:00:00 +0800", "categories": ["news"],
-     "tags": ["a", "b"] if d % 2 else ["a"]},
-    f"Body of *post* {d}.\n\n" + ("![pic](https://img.test/{d}.png)\n" if d % 3 == 0 else "plain\n"))
+     "tags": ["a", "b"] if d % 2 else ["a"], **({"image": f"/img/{d}.png"} if d in (2, 4) else {})},
+    f"Body of *post* {d}.\n\n![pic](https://img.test/{d}.png)\n")
     for d in range(1, 13)}
 
 
@@ -227,3 +229,44 @@ def test_a_short_write_is_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(staging.os, "write", full)
     with pytest.raises(OSError):
         staging.write_file(str(tmp_path / "b"), b"x")
+
+
+# --- media:* found without searching the posts' content ----------------------------------------
+
+def test_a_cold_build_searches_its_fragments_for_media_around_their_content(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Atom and RSS fragment read back from the cache comes with where its content lies, so
+    only the bytes around it are searched for media:*; the feeds are those of a plain search."""
+    from feeds import fragments
+
+    plain = run(site)
+    shutil.rmtree(site / "public")
+    shutil.rmtree(site / ".public.feeds")
+    shutil.rmtree(site / ".feeds-cache")
+    hints: list[object] = []
+    real = fragments.has_image
+
+    def noted(data: bytes, body: tuple[int, int] | None = None) -> bool:
+        if data.lstrip(b" ").startswith(b"<"):  # Atom and RSS (a JSON Feed item is an object)
+            hints.append(body)
+        return real(data, body)
+    monkeypatch.setattr(fragments, "has_image", noted)
+    assert run(site) == plain
+    assert hints and None not in hints  # the JSON Feed items are stored whole: their content is escaped otherwise
+    assert any(b"<media:" in data for data in plain.values())  # some posts have an image, some not
+    assert any(b"xmlns:media" not in data for name, data in plain.items() if name.endswith(".xml"))
+
+
+@given(st.binary(max_size=40), st.binary(max_size=40), st.binary(max_size=40), st.integers(-5, 130),
+       st.integers(-5, 130))
+def test_the_body_span_is_a_hint_only(head: bytes, body: bytes, tail: bytes, start: int, end: int) -> None:
+    """Whatever span is given, right or wrong, the answer is that of searching the whole."""
+    from feeds.fragments import MEDIA, has_image
+
+    for fragment in (head + body + tail, head + MEDIA[:3] + body + MEDIA[3:] + tail, head + MEDIA + tail,
+                     MEDIA[:4] + body.replace(b"<", b"") + MEDIA[4:]):
+        expected = MEDIA in fragment
+        assert has_image(fragment, (len(head), len(head) + len(body))) == expected
+        assert has_image(fragment, (start, end)) == expected
+        assert has_image(fragment, (4, 4 + len(body))) == expected
+        assert has_image(fragment) == expected
