@@ -23,18 +23,34 @@ from .render import Rendered, render_post
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
 
 
-def has_image(fragment: bytes) -> bool:
+MEDIA = b"<media:"
+Span = tuple[int, int]  # where a post's body lies in a fragment: a hint (``has_image``)
+
+
+def has_image(fragment: bytes, body: Span | None = None) -> bool:
     """The entry carries media:* (Atom and RSS: markup, since an entry's text holds no raw ``<``;
-    a JSON Feed item never holds it, and its frame has no namespaces)."""
-    return b"<media:" in fragment
+    a JSON Feed item never holds it, and its frame has no namespaces).
+
+    ``body``: where the post's content (escaped: no ``<``) is said to lie in ``fragment``; when
+    no ``<`` is there indeed (one memchr), nothing that starts there can match, and only the
+    bytes around it are searched (a tenth of the fragment). Whatever the hint, the answer is
+    the same as searching the whole."""
+    if body is not None:
+        start, end = body
+        if fragment.find(b"<", start, end) < 0:
+            return fragment.find(MEDIA, 0, start + len(MEDIA) - 1) >= 0 or fragment.find(MEDIA, end) >= 0
+    return MEDIA in fragment
 
 
 class Framed:
     """One feed file: its fragments, and its frame for any number of the newest of them."""
 
-    def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes]):
+    def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes],
+                 newest: Newest | None = None, bodies: Sequence[Span | None] | None = None):
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
+        self.bodies = bodies  # each fragment's body span, where known (``has_image``)
         self.format = BY_NAME[file.format]
+        self.newest = newest or Newest(spec.entries)  # shared by the files of a feed: the same entries
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
         self._sized: dict[int, tuple[bytes, bytes, bytes]] = {}  # n -> its frame: _fit asks for a size, then its data
         self._first_media: int | None = None  # the index of the first fragment with media:*
@@ -43,15 +59,17 @@ class Framed:
         found = self._sized.get(n)
         if found is not None:
             return found
-        kept = self.spec.entries[:n]
         if self._first_media is None:  # each fragment searched once, however many sizes are tried
-            self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), len(self.fragments))
+            spans = self.bodies or [None] * len(self.fragments)
+            self._first_media = next((i for i, (f, b) in enumerate(zip(self.fragments, spans)) if has_image(f, b)),
+                                     len(self.fragments))
         media = self._first_media < n
         # what the frame depends on: the newest dates, namespaces, and whether there are entries
-        mark = (max((p.updated for p in kept), default=None), max((p.date for p in kept), default=None), media, n > 0)
+        mark = (*self.newest(n), media, n > 0)
         found = self._frames.get(mark)
         if found is None:
-            found = self._frames[mark] = self.format.make_frame(self.cfg, self.spec, self.file, kept, media)
+            found = self._frames[mark] = self.format.make_frame(self.cfg, self.spec, self.file, self.spec.entries[:n],
+                                                                media)
         self._sized[n] = found
         return found
 
@@ -61,7 +79,25 @@ class Framed:
 
     def data(self, n: int) -> bytes:
         head, separator, tail = self.frame(n)
-        return head + separator.join(self.fragments[:n]) + tail
+        if separator:
+            return head + separator.join(self.fragments[:n]) + tail
+        return b"".join([head, *self.fragments[:n], tail])  # one copy of the file, not two
+
+
+class Newest:
+    """The newest ``updated`` and ``date`` of the first n of a feed's entries, each n worked out once."""
+
+    def __init__(self, entries: Sequence[Post]):
+        self.entries = entries
+        self._known: dict[int, tuple[object, object]] = {}
+
+    def __call__(self, n: int) -> tuple[object, object]:
+        found = self._known.get(n)
+        if found is None:
+            kept = self.entries[:n]
+            found = self._known[n] = (max((p.updated for p in kept), default=None),
+                                      max((p.date for p in kept), default=None))
+        return found
 
 
 def make_fragments(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]) -> dict[str, list[bytes]]:
@@ -85,9 +121,11 @@ def fragment_key(entry_key: str, rkey: str, fmt: str) -> str:
 
 
 def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key: str, store: WorkerCache,
-                    site: LiquidSite | None) -> tuple[dict[str, list[bytes]], list[Problem], set[str]]:
+                    site: LiquidSite | None
+                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[Span | None]]]:
     """The fragments of a feed's entries, format by format; what rendering said about the posts
-    rendered here; the keys of the cache rows found damaged or forged.
+    rendered here; the keys of the cache rows found damaged or forged; where each fragment holds
+    its post's body, where the cache said so (``store.spans``: a hint for ``has_image``).
 
     A cached fragment is used when this build made it (its post's rkey is in ``store.fresh``: the
     render stage stored it with the rendered content), or when it passes ``fragment_ok``; else it
@@ -97,20 +135,22 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     keys = {(i, fmt): fragment_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
     result: dict[str, list[bytes]] = {fmt: [b""] * len(rkeys) for fmt in formats}
+    bodies: dict[str, list[Span | None]] = {fmt: [None] * len(rkeys) for fmt in formats}
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
         data = cached.get(fkey)
-        if data is not None and (fkey in known or rkeys[i] in store.fresh
-                                 or fragment_ok(fmt, data, spec.entries[i], cfg)):
+        own = rkeys[i] in store.fresh
+        if data is not None and (fkey in known or own or fragment_ok(fmt, data, spec.entries[i], cfg)):
             result[fmt][i] = data
-            store.remember(fkey, data)
+            bodies[fmt][i] = store.spans.get(fkey)
+            store.remember(fkey, data, own)
         else:
             redo.setdefault(i, []).append(fmt)
     problems: list[Problem] = []
     damaged: set[str] = set()
     if redo:
         problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
-    return result, problems, damaged
+    return result, problems, damaged, bodies
 
 
 def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, dict[tuple[int, str], str]],
@@ -140,7 +180,7 @@ def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, d
             if fkey in cached and cached[fkey] != data:
                 damaged.add(fkey)
             result[fmt][i] = data
-            store.remember(fkey, data)
+            store.remember(fkey, data, rkey in store.fresh)
             rows.append((fkey, rkey, entry_key, data))
     if redone:
         store.put(redone)

@@ -62,6 +62,7 @@ class WriteContext:
     site: LiquidSite | None
     rkeys: RenderKeys | None = None  # filled in the parent before the fork: workers only look up
     feed_key: str = ""  # output_key(cfg): the fingerprints' key
+    entry_key: str = ""  # stage_key(cfg, "entry"), worked out once (hashing the config, per task, cost more)
 
 
 # --- reading: cached by content hash, misses read on every core ---------------------------
@@ -198,8 +199,9 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
     spec = ctx.specs[index]
     rkey = ctx.rkeys or RenderKeys(key, site)  # key: the render stage's
     rkeys = [rkey(p) for p in spec.entries]
-    fragments, problems, damaged = entry_fragments(cfg, spec, rkeys, stage_key(cfg, "entry"), store, site)
-    data, over = feed_files(cfg, spec, fragments)
+    fragments, problems, damaged, bodies = entry_fragments(cfg, spec, rkeys, ctx.entry_key or stage_key(cfg, "entry"),
+                                                           store, site)
+    data, over = feed_files(cfg, spec, fragments, bodies)
     problems += over
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
     # again and says so again (its bytes are the same: nothing is rewritten)
@@ -219,10 +221,10 @@ def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, st
     load_makers(dict.fromkeys(f.format for s in specs for f in s.files))  # once here, not in every worker
     rkeys = rkeys or RenderKeys(key, site)
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
-    checked = entry_check.check_cached_fragments(cfg, specs, rkeys, stage_key(cfg, "entry"), store,
-                                                 default_jobs(cfg), early)
+    entry_key = stage_key(cfg, "entry")
+    checked = entry_check.check_cached_fragments(cfg, specs, rkeys, entry_key, store, default_jobs(cfg), early)
     shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys,
-                          output_key(cfg))
+                          output_key(cfg), entry_key)
     damaged: set[str] = set()
     for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
                                                                 default_jobs(cfg), shared, chunksize=8), 1):

@@ -521,11 +521,16 @@ class Output:
 
 
 def write_file(path: str, data: bytes) -> int:
-    """Write a new file; its modification time."""
-    with open(path, "wb") as file:
-        file.write(data)
-        file.flush()
-        return os.fstat(file.fileno()).st_mtime_ns
+    """Write a new file; its modification time. With the system's calls, not ``open``: the bytes
+    are whole already, and a buffered file object per feed cost a tenth of writing it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:  # a regular file takes all at once, unless a signal or a full disk cuts it short
+            view = view[os.write(fd, view):]
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
 
 
 def _folder_within(root: str, relative: str) -> bool:
