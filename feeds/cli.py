@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import interrupts, teardown
+from . import heap, interrupts, teardown
 from .config import MAX_JOBS, Config, load_config
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
 from .pipeline import BuildResult, build, load
@@ -162,7 +162,8 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     cfg = _config(config, "build" if as_json else None, quiet, **_overrides(**options))
     try:
         # Ctrl-C, SIGTERM: clean up, say so, exit 130
-        with interrupts.cleanup(display_path(cfg.output)), _progress(not quiet) as progress:
+        with interrupts.cleanup(display_path(cfg.output)), _progress(not quiet) as progress, \
+                heap.fewer_collections():
             result = build(cfg, keep_going=keep_going, progress=progress)
     except OutputError as exc:
         click.echo(f"Error: {exc}", err=True)
