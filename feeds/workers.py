@@ -28,6 +28,7 @@ from .xmlfast import content_bytes
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
+STORE_BATCH = 1024  # read results the parent stores at a time, as they come
 
 
 # --- what each stage's workers share (inherited by fork): tasks are indices into it ----------
@@ -116,6 +117,9 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
             if digest:
                 new.append((digest, path, result))
                 texts[path] = text
+        if len(new) >= STORE_BATCH:  # stored while the workers read on, not all after them (parent alone)
+            cache.store_read(key, new, texts)
+            new, texts = [], {}
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
     cache.store_read(key, new, texts)
