@@ -81,11 +81,13 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes]:
         else b""
 
 
-def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
+def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None,
+             started: Callable[[], object] | None = None) -> list[ReadResult]:
     """What reading each file gives, from the cache when its bytes were seen before.
 
     A file whose size and mtime are as last seen here is not even opened; any other file is
-    hashed, and parsed only when no cached result has that hash."""
+    hashed, and parsed only when no cached result has that hash. ``started``: called once the
+    read workers exist (``parallel.run``), for the parent's work beside them."""
     key = stage_key(cfg, "read")
     known, hits = cache.known_digests(), cache.read_results(key, cfg.site.url)
     digests: dict[str, str] = {}
@@ -109,7 +111,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
     shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd())
     for done, (path, (size, mtime, digest, result, text)) in enumerate(
             zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
-                                     chunksize=64)), 1):
+                                     chunksize=64, started=started)), 1):
         digests[path] = digest
         rows.append((path, size, mtime, digest))
         if result is not None:

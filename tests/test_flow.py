@@ -3,7 +3,11 @@ workers' changes nothing that a build stores, writes or says."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,3 +57,30 @@ def test_read_rows_are_stored_as_they_come_and_the_same(tmp_path: Path, monkeypa
     for table in ("posts", "files"):
         assert _table(tmp_path / "batched" / "cache.sqlite3", table) == _table(tmp_path / "whole" / "cache.sqlite3",
                                                                                 table)
+
+
+# a fresh interpreter (pytest's has imported everything): which modules were loaded once reading ended
+AFTER_READING = """
+import sys
+from feeds import pipeline
+finish = pipeline.finish_reading
+def finish_reading(*args):
+    print("LOADED", *sorted(m for m in ("feeds.write", "feedgen.feed", "lxml.etree") if m in sys.modules))
+    return finish(*args)
+pipeline.finish_reading = finish_reading
+sys.argv = ["feeds", "build", "-q", *sys.argv[1:]]
+from feeds.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_render_stack_is_loaded_while_the_posts_are_read(make_site: Callable[..., Path], jobs: str) -> None:
+    """feedgen and lxml are imported beside the read workers, not by the parent alone between
+    reading and rendering; the render workers, forked after, inherit them."""
+    cfg = make_site({f"2022-03-{n + 1:02d}-p{n}.md": {"title": f"P{n}", "tags": ["t"]} for n in range(3)})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    done = subprocess.run([sys.executable, "-c", AFTER_READING, "-j", jobs], cwd=cfg.parent, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "LOADED feedgen.feed feeds.write lxml.etree" in done.stdout
