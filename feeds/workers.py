@@ -119,9 +119,11 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
             if digest:
                 new.append((digest, path, result))
                 texts[path] = text
-        if len(new) >= STORE_BATCH:  # stored while the workers read on, not all after them (parent alone)
-            cache.store_read(key, new, texts)
-            new, texts = [], {}
+        if len(rows) >= STORE_BATCH:  # stored while the workers read on, not all after them (parent alone)
+            if new:
+                cache.store_read(key, new, texts)
+            cache.remember_files(rows, None)
+            rows, new, texts = [], [], {}
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
     cache.store_read(key, new, texts)

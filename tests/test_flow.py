@@ -50,10 +50,15 @@ def test_read_rows_are_stored_as_they_come_and_the_same(tmp_path: Path, monkeypa
     store_read = cache.Cache.store_read
     monkeypatch.setattr(cache.Cache, "store_read", lambda self, key, items, texts=None: (
         calls.append(len(items)), store_read(self, key, items, texts))[1])
+    remembered: list[bool] = []
+    remember_files = cache.Cache.remember_files
+    monkeypatch.setattr(cache.Cache, "remember_files", lambda self, rows, present: (
+        remembered.append(present is None), remember_files(self, rows, present))[1])
     batched = cache.Cache(tmp_path / "batched")
     assert workers.read_all(cfg, files, batched, None) == expected
     batched.close()
     assert sum(calls) == 8 and max(calls) <= batch and len(calls) >= 8 // batch  # the broken file too
+    assert remembered == [True] * (8 // batch) + [False]  # the sweep of files gone comes last, once
     for table in ("posts", "files"):
         assert _table(tmp_path / "batched" / "cache.sqlite3", table) == _table(tmp_path / "whole" / "cache.sqlite3",
                                                                                 table)
