@@ -61,6 +61,16 @@ def _opml_inputs(key: str, specs: list[FeedSpec]) -> str:
     return h.hexdigest()
 
 
+def prepare(cfg: Config) -> None:
+    """Import what the render and write stages run (feedgen, lxml, dateutil: 0.1-0.3 s of a cold
+    build's parent alone between reading and rendering, where the render stage loaded them) while
+    the read workers work: the render workers, forked after, inherit it (``load_makers``)."""
+    from . import index_page  # noqa: F401 - the lists' maker, loaded beside the readers too
+    from .formats import load_makers
+
+    load_makers(cfg.feeds.formats)
+
+
 def maker(name: str) -> Maker:
     if name == "opml":
         from .write import opml_bytes

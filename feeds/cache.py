@@ -159,9 +159,10 @@ class Cache:
         return {p: (s, m, d) for p, s, m, d in self.db.execute("SELECT path, size, mtime_ns, digest FROM files")}
 
     @_guarded(lambda: None)
-    def remember_files(self, rows: list[tuple[str, int, int, str]], present: set[str]) -> None:
+    def remember_files(self, rows: list[tuple[str, int, int, str]], present: set[str] | None) -> None:
+        """``present``: every file found, to forget the others; None: more rows to come (no sweep)."""
         self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows)
-        if self.new:  # every row is this build's, of a file present: none to forget
+        if self.new or present is None:  # new: every row is this build's, of a file present: none to forget
             return
         gone = [(p,) for (p,) in self.db.execute("SELECT path FROM files") if p not in present]
         self.posts_changed |= bool(gone)

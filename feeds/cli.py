@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import interrupts
+from . import heap, interrupts, teardown
 from .config import MAX_JOBS, Config, load_config
 from .errors import ConfigError, FeedsError, OutputError, Problem, display_path
 from .pipeline import BuildResult, build, load
@@ -162,7 +162,8 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     cfg = _config(config, "build" if as_json else None, quiet, **_overrides(**options))
     try:
         # Ctrl-C, SIGTERM: clean up, say so, exit 130
-        with interrupts.cleanup(display_path(cfg.output)), _progress(not quiet) as progress:
+        with interrupts.cleanup(display_path(cfg.output)), _progress(not quiet) as progress, \
+                heap.fewer_collections():
             result = build(cfg, keep_going=keep_going, progress=progress)
     except OutputError as exc:
         click.echo(f"Error: {exc}", err=True)
@@ -185,6 +186,7 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     if as_json:
         _emit("build", code, result.problems, posts=result.posts, feeds=result.feed_count, written=result.written,
               unchanged=result.unchanged, removed=result.removed, wrote=result.wrote, seconds=round(result.seconds, 3))
+    teardown.finished()  # nothing is left to do: the process may end without freeing the build's memory
     sys.exit(code)
 
 

@@ -7,6 +7,7 @@ inputs did not change (``stages``: the keys).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -84,7 +85,8 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
     early = entry_check.start(cfg, cache, stage_key(cfg, "entry"))  # a fresh clone's fragments, checked meanwhile
     try:
-        posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen)
+        posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen,
+                                      beside=lambda: aside.prepare(cfg))
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
@@ -128,17 +130,17 @@ def _damage_report(cache: Cache) -> list[Problem]:
 
 
 def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, progress: Progress | None = None,
-         listing: tuple[list[str], list[Problem]] | None = None, seen: shortcut.Seen | None = None
-         ) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
+         listing: tuple[list[str], list[Problem]] | None = None, seen: shortcut.Seen | None = None,
+         beside: Callable[[], object] | None = None) -> tuple[list[Post], list[FeedSpec], list[Problem]]:
     """Read and group without writing: what `feeds check` and `feeds list` need too.
     ``listing``: what find_post_files gave, if it was asked already; ``seen``: notes for the
-    shortcut's record."""
+    shortcut's record; ``beside``: the parent's work while the read workers read."""
     files, found_files = listing or find_post_files(cfg)
     problems = list(found_files)
     own = cache is None
     cache = cache or Cache(None)
     try:
-        results = workers.read_all(cfg, files, cache, progress)
+        results = workers.read_all(cfg, files, cache, progress, beside)
     finally:
         if own:
             cache.close()

@@ -28,6 +28,7 @@ from .xmlfast import content_bytes
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
+STORE_BATCH = 1024  # read results the parent stores at a time, as they come
 
 
 # --- what each stage's workers share (inherited by fork): tasks are indices into it ----------
@@ -81,11 +82,13 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes]:
         else b""
 
 
-def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None) -> list[ReadResult]:
+def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | None,
+             started: Callable[[], object] | None = None) -> list[ReadResult]:
     """What reading each file gives, from the cache when its bytes were seen before.
 
     A file whose size and mtime are as last seen here is not even opened; any other file is
-    hashed, and parsed only when no cached result has that hash."""
+    hashed, and parsed only when no cached result has that hash. ``started``: called once the
+    read workers exist (``parallel.run``), for the parent's work beside them."""
     key = stage_key(cfg, "read")
     known, hits = cache.known_digests(), cache.read_results(key, cfg.site.url)
     digests: dict[str, str] = {}
@@ -109,7 +112,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
     shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd())
     for done, (path, (size, mtime, digest, result, text)) in enumerate(
             zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
-                                     chunksize=64)), 1):
+                                     chunksize=64, started=started)), 1):
         digests[path] = digest
         rows.append((path, size, mtime, digest))
         if result is not None:
@@ -117,6 +120,11 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
             if digest:
                 new.append((digest, path, result))
                 texts[path] = text
+        if len(rows) >= STORE_BATCH:  # stored while the workers read on, not all after them (parent alone)
+            if new:
+                cache.store_read(key, new, texts)
+            cache.remember_files(rows, None)
+            rows, new, texts = [], [], {}
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
     cache.store_read(key, new, texts)

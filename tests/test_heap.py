@@ -1,0 +1,50 @@
+"""A build collects garbage less often (feeds/heap.py): what was alive before it is frozen out of
+the collector's sight and the youngest generation's threshold is raised, in the parent and, by
+fork, in its workers; both are undone when the build ends, however it ends."""
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import invoke
+
+from feeds import heap, parallel, pipeline
+
+
+def _threshold(_: int) -> tuple[int, int]:
+    return gc.get_threshold()[0], gc.get_freeze_count()
+
+
+def test_a_build_runs_with_fewer_collections_and_undoes_it(make_site: Callable[..., Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = make_site({"2022-03-04-a.md": {"title": "A"}})
+    seen: list[tuple[int, int]] = []
+    group = pipeline.group_posts
+
+    def grouping(*args: Any) -> Any:
+        seen.append(_threshold(0))
+        return group(*args)
+    monkeypatch.setattr(pipeline, "group_posts", grouping)
+    before = gc.get_threshold(), gc.get_freeze_count()
+    result = invoke("build", "--config", str(cfg), "-q")
+    assert result.exit_code == 0, result.output
+    threshold, frozen = seen[0]
+    assert threshold >= heap.ALLOCATIONS and frozen > 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_the_collector_is_restored_when_the_build_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = gc.get_threshold(), gc.get_freeze_count()
+    with pytest.raises(RuntimeError), heap.fewer_collections():
+        raise RuntimeError("a build that fails")
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_forked_workers_collect_less_too() -> None:
+    with heap.fewer_collections():
+        answers = set(parallel.run(_threshold, list(range(300)), 2, None))
+    assert {threshold for threshold, _ in answers} == {heap.ALLOCATIONS}
+    assert all(frozen > 0 for _, frozen in answers)
