@@ -35,6 +35,7 @@ OPTIONS = (
            f"`feeds.max_bytes: {MAX_BYTES_SMALL}` (default 1 MiB): most feeds drop entries"),
     Option("first-image", ("first_image: true",), "`feeds.first_image: true`"),
     Option("excerpt", ("content: excerpt",), "`feeds.content: excerpt` (summaries, no content)"),
+    Option("rss-only", ("formats: [rss]",), "`feeds.formats: [rss]`: RSS alone, the one format Hugo writes"),
 )
 DEFAULT = Option("default", (), "the corpus's config.yaml")
 

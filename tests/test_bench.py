@@ -91,6 +91,7 @@ def test_each_option_config_sets_what_it_names_and_nothing_else(tmp_path: Path, 
         "max-bytes-64k": {"max_bytes": 65536},
         "first-image": {"first_image": True},
         "excerpt": {"content": "excerpt"},
+        "rss-only": {"formats": ("rss",)},
     }[option.name]
     assert cfg.feeds == dataclasses.replace(default.feeds, **expected)
     assert cfg.feeds != default.feeds or not expected
