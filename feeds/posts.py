@@ -294,13 +294,14 @@ class _Fields:
     def date(self, key: str, zone: ZoneInfo | timezone) -> tuple[datetime | None, bool]:
         """An aware date from ``key``; (None, False) when absent; (None, True) after a problem."""
         value = self.data.get(key)
-        if value is None or str(value).strip() == "":
+        shown = "" if value is None else str(value).strip()
+        if not shown:
             if key in self.data and key == "date":
                 self.say(key, "is empty; write the date, e.g. 2022-03-04 13:23:21 +0800, or delete the key")
                 return None, True
             return None, False
-        if _ONLY_OFFSET.match(str(value).strip()):
-            self.say(key, f"holds only a time zone offset ('{str(value).strip()}'), no date; write the date, "
+        if not shown[0].isdigit() and _ONLY_OFFSET.match(shown):  # (an offset never starts with a digit)
+            self.say(key, f"holds only a time zone offset ('{shown}'), no date; write the date, "
                      "e.g. 2022-03-04 13:23:21 +0800")
             return None, True
         try:

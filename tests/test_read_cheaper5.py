@@ -238,3 +238,19 @@ def test_the_entry_ids_folder_is_found_without_posixpath(monkeypatch: pytest.Mon
     import posixpath
     monkeypatch.setattr(posixpath, "dirname", refusing("posixpath.dirname"))
     assert jekyll.jekyll_id("/a/b/2022/03/04/x.html", "x") == "/a/b/2022/03/04/x"
+
+
+def test_a_date_is_not_matched_against_a_lone_offset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds import posts
+    monkeypatch.setattr(posts, "_ONLY_OFFSET", refusing("_ONLY_OFFSET"))
+    f = posts._Fields(posts.FrontMatter({"date": "2022-03-04 10:00:00 +0800"}, 0, 1, {}), "x.md")
+    assert f.date("date", timezone.utc) == (datetime(2022, 3, 4, 10, tzinfo=timezone(timedelta(hours=8))), False)
+
+
+@pytest.mark.parametrize("value", ["+0800", "Z", "utc", " -05:00 ", "８"])
+def test_a_lone_offset_is_still_refused_as_before(value: str) -> None:
+    from feeds import posts
+    now = posts._Fields(posts.FrontMatter({"date": value}, 0, 1, {"date": 2}), "x.md")
+    was = old._Fields(posts.FrontMatter({"date": value}, 0, 1, {"date": 2}), "x.md")
+    assert outcome(now.date, "date", timezone.utc) == outcome(was.date, "date", timezone.utc)
+    assert now.problems == was.problems
