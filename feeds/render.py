@@ -304,7 +304,7 @@ def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = No
     ``site``: the site's Liquid inputs (read once per build); None reads them for this post.
     ``utf8``: ``body`` in UTF-8 when the caller has it (``read_body_utf8``), else b""."""
     problems = []
-    if not utf8 or utf8_has_forbidden(utf8):  # bytes are searched at C speed; the text, by a regex
+    if not utf8 or utf8_has_forbidden(utf8, body):  # bytes are searched at C speed; the text, by a regex
         body, removed, first, which = scrub(body)
         utf8 = b"" if removed else utf8
         if removed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import cmarkgfm
@@ -13,7 +14,7 @@ from conftest import HEAVY_EXAMPLES, make_post, unit_config
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from feeds import commonmark, htmlcost, render, text
+from feeds import commonmark, htmlcost, render, text, xmlfast
 from feeds.config import Config
 from feeds.kramdown import before as kramdown_before
 from feeds.posts import Post, read_body, read_body_utf8
@@ -170,3 +171,69 @@ def test_a_colon_and_a_space_are_no_search_for_a_definition(monkeypatch: pytest.
 def test_kramdown_markers_are_found_as_before(value: str) -> None:
     old = any(t in value for t in kramdown_before.TRIGGERS) or kramdown_before._TRIGGER.search(value) is not None
     assert kramdown_before.uses_kramdown(value) == old
+
+
+# --- the entry fragments ----------------------------------------------------------------------------
+
+class CountingDate(datetime):
+    formatted = 0
+
+    def strftime(self, fmt: str) -> str:
+        CountingDate.formatted += 1
+        return super().strftime(fmt)
+
+
+OFFSETS = st.one_of(st.integers(-1439, 1439).map(lambda m: timedelta(minutes=m)),
+                    st.integers(-86399, 86399).map(lambda s: timedelta(seconds=s)),
+                    st.integers(-86_399_999_999, 86_399_999_999).map(lambda us: timedelta(microseconds=us)))
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)), OFFSETS)
+@example(datetime(999, 1, 2, 3, 4, 5), timedelta(hours=8))
+@example(datetime(2024, 2, 29, 23, 59, 59), timedelta(hours=-5, minutes=-30))
+@example(datetime(2024, 2, 29), timedelta(seconds=-30))
+def test_rfc822_dates_are_strftimes(when: datetime, offset: timedelta) -> None:
+    aware = when.replace(tzinfo=timezone(offset))
+    expected = aware.strftime(f"{xmlfast._DAYS[aware.weekday()]}, %d {xmlfast._MONTHS[aware.month - 1]} %Y "
+                              "%H:%M:%S %z")
+    assert xmlfast.rfc822(aware) == expected
+
+
+def test_an_rfc822_date_is_written_without_strftime() -> None:
+    CountingDate.formatted = 0
+    zone = timezone(timedelta(hours=8))
+    assert xmlfast.rfc822(CountingDate(2022, 3, 4, 13, 23, 21, tzinfo=zone)) == "Fri, 04 Mar 2022 13:23:21 +0800"
+    assert CountingDate.formatted == 0
+    xmlfast.rfc822(CountingDate(999, 3, 4, tzinfo=zone))  # a three-digit year: strftime's own way
+    assert CountingDate.formatted == 1
+
+
+@given(BODY_TEXT.map(lambda t: re.sub("[\ud800-\udfff]", "", t)))
+@example("，。\ufffe")
+@example("\uffff")
+@example("x\x85")
+def test_bytes_checked_beside_their_text_are_checked_alike(value: str) -> None:
+    assert text.utf8_has_forbidden(value.encode(), value) == text.has_forbidden(value)
+    assert text.utf8_has_forbidden(value.encode()) == text.has_forbidden(value)
+
+
+def test_printable_values_and_known_names_are_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A category's element is made once for all the posts that carry it; a printable title or name
+    is not searched for characters XML forbids (none is printable)."""
+    searched: list[str] = []
+    monkeypatch.setattr(xmlfast, "has_forbidden", lambda value: searched.append(value) or text.has_forbidden(value))
+    monkeypatch.setattr(xmlfast, "_NAMED", {})
+    made: list[str] = []
+    real_attr = xmlfast.attr
+    monkeypatch.setattr(xmlfast, "attr", lambda value: made.append(value) or real_attr(value))
+    zone = timezone(timedelta(hours=8))
+    for n in range(3):
+        entry = xmlfast.atom_entry(f"https://x.test/{n}", "A title 中文", f"https://x.test/{n}.html",
+                                   datetime(2022, 3, 4, tzinfo=zone), datetime(2022, 3, 4, tzinfo=zone), "Ann",
+                                   ("news", "中文 tag"), "", "<p>x</p>", "")
+        assert entry is not None and b'<category term="news"/>' in entry
+    assert made.count("news") == made.count("中文 tag") == 1
+    assert searched == []
+    assert xmlfast.atom_entry("i", "bad \x01 title", "u", datetime(2022, 3, 4, tzinfo=zone),
+                              datetime(2022, 3, 4, tzinfo=zone), "", (), "", "", "") is None
+    assert searched == ["bad \x01 title"]
