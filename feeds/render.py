@@ -154,7 +154,10 @@ def plain_absolute(url: str, base: str, scheme: str) -> str | None:
     if url[:1] == "/" and url[1:2] == "/" or not _PLAIN_PATH.match(url):
         return None
     parts = _base_parts(base)
-    return None if parts is None else parts[0] + _join_path(parts[1], url)
+    if parts is None:
+        return None
+    # a path from the root without a "." or ".." segment (each would follow a "/") is joined as it is
+    return parts[0] + (url if url[:1] == "/" and "/." not in url else _join_path(parts[1], url))
 
 
 @lru_cache(maxsize=64)
@@ -291,10 +294,15 @@ def _allowlist(sanitize: bool, extra_tags: tuple[str, ...], extra_attrs: tuple[s
 
 def clean_html(fragment: str, base: str, cfg: Config) -> str:
     """Sanitise (unless configured off) and make every URL absolute, in one nh3 pass."""
-    cleaner, rewriter = _cleaner(urlsplit(cfg.site.url).scheme, cfg.content.sanitize, cfg.content.allow_tags,
-                                 cfg.content.allow_attributes)
+    if _LAST_CLEANER[0] is not cfg:  # the same config for every post of a build: its cleaner found once
+        _LAST_CLEANER[:] = (cfg, *_cleaner(urlsplit(cfg.site.url).scheme, cfg.content.sanitize,
+                                           cfg.content.allow_tags, cfg.content.allow_attributes))
+    cleaner, rewriter = _LAST_CLEANER[1], _LAST_CLEANER[2]
     rewriter.base = base
     return cleaner.clean(fragment)
+
+
+_LAST_CLEANER: list[Any] = [None, None, None]  # (config, its cleaner, its rewriter)
 
 
 def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = None, utf8: bytes = b""

@@ -237,3 +237,33 @@ def test_printable_values_and_known_names_are_not_searched(monkeypatch: pytest.M
     assert xmlfast.atom_entry("i", "bad \x01 title", "u", datetime(2022, 3, 4, tzinfo=zone),
                               datetime(2022, 3, 4, tzinfo=zone), "", (), "", "", "") is None
     assert searched == ["bad \x01 title"]
+
+
+# --- the URL filter and the cleaner -----------------------------------------------------------------
+
+def test_a_path_from_the_root_is_joined_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    joined: list[str] = []
+    real = render._join_path
+    monkeypatch.setattr(render, "_join_path", lambda folder, path: joined.append(path) or real(folder, path))
+    base = "https://x.test/2022/03/04/post.html"
+    for path in ("/news/93783.html", "/", "/a//b", "/.well-known/x", "/a/./b", "/a/../b", "/a/..", "../news/"):
+        assert render.plain_absolute(path, base, "https") == render.absolute(path, base, "https")
+    assert joined == ["/.well-known/x", "/a/./b", "/a/../b", "/a/..", "../news/"]
+
+
+@given(st.lists(st.sampled_from(["/", ".", "..", "a", "-", "~", "%20", "b.html"]), min_size=1, max_size=12)
+       .map("".join))
+def test_paths_from_the_root_are_joined_as_urljoin_joins_them(path: str) -> None:
+    base = "https://x.test/2022/03/04/post.html"
+    assert render.plain_absolute(path, base, "https") == render.absolute(path, base, "https")
+
+
+def test_the_cleaner_is_found_once_for_a_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    found: list[tuple[object, ...]] = []
+    real = render._cleaner
+    monkeypatch.setattr(render, "_cleaner", lambda *a: found.append(a) or real(*a))
+    cfg = unit_config()
+    for n in range(5):
+        assert render.clean_html(f'<a href="/{n}">x</a>', "https://x.test/p.html", cfg) == \
+            f'<a href="https://x.test/{n}">x</a>'
+    assert len(found) == 1
