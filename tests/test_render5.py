@@ -267,3 +267,15 @@ def test_the_cleaner_is_found_once_for_a_build(monkeypatch: pytest.MonkeyPatch) 
         assert render.clean_html(f'<a href="/{n}">x</a>', "https://x.test/p.html", cfg) == \
             f'<a href="https://x.test/{n}">x</a>'
     assert len(found) == 1
+
+
+def test_a_body_is_read_without_a_file_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.open and pread: no buffered file, no seek, no terminal check (half the system calls); the
+    same bytes as open/seek/read, to the end of a file longer than one read, and none past it."""
+    long = "中文 text\n" * 20_000  # 240 KB
+    post = _post_file(tmp_path, long)
+    monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail("open() called"))
+    assert read_body_utf8(post) == (long, long.encode())
+    assert read_body_utf8(make_post(file=str(tmp_path / "gone.md"), body_start=3)) == ("", b"")
+    beyond = make_post(file=post.file, body_start=len(long.encode()) + 100)
+    assert read_body_utf8(beyond) == ("", b"")
