@@ -36,13 +36,19 @@ def has_forbidden(text: str) -> bool:
 _NOT_XML_ASCII = bytes((*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
 _XML_ASCII = bytes(b for b in range(256) if b not in _NOT_XML_ASCII)  # translate(None, this): what is left is forbidden
 _NOT_XML_MULTIBYTE = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 
 
-def utf8_has_forbidden(data: bytes) -> bool:
+def utf8_has_forbidden(data: bytes, text: str | None = None) -> bool:
     """``has_forbidden`` of valid UTF-8 bytes, without decoding them: deleting every allowed ASCII
-    byte is a C loop, and the multi-byte cases are searched only where their lead bytes occur."""
+    byte is a C loop, and the multi-byte cases are searched only where their lead bytes occur.
+    ``text``: the text ``data`` encodes, when the caller has it: U+FFFE and U+FFFF are then looked
+    for there, one character each (two-byte searches in bytes are slow, and Chinese text is full
+    of the ``\xef`` that starts full-width punctuation)."""
     if data.translate(None, _XML_ASCII):
         return True
+    if text is not None:
+        return b"\xc2" in data and _C1_UTF8.search(data) is not None or "\ufffe" in text or "\uffff" in text
     return (b"\xc2" in data or b"\xef\xbf" in data) and _NOT_XML_MULTIBYTE.search(data) is not None
 
 

@@ -36,7 +36,7 @@ ATOM_END, RSS_END = b"</feed>\n", b"  </channel>\n</rss>\n"
 
 
 def _second(when: datetime) -> datetime:
-    return when.replace(microsecond=0)
+    return when.replace(microsecond=0) if when.microsecond else when
 
 
 def _safe(text: str) -> str:

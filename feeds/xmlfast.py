@@ -33,7 +33,7 @@ class Refused(Exception):
 def text(value: str) -> str:
     """``value`` as lxml writes an element's text. A character lxml refuses (controls, surrogates,
     U+FFFE/F), or a C1 control, is left to feedgen: such a value takes its path, never a guess."""
-    if has_forbidden(value):
+    if not value.isprintable() and has_forbidden(value):  # printable: none of them (all are Cc, Cs or Cn)
         raise Refused
     if "&" in value:
         value = value.replace("&", "&amp;")
@@ -67,7 +67,7 @@ def _content(value: str) -> bytes:
         data = value.encode()
     except UnicodeEncodeError:
         raise Refused from None
-    if utf8_has_forbidden(data):
+    if utf8_has_forbidden(data, value):
         raise Refused
     if b"&" in data:
         data = data.replace(b"&", b"&amp;")
@@ -139,10 +139,18 @@ def iso(when: datetime) -> str:
 
 
 def rfc822(when: datetime) -> str:
-    """feedgen's ``formatRFC2822``: ``%a, %d %b %Y %H:%M:%S %z`` in the C locale."""
-    if when.utcoffset() is None:
+    """feedgen's ``formatRFC2822``: ``%a, %d %b %Y %H:%M:%S %z`` in the C locale; written out for a
+    four-digit year and an offset in whole minutes (strftime costs four times as much)."""
+    offset = when.utcoffset()
+    if offset is None:
         raise Refused
-    return when.strftime(f"{_DAYS[when.weekday()]}, %d {_MONTHS[when.month - 1]} %Y %H:%M:%S %z")
+    seconds = offset.days * 86400 + offset.seconds
+    if when.year < 1000 or seconds % 60 or offset.microseconds:
+        return when.strftime(f"{_DAYS[when.weekday()]}, %d {_MONTHS[when.month - 1]} %Y %H:%M:%S %z")
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    sign = "-" if seconds < 0 else "+"
+    return (f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} "
+            f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {sign}{hours:02d}{minutes:02d}")
 
 
 def _media(pad: str, image: str) -> str:
@@ -155,6 +163,32 @@ def _need(*values: str) -> None:
     for value in values:
         if type(value) is not str or not value:
             raise Refused
+
+
+# (name, Atom?) -> its category element: a site's names come back on every post
+_NAMED: dict[tuple[str, bool], str] = {}
+
+
+def _atom_category(name: str) -> str:
+    found = _NAMED.get((name, True))
+    if found is None:
+        found = f'    <category term="{attr(name)}"/>\n'
+        _remember((name, True), found)
+    return found
+
+
+def _rss_category(name: str) -> str:
+    found = _NAMED.get((name, False))
+    if found is None:
+        found = _element("      ", "category", name)
+        _remember((name, False), found)
+    return found
+
+
+def _remember(key: tuple[str, bool], element: str) -> None:
+    if len(_NAMED) >= 8192:  # a bound on memory: the names of a big site's posts, whatever they are
+        _NAMED.clear()
+    _NAMED[key] = element
 
 
 # --- entries -------------------------------------------------------------------------------
@@ -179,7 +213,7 @@ def atom_entry(entry_id: str, title: str, url: str, published: datetime, updated
         parts.append(f'    <link href="{attr(url)}"/>\n')
         if summary:
             parts.append(f'    <summary type="html">{text(html.escape(summary, quote=False))}</summary>\n')
-        parts.extend(f'    <category term="{attr(name)}"/>\n' for name in names)
+        parts.extend(map(_atom_category, names))
         parts.append(f"    <published>{iso(published)}</published>\n")
         if image:
             parts.append(_media("    ", image))
@@ -207,7 +241,7 @@ def rss_item(entry_id: str, permalink: bool, title: str, url: str, published: da
             split, body = len(parts), _content(content) if content else b""
             parts.append(f"</{tag}>\n")
         parts.append(f'      <guid isPermaLink="{"true" if permalink else "false"}">{text(entry_id)}</guid>\n')
-        parts.extend(_element("      ", "category", name) for name in names)
+        parts.extend(map(_rss_category, names))
         parts.append(f"      <pubDate>{rfc822(published)}</pubDate>\n")
         if author:
             parts.append(_element("      ", "dc:creator", author))
