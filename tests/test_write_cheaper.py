@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import post_text, tree_bytes, write_site
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from feeds import build, load_config
@@ -284,6 +284,8 @@ def test_a_cold_build_searches_its_fragments_for_media_around_their_content(
 
 @given(st.binary(max_size=40), st.binary(max_size=40), st.binary(max_size=40), st.integers(-5, 130),
        st.integers(-5, 130))
+@example(b"", b"", b"", -1, 1)  # a negative start: find() counts it from the end
+@example(b"", b"", b"", 3, 1)
 def test_the_body_span_is_a_hint_only(head: bytes, body: bytes, tail: bytes, start: int, end: int) -> None:
     """Whatever span is given, right or wrong, the answer is that of searching the whole."""
     from feeds.fragments import MEDIA, has_image
