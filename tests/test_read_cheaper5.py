@@ -118,7 +118,7 @@ ZONED = st.builds(lambda day, sep, time, gap, sign, offset: day + sep + time + g
                   st.sampled_from(["13:58:55", "24:00:00", "13:5:55", "1:58:55"]),
                   st.sampled_from([" ", "", "  ", "\t"]), st.sampled_from(["+", "-", "", "x"]),
                   st.sampled_from(["0800", "08:00", "1400", "1401", "1500", "0860", "080:0", "８００", "08000",
-                                   "0:800"]))
+                                   "0:800", "٠٨٠٠", "0８00", "08²0"]))
 
 
 @given(ZONED)
