@@ -35,7 +35,6 @@ from .xmlfast import content_bytes, content_from_bytes
 SCHEMA = 10  # 10: a post's content stored once (rendered.body), fragments as the bytes around it
 APP = "feeds-cache"
 PAGE_SIZE = 32768
-MMAP_BYTES = 1 << 30  # the most of the file read through a memory map (``mapped``): address space, not memory
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
@@ -362,16 +361,6 @@ def joined(head: Any, tail: Any, body: bytes | None) -> bytes | None:
     return b"".join((head, body, tail))
 
 
-def mapped(db: sqlite3.Connection) -> sqlite3.Connection:
-    """Pages read through a memory map of the file, not a read() into sqlite's own page cache
-    each (2 MB: a worker reads most pages once, and copied each fragment twice): fetching the
-    fragments of a cold build of 10,000 posts cost half as much. Reading only: written pages go
-    to the WAL file as before. A file some other program truncates under a map would fault; no
-    build of feeds truncates it (a cache found damaged is unlinked and made anew: ``_fresh``)."""
-    db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
-    return db
-
-
 def fragment_digest(data: bytes) -> bytes:
     """sha256: collision-resistant (a fragment's bytes may be anyone's), and at 1 GB/s the
     cheapest such hash here (hashed in hardware where the processor can)."""
@@ -405,7 +394,7 @@ class WorkerCache:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
-            self._db, self._pid = mapped(Cache._tune(sqlite3.connect(self.file, timeout=60))), os.getpid()
+            self._db, self._pid = Cache._tune(sqlite3.connect(self.file, timeout=60)), os.getpid()
         return self._db
 
     def get(self, rkeys: list[str]) -> tuple[dict[str, Rendered], set[str]]:

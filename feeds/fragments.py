@@ -37,7 +37,7 @@ def has_image(fragment: bytes, body: Span | None = None) -> bool:
     the same as searching the whole."""
     if body is not None:
         start, end = body
-        if fragment.find(b"<", start, end) < 0:
+        if 0 <= start <= end and fragment.find(b"<", start, end) < 0:  # (a negative index counts from the end)
             return fragment.find(MEDIA, 0, start + len(MEDIA) - 1) >= 0 or fragment.find(MEDIA, end) >= 0
     return MEDIA in fragment
 

@@ -24,10 +24,15 @@ ALLOCATIONS = 50_000  # between two collections of the youngest generation (Pyth
 @contextmanager
 def fewer_collections() -> Iterator[None]:
     before = gc.get_threshold()
-    gc.freeze()
+    # frozen already (a program calling the command in-process froze its own objects): left so,
+    # as gc.unfreeze would thaw the caller's objects with the build's
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     gc.set_threshold(max(ALLOCATIONS, before[0]), *before[1:])
     try:
         yield
     finally:
         gc.set_threshold(*before)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()

@@ -240,9 +240,10 @@ def _read_to_end(fd: int, size: int, regular: bool = False) -> bytes:
     """Everything from ``fd`` to its end, as ``file.read()`` gives it (the file may have grown);
     ``regular``: ``fd`` is a regular file's (``stat.S_ISREG``), whose ``size`` was just asked."""
     data = os.read(fd, size + 1)
-    # fewer bytes than asked: the end of a regular file (a read stops short only there), without a
-    # second read to be told so; a file that grew, or another kind of file, is read on to its end
-    more = os.read(fd, 1 << 16) if len(data) > size or (data and not regular) else b""
+    # exactly the size just asked: the end of a regular file, without a second read to be told so;
+    # a file that grew, or shrank, or gave fewer bytes than its size (a network or FUSE file
+    # system, a signal: a short read need not be the end), or another kind of file, is read on
+    more = os.read(fd, 1 << 16) if data and (len(data) != size or not regular) else b""
     if not more:
         return data
     chunks = [data, more]

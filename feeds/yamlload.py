@@ -277,9 +277,10 @@ def _common_timestamp(text: str) -> bool:
 
 
 def _offset_after_time(text: str) -> bool:
-    """``2022-03-04 13:23:21 +0800``: a ``_common_timestamp``, a space and a sign, then four ASCII
-    digits, which YAML's timestamp pattern does not take (its offset is ``[-+]H[H][:MM]``), and no
-    other pattern kept here starts with a digit: plain text, told without running the patterns."""
+    """``2022-03-04 13:23:21 +0800``: a ``_common_timestamp``, a space and a sign, then four digits
+    (``isdigit``: other scripts' digits and superscripts too), which YAML's timestamp pattern does
+    not take (its offset is ``[-+]H[H][:MM]``, in ASCII), and no other pattern kept here starts
+    with a digit: plain text, told without running the patterns."""
     return (len(text) == 25 and text[19] == " " and text[20] in "+-" and text[21:].isdigit()
             and _common_timestamp(text[:19]))
 

@@ -1,6 +1,7 @@
 """Shared fixtures: tiny sites written into tmp_path, builds whose every feed is parsed back.
 
 - ``make_site(posts, config=None)`` writes config.yaml and post files, returns the config path.
+- ``three_format_site(tmp_path, monkeypatch, posts)``: such a site, Atom + RSS + JSON, one job, cd'd into.
 - ``site_with(*fixture_names)`` copies posts from tests/fixtures/posts/ into a site.
 - ``build_site(config_path, **overrides)`` builds through the library (``load_config`` + ``build``)
   and parses every file written with feedparser, asserting ``bozo == 0``.
@@ -121,6 +122,16 @@ def write_site(root: Path, posts: dict[str, str | bytes | dict[str, Any]],
     cfg_path = root / "config.yaml"
     cfg_path.write_text(text, encoding="utf-8")
     return cfg_path
+
+
+def three_format_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, posts: dict[str, str]) -> Path:
+    """A site of ``posts`` in tmp_path/site writing Atom, RSS and JSON with one job, the current
+    folder and SOURCE_DATE_EPOCH set for it (the fixture of the cold-path and write-stage tests)."""
+    root = tmp_path / "site"
+    write_site(root, dict(posts), {"feeds": {"formats": ["atom", "rss", "json"]}, "build": {"jobs": 1}})
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    return root
 
 
 @pytest.fixture

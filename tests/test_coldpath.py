@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import post_text, tree_bytes, write_site
+from conftest import post_text, three_format_site, tree_bytes, write_site
 
 from feeds import build, load_config
 
@@ -21,11 +21,7 @@ POSTS = {f"2022-03-{d:02d}-post-{d}.md": post_text(
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "site"
-    write_site(root, dict(POSTS), {"feeds": {"formats": ["atom", "rss", "json"]}, "build": {"jobs": 1}})
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    return root
+    return three_format_site(tmp_path, monkeypatch, POSTS)
 
 
 @pytest.fixture

@@ -43,6 +43,17 @@ def test_the_collector_is_restored_when_the_build_fails(monkeypatch: pytest.Monk
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
 
 
+def test_what_a_caller_froze_before_the_build_stays_frozen() -> None:
+    gc.freeze()  # a program that calls the command in-process, having frozen its own objects
+    try:
+        frozen = gc.get_freeze_count()
+        with heap.fewer_collections():
+            assert gc.get_threshold()[0] >= heap.ALLOCATIONS
+        assert gc.get_freeze_count() == frozen > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_forked_workers_collect_less_too() -> None:
     with heap.fewer_collections():
         answers = set(parallel.run(_threshold, list(range(300)), 2, None))

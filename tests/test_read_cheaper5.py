@@ -118,7 +118,7 @@ ZONED = st.builds(lambda day, sep, time, gap, sign, offset: day + sep + time + g
                   st.sampled_from(["13:58:55", "24:00:00", "13:5:55", "1:58:55"]),
                   st.sampled_from([" ", "", "  ", "\t"]), st.sampled_from(["+", "-", "", "x"]),
                   st.sampled_from(["0800", "08:00", "1400", "1401", "1500", "0860", "080:0", "８００", "08000",
-                                   "0:800"]))
+                                   "0:800", "٠٨٠٠", "0８00", "08²0"]))
 
 
 @given(ZONED)
@@ -254,3 +254,21 @@ def test_a_lone_offset_is_still_refused_as_before(value: str) -> None:
     was = old._Fields(posts.FrontMatter({"date": value}, 0, 1, {"date": 2}), "x.md")
     assert outcome(now.date, "date", timezone.utc) == outcome(was.date, "date", timezone.utc)
     assert now.problems == was.problems
+
+
+@pytest.mark.parametrize("step", [1, 7, 4096])
+def test_a_regular_file_read_short_of_its_size_is_read_on_to_its_end(tmp_path: Path, step: int,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # a read may give fewer bytes than asked before the end (a network or FUSE file system, a
+    # signal): only a read of exactly the size the file has is taken as its end
+    path = tmp_path / "post.md"
+    text = "---\ntitle: x\n---\n" + "body\n" * 3000
+    path.write_text(text)
+    real = os.read
+    monkeypatch.setattr(sources.os, "read", lambda fd, n: real(fd, min(n, step)))
+    assert sources.read_post_file(str(path), 1 << 30)[2].text == text
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert sources._read_to_end(fd, os.fstat(fd).st_size, regular=True) == text.encode()
+    finally:
+        os.close(fd)
