@@ -253,8 +253,11 @@ def test_a_path_from_the_root_is_joined_as_it_is(monkeypatch: pytest.MonkeyPatch
 @given(st.lists(st.sampled_from(["/", ".", "..", "a", "-", "~", "%20", "b.html"]), min_size=1, max_size=12)
        .map("".join))
 def test_paths_from_the_root_are_joined_as_urljoin_joins_them(path: str) -> None:
+    """A plain path gets urljoin's answer; after ``//`` comes a host, which may be left to the long
+    way (None: ``//~`` is no host name this shortcut knows)."""
     base = "https://x.test/2022/03/04/post.html"
-    assert render.plain_absolute(path, base, "https") == render.absolute(path, base, "https")
+    plain = render.plain_absolute(path, base, "https")
+    assert plain == render.absolute(path, base, "https") or plain is None and path.startswith("//")
 
 
 def test_the_cleaner_is_found_once_for_a_build(monkeypatch: pytest.MonkeyPatch) -> None:
