@@ -1,0 +1,70 @@
+"""A second look at the render stage's direct cmark-gfm calls (render5): what cmark hands back
+is always read, and freed with the allocator that made it."""
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_post, unit_config
+
+from feeds import commonmark
+from feeds.posts import read_body_utf8
+from feeds.render import render_post
+
+# cmark writes U+FFFE and U+FFFF as the lone bytes 0xFE and 0xFF (never UTF-8): main's cmarkgfm call
+# and render5's both raised UnicodeDecodeError, a traceback for a post holding such a reference
+NONCHARACTERS = ["&#xFFFE;", "&#xffff;", "&#65534;", "&#65535;", "&#XFFFE;", '[x](/a "&#xFFFE;")',
+                 "| &#xFFFF; |\n|---|\n| b |\n", "~~&#65534;~~ and “&#xFFFF;”"]
+
+
+@pytest.fixture(params=["freed", "left"])
+def cmark_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of calling cmark: freeing what it returns, and leaving it (no symbols found)."""
+    commonmark._direct.cache_clear()
+    if request.param == "left":
+        monkeypatch.setattr(commonmark, "_frees", lambda: None)
+    yield request.param
+    commonmark._direct.cache_clear()
+
+
+@pytest.mark.parametrize("markdown", NONCHARACTERS)
+def test_a_reference_to_a_noncharacter_is_rendered_not_a_traceback(markdown: str, cmark_path: str) -> None:
+    for given in (markdown, markdown.encode()):
+        html = commonmark.to_html(given, commonmark.UNSAFE | commonmark.SMART, ("table", "strikethrough"))
+        assert "\ufffe" in html or "\uffff" in html
+
+
+@pytest.mark.parametrize("markdown", NONCHARACTERS)
+def test_a_post_with_a_noncharacter_reference_is_published_without_it(tmp_path: Path, markdown: str) -> None:
+    head = "---\ntitle: T\n---\n"
+    path = tmp_path / "p.md"
+    path.write_text(f"{head}before {markdown} after\n", encoding="utf-8")
+    post = make_post(file=path, body_start=len(head), body_line=4)
+    rendered, problems = render_post(post, *read_body_utf8(post)[:1], unit_config(), None,
+                                     read_body_utf8(post)[1])
+    assert "before" in rendered.content and "after" in rendered.content
+    assert "\ufffe" not in rendered.content and "\uffff" not in rendered.content
+    (problem,) = problems
+    assert f"{markdown.count('&#')} character reference(s) to control characters" in problem.message
+
+
+def test_what_cmark_returns_is_freed_without_another_c_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTML string is freed by cmark's own allocator, not by a ``free`` looked up in the
+    process: ``ctypes.CDLL(None)`` is a TypeError on Windows (and another C runtime's ``free`` there
+    would not be the one cmark allocated with)."""
+    real = ctypes.CDLL
+
+    def no_process_library(name: Any, *args: Any, **kwargs: Any) -> Any:
+        if name is None:
+            raise TypeError("LoadLibrary() argument 1 must be str, not None")
+        return real(name, *args, **kwargs)
+    commonmark._direct.cache_clear()
+    monkeypatch.setattr(ctypes, "CDLL", no_process_library)
+    try:
+        frees = commonmark._frees()
+        assert frees is not None
+        assert commonmark.to_html("*a*", 0, ()) == "<p><em>a</em></p>\n"
+    finally:
+        commonmark._direct.cache_clear()
