@@ -3,6 +3,7 @@ is always read, and freed with the allocator that made it."""
 from __future__ import annotations
 
 import ctypes
+import os
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +69,20 @@ def test_what_cmark_returns_is_freed_without_another_c_library(monkeypatch: pyte
         assert commonmark.to_html("*a*", 0, ()) == "<p><em>a</em></p>\n"
     finally:
         commonmark._direct.cache_clear()
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\r"])
+def test_a_body_with_crlf_is_read_once(tmp_path: Path, eol: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One reader of a body's bytes (``sources``): a body with CR line ends was read a second time,
+    with open() (``read_body``), another version of the file when it changed in between; now its
+    text is the one read, its line ends made LF, and no bytes are handed on."""
+    head = "---\ntitle: T\n---\n"
+    path = tmp_path / "p.md"
+    path.write_bytes(f"{head}a{eol}中文{eol}".encode())
+    post = make_post(file=path, body_start=len(head), body_line=4)
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda *a, **k: opened.append(str(a[0])) or real_open(*a, **k))
+    monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail("open() called"))
+    assert read_body_utf8(post) == ("a\n中文\n", b"")
+    assert opened == [str(path)]
