@@ -2,6 +2,7 @@
 is always read, and freed with the allocator that made it."""
 from __future__ import annotations
 
+import ast
 import ctypes
 import os
 from pathlib import Path
@@ -86,3 +87,20 @@ def test_a_body_with_crlf_is_read_once(tmp_path: Path, eol: str, monkeypatch: py
     monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail("open() called"))
     assert read_body_utf8(post) == ("a\n中文\n", b"")
     assert opened == [str(path)]
+
+
+def test_each_rendering_library_is_imported_in_its_one_module() -> None:
+    """The house rule, with cmark-gfm now behind ``commonmark``: cmarkgfm there only, nh3 in render."""
+    feeds_dir = Path(commonmark.__file__).parent
+
+    def importers(library: str) -> list[str]:
+        found = []
+        for module in sorted(feeds_dir.rglob("*.py")):
+            tree = ast.parse(module.read_text(encoding="utf-8"))
+            names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+            if any(name.split(".")[0] == library for name in names):
+                found.append(module.relative_to(feeds_dir).as_posix())
+        return found
+    assert importers("cmarkgfm") == ["commonmark.py"]
+    assert importers("nh3") == ["render.py"]
