@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import ctypes
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ NONCHARACTERS = ["&#xFFFE;", "&#xffff;", "&#65534;", "&#65535;", "&#XFFFE;", '[x
 
 
 @pytest.fixture(params=["freed", "left"])
-def cmark_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+def cmark_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Both ways of calling cmark: freeing what it returns, and leaving it (no symbols found)."""
     commonmark._direct.cache_clear()
     if request.param == "left":
