@@ -4,8 +4,9 @@ cmarkgfm's ``markdown_to_html_with_extensions`` looks its extensions up on every
 what the C library hands back: the document's tree and the HTML string, some 27 KB a post, kept
 until the process ends (at 100,000 posts, most of a render worker's memory). Here the extensions
 are found once, the text may come as the UTF-8 bytes read from the file (no encoding again), and
-both are freed with the library's own ``cmark_node_free`` and the C library's ``free`` (cmark's
-default allocator is calloc/realloc/free). Where those cannot be found, cmarkgfm's own call is used.
+both are freed with the library's own ``cmark_node_free`` and its default allocator's ``free`` (the
+one ``cmark_parser_new`` and ``cmark_render_html`` allocate with). Where those cannot be found,
+both are left, as cmarkgfm's own call leaves them.
 """
 from __future__ import annotations
 
@@ -14,26 +15,18 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-import cmarkgfm
+from cmarkgfm import _cmark
 from cmarkgfm.cmark import Options
-
-try:
-    from cmarkgfm import _cmark
-except ImportError:  # pragma: no cover - another build of cmarkgfm
-    _cmark = None
 
 UNSAFE, FOOTNOTES, SMART, SOURCEPOS = (Options.CMARK_OPT_UNSAFE, Options.CMARK_OPT_FOOTNOTES, Options.CMARK_OPT_SMART,
                                        Options.CMARK_OPT_SOURCEPOS)
+_Frees = tuple[Callable[[int], None], Callable[[int], None]]  # cmark_node_free, and the allocator's free
 
 
 def to_html(text: str | bytes, options: int, extensions: tuple[str, ...]) -> str:
     """``cmarkgfm.markdown_to_html_with_extensions(text, options, extensions)``; ``text`` may be
     its UTF-8 bytes."""
-    found = _direct(extensions)
-    if found is None:
-        return str(cmarkgfm.markdown_to_html_with_extensions(
-            text.decode() if isinstance(text, bytes) else text, options=options, extensions=list(extensions)))
-    found_extensions, node_free, free = found
+    found_extensions, frees = _direct(extensions)
     lib, ffi = _cmark.lib, _cmark.ffi
     data = text if isinstance(text, bytes) else text.encode()
     parser = lib.cmark_parser_new(options)
@@ -46,29 +39,51 @@ def to_html(text: str | bytes, options: int, extensions: tuple[str, ...]) -> str
         if lib.cmark_node_get_type(root) == lib.CMARK_NODE_NONE:
             raise ValueError("Error parsing markdown!")
         raw = lib.cmark_render_html(root, options, lib.cmark_parser_get_syntax_extensions(parser))
-        return str(ffi.string(raw).decode("utf-8"))
+        return _decoded(ffi.string(raw))
     finally:
         lib.cmark_parser_free(parser)
-        if raw != ffi.NULL:
-            free(int(ffi.cast("uintptr_t", raw)))
-        if root != ffi.NULL:
-            node_free(int(ffi.cast("uintptr_t", root)))
+        if frees is not None:  # else both are left, as cmarkgfm's own call leaves them
+            node_free, free = frees
+            if raw != ffi.NULL:
+                free(int(ffi.cast("uintptr_t", raw)))
+            if root != ffi.NULL:
+                node_free(int(ffi.cast("uintptr_t", root)))
+
+
+def _decoded(html: bytes) -> str:
+    """The HTML cmark wrote, as text. cmark writes U+FFFE and U+FFFF (from ``&#xFFFE;``,
+    ``&#65535;``) as the single bytes 0xFE and 0xFF, which are never UTF-8: read as those
+    characters (what XML forbids is removed later, with a warning), not a UnicodeDecodeError."""
+    try:
+        return html.decode("utf-8")
+    except UnicodeDecodeError:
+        return html.replace(b"\xfe", "\ufffe".encode()).replace(b"\xff", "\uffff".encode()).decode("utf-8")
 
 
 @lru_cache(maxsize=8)
-def _direct(extensions: tuple[str, ...]) -> tuple[list[Any], Callable[[int], None], Callable[[int], None]] | None:
-    """The extensions' handles, ``cmark_node_free`` and ``free``; None when one cannot be had."""
-    if _cmark is None:  # pragma: no cover
-        return None
-    try:
-        node_free = ctypes.CDLL(_cmark.__file__).cmark_node_free
-        free = ctypes.CDLL(None).free
-    except (OSError, AttributeError):  # pragma: no cover - not a shared object, or no such symbol
-        return None
-    for function in (node_free, free):
-        function.argtypes, function.restype = [ctypes.c_void_p], None
+def _direct(extensions: tuple[str, ...]) -> tuple[list[Any], _Frees | None]:
+    """The extensions' handles, and ``cmark_node_free`` and ``free`` (None when one cannot be had)."""
     _cmark.lib.cmark_gfm_core_extensions_ensure_registered()
     found = [_cmark.lib.cmark_find_syntax_extension(name.encode()) for name in extensions]
     if any(extension == _cmark.ffi.NULL for extension in found):
         raise ValueError(f"Unknown extension among {extensions}")
-    return found, node_free, free
+    return found, _frees()
+
+
+class _Allocator(ctypes.Structure):
+    """cmark's ``cmark_mem``: the functions the library allocates and frees with."""
+    _fields_ = [("calloc", ctypes.c_void_p), ("realloc", ctypes.c_void_p),
+                ("free", ctypes.CFUNCTYPE(None, ctypes.c_void_p))]
+
+
+def _frees() -> _Frees | None:
+    """``cmark_node_free``, and the ``free`` of the allocator the parser and the renderer used (the
+    library's default, which holds the C library's own ``free``: no other C library's is taken)."""
+    try:
+        library = ctypes.CDLL(_cmark.__file__)
+        node_free, allocator = library.cmark_node_free, library.cmark_get_default_mem_allocator
+    except (OSError, AttributeError):  # pragma: no cover - not a shared object, or no such symbol
+        return None
+    node_free.argtypes, node_free.restype = [ctypes.c_void_p], None
+    allocator.argtypes, allocator.restype = [], ctypes.POINTER(_Allocator)
+    return node_free, allocator().contents.free

@@ -28,7 +28,7 @@ else:  # pragma: no cover - the backport of the same parser
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path, is_plain_absolute
-from .sources import SourceText, read_from, read_source
+from .sources import SourceText, read_from, read_from_utf8, read_source
 from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
 
@@ -634,31 +634,8 @@ def read_body(post: Post) -> str:
 
 
 def read_body_utf8(post: Post) -> tuple[str, bytes]:
-    """``read_body``, and the bytes it was decoded from when they are exactly its UTF-8 (b"" when
-    line ends were made LF, or nothing could be read): the render stage checks those for what XML
-    forbids at C speed and gives them to the Markdown renderer as they are, with no encoding again."""
-    try:
-        data = _read_tail(post.file, post.body_start)
-        body = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return "", b""
-    if b"\r" in data:
-        return read_body(post), b""
-    return body, data
-
-
-def _read_tail(path: str, offset: int) -> bytes:
-    """The file's bytes from ``offset`` to its end, as ``open``, ``seek`` and ``read`` give them, in
-    half their system calls (no terminal check, no seeks): the render stage reads a body a post."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        chunks = [os.pread(fd, max(os.fstat(fd).st_size - offset, 0) + 1, offset)]
-        while chunks[-1]:  # to the end, as read() reads: the file may have grown
-            offset += len(chunks[-1])
-            chunks.append(os.pread(fd, 1 << 16, offset))
-    finally:
-        os.close(fd)
-    return b"".join(chunks)
+    """``read_body``, and its UTF-8 as read when that is exactly it (``sources.read_from_utf8``)."""
+    return read_from_utf8(post.file, post.body_start)
 
 
 def site_zone(cfg: Config) -> ZoneInfo | timezone:

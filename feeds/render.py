@@ -1,7 +1,8 @@
 """A post body -> a clean HTML fragment with absolute URLs, and a plain-text summary.
 
-Markdown goes through cmarkgfm (CommonMark + GFM tables/strikethrough, raw HTML
-passed through: our users' bodies are mostly raw HTML with Markdown links between). The result
+Markdown goes through cmark-gfm (``commonmark``, the one module importing cmarkgfm; CommonMark + GFM
+tables/strikethrough, raw HTML passed through: our users' bodies are mostly raw HTML with Markdown
+links between). The result
 then makes one pass through nh3 (ammonia), which sanitises and, through its attribute filter,
 makes every URL absolute against the post's own URL.
 """

