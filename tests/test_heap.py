@@ -4,6 +4,7 @@ fork, in its workers; both are undone when the build ends, however it ends."""
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,13 @@ def test_what_a_caller_froze_before_the_build_stays_frozen() -> None:
         gc.unfreeze()
 
 
+def _in_worker(_: int) -> tuple[int, int, int]:
+    return (*_threshold(0), os.getpid())
+
+
 def test_forked_workers_collect_less_too() -> None:
     with heap.fewer_collections():
-        answers = set(parallel.run(_threshold, list(range(300)), 2, None))
-    assert {threshold for threshold, _ in answers} == {heap.ALLOCATIONS}
-    assert all(frozen > 0 for _, frozen in answers)
+        answers = set(parallel.run(_in_worker, list(range(8)), 2, None, chunksize=1, min_tasks=2))
+    assert {threshold for threshold, _, _ in answers} == {heap.ALLOCATIONS}
+    assert all(frozen > 0 for _, frozen, _ in answers)
+    assert os.getpid() not in {pid for _, _, pid in answers}  # forked workers answered, not this process
