@@ -110,9 +110,11 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
     fresh: dict[str, ReadResult] = {}
     rows, new, texts = [], [], {}  # texts: path -> its row, in UTF-8 (read_row_bytes)
     shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd())
-    for done, (path, (size, mtime, digest, result, text)) in enumerate(
-            zip(misses, parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
-                                     chunksize=64, started=started)), 1):
+    # the pool's answers first: zip then asks them for one more, which ends the pool in order (a
+    # generator zip never finishes is closed instead, and its workers killed, left unreaped for a while)
+    for done, ((size, mtime, digest, result, text), path) in enumerate(
+            zip(parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
+                             chunksize=64, started=started), misses), 1):
         digests[path] = digest
         rows.append((path, size, mtime, digest))
         if result is not None:

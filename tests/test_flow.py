@@ -89,3 +89,30 @@ def test_the_render_stack_is_loaded_while_the_posts_are_read(make_site: Callable
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "LOADED feedgen.feed feeds.write lxml.etree" in done.stdout
+
+
+def test_the_read_pool_is_shut_down_in_order_not_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading zipped the file names with the pool's answers, names first: once the names ran out,
+    zip never asked the pool for its end, so the pool was closed as an abandoned generator and its
+    workers killed, still unreaped when the next stage counted its processes (a flaky test under
+    load). The pool now ends as every other stage's does: shut down, its workers joined."""
+    from feeds import parallel
+
+    folder = tmp_path / "_posts"
+    folder.mkdir()
+    count = 2 * parallel.MIN_TASKS_PER_JOB + 5  # enough for a pool of two
+    for n in range(count):
+        (folder / f"2022-03-{1 + n % 28:02d}-p{n}.md").write_text(f"---\ntitle: P{n}\n---\nbody {n}\n")
+    cfg = dataclasses.replace(unit_config(tmp_path), jobs=2)
+    monkeypatch.chdir(tmp_path)
+    killed: list[object] = []
+    kill = parallel._kill
+    monkeypatch.setattr(parallel, "_kill", lambda pool: (killed.append(pool), kill(pool))[1])
+    store = cache.Cache(tmp_path / "c")
+    try:
+        results = workers.read_all(cfg, sorted(str(p) for p in folder.iterdir()), store, None)
+    finally:
+        store.close()
+    assert len(results) == count and all(post is not None for post, _, _ in results)
+    assert killed == []
+    assert parallel.multiprocessing.active_children() == []
