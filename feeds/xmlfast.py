@@ -16,6 +16,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from .text import has_forbidden, utf8_has_forbidden
 
@@ -165,30 +166,16 @@ def _need(*values: str) -> None:
             raise Refused
 
 
-# (name, Atom?) -> its category element: a site's names come back on every post
-_NAMED: dict[tuple[str, bool], str] = {}
-
-
+# a category's element, made once per name (a site's names come back on every post); the bound
+# keeps memory in check whatever the names
+@lru_cache(maxsize=8192)
 def _atom_category(name: str) -> str:
-    found = _NAMED.get((name, True))
-    if found is None:
-        found = f'    <category term="{attr(name)}"/>\n'
-        _remember((name, True), found)
-    return found
+    return f'    <category term="{attr(name)}"/>\n'
 
 
+@lru_cache(maxsize=8192)
 def _rss_category(name: str) -> str:
-    found = _NAMED.get((name, False))
-    if found is None:
-        found = _element("      ", "category", name)
-        _remember((name, False), found)
-    return found
-
-
-def _remember(key: tuple[str, bool], element: str) -> None:
-    if len(_NAMED) >= 8192:  # a bound on memory: the names of a big site's posts, whatever they are
-        _NAMED.clear()
-    _NAMED[key] = element
+    return _element("      ", "category", name)
 
 
 # --- entries -------------------------------------------------------------------------------

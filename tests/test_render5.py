@@ -221,7 +221,8 @@ def test_printable_values_and_known_names_are_not_searched(monkeypatch: pytest.M
     is not searched for characters XML forbids (none is printable)."""
     searched: list[str] = []
     monkeypatch.setattr(xmlfast, "has_forbidden", lambda value: searched.append(value) or text.has_forbidden(value))
-    monkeypatch.setattr(xmlfast, "_NAMED", {})
+    xmlfast._atom_category.cache_clear()
+    xmlfast._rss_category.cache_clear()
     made: list[str] = []
     real_attr = xmlfast.attr
     monkeypatch.setattr(xmlfast, "attr", lambda value: made.append(value) or real_attr(value))
