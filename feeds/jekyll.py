@@ -228,15 +228,24 @@ def _short(categories: list[str]) -> bool:
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# the placeholders that are one attribute of the date in a %-format: their _PLACEHOLDERS functions,
+# and _template's fields (a pattern's date made in one %-format)
+_OF_THE_DATE = {"year": ("year", "%04d"), "month": ("month", "%02d"), "i_month": ("month", "%d"),
+                "day": ("day", "%02d"), "i_day": ("day", "%d"), "hour": ("hour", "%02d"),
+                "minute": ("minute", "%02d"), "second": ("second", "%02d")}
+
+
+def _date_field(attribute: str, spec: str) -> Callable[[datetime, str, list[str], str], str]:
+    return lambda d, s, c, e: spec % getattr(d, attribute)
+
+
 # Each placeholder computed only when a pattern uses it; names in English whatever the locale.
 _PLACEHOLDERS: dict[str, Callable[[datetime, str, list[str], str], str]] = {
-    "year": lambda d, s, c, e: f"{d.year:04d}", "short_year": lambda d, s, c, e: f"{d.year % 100:02d}",
-    "month": lambda d, s, c, e: f"{d.month:02d}", "i_month": lambda d, s, c, e: str(d.month),
+    **{name: _date_field(attribute, spec) for name, (attribute, spec) in _OF_THE_DATE.items()},
+    "short_year": lambda d, s, c, e: f"{d.year % 100:02d}",
     "short_month": lambda d, s, c, e: _MONTHS[d.month - 1][:3], "long_month": lambda d, s, c, e: _MONTHS[d.month - 1],
-    "day": lambda d, s, c, e: f"{d.day:02d}", "i_day": lambda d, s, c, e: str(d.day),
     "y_day": lambda d, s, c, e: f"{d.timetuple().tm_yday:03d}",
-    "hour": lambda d, s, c, e: f"{d.hour:02d}", "minute": lambda d, s, c, e: f"{d.minute:02d}",
-    "second": lambda d, s, c, e: f"{d.second:02d}", "week": lambda d, s, c, e: f"{d.isocalendar()[1]:02d}",
+    "week": lambda d, s, c, e: f"{d.isocalendar()[1]:02d}",
     "short_day": lambda d, s, c, e: _DAYS[d.weekday()][:3], "long_day": lambda d, s, c, e: _DAYS[d.weekday()],
     "title": lambda d, s, c, e: pretty_slug(s), "name": lambda d, s, c, e: pretty_slug(s),
     "slug": lambda d, s, c, e: pretty_slug(s).lower(),
@@ -251,12 +260,6 @@ _PLACEHOLDER = re.compile(":(" + "|".join(sorted(_PLACEHOLDERS, key=len, reverse
 def _tokens(pattern: str) -> tuple[str, ...]:
     """A pattern split once into literal text (even indexes) and placeholder names (odd)."""
     return tuple(_PLACEHOLDER.split(pattern))
-
-
-# the placeholders a %-format of the date's attribute says alone, as their _PLACEHOLDERS function does
-_OF_THE_DATE = {"year": ("year", "%04d"), "month": ("month", "%02d"), "i_month": ("month", "%d"),
-                "day": ("day", "%02d"), "i_day": ("day", "%d"), "hour": ("hour", "%02d"),
-                "minute": ("minute", "%02d"), "second": ("second", "%02d")}
 
 
 @lru_cache(maxsize=64)
