@@ -53,12 +53,7 @@ def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None) -> Any:
             value = value.rstrip(" ")
             if not value or key in data or len(key) > MAX_KEY or not _plain_key(key, plain):
                 return _NONE
-            first = value[0]
-            if (first == '"' or first == "'") and len(value) > 1 and value[-1] == first \
-                    and first not in value[1:-1]:
-                data[key] = value[1:-1]  # _scalar's quoted text, outside a list
-            else:
-                data[key] = _value(value, plain)
+            data[key] = _value(value, plain)
     except LookupError:
         return _NONE
     if rows is not None:
