@@ -81,9 +81,10 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     if quick is not None:
         return BuildResult(posts=quick.posts, planned=quick.feeds, unchanged=quick.unchanged, replayed=True,
                            problems=list(quick.problems), wrote=True, seconds=time.perf_counter() - started)
-    signed, seen = shortcut.files_hash(files, found) if cfg.cache is not None else "", shortcut.Seen()
+    seen = shortcut.Seen()
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
-    early = entry_check.start(cfg, cache, stage_key(cfg, "entry"))  # a fresh clone's fragments, checked meanwhile
+    # a fresh clone's fragments, checked meanwhile (a new cache has none: no key asked before reading)
+    early = None if cache.new else entry_check.start(cfg, cache, stage_key(cfg, "entry"))
     try:
         posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen,
                                       beside=lambda: aside.prepare(cfg))
@@ -103,6 +104,8 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         if early is not None:
             early.stop()
         cache.close()
+    # the files as the read workers saw them, each just before reading it (not all by the parent first)
+    signed = shortcut.files_hash(files, found, seen.lines) if cfg.cache is not None else ""
     shortcut.remember(cfg, signed, seen, again, site, said)
     result.seconds = time.perf_counter() - started
     return result
@@ -140,7 +143,8 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
     own = cache is None
     cache = cache or Cache(None)
     try:
-        results = workers.read_all(cfg, files, cache, progress, beside)
+        results = workers.read_all(cfg, files, cache, progress, beside,
+                                   seen.lines if seen is not None and cfg.cache is not None else None)
     finally:
         if own:
             cache.close()

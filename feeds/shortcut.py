@@ -35,7 +35,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,7 @@ class Seen:
     earliest_hidden: datetime | None = None  # the oldest future post left out
     latest_shown: datetime | None = None  # the newest post shown
     once: list[Problem] = dataclasses.field(default_factory=list)  # said once: the ledger's warnings
+    lines: dict[str, bytes] = dataclasses.field(default_factory=dict)  # path -> stat_line, as reading saw it
 
     def saw(self, cfg: Config, posts: Iterable[Post | None], now: datetime) -> None:
         if cfg.future:
@@ -125,11 +126,20 @@ def _stat(path: str | Path, follow: bool = True) -> tuple[int, int, int, int, in
     return st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
-def files_hash(files: list[str], found: list[Problem]) -> str:
-    """The post files found, each as ``stat`` sees it now, and what finding them said."""
+def stat_line(path: str, st: os.stat_result | None = None) -> bytes:
+    """A post file's line in ``files_hash``: its path and ``_stat`` (``st``: its ``os.stat``, when the
+    caller has just asked; else asked now)."""
+    seen = _stat(path) if st is None else (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    return f"{path}\0{seen}\n".encode("utf-8", "surrogateescape")
+
+
+def files_hash(files: list[str], found: list[Problem], lines: Mapping[str, bytes] | None = None) -> str:
+    """The post files found, each as ``stat`` sees it now, and what finding them said. ``lines``:
+    the ``stat_line`` of files already stat'ed (by the read workers, each just before reading it:
+    the signature is then of what was read, or older), the others asked now."""
     h = hashlib.blake2b(repr(found).encode("utf-8", "surrogateescape"), digest_size=16)
-    for path in files:
-        h.update(f"{path}\0{_stat(path)}\n".encode("utf-8", "surrogateescape"))
+    known = lines or {}
+    h.update(b"".join([known.get(path) or stat_line(path) for path in files]))
     return h.hexdigest()
 
 

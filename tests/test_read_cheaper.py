@@ -352,7 +352,7 @@ def test_rows_come_back_in_utf8_and_are_stored_as_text(tmp_path: Path, monkeypat
     cfg, files = _site(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(workers.parallel, "context", lambda kind: workers.ReadContext(cfg, tuple(files), frozenset()))
-    size, mtime, digest, result, row = workers._read_task(0)
+    size, mtime, digest, result, row, _ = workers._read_task(0)
     assert type(row) is bytes and result is not None and row.decode() == rows.read_row(result)
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)

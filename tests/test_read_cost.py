@@ -193,7 +193,7 @@ def test_a_post_file_is_asked_its_size_once_in_reading(make_site: Any, monkeypat
     monkeypatch.setattr(os, "stat", lambda p, *a, **k: asked.append(str(p)) or real(p, *a, **k))
     monkeypatch.setattr(os, "fstat", lambda fd: asked.append("fstat") or real_fstat(fd))
     monkeypatch.setattr(workers.parallel, "context", lambda kind: workers.ReadContext(cfg, (file,), frozenset()))
-    size, mtime, _, result, _ = workers._read_task(0)
+    size, mtime, _, result, _, _ = workers._read_task(0)
     assert asked.count(file) + asked.count("fstat") == 1 and result[0] is not None
     assert (size, mtime) == (real(file).st_size, real(file).st_mtime_ns)
     assert read_source_same(file)

@@ -1,0 +1,131 @@
+"""A cold build's start (issue 10): what the parent does alone before the read workers exist.
+
+Signing the post files for the shortcut's record (a ``stat`` each) and hashing the tool for the
+read stage's key (every source file of the package) were the parent's, alone, before the read
+workers started; a new cache needs neither there: each read task stats its file just before
+reading it, and the key is worked out once the workers read. What the record says is the same.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from feeds import aside, pipeline, shortcut, workers
+from feeds.cache import Cache
+from feeds.config import load_config
+from feeds.pipeline import build
+
+
+def _site(make_site: Callable[..., Path], count: int = 4, **config: Any) -> Path:
+    posts = {f"2022-03-{n + 1:02d}-p{n}.md": {"title": f"P{n}", "tags": ["t", f"u{n % 2}"]} for n in range(count)}
+    return make_site(posts, {"build": {"jobs": 1}, **config})
+
+
+def _events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """("stat", path) for each file signed, ("key", stage) for each stage key asked, ("read", path)
+    for each post file read, ("started", "") once the read workers exist (the parent's beside)."""
+    events: list[tuple[str, str]] = []
+    stat, read, prepare = shortcut._stat, workers.read_post_file, aside.prepare
+    monkeypatch.setattr(shortcut, "_stat", lambda path, follow=True: (events.append(("stat", str(path))),
+                                                                       stat(path, follow))[1])
+    monkeypatch.setattr(workers, "read_post_file", lambda path, *a: (events.append(("read", path)), read(path, *a))[1])
+    monkeypatch.setattr(aside, "prepare", lambda cfg: (events.append(("started", "")), prepare(cfg))[1])
+    for module in (workers, pipeline):
+        key = module.stage_key
+        monkeypatch.setattr(module, "stage_key", lambda cfg, stage, key=key: (events.append(("key", stage)),
+                                                                              key(cfg, stage))[1])
+    return events
+
+
+def _posts_of(events: list[tuple[str, str]], kind: str) -> list[str]:
+    return [path for what, path in events if what == kind and "/_posts/" in path.replace(os.sep, "/")]
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_a_cold_build_signs_no_file_and_hashes_no_tool_before_the_read_workers_start(
+        make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, cache: bool) -> None:
+    config = _site(make_site, **({} if cache else {"cache": False}))
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    events = _events(monkeypatch)
+    assert not build(cfg).errors
+    before = events[:events.index(("started", ""))]
+    assert _posts_of(before, "stat") == [] and [e for e in before if e[0] == "key"] == []
+    signed = _posts_of(events, "stat")
+    assert len(signed) == (4 if cfg.cache is not None else 0)  # no cache, no record: nothing to sign
+
+
+def test_each_file_is_signed_before_it_is_read(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record holds each file as it was before it was read: an edit while the build runs then
+    makes the next build a full one, never a replay of output made from the older text."""
+    config = _site(make_site)
+    monkeypatch.chdir(config.parent)
+    events = _events(monkeypatch)
+    assert not build(load_config(config)).errors
+    read = _posts_of(events, "read")
+    assert len(read) == 4
+    for path in read:
+        assert events.index(("stat", path)) < events.index(("read", path))
+
+
+def test_an_edit_after_a_file_was_read_is_no_replay(make_site: Callable[..., Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post edited between its read and the end of the build: the next build reads it again."""
+    config = _site(make_site)
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    target = str(config.parent.resolve() / "_posts" / "2022-03-02-p1.md")
+    read = workers.read_post_file
+
+    def edit_after(path: str, *args: Any) -> Any:
+        got = read(path, *args)
+        if path == target:
+            Path(path).write_text("---\ntitle: Edited\n---\nedited\n", encoding="utf-8")
+        return got
+    monkeypatch.setattr(workers, "read_post_file", edit_after)
+    assert not build(cfg).errors
+    monkeypatch.setattr(workers, "read_post_file", read)
+    again = build(cfg)
+    assert not again.replayed and "Edited" in (cfg.output / "feed.xml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("edit", ["none", "one", "touch"])
+def test_the_record_signs_the_files_as_a_stat_of_each_would(make_site: Callable[..., Path],
+                                                            monkeypatch: pytest.MonkeyPatch, edit: str) -> None:
+    """Signed by the read workers (files read) and by the parent (files the cache answers for):
+    the same signature as ``files_hash`` asking the disk after the build, so the next build replays."""
+    config = _site(make_site, count=6)
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    assert not build(cfg).errors
+    post = config.parent / "_posts" / "2022-03-03-p2.md"
+    if edit == "one":
+        post.write_text("---\ntitle: Other\n---\nother\n", encoding="utf-8")
+    elif edit == "touch":
+        os.utime(post, ns=(1, 1))
+    assert not build(cfg).errors
+    record = shortcut.read_record(shortcut.record_file(cfg))  # type: ignore[arg-type]
+    files, found = pipeline.find_post_files(cfg)
+    assert record is not None and record["files"] == shortcut.files_hash(files, found)
+    assert build(cfg).replayed
+
+
+def test_a_new_cache_is_not_asked_for_what_it_cannot_hold(tmp_path: Path, make_site: Callable[..., Path],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _site(make_site)
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    store = Cache(tmp_path / "new")
+    asked: list[str] = []
+    monkeypatch.setattr(Cache, "known_digests", lambda self: asked.append("known") or {})
+    monkeypatch.setattr(Cache, "read_results", lambda self, key, url: asked.append("results") or {})
+    files, _ = pipeline.find_post_files(cfg)
+    try:
+        results = workers.read_all(cfg, files, store, None)
+    finally:
+        store.close()
+    assert asked == [] and len(results) == 4 and all(post is not None for post, _, _ in results)
