@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 FILENAME_DATE = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*?)(\.[^.]+)?\Z", re.S)  # any character in a slug
-_FILENAME_DAY = re.compile(r"(\d{2,4}-\d{1,2}-\d{1,2})-")  # FILENAME_DATE up to its slug (which matches anything)
+FILENAME_DAY = re.compile(r"(\d{2,4}-\d{1,2}-\d{1,2})-")  # FILENAME_DATE up to its slug (which matches anything)
 _DATE = re.compile(
     r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d+))?)?)?"
@@ -156,7 +156,7 @@ _remembered_date = lru_cache(maxsize=4096)(_parse_text)
 
 def split_filename(name: str) -> tuple[str | None, str]:
     """A post file name -> (its YYYY-MM-DD date or None, its slug without the extension)."""
-    match = _FILENAME_DAY.match(name)  # FILENAME_DATE's date; its lazy slug group, without the regex
+    match = FILENAME_DAY.match(name)  # FILENAME_DATE's date; its lazy slug group, without the regex
     if match:
         rest = name[match.end():]
         dot = rest.rfind(".")  # FILENAME_DATE's extension: the last '.' and at least one character

@@ -95,7 +95,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
             beside = _publish(cfg, specs, cache, result, progress, site, rkeys, early, posts)
             # the ids readers can now have (ledger), their text made beside the build (aside)
             write_ledger(beside.ledger) if beside is not None else record_ids(cfg, posts)
-        if cache.posts_changed or site is not None:  # edits leave rendered content nobody needs
+        if (cache.posts_changed or site is not None) and not cache.new:  # edits leave rendered content nobody needs
             cache.keep_rendered({rkeys(p) for p in posts})
         cache.keep_fragments(stage_key(cfg, "entry"))
         again = _again(cfg, result, seen, posts, site, cache)
@@ -179,6 +179,14 @@ def _to_make(key: str, specs: list[FeedSpec], out: Output, site: LiquidSite | No
     return todo, inputs
 
 
+def _known_render_keys(rkeys: RenderKeys, specs: list[FeedSpec]) -> None:
+    """Every entry's render key, made beside the render workers (a cold build's render stage asks
+    none first): the stages after them look the keys up, and the write workers inherit them."""
+    for spec in specs:
+        for post in spec.entries:
+            rkeys(post)
+
+
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
              progress: Progress | None, site: LiquidSite | None = None, rkeys: RenderKeys | None = None,
              early: parallel.Background[entry_check.Early] | None = None, posts: list[Post] | None = None
@@ -191,17 +199,20 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
     try:
         with Output(cfg.output, cfg.file) as out:
             todo, inputs = _to_make(key, specs, out, site)
-            lists = aside.list_files(cfg, key, listed)
             started: list[parallel.Background[aside.Answer | None] | None] = []  # once the render workers exist
+            made: list[list[tuple[str, str, str]]] = []
 
-            def beside_them() -> None:
-                started.append(aside.start(cfg, posts, listed, out, lists) if posts is not None else None)
+            def beside_them() -> None:  # the parent's work that waits for no worker, once they work
+                made.append(aside.list_files(cfg, key, listed))
+                started.append(aside.start(cfg, posts, listed, out, made[0]) if posts is not None else None)
+                _known_render_keys(rkeys, specs)
             try:
                 # a cache that earlier runs left intact remembers what rendering said about the posts
                 # of unchanged feeds; without one, render those too, so every run warns the same
                 fresh = workers.render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress,
                                            rkeys, beside_them)
                 beside = started[0] if started else None
+                lists = made[0] if made else aside.list_files(cfg, key, listed)
                 result.problems += workers.render_problems(cfg, rendering, specs, cache, site, rkeys)
                 result.settled = len(result.problems)  # what follows is said once (see _again)
                 workers.write_all(cfg, rendering, todo, inputs, out, cache, site, result.problems, progress, fresh,

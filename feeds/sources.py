@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import WARNING, Problem, display_path, is_plain_absolute
-from .jekyll import FILENAME_DATE
+from .jekyll import FILENAME_DATE, FILENAME_DAY
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
 SKIP_DIRS = {"node_modules", "vendor", "_site", ".git"}
@@ -100,6 +100,8 @@ def _excluded(path: str, root: Path, patterns: tuple[str, ...]) -> bool:
 
 def _dated(path: str, problems: list[Problem]) -> bool:
     """Jekyll publishes a `_posts` file only when its name starts with a date (drafts need none)."""
+    if FILENAME_DAY.match(path, path.rfind(os.sep) + 1):  # nearly every post: dated, wherever it is
+        return True
     *folders, name = path.split(os.sep)
     if os.path.splitext(name)[1].lower() not in POST_EXTENSIONS or "_posts" not in folders:
         return True

@@ -182,10 +182,13 @@ def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site:
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here, and memory follows the number of feeds' entries being written, not every body.
     ``started``: called once the render workers exist (``parallel.run``)."""
-    rkey = rkeys or RenderKeys(key, site)
-    needed = {rkey(p): p for s in specs for p in s.entries}
-    found = cache.rendered(list(needed))
-    misses = [p for rkey, p in needed.items() if rkey not in found]
+    if cache.new:  # it holds no rendered content: every post, each once, its key made by its worker
+        misses = list({id(p): p for s in specs for p in s.entries}.values())
+    else:
+        rkey = rkeys or RenderKeys(key, site)
+        needed = {rkey(p): p for s in specs for p in s.entries}
+        found = cache.rendered(list(needed))
+        misses = [p for rkey, p in needed.items() if rkey not in found]
     batches = [range(i, min(i + RENDER_BATCH, len(misses))) for i in range(0, len(misses), RENDER_BATCH)]
     cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1

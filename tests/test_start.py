@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import HEAVY_EXAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds import aside, pipeline, shortcut, workers
 from feeds.cache import Cache
@@ -129,3 +132,89 @@ def test_a_new_cache_is_not_asked_for_what_it_cannot_hold(tmp_path: Path, make_s
     finally:
         store.close()
     assert asked == [] and len(results) == 4 and all(post is not None for post, _, _ in results)
+
+
+# --- between reading and rendering: what waits for no worker is done once the render workers work
+
+def _render_events(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """"key" for each render key made, "lists" for the lists' inputs, "<task> started" once a stage's
+    workers exist, "rendered?" for each time the cache is asked which posts it has rendered."""
+    from feeds import parallel, stages
+
+    events: list[str] = []
+    render_key, list_files, run, rendered = stages.render_key, aside.list_files, parallel.run, Cache.rendered
+    monkeypatch.setattr(stages, "render_key", lambda *a: (events.append("key"), render_key(*a))[1])
+    monkeypatch.setattr(aside, "list_files", lambda *a: (events.append("lists"), list_files(*a))[1])
+    monkeypatch.setattr(Cache, "rendered", lambda self, keys: (events.append("rendered?"), rendered(self, keys))[1])
+
+    def watched(func: Any, tasks: Any, jobs: int, shared: object, chunksize: int = 16, min_tasks: int = 128,
+                started: Any = None) -> Any:
+        def begin() -> None:
+            events.append(f"{func.__name__} started")
+            if started is not None:
+                started()
+        return run(func, tasks, jobs, shared, chunksize, min_tasks, begin)
+    monkeypatch.setattr(parallel, "run", watched)
+    return events
+
+
+def test_a_cold_build_makes_no_render_key_and_no_list_before_the_render_workers_start(
+        make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _site(make_site, count=6)
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    events = _render_events(monkeypatch)
+    cold = build(cfg)
+    assert not cold.errors and "_render_task started" in events
+    before = events[events.index("_read_task started") + 1:events.index("_render_task started")]
+    assert before == []  # the new cache is not asked either: it holds nothing rendered
+    assert events.count("lists") == 1 and events.count("key") == 6  # each post's key once, beside the workers
+
+
+def test_a_warm_build_still_asks_the_cache_what_it_rendered(make_site: Callable[..., Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _site(make_site, count=6)
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    cold = build(cfg)
+    (config.parent / "_posts" / "2022-03-02-p1.md").write_text("---\ntitle: New\ntags: [t]\n---\nnew\n",
+                                                                 encoding="utf-8")
+    events = _render_events(monkeypatch)
+    warm = build(cfg)
+    assert not warm.errors and warm.written and events.count("rendered?") == 1
+    assert len(warm.written) < len(cold.written)
+
+
+# --- finding the post files: a dated name is known dated from its day alone ----------------------
+
+def _dated_as_before(path: str) -> bool:
+    """``sources._dated`` as it was: the whole name against FILENAME_DATE, after its folders."""
+    from feeds.jekyll import FILENAME_DATE
+    from feeds.sources import POST_EXTENSIONS
+
+    *folders, name = path.split(os.sep)
+    if os.path.splitext(name)[1].lower() not in POST_EXTENSIONS or "_posts" not in folders:
+        return True
+    return "_drafts" in folders or bool(FILENAME_DATE.match(name))
+
+
+@given(st.lists(st.sampled_from(["_posts", "_drafts", "a", "2022-01-02-x", ""]), max_size=3),
+       st.text(alphabet="0123456789-._mdhtlx\n é", max_size=20))
+@settings(max_examples=HEAVY_EXAMPLES)
+def test_a_file_is_dated_as_before(folders: list[str], name: str) -> None:
+    from feeds.sources import _dated
+
+    path = os.sep.join(["", "site", *folders, name])
+    problems: list[object] = []
+    assert _dated(path, problems) == _dated_as_before(path) == (not problems)
+
+
+def test_a_dated_name_is_not_matched_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its day first (FILENAME_DAY): the whole name's pattern scans to its end, for every post."""
+    from feeds import sources
+
+    class Whole:
+        def match(self, name: str) -> None:
+            raise AssertionError(f"{name} matched whole")
+    monkeypatch.setattr(sources, "FILENAME_DATE", Whole())
+    assert sources._dated(os.sep.join(["", "site", "_posts", "2022-03-04-a-long-name.md"]), [])
