@@ -68,8 +68,13 @@ def slugify(name: str) -> str:
     return slug + "-" if slug in _RESERVED else slug
 
 
+_URL_SAFE = "/-._~!$&'()*+,;=:@"
+_AS_IS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _URL_SAFE)  # quote leaves these
+
+
 def feed_url(cfg: Config, path: str) -> str:
-    return cfg.site.url + "/" + quote(path, safe="/-._~!$&'()*+,;=:@")
+    """A path nearly always needs no quoting (a slug of ASCII letters and digits): then not quoted."""
+    return cfg.site.url + "/" + (path if _AS_IS.issuperset(path) else quote(path, safe=_URL_SAFE))
 
 
 def _files(cfg: Config, kind: str, slug: str, jekyll_path: str = "") -> tuple[FeedFile, ...]:

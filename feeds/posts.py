@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import urlsplit
@@ -708,9 +709,12 @@ def check_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
     """Entry ids must be unique in a build, or readers merge two posts into one: the first post
     (by path) with an id is kept, every later one is left out, even with --keep-going."""
     first: dict[str, Post] = {}
-    for post in sorted(posts, key=lambda p: p.path):
+    by_path = sorted(posts, key=attrgetter("path"))  # once: the ids and then the clashes, in this order
+    for post in by_path:
         first.setdefault(post.id, post)
+    if len(first) == len(posts):  # every id once: nothing to say, nothing left out
+        return list(posts), []
     problems = [Problem(post.path, None, f"entry id {post.id} is also the id of {first[post.id].path}; not "
                         "published; give one of them its own permalink: or id:")
-                for post in sorted(posts, key=lambda p: p.path) if first[post.id] is not post]
+                for post in by_path if first[post.id] is not post]
     return [post for post in posts if first[post.id] is post], problems

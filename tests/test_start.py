@@ -218,3 +218,53 @@ def test_a_dated_name_is_not_matched_whole(monkeypatch: pytest.MonkeyPatch) -> N
             raise AssertionError(f"{name} matched whole")
     monkeypatch.setattr(sources, "FILENAME_DATE", Whole())
     assert sources._dated(os.sep.join(["", "site", "_posts", "2022-03-04-a-long-name.md"]), [])
+
+
+# --- grouping, and what the shortcut notes of the posts: the same, for less of the parent's time --
+
+@given(st.text(max_size=30))
+@settings(max_examples=HEAVY_EXAMPLES)
+def test_a_feed_url_is_quoted_as_before(path: str) -> None:
+    from urllib.parse import quote
+
+    from feeds import group
+
+    class Site:
+        class site:  # noqa: N801 - a stand-in for cfg.site
+            url = "https://x.test"
+    assert group.feed_url(Site, path) == "https://x.test/" + quote(path, safe="/-._~!$&'()*+,;=:@")  # type: ignore[arg-type]
+
+
+def test_a_plain_feed_path_is_not_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds import group
+
+    monkeypatch.setattr(group, "quote", lambda *a, **k: pytest.fail("quoted"))
+
+    class Site:
+        class site:  # noqa: N801 - a stand-in for cfg.site
+            url = "https://x.test"
+    assert group.feed_url(Site, "feed/tag/a-b_c.2.xml") == "https://x.test/feed/tag/a-b_c.2.xml"  # type: ignore[arg-type]
+
+
+def test_ids_are_checked_with_one_sort(monkeypatch: pytest.MonkeyPatch, make_site: Callable[..., Path]) -> None:
+    """The posts by path once, for the ids and then the clashes (it was twice); the same answer."""
+    import builtins
+
+    from feeds import posts as posts_module
+    config = make_site({"2022-03-01-a.md": {"title": "A", "id": "x"}, "2022-03-02-b.md": {"title": "B", "id": "x"},
+                        "2022-03-03-c.md": {"title": "C"}}, {"build": {"jobs": 1}})
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    files, _ = pipeline.find_post_files(cfg)
+    store = Cache(None)
+    try:
+        read = [post for post, _, _ in workers.read_all(cfg, files, store, None) if post is not None]
+    finally:
+        store.close()
+    sorts: list[int] = []
+    real = builtins.sorted
+    monkeypatch.setattr(posts_module, "sorted", lambda *a, **k: (sorts.append(1), real(*a, **k))[1], raising=False)
+    kept, problems = posts_module.check_ids(read)
+    assert [p.path.rsplit("/", 1)[1] for p in kept] == ["2022-03-01-a.md", "2022-03-03-c.md"]
+    assert len(problems) == 1 and "2022-03-02-b.md" in problems[0].path and sorts == [1]
+
