@@ -254,7 +254,9 @@ def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, st
     rkeys = rkeys or RenderKeys(key, site)
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
     entry_key = stage_key(cfg, "entry")
-    checked = entry_check.check_cached_fragments(cfg, specs, rkeys, entry_key, store, default_jobs(cfg), early)
+    # a new cache holds this build's fragments only (its own: fresh), none another build made to check
+    checked = {} if cache.new else entry_check.check_cached_fragments(cfg, specs, rkeys, entry_key, store,
+                                                                       default_jobs(cfg), early)
     shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys,
                           output_key(cfg), entry_key)
     damaged: set[str] = set()

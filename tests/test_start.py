@@ -268,3 +268,22 @@ def test_ids_are_checked_with_one_sort(monkeypatch: pytest.MonkeyPatch, make_sit
     assert [p.path.rsplit("/", 1)[1] for p in kept] == ["2022-03-01-a.md", "2022-03-03-c.md"]
     assert len(problems) == 1 and "2022-03-02-b.md" in problems[0].path and sorts == [1]
 
+
+
+def test_a_cold_build_looks_for_no_fragment_of_an_earlier_build(make_site: Callable[..., Path],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between rendering and writing, the parent alone went over every entry of every feed to find
+    the cached fragments another build made: a new cache has none. A warm build still looks."""
+    from feeds import entry_check
+
+    config = _site(make_site, count=6)
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    looked: list[int] = []
+    check = entry_check.check_cached_fragments
+    monkeypatch.setattr(entry_check, "check_cached_fragments", lambda *a: (looked.append(1), check(*a))[1])
+    cold = build(cfg)
+    assert not cold.errors and looked == []
+    (config.parent / "_posts" / "2022-03-02-p1.md").write_text("---\ntitle: New\ntags: [t]\n---\nnew\n",
+                                                                 encoding="utf-8")
+    assert not build(cfg).errors and looked == [1]
