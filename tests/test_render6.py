@@ -2,12 +2,19 @@
 and held to the work it saves, never to a clock."""
 from __future__ import annotations
 
+import sqlite3
 import tracemalloc
+from pathlib import Path
 
+import pytest
+from conftest import make_post, unit_config
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds import text
+from feeds import cache, text, xmlfast
+from feeds.formats import BY_NAME
+from feeds.fragments import post_fragments
+from feeds.render import Rendered
 
 FORBIDDEN_PIECES = ["\x00", "\x08", "\t", "\n", "\x0b", "\r", "\x1f", " ", "\x7f", "\x80", "\x85", "\x9f", "\xa0",
                     "\ufffe", "\uffff", "\ufffd", "，", "中", "é", "<", "&"]
@@ -36,3 +43,46 @@ def test_the_utf8_check_copies_nothing() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 64 * 1024
+
+
+# --- entry fragments made as (head, body, tail): stored split where they were made ----------------
+
+TITLES = ["T", "&", "<p>", "a\rb", "中文", "\x85", "  "]
+CONTENTS = ["", "<p>x</p>", "<p>&amp; &lt;</p>", "a\rb", "中文<b>粗</b>", "\x85", "<p>T</p>"]
+
+
+@given(title=st.sampled_from(TITLES), content=st.sampled_from(CONTENTS), summary=st.sampled_from(["", "s", "<"]),
+       excerpt_only=st.booleans(), fmt=st.sampled_from(["atom", "rss", "json"]))
+@example(title="&lt;p&gt;T&lt;/p&gt;", content="<p>T</p>", summary="", excerpt_only=False, fmt="atom")
+def test_a_fragments_parts_are_its_bytes_around_its_content(title: str, content: str, summary: str,
+                                                            excerpt_only: bool, fmt: str) -> None:
+    """(head, body, tail) joined is the fragment (feedgen's bytes where xmlfast refuses a value);
+    the body is what the cache stores for the post's content, or b"" (none to leave out)."""
+    cfg = unit_config()
+    post = make_post(title=title, excerpt_only=excerpt_only)
+    rendered = Rendered(content, summary)
+    head, body, tail = BY_NAME[fmt].make_parts(cfg, post, rendered)
+    assert head + body + tail == BY_NAME[fmt].make_fragment(cfg, post, rendered)
+    assert body in (b"", xmlfast.content_bytes(content))
+
+
+def test_the_render_stage_stores_fragments_split_without_searching(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    """The render stage's fragment rows are cut where they were made: the content's bytes are never
+    looked for in the joined fragment (``_where``), and no fragment is joined to be cut again."""
+    monkeypatch.setattr(cache, "_where", lambda *a: pytest.fail("a fragment made here was searched"))
+    cfg = unit_config()
+    store = cache.WorkerCache(cache.Cache(tmp_path).file)
+    made = []
+    for n, content in enumerate(["<p>one</p>", "<p>中文 &amp; two</p>", ""]):
+        post, rendered = make_post(f"p{n}"), Rendered(content, "s")
+        rows = post_fragments(cfg, post, rendered, f"r{n}", "e", ("atom", "rss"))
+        made += [(fkey, BY_NAME[fmt].make_fragment(cfg, post, rendered)) for fmt, (fkey, *_) in zip(("atom", "rss"),
+                                                                                                  rows)]
+        assert store.put([(f"r{n}", rendered, [])], rows, {f"r{n}": xmlfast.content_bytes(content)})
+    found, _ = cache.WorkerCache(store.file).fragments({fkey: f"r{fkey_n}" for fkey_n, fkey in
+                                                        ((n // 2, fkey) for n, (fkey, _) in enumerate(made))})
+    assert found == dict(made)
+    db = sqlite3.connect(store.file)
+    split = db.execute("SELECT count(*) FROM fragments WHERE tail IS NOT NULL").fetchone()[0]
+    assert split == 4  # the two posts with content, in both formats; the empty one whole
