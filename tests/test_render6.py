@@ -11,7 +11,7 @@ from conftest import make_post, unit_config
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds import cache, text, xmlfast
+from feeds import cache, htmlcost, render, text, xmlfast
 from feeds.formats import BY_NAME
 from feeds.fragments import post_fragments
 from feeds.render import Rendered
@@ -86,3 +86,61 @@ def test_the_render_stage_stores_fragments_split_without_searching(monkeypatch: 
     db = sqlite3.connect(store.file)
     split = db.execute("SELECT count(*) FROM fragments WHERE tail IS NOT NULL").fetchone()[0]
     assert split == 4  # the two posts with content, in both formats; the empty one whole
+
+
+# --- the URL attribute filter: its common cases without calls ----------------------------------
+
+URL_PIECES = ["http:", "https:", "//", "/", "h.com", "a", "..", ".", "?", "#", "{", "{{", "%", "%7B", "%25", "\\", " ",
+              "é", ":", "@", "[", "]", "mailto:", "data:image/png,", "javascript:", "x.png", "-", "~", "1x", ","]
+ATTRS = ["href", "src", "class", "alt", "srcset", "imagesrcset", "poster", "cite", "xlink:href", "formaction", "title"]
+
+
+def _reference_filter(rewriter: render._UrlRewriter, tag: str, attr: str, value: str) -> str | None:
+    """The filter as it was: every URL attribute through ``url``, srcset candidate by candidate."""
+    if attr in render._URL_ATTRS or attr in render._OTHER_URL_ATTRS:
+        return rewriter.url(tag, value)
+    if attr in ("srcset", "imagesrcset"):
+        return render._srcset(tag, value, rewriter.url)
+    return value
+
+
+@given(value=st.lists(st.sampled_from(URL_PIECES), max_size=8).map("".join), attr=st.sampled_from(ATTRS),
+       tag=st.sampled_from(["a", "img", "source", "div"]), sanitize=st.booleans(),
+       base=st.sampled_from(["https://x.test/2022/03/04/post.html", "http://x.test/a/", "https://x.test/中/"]))
+@example(value="http://h.com/{{x}}", attr="href", tag="a", sanitize=True, base="https://x.test/p.html")
+@example(value="//h.com/%7B%7Bx", attr="src", tag="img", sanitize=True, base="https://x.test/p.html")
+def test_the_filter_gives_what_it_gave(value: str, attr: str, tag: str, sanitize: bool, base: str) -> None:
+    rewriter = render._UrlRewriter(base.split(":")[0], sanitize)
+    rewriter.base = base
+    assert rewriter(tag, attr, value) == _reference_filter(rewriter, tag, attr, value)
+
+
+def test_plain_web_urls_and_other_attributes_take_no_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half the attributes a post holds are no URL (class, alt), and most URLs are http(s) URLs with
+    a plain host: the filter answers both without calling further (a Python call costs more than
+    the answer)."""
+    rewriter = render._UrlRewriter("https")
+    rewriter.base = "https://x.test/2019/01/01/p.html"
+    monkeypatch.setattr(rewriter, "url", lambda *a: pytest.fail("url() called"))
+    monkeypatch.setattr(render, "plain_absolute", lambda *a: pytest.fail("plain_absolute() called"))
+    assert rewriter("span", "class", "text") == "text"
+    assert rewriter("img", "alt", "") == ""
+    assert rewriter("a", "href", "http://www.example.com/news/4042.html") == "http://www.example.com/news/4042.html"
+    assert rewriter("a", "href", "//www.example.com/") == "https://www.example.com/"
+    assert rewriter("img", "src", "https://img.example.com/2023/4b.jpg") == "https://img.example.com/2023/4b.jpg"
+
+
+def test_html_without_a_bang_is_not_searched_for_comments() -> None:
+    """The cost bound looks for an unclosed comment only where a '!' is (one memchr): two searches
+    for "<!--" and "-->" in every post's HTML took longer than the rest of the bound."""
+    searched: list[str] = []
+
+    class Watched(str):
+        def rfind(self, *args: object) -> int:  # type: ignore[override]
+            searched.append(str(args[0]))
+            return super().rfind(*args)  # type: ignore[arg-type]
+
+    assert htmlcost.estimate(Watched("<p>中文 <a href='x'>y</a></p>\n" * 50), 512, 20_000_000).depth > 0
+    assert searched == []
+    htmlcost.estimate(Watched("<p>a</p><!-- b -->"), 512, 20_000_000)
+    assert searched  # a '!': the comment's ends are looked for as before
