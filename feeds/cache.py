@@ -273,6 +273,7 @@ class Cache:
             self._scratch.cleanup()
 
 
+PartsRow = tuple[str, str, str, bytes, bytes, bytes]  # a fragment made: (fkey, rkey, ekey, head, body, tail)
 _INSERTS = ("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", "INSERT OR REPLACE INTO render_problems VALUES (?, ?)",
             "INSERT OR REPLACE INTO fragments VALUES (?, ?, ?, ?, ?)")
 
@@ -323,6 +324,18 @@ def _split(rows: list[tuple[str, str, str, bytes]], bodies: Mapping[str, bytes]
             split.append((fkey, rkey, ekey, data, None))
         else:
             split.append((fkey, rkey, ekey, data[:at], data[at + len(body):]))
+    return split
+
+
+def _split_parts(rows: list[PartsRow], bodies: Mapping[str, bytes]) -> list[tuple[str, str, str, bytes, bytes | None]]:
+    """``_split`` of fragments made as (head, body, tail) (``PartsRow``): split where they were made
+    when ``body`` is the body stored for their rkey (no search), else stored whole."""
+    split: list[tuple[str, str, str, bytes, bytes | None]] = []
+    for fkey, rkey, ekey, head, body, tail in rows:
+        if body and body == bodies.get(rkey):  # the same object, nearly always: no bytes compared
+            split.append((fkey, rkey, ekey, head, tail))
+        else:
+            split.append((fkey, rkey, ekey, b"".join((head, body, tail)) if body or tail else head, None))
     return split
 
 
@@ -413,16 +426,16 @@ class WorkerCache:
             pass
         return found, bad
 
-    def put(self, items: list[tuple[str, Rendered, list[Problem]]],
-            fragments: list[tuple[str, str, str, bytes]] | None = None,
+    def put(self, items: list[tuple[str, Rendered, list[Problem]]], fragments: list[PartsRow] | None = None,
             bodies: Mapping[str, bytes | None] | None = None) -> bool:
-        """Rendered content (and the fragments made from it: (fkey, rkey, ekey, bytes) rows, each
-        split around the body of its rkey among ``items``), in one transaction per batch; False
-        when nothing could be stored. ``bodies``: rkey -> ``content_bytes`` of its content, where
-        the caller has them (made for the fragments). The rows are made before the transaction
-        starts: the render workers share the file, and each waits while another holds it."""
+        """Rendered content (and the fragments made from it: (fkey, rkey, ekey, head, body, tail)
+        rows, stored as the bytes around the body of their rkey among ``items`` where ``body`` is it),
+        in one transaction per batch; False when nothing could be stored. ``bodies``: rkey ->
+        ``content_bytes`` of its content, where the caller has them (made for the fragments). The
+        rows are made before the transaction starts: the render workers share the file, and each
+        waits while another holds it."""
         rows, said, stored = _rendered_rows(items, bodies or {})
-        split = _split(fragments or [], stored)
+        split = _split_parts(fragments or [], stored)
         try:
             with self._connection() as db:
                 _insert(db, rows, said, split)

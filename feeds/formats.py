@@ -41,6 +41,7 @@ class Format:
     feed: bool = True  # False for the OPML list: not a feed, never in feeds.formats
     fragment: str = ""  # (cfg, post, rendered) -> one entry's bytes, the same in every feed (see fragments)
     frame: str = ""  # (cfg, spec, file, kept posts, media) -> (head, separator, tail) around the fragments
+    parts: str = ""  # ``fragment`` as (head, content bytes, tail), where the format can say (see cache.put)
 
     def serialize(self, *args: Any) -> bytes:
         result: bytes = _load(self.serializer)(*args)
@@ -53,6 +54,13 @@ class Format:
         result: bytes = _load(self.fragment)(*args)
         return result
 
+    def make_parts(self, *args: Any) -> tuple[bytes, bytes, bytes]:
+        """``make_fragment``'s bytes as (head, body, tail); the body b"" when the format cannot say."""
+        if not self.parts:
+            return self.make_fragment(*args), b"", b""
+        result: tuple[bytes, bytes, bytes] = _load(self.parts)(*args)
+        return result
+
     def make_frame(self, *args: Any) -> tuple[bytes, bytes, bytes]:
         result: tuple[bytes, bytes, bytes] = _load(self.frame)(*args)
         return result
@@ -63,7 +71,7 @@ def load_makers(names: Iterable[str]) -> None:
     stage's workers: each worker then inherits them (feedgen and lxml among them) instead of
     importing them anew on its first task."""
     for name in names:
-        for ref in (BY_NAME[name].fragment, BY_NAME[name].frame):
+        for ref in (BY_NAME[name].fragment, BY_NAME[name].frame, BY_NAME[name].parts):
             if ref:
                 _load(ref)
 
@@ -78,11 +86,13 @@ def _load(ref: str) -> Callable[..., Any]:
 ATOM = Format("atom", "Atom", ".xml", "application/atom+xml",
               (("site", "feed.xml"), ("category", "feed/{slug}.xml"), ("tag", "feed/by_tag/{slug}.xml")),
               "feeds.write:atom_bytes", "feeds.validate._formats:check_atom", "feed",
-              fragment="feeds.write:atom_fragment", frame="feeds.write:atom_frame")
+              fragment="feeds.write:atom_fragment", frame="feeds.write:atom_frame",
+              parts="feeds.write:atom_fragment_parts")
 RSS = Format("rss", "RSS", ".rss", "application/rss+xml",
              (("site", "feed.rss"), ("category", "feed/{slug}.rss"), ("tag", "feed/by_tag/{slug}.rss")),
              "feeds.write:rss_bytes", "feeds.validate._formats:check_rss", "rss",
-             fragment="feeds.write:rss_fragment", frame="feeds.write:rss_frame")
+             fragment="feeds.write:rss_fragment", frame="feeds.write:rss_frame",
+             parts="feeds.write:rss_fragment_parts")
 JSON = Format("json", "JSON Feed", ".json", "application/feed+json",
               (("site", "feed.json"), ("category", "feed/{slug}.json"), ("tag", "feed/by_tag/{slug}.json")),
               "feeds.jsonfeed:json_bytes", "feeds.validate._jsonfeed:check_json_feed", "json",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 
-from .cache import WorkerCache
+from .cache import PartsRow, WorkerCache
 from .config import Config
 from .errors import Problem
 from .formats import BY_NAME
@@ -107,10 +107,12 @@ def make_fragments(cfg: Config, spec: FeedSpec, rendered: Mapping[str, Rendered]
 
 
 def post_fragments(cfg: Config, post: Post, rendered: Rendered, rkey: str, entry_key: str, formats: Sequence[str]
-                   ) -> list[tuple[str, str, str, bytes]]:
-    """A post's fragment in each format, as cache rows (fkey, rkey, ekey, bytes): made where the
-    post is rendered, so that the write stage only reads them (``entry_fragments``)."""
-    return [(fragment_key(entry_key, rkey, fmt), rkey, entry_key, BY_NAME[fmt].make_fragment(cfg, post, rendered))
+                   ) -> list[PartsRow]:
+    """A post's fragment in each format, as cache rows (fkey, rkey, ekey, head, body, tail): made
+    where the post is rendered, so that the write stage only reads them (``entry_fragments``); the
+    fragment is ``head + body + tail``, ``body`` its content's bytes where the format says (b"" else:
+    ``WorkerCache.put`` stores the body once and the fragment as the bytes around it)."""
+    return [(fragment_key(entry_key, rkey, fmt), rkey, entry_key, *BY_NAME[fmt].make_parts(cfg, post, rendered))
             for fmt in formats]
 
 

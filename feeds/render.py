@@ -45,6 +45,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _URL_ATTRS = {"href", "src", "poster", "cite", "longdesc", "action", "data", "background"}
 # URLs too, reachable only through content.allow_attributes: checked the same way
 _OTHER_URL_ATTRS = {"formaction", "icon", "manifest", "codebase", "lowsrc", "dynsrc", "xlink:href", "profile"}
+_URL_KIND = {**dict.fromkeys(_URL_ATTRS | _OTHER_URL_ATTRS, False), "srcset": True, "imagesrcset": True}  # True: a list
 SAFE_SCHEMES = frozenset(nh3.ALLOWED_URL_SCHEMES) | {"data"}  # data: only for images, see _harmless
 _WEB = ("http", "https")
 _EDGES = "".join(map(chr, range(0x21)))  # C0 controls and space: browsers strip them around a URL
@@ -240,11 +241,15 @@ class _UrlRewriter:
         self.scheme, self.base, self.sanitize = scheme, "", sanitize
 
     def __call__(self, tag: str, attr: str, value: str) -> str | None:
-        if attr in _URL_ATTRS or attr in _OTHER_URL_ATTRS:
-            return self.url(tag, value)
-        if attr in ("srcset", "imagesrcset"):
+        kind = _URL_KIND.get(attr)  # one lookup for the attributes that are no URL (class, alt: half of them)
+        if kind is None:
+            return value
+        if kind:
             return _srcset(tag, value, self.url)
-        return value
+        # self.url's commonest case, without the calls: an http(s) URL with a plain host (plain_absolute)
+        if _PLAIN_WEB.match(value) and "{" not in value and "%" not in value:
+            return value if value[0] != "/" else f"{self.scheme}:{value}"
+        return self.url(tag, value)
 
     def url(self, tag: str, value: str) -> str | None:
         if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):

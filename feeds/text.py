@@ -34,19 +34,20 @@ def has_forbidden(text: str) -> bool:
 # _NOT_XML in UTF-8 bytes: its ASCII part is single bytes (C0 controls but tab/LF/CR, and DEL), its
 # C1 controls and U+FFFE/U+FFFF take two and three bytes, and surrogates are never valid UTF-8
 _NOT_XML_ASCII = bytes((*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
-_XML_ASCII = bytes(b for b in range(256) if b not in _NOT_XML_ASCII)  # translate(None, this): what is left is forbidden
 _NOT_XML_MULTIBYTE = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
 _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 
 
 def utf8_has_forbidden(data: bytes, text: str | None = None) -> bool:
-    """``has_forbidden`` of valid UTF-8 bytes, without decoding them: deleting every allowed ASCII
-    byte is a C loop, and the multi-byte cases are searched only where their lead bytes occur.
+    """``has_forbidden`` of valid UTF-8 bytes, without decoding them: each forbidden ASCII byte is
+    looked for by memchr (30 scans at C speed, no copy), and the multi-byte cases are searched
+    only where their lead bytes occur.
     ``text``: the text ``data`` encodes, when the caller has it: U+FFFE and U+FFFF are then looked
     for there, one character each (two-byte searches in bytes are slow, and Chinese text is full
     of the ``\xef`` that starts full-width punctuation)."""
-    if data.translate(None, _XML_ASCII):
-        return True
+    for byte in _NOT_XML_ASCII:  # one memchr each: no copy of ``data`` (a translate made one, at twice the time)
+        if byte in data:
+            return True
     if text is not None:
         return b"\xc2" in data and _C1_UTF8.search(data) is not None or "\ufffe" in text or "\uffff" in text
     return (b"\xc2" in data or b"\xef\xbf" in data) and _NOT_XML_MULTIBYTE.search(data) is not None

@@ -24,7 +24,7 @@ from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
 from .text import xml_safe
-from .xmlfast import Frame, atom_entry, atom_head, rss_head, rss_item
+from .xmlfast import Frame, Parts, atom_entry_parts, atom_head, rss_head, rss_item_parts
 
 GENERATOR = "feeds"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -265,20 +265,31 @@ def _entry_element(post: Post, content: Rendered, image: str, atom: bool) -> Any
 def atom_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
     """A post's ``<entry>`` as it stands in every Atom feed that carries it (indented, newline-ended):
     ``xmlfast``'s bytes, feedgen's (``feedgen_atom_fragment``) for what ``xmlfast`` leaves to it."""
+    return b"".join(atom_fragment_parts(cfg, post, content))
+
+
+def atom_fragment_parts(cfg: Config, post: Post, content: Rendered) -> Parts:
+    """``atom_fragment`` as (head, body, tail): ``xmlfast``'s parts around the content's bytes, or
+    feedgen's bytes whole (head) with no body."""
     image = entry_image(cfg, post, content)
-    fast = atom_entry(post.id, post.title, post.url, _second(post.date), _second(post.updated), post.author,
-                      (*post.categories, *post.tags), content.summary,
-                      None if post.excerpt_only else content.content, image)
-    return fast if fast is not None else _feedgen_atom_fragment(post, content, image)
+    fast = atom_entry_parts(post.id, post.title, post.url, _second(post.date), _second(post.updated), post.author,
+                            (*post.categories, *post.tags), content.summary,
+                            None if post.excerpt_only else content.content, image)
+    return fast if fast is not None else (_feedgen_atom_fragment(post, content, image), b"", b"")
 
 
 def rss_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
     """A post's ``<item>`` as it stands in every RSS feed that carries it."""
+    return b"".join(rss_fragment_parts(cfg, post, content))
+
+
+def rss_fragment_parts(cfg: Config, post: Post, content: Rendered) -> Parts:
+    """``rss_fragment`` as (head, body, tail), as ``atom_fragment_parts``."""
     image = entry_image(cfg, post, content)
-    fast = rss_item(post.id, post.id == post.url, post.title, post.url, _second(post.date), post.author,
-                    (*post.categories, *post.tags), content.summary,
-                    None if post.excerpt_only else content.content, image)
-    return fast if fast is not None else _feedgen_rss_fragment(post, content, image)
+    fast = rss_item_parts(post.id, post.id == post.url, post.title, post.url, _second(post.date), post.author,
+                          (*post.categories, *post.tags), content.summary,
+                          None if post.excerpt_only else content.content, image)
+    return fast if fast is not None else (_feedgen_rss_fragment(post, content, image), b"", b"")
 
 
 def feedgen_atom_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:

@@ -110,9 +110,14 @@ def content_from_bytes(data: bytes) -> str | None:
     return value
 
 
-def _fragment(parts: list[str], split: int, body: bytes) -> bytes:
-    """``parts`` with ``body`` (bytes already) put in before ``parts[split]``."""
-    return b"".join(("".join(parts[:split]).encode(), body, "".join(parts[split:]).encode()))  # one copy of body
+Parts = tuple[bytes, bytes, bytes]  # a fragment as (head, body, tail): the post's content bytes (or b"") between
+
+
+def _fragment(parts: list[str], split: int, body: bytes) -> Parts:
+    """``parts`` with ``body`` (bytes already) to go in before ``parts[split]``, as (head, body, tail):
+    the cache stores the body once and the fragment as the bytes around it, so it is never joined
+    here, nor searched for in the joined bytes there."""
+    return "".join(parts[:split]).encode(), body, "".join(parts[split:]).encode()
 
 
 def attr(value: str) -> str:
@@ -184,6 +189,13 @@ def atom_entry(entry_id: str, title: str, url: str, published: datetime, updated
                names: Iterable[str], summary: str, content: str | None, image: str) -> bytes | None:
     """The ``<entry>`` fragment ``write.atom_fragment`` cuts from feedgen's output (two spaces in,
     newline-ended); ``content`` None: no content (excerpt only). None when feedgen must write it."""
+    parts = atom_entry_parts(entry_id, title, url, published, updated, author, names, summary, content, image)
+    return None if parts is None else b"".join(parts)
+
+
+def atom_entry_parts(entry_id: str, title: str, url: str, published: datetime, updated: datetime, author: str,
+                     names: Iterable[str], summary: str, content: str | None, image: str) -> Parts | None:
+    """``atom_entry`` as (head, body, tail) around the content's bytes (``content_bytes``; b"": none)."""
     try:
         _need(entry_id, title, url)
         parts = [f"  <entry>\n    <id>{text(entry_id)}</id>\n    <title>{text(title)}</title>\n"
@@ -213,6 +225,13 @@ def atom_entry(entry_id: str, title: str, url: str, published: datetime, updated
 def rss_item(entry_id: str, permalink: bool, title: str, url: str, published: datetime, author: str,
              names: Iterable[str], summary: str, content: str | None, image: str) -> bytes | None:
     """The ``<item>`` fragment ``write.rss_fragment`` cuts from feedgen's output (four spaces in)."""
+    parts = rss_item_parts(entry_id, permalink, title, url, published, author, names, summary, content, image)
+    return None if parts is None else b"".join(parts)
+
+
+def rss_item_parts(entry_id: str, permalink: bool, title: str, url: str, published: datetime, author: str,
+                   names: Iterable[str], summary: str, content: str | None, image: str) -> Parts | None:
+    """``rss_item`` as (head, body, tail) around the content's bytes (b"": none)."""
     try:
         _need(entry_id, title, url)
         parts = [f"    <item>\n      <title>{text(title)}</title>\n      <link>{text(url)}</link>\n"]

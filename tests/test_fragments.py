@@ -128,6 +128,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     count(workers, "render_post", "render")
     count(fragments, "render_post", "render")
     count(Format, "make_fragment", "fragment")
+    count(Format, "make_parts", "fragment")  # the render stage makes them as (head, body, tail)
     return found
 
 

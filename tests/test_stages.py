@@ -88,6 +88,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     count(fragments, "render_post", "render")
     from feeds.formats import Format
     count(Format, "make_fragment", "fragment")
+    count(Format, "make_parts", "fragment")  # the render stage makes them as (head, body, tail)
     return counts
 
 
