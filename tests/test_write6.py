@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from conftest import post_text, three_format_site
+
+from feeds import build, load_config
 from feeds.cache import Cache, WorkerCache
 
 
@@ -52,3 +56,24 @@ def test_a_row_that_names_another_post_is_still_read_as_no_bytes(tmp_path: Path)
     _, found = _steps(cache, {"forged": "r1", "atom1": "r1", "rss2": "r2", "absent": "r0"})
     assert found["forged"] == b"" and found["atom1"].startswith(b"<atom>") and found["rss2"].endswith(b"2</rss>")
     assert "absent" not in found
+
+
+POSTS = {f"2022-03-{d:02d}-post-{d}.md": post_text(
+    {"title": f"Post {d}", "date": f"2022-03-{d:02d} 10:00:00 +0800", "categories": ["news", f"c{d % 3}"],
+     "tags": ["a", "b"] if d % 2 else ["a"]}, f"Body of *post* {d}.\n")
+    for d in range(1, 13)}
+
+
+def test_each_fragment_key_is_worked_out_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every post is in four or five feeds here (site, two categories, one or two tags): its keys in
+    each format are hashed once by the render stage and once by the write stage, not once per feed."""
+    from feeds import fragments
+
+    root = three_format_site(tmp_path, monkeypatch, POSTS)
+    fragments.known_key.cache_clear()
+    calls: list[str] = []
+    real = fragments.fragment_key
+    monkeypatch.setattr(fragments, "fragment_key", lambda *key: calls.append(key[1]) or real(*key))
+    cold = build(load_config(root / "config.yaml"))
+    assert not cold.errors and len(cold.feeds) >= 6
+    assert len(calls) <= 2 * len(POSTS) * 3  # posts x formats, in each stage
