@@ -22,7 +22,7 @@ import os
 import sqlite3
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -452,22 +452,40 @@ class WorkerCache:
         found = {k: self._memo[k] for k in fkeys if k in self._memo}
         known = set(found)
         missing = [k for k in fkeys if k not in found]
+        got: set[str] = set()
         try:
-            for start in range(0, len(missing), 500):
-                chunk = missing[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for k, rkey, head, tail, body in self._connection().execute(joined_rows(f"f.fkey IN ({marks})"), chunk):
-                    d = joined(head, tail, body if type(body) is bytes else None) if rkey == fkeys.get(k) else b""
-                    if d is not None:
-                        found[k] = d
-                        if tail is not None and d:
-                            self.spans[k] = (len(head), len(d) - len(tail))
-                        if (k in self._digests or k in self.checked) \
-                                and fragment_digest(d) in (self._digests.get(k), self.checked.get(k)):
-                            known.add(k)
+            for k, rkey, head, tail, body in self._rows("f.rkey", list(dict.fromkeys(fkeys[k] for k in missing))):
+                got.add(k)
+                self._take(fkeys, k, rkey, head, tail, body, found, known)
+            # a row that names another post's rkey than its fkey's (forged) is read too, as no bytes
+            for k, rkey, head, tail, body in self._rows("f.fkey", [k for k in missing if k not in got]):
+                self._take(fkeys, k, rkey, head, tail, body, found, known)
         except sqlite3.Error:
             pass
         return found, known
+
+    def _rows(self, column: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
+        """The stored fragment rows (``joined_rows``) whose ``column`` is one of ``keys``. By post
+        (``f.rkey``): the fragments of a feed's entries in all their formats in one index range each,
+        where looking each fkey up took a search per format (a fifth of the query's time)."""
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from self._connection().execute(joined_rows(f"{column} IN ({marks})"), chunk)
+
+    def _take(self, fkeys: Mapping[str, str], k: Any, rkey: Any, head: Any, tail: Any, body: Any,
+              found: dict[str, bytes], known: set[str]) -> None:
+        """One row for ``fragments``: another format's, or another entry key's, of the same post is not wanted."""
+        if k not in fkeys or k in found:
+            return
+        d = joined(head, tail, body if type(body) is bytes else None) if rkey == fkeys[k] else b""
+        if d is not None:
+            found[k] = d
+            if tail is not None and d:
+                self.spans[k] = (len(head), len(d) - len(tail))
+            if (k in self._digests or k in self.checked) \
+                    and fragment_digest(d) in (self._digests.get(k), self.checked.get(k)):
+                known.add(k)
 
     def remember(self, fkey: str, data: bytes, own: bool = False) -> None:
         """Keep a fragment this process checked or made at hand, within MEMO_BYTES; beyond that,

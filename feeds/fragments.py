@@ -7,6 +7,7 @@ size budget (``feeds.max_bytes``) is then a sum of lengths, never a re-serialisa
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 
@@ -122,6 +123,13 @@ def fragment_key(entry_key: str, rkey: str, fmt: str) -> str:
     return hashlib.blake2b(f"{entry_key}\0{rkey}\0{fmt}".encode(), digest_size=16).hexdigest()
 
 
+@functools.lru_cache(maxsize=1 << 15)  # 32,768 keys: 4 MB
+def known_key(entry_key: str, rkey: str, fmt: str) -> str:
+    """``fragment_key``, worked out once per process: a post is in several feeds (1.5 on average,
+    the newest in many), and each write task asks for its entries' keys in every format."""
+    return fragment_key(entry_key, rkey, fmt)
+
+
 def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key: str, store: WorkerCache,
                     site: LiquidSite | None
                     ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[Span | None]]]:
@@ -134,7 +142,7 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     is made from the post's cached rendered content, and when that is missing or makes no fragment that passes, from the
     post rendered again (stored again). A row is damaged when what replaces it differs."""
     formats = list(dict.fromkeys(f.format for f in spec.files))
-    keys = {(i, fmt): fragment_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
+    keys = {(i, fmt): known_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
     result: dict[str, list[bytes]] = {fmt: [b""] * len(rkeys) for fmt in formats}
     bodies: dict[str, list[Span | None]] = {fmt: [None] * len(rkeys) for fmt in formats}
