@@ -135,11 +135,16 @@ def stat_line(path: str, st: os.stat_result | None = None) -> bytes:
 
 def files_hash(files: list[str], found: list[Problem], lines: Mapping[str, bytes] | None = None) -> str:
     """The post files found, each as ``stat`` sees it now, and what finding them said. ``lines``:
-    the ``stat_line`` of files already stat'ed (by the read workers, each just before reading it:
-    the signature is then of what was read, or older), the others asked now."""
+    the ``stat_line`` of each file as reading saw it (the read workers, each just before reading
+    it: the signature is then of what was read, or older). A file reading did not sign is never
+    stat'ed here, after the build (that would sign it as it is now, maybe newer than what was
+    read: a stale replay): its line matches no stat, so the next build is a full one."""
     h = hashlib.blake2b(repr(found).encode("utf-8", "surrogateescape"), digest_size=16)
-    known = lines or {}
-    h.update(b"".join([known.get(path) or stat_line(path) for path in files]))
+    if lines is None:
+        h.update(b"".join([stat_line(path) for path in files]))
+    else:
+        h.update(b"".join([lines.get(path) or f"{path}\0unsigned\n".encode("utf-8", "surrogateescape")
+                           for path in files]))
     return h.hexdigest()
 
 
