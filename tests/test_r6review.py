@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from feeds import pipeline, shortcut, workers
+from feeds.cache import Cache
 from feeds.config import load_config
 from feeds.pipeline import build
 
@@ -82,3 +83,51 @@ def test_a_vanished_file_is_signed_as_reading_saw_it(make_site: Callable[..., Pa
     again = build(cfg)
     assert not again.replayed and not again.errors
     assert os.path.exists(target) and "P1" in (cfg.output / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_the_pool_signs_each_file_as_a_stat_would(make_site: Callable[..., Path],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read on two cores (enough files for a pool): the forked read tasks sign their files, and the
+    record is what a stat of each says, so the next build replays."""
+    config = make_site({f"2022-03-{n % 28 + 1:02d}-p{n}.md": {"title": f"P{n}"} for n in range(2 * 64 + 2)},
+                       {"build": {"jobs": 2}})
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    assert not build(cfg).errors
+    record = shortcut.read_record(shortcut.record_file(cfg))  # type: ignore[arg-type]
+    files, found = pipeline.find_post_files(cfg)
+    assert record is not None and record["files"] == shortcut.files_hash(files, found)
+    assert build(cfg).replayed
+
+
+# --- a "new" cache (no lookups, no sweeps) holds nothing an earlier build made --------------------
+
+def _rows(store: Cache) -> int:
+    return sum(store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+               for table in ("files", "posts", "rendered", "render_problems", "fragments"))
+
+
+def test_new_is_exactly_a_cache_with_nothing_from_an_earlier_build(make_site: Callable[..., Path],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _site(make_site)
+    monkeypatch.chdir(config.parent)
+    cfg = load_config(config)
+    assert not build(cfg).errors and cfg.cache is not None
+    kept = Cache(cfg.cache, name="config")
+    try:
+        assert not kept.new and _rows(kept) > 0  # an earlier build's: looked up and swept
+        kept.reset()  # found damaged mid-build: thrown away
+        assert kept.new and _rows(kept) == 0
+    finally:
+        kept.close()
+    scratch = Cache(None)
+    try:
+        assert scratch.new and _rows(scratch) == 0
+    finally:
+        scratch.close()
+    (cfg.cache / "config.sqlite3").write_bytes(b"not a database" * 100)
+    damaged = Cache(cfg.cache, name="config")
+    try:
+        assert damaged.new and _rows(damaged) == 0
+    finally:
+        damaged.close()
