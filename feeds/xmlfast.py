@@ -185,17 +185,11 @@ def _rss_category(name: str) -> str:
 
 # --- entries -------------------------------------------------------------------------------
 
-def atom_entry(entry_id: str, title: str, url: str, published: datetime, updated: datetime, author: str,
-               names: Iterable[str], summary: str, content: str | None, image: str) -> bytes | None:
-    """The ``<entry>`` fragment ``write.atom_fragment`` cuts from feedgen's output (two spaces in,
-    newline-ended); ``content`` None: no content (excerpt only). None when feedgen must write it."""
-    parts = atom_entry_parts(entry_id, title, url, published, updated, author, names, summary, content, image)
-    return None if parts is None else b"".join(parts)
-
-
 def atom_entry_parts(entry_id: str, title: str, url: str, published: datetime, updated: datetime, author: str,
                      names: Iterable[str], summary: str, content: str | None, image: str) -> Parts | None:
-    """``atom_entry`` as (head, body, tail) around the content's bytes (``content_bytes``; b"": none)."""
+    """The ``<entry>`` fragment ``write.atom_fragment`` cuts from feedgen's output (two spaces in,
+    newline-ended), as (head, body, tail) around the content's bytes (``content_bytes``; b"": none);
+    ``content`` None: no content (excerpt only). None when feedgen must write it."""
     try:
         _need(entry_id, title, url)
         parts = [f"  <entry>\n    <id>{text(entry_id)}</id>\n    <title>{text(title)}</title>\n"
@@ -222,16 +216,10 @@ def atom_entry_parts(entry_id: str, title: str, url: str, published: datetime, u
         return None
 
 
-def rss_item(entry_id: str, permalink: bool, title: str, url: str, published: datetime, author: str,
-             names: Iterable[str], summary: str, content: str | None, image: str) -> bytes | None:
-    """The ``<item>`` fragment ``write.rss_fragment`` cuts from feedgen's output (four spaces in)."""
-    parts = rss_item_parts(entry_id, permalink, title, url, published, author, names, summary, content, image)
-    return None if parts is None else b"".join(parts)
-
-
 def rss_item_parts(entry_id: str, permalink: bool, title: str, url: str, published: datetime, author: str,
                    names: Iterable[str], summary: str, content: str | None, image: str) -> Parts | None:
-    """``rss_item`` as (head, body, tail) around the content's bytes (b"": none)."""
+    """The ``<item>`` fragment ``write.rss_fragment`` cuts from feedgen's output (four spaces in), as
+    (head, body, tail) around the content's bytes (b"": none); None when feedgen must write it."""
     try:
         _need(entry_id, title, url)
         parts = [f"    <item>\n      <title>{text(title)}</title>\n      <link>{text(url)}</link>\n"]

@@ -228,14 +228,14 @@ def test_printable_values_and_known_names_are_not_searched(monkeypatch: pytest.M
     monkeypatch.setattr(xmlfast, "attr", lambda value: made.append(value) or real_attr(value))
     zone = timezone(timedelta(hours=8))
     for n in range(3):
-        entry = xmlfast.atom_entry(f"https://x.test/{n}", "A title 中文", f"https://x.test/{n}.html",
-                                   datetime(2022, 3, 4, tzinfo=zone), datetime(2022, 3, 4, tzinfo=zone), "Ann",
-                                   ("news", "中文 tag"), "", "<p>x</p>", "")
-        assert entry is not None and b'<category term="news"/>' in entry
+        entry = xmlfast.atom_entry_parts(f"https://x.test/{n}", "A title 中文", f"https://x.test/{n}.html",
+                                         datetime(2022, 3, 4, tzinfo=zone), datetime(2022, 3, 4, tzinfo=zone),
+                                         "Ann", ("news", "中文 tag"), "", "<p>x</p>", "")
+        assert entry is not None and b'<category term="news"/>' in b"".join(entry)
     assert made.count("news") == made.count("中文 tag") == 1
     assert searched == []
-    assert xmlfast.atom_entry("i", "bad \x01 title", "u", datetime(2022, 3, 4, tzinfo=zone),
-                              datetime(2022, 3, 4, tzinfo=zone), "", (), "", "", "") is None
+    assert xmlfast.atom_entry_parts("i", "bad \x01 title", "u", datetime(2022, 3, 4, tzinfo=zone),
+                                    datetime(2022, 3, 4, tzinfo=zone), "", (), "", "", "") is None
     assert searched == ["bad \x01 title"]
 
 

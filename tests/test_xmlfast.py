@@ -78,10 +78,15 @@ def _fast_entries(cfg: Any, post: Any, rendered: Rendered) -> tuple[bytes | None
     image, names = entry_image(cfg, post, rendered), (*post.categories, *post.tags)
     content = None if post.excerpt_only else rendered.content
     second = write._second
-    return (xmlfast.atom_entry(post.id, post.title, post.url, second(post.date), second(post.updated), post.author,
-                               names, rendered.summary, content, image),
-            xmlfast.rss_item(post.id, post.id == post.url, post.title, post.url, second(post.date), post.author,
-                             names, rendered.summary, content, image))
+    return (_joined(xmlfast.atom_entry_parts(post.id, post.title, post.url, second(post.date), second(post.updated),
+                                             post.author, names, rendered.summary, content, image)),
+            _joined(xmlfast.rss_item_parts(post.id, post.id == post.url, post.title, post.url, second(post.date),
+                                           post.author, names, rendered.summary, content, image)))
+
+
+def _joined(parts: xmlfast.Parts | None) -> bytes | None:
+    """A fragment made as (head, body, tail), whole (None: left to feedgen)."""
+    return None if parts is None else b"".join(parts)
 
 
 def test_entry_fragments_known_shapes() -> None:
