@@ -132,3 +132,15 @@ def test_the_fresh_clone_target_takes_touch_one_as_its_no_change_reference() -> 
     assert "| 0.10 (no-change) | 0.50 (0) | 0.70 | **4.29×**" in run.fresh_clone_table([report])
     report.results.append(result("touch-one", 1.0))
     assert "| 1.00 (touch-one) | 0.50 (0) | 2.50 | **1.20×**" in run.fresh_clone_table([report])
+
+
+def test_the_cold_builds_start_from_every_corpus_file_read_once(tmp_path: Path) -> None:
+    """``warm_files`` reads every byte of every file, in nested folders too, so that no cold build
+    of a run (ours first, then Hugo's) is the one that pays for the disk."""
+    import run  # noqa: PLC0415  (bench/run.py, on sys.path above)
+
+    sizes = {"a.md": 0, "b.md": 3_000_001, "deep/er/c.md": 17}
+    for name, size in sizes.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x" * size)
+    assert run.warm_files(tmp_path) == sum(sizes.values())
