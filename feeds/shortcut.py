@@ -120,16 +120,19 @@ def _stat(path: str | Path, follow: bool = True) -> tuple[int, int, int, int, in
     """(type and mode, size, mtime, inode, ctime): ctime too, as no one can set it back (an edit
     whose mtime was put back is still seen), and nothing feeds does to a file it reads changes it."""
     try:
-        st = os.stat(path) if follow else os.lstat(path)
+        return _fields(os.stat(path) if follow else os.lstat(path))
     except (OSError, ValueError):
         return None
+
+
+def _fields(st: os.stat_result) -> tuple[int, int, int, int, int]:
     return st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
 def stat_line(path: str, st: os.stat_result | None = None) -> bytes:
     """A post file's line in ``files_hash``: its path and ``_stat`` (``st``: its ``os.stat``, when the
     caller has just asked; else asked now)."""
-    seen = _stat(path) if st is None else (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    seen = _stat(path) if st is None else _fields(st)
     return f"{path}\0{seen}\n".encode("utf-8", "surrogateescape")
 
 
