@@ -5,6 +5,7 @@ nothing of it.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -99,8 +100,8 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
 
     A new cache (a cold build) holds nothing to look up: the stage's key (the tool's hash) is then
     worked out once the workers read, not by the parent alone before they start."""
-    keys = [] if cache.new else [stage_key(cfg, "read")]
-    known, hits = (cache.known_digests(), cache.read_results(keys[0], cfg.site.url)) if keys else ({}, {})
+    key = functools.cache(lambda: stage_key(cfg, "read"))  # worked out once, when first needed
+    known, hits = ({}, {}) if cache.new else (cache.known_digests(), cache.read_results(key(), cfg.site.url))
     digests: dict[str, str] = {}
     misses = []
     for path in files:
@@ -123,7 +124,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
     def begin() -> None:  # once the workers exist
         if started is not None:
             started()
-        keys.append(stage_key(cfg, "read"))
+        key()
     fresh: dict[str, ReadResult] = {}
     rows, new, texts = [], [], {}  # texts: path -> its row, in UTF-8 (read_row_bytes)
     shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd(), lines is not None)
@@ -143,12 +144,12 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
                 texts[path] = text
         if len(rows) >= STORE_BATCH:  # stored while the workers read on, not all after them (parent alone)
             if new:
-                cache.store_read(keys[-1], new, texts)
+                cache.store_read(key(), new, texts)
             cache.remember_files(rows, None)
             rows, new, texts = [], [], {}
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
-    cache.store_read(keys[-1], new, texts)
+    cache.store_read(key(), new, texts)
     cache.remember_files(rows, set(files))
     return [fresh[f] if f in fresh else hits[(digests[f], f)] for f in files]
 
