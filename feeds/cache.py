@@ -28,6 +28,7 @@ from typing import Any
 
 from . import __version__
 from .errors import Problem
+from .handoff import Handoff
 from .render import Rendered
 from .rows import ReadResult, problems_from, read_result, read_row, rendered_from_json, row_text, said_rows
 from .xmlfast import content_bytes, content_from_bytes
@@ -388,11 +389,15 @@ class WorkerCache:
 
     MEMO_BYTES = 32 * 1024 * 1024  # fragments a worker keeps at hand: a post is in several feeds
 
-    def __init__(self, file: Path, fresh: frozenset[str] = frozenset(), checked: Mapping[str, bytes] | None = None):
+    def __init__(self, file: Path, fresh: frozenset[str] = frozenset(), checked: Mapping[str, bytes] | None = None,
+                 made: Handoff | None = None):
         self.file = file
         self.fresh = fresh  # rkeys this build rendered: their rows are its own, not input
         # fkey -> the digest of the bytes that passed the check before the write stage (entry_check)
         self.checked: Mapping[str, bytes] = checked or {}
+        # the fragments the render stage made in this build and handed over in memory (``handoff``):
+        # its own, never read from the cache nor checked, nor kept in the memo (they are at hand already)
+        self.made = made or Handoff()
         self._db: sqlite3.Connection | None = None
         self._pid = 0
         self._memo: OrderedDict[str, bytes] = OrderedDict()  # fkey -> fragment checked or made here
@@ -446,12 +451,22 @@ class WorkerCache:
     def fragments(self, fkeys: Mapping[str, str]) -> tuple[dict[str, bytes], set[str]]:
         """The fragments of these fkeys (fkey -> the rkey it is made from) that are here, and which
         of them this process has already checked or made, or were checked before the write stage,
-        the same bytes (``checked``; the others are input: see fragment_check). A row that names
+        the same bytes (``checked``), or were made in this build (``made``; the others are input:
+        see fragment_check). A row that names
         another rkey would be joined to another post's content (any number of rows to one body):
         it is read as no bytes, which no check passes, so that it is made again and counted."""
-        found = {k: self._memo[k] for k in fkeys if k in self._memo}
+        found, missing, made, memo = {}, [], self.made, self._memo
+        for k in fkeys:
+            data = made.fragment(k) if k in made.entries else None
+            if data is not None:
+                found[k] = data
+            elif k in memo:
+                found[k] = memo[k]
+            else:
+                missing.append(k)
         known = set(found)
-        missing = [k for k in fkeys if k not in found]
+        if not missing:
+            return found, known
         got: set[str] = set()
         try:
             for k, rkey, head, tail, body in self._rows("f.rkey", list(dict.fromkeys(fkeys[k] for k in missing))):
@@ -494,7 +509,7 @@ class WorkerCache:
         or ``own``: made from content this build rendered (``fresh``), whose rows are never
         checked (a cold build's every fragment: hashing each one the memo let go cost 5 % of its
         write stage)."""
-        if fkey not in self._memo:
+        if fkey not in self._memo and fkey not in self.made.entries:
             self._memo[fkey] = data
             self._memo_bytes += len(data)
             if own:
@@ -507,6 +522,11 @@ class WorkerCache:
                     self._own.discard(gone)
                 elif gone not in self.checked:
                     self._digests[gone] = fragment_digest(data)
+
+    def span(self, fkey: str) -> tuple[int, int] | None:
+        """Where its post's body lies in the bytes ``fragments`` gave for ``fkey``, where known: a
+        hint for searches (``fragments.has_image``), which check it, never trust it."""
+        return self.made.span(fkey) if fkey in self.made.entries else self.spans.get(fkey)
 
     def put_fragments(self, rows: list[tuple[str, str, str, bytes]]) -> None:
         """(fkey, rkey, ekey, bytes) rows, in one transaction."""

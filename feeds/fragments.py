@@ -135,7 +135,7 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
                     ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[Span | None]]]:
     """The fragments of a feed's entries, format by format; what rendering said about the posts
     rendered here; the keys of the cache rows found damaged or forged; where each fragment holds
-    its post's body, where the cache said so (``store.spans``: a hint for ``has_image``).
+    its post's body, where the cache said so (``store.span``: a hint for ``has_image``).
 
     A cached fragment is used when this build made it (its post's rkey is in ``store.fresh``: the
     render stage stored it with the rendered content), or when it passes ``fragment_ok``; else it
@@ -152,7 +152,7 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
         own = rkeys[i] in store.fresh
         if data is not None and (fkey in known or own or fragment_ok(fmt, data, spec.entries[i], cfg)):
             result[fmt][i] = data
-            bodies[fmt][i] = store.spans.get(fkey)
+            bodies[fmt][i] = store.span(fkey)
             store.remember(fkey, data, own)
         else:
             redo.setdefault(i, []).append(fmt)

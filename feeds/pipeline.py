@@ -209,13 +209,13 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             try:
                 # a cache that earlier runs left intact remembers what rendering said about the posts
                 # of unchanged feeds; without one, render those too, so every run warns the same
-                fresh = workers.render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress,
-                                           rkeys, beside_them)
+                handed = workers.render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress,
+                                             rkeys, beside_them)
                 beside = started[0] if started else None
                 lists = made[0] if made else aside.list_files(cfg, key, listed)
                 result.problems += workers.render_problems(cfg, rendering, specs, cache, site, rkeys)
                 result.settled = len(result.problems)  # what follows is said once (see _again)
-                workers.write_all(cfg, rendering, todo, inputs, out, cache, site, result.problems, progress, fresh,
+                workers.write_all(cfg, rendering, todo, inputs, out, cache, site, result.problems, progress, handed,
                                   rkeys, early.result() if early is not None else None)
                 answer = beside.result() if beside is not None else None
             finally:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from . import entry_check, parallel
+from . import entry_check, handoff, parallel
 from .budget import feed_files
 from .cache import Cache, WorkerCache
 from .config import Config, default_jobs
@@ -18,6 +18,7 @@ from .errors import Problem
 from .formats import load_makers
 from .fragments import entry_fragments, post_fragments
 from .group import FeedSpec
+from .handoff import Entry, Handed, Handoff, Room, hand
 from .liquid import LiquidSite
 from .output import Output
 from .posts import NEVER, Post, read_body, read_body_utf8, read_post, site_zone
@@ -53,6 +54,7 @@ class RenderContext:
     site: LiquidSite | None
     entry_key: str = ""  # stage_key(cfg, "entry"): the fragments made beside the rendered content
     formats: tuple[str, ...] = ()  # the formats of the feeds being written
+    room: Room | None = None  # the bytes of fragments the tasks may still hand back (``handoff``)
 
 
 @dataclass(frozen=True)
@@ -156,9 +158,10 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
 
 # --- rendering: cached, on every core -----------------------------------------------------
 
-def _render_task(batch: range) -> tuple[int, list[str]]:
+def _render_task(batch: range) -> tuple[int, list[str], Handed]:
     """Render a batch of posts and make their entry fragments right away, storing both in one
-    transaction; the rkeys stored (their rows are this build's own: see ``render_all``)."""
+    transaction; the rkeys stored (their rows are this build's own: see ``render_all``), and the
+    fragments handed to the write stage (as many as ``room`` has room for: ``handoff``)."""
     ctx = parallel.context(RenderContext)
     rendered, fragments, bodies = [], [], {}
     for i in batch:
@@ -170,18 +173,20 @@ def _render_task(batch: range) -> tuple[int, list[str]]:
         fragments += post_fragments(ctx.cfg, post, content, rkey, ctx.entry_key, ctx.formats)
         bodies[rkey] = content_bytes(content.content)  # made for the fragments just now: free
     stored = ctx.store.put(rendered, fragments, bodies)
-    return len(batch), [rkey for rkey, _, _ in rendered] if stored else []
+    return len(batch), [rkey for rkey, _, _ in rendered] if stored else [], hand(fragments, ctx.room)
 
 
 def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
                progress: Progress | None, rkeys: RenderKeys | None = None,
-               started: Callable[[], object] | None = None) -> frozenset[str]:
+               started: Callable[[], object] | None = None) -> Handoff:
     """Render every post that a feed to be written carries, once, into the cache, with its entry
     fragments in every format being written; the rkeys whose rows this build stored (they are its
-    own, not input: the write stage checks neither their fragments nor what it makes of them).
+    own, not input: the write stage checks neither their fragments nor what it makes of them), and
+    the fragments handed back (``handoff``: the write workers need not read them from the cache).
 
     Workers store what they render themselves, a batch per task: the bodies never travel back
-    here, and memory follows the number of feeds' entries being written, not every body.
+    here (the fragments handed over lie in a file of their own: ``handoff``), and memory follows
+    the number of feeds' entries being written, not every body.
     ``started``: called once the render workers exist (``parallel.run``)."""
     if cache.new:  # it holds no rendered content: every post, each once, its key made by its worker
         misses = list({id(p): p for s in specs for p in s.entries}.values())
@@ -194,16 +199,20 @@ def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site:
     cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done, fresh = 0, set()
+    made: dict[str, Entry] = {}  # fkey -> where its fragment lies in the room's file
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
     load_makers(formats)  # once here, not in every worker
-    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
-    for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2,
-                                      started=started):
+    room = Room(handoff.MAX_BYTES) if misses else None  # made before the fork: the workers share it
+    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats,
+                           room)
+    for count, stored, handed in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2,
+                                              started=started):
         done += count
         fresh.update(stored)
+        made.update(handed)
         if progress:
             progress("render", done, len(misses))
-    return frozenset(fresh)
+    return Handoff(frozenset(fresh), made, room)
 
 
 def render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
@@ -247,26 +256,32 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
 
 def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
               site: LiquidSite | None, said: list[Problem], progress: Progress | None,
-              fresh: frozenset[str] = frozenset(), rkeys: RenderKeys | None = None,
+              made: Handoff | None = None, rkeys: RenderKeys | None = None,
               early: entry_check.Early | None = None) -> None:
     """Write the feeds ``specs``, each staged by a worker and recorded in ``out`` here; what the
-    write tasks say is added to ``said`` (the build's problems), each problem once."""
+    write tasks say is added to ``said`` (the build's problems), each problem once. ``made``: what
+    the render stage made (``render_all``)."""
     load_makers(dict.fromkeys(f.format for s in specs for f in s.files))  # once here, not in every worker
     rkeys = rkeys or RenderKeys(key, site)
+    made = made or Handoff()
+    fresh = made.fresh
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
     entry_key = stage_key(cfg, "entry")
     # a new cache holds this build's fragments only (its own: fresh), none another build made to check
     checked = {} if cache.new else entry_check.check_cached_fragments(cfg, specs, rkeys, entry_key, store,
                                                                        default_jobs(cfg), early)
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked), site, rkeys,
-                          output_key(cfg), entry_key)
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked, made),
+                          site, rkeys, output_key(cfg), entry_key)
     damaged: set[str] = set()
-    for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
-                                                                default_jobs(cfg), shared, chunksize=8), 1):
-        for path, entry, written in staged:
-            out.record(path, entry, written)
-        said += [p for p in problems if p not in said]
-        damaged |= bad
-        if progress and done % 100 == 0:
-            progress("write", done, len(specs))
+    try:
+        for done, (staged, problems, bad) in enumerate(parallel.run(_write_task, list(range(len(specs))),
+                                                                    default_jobs(cfg), shared, chunksize=8), 1):
+            for path, entry, written in staged:
+                out.record(path, entry, written)
+            said += [p for p in problems if p not in said]
+            damaged |= bad
+            if progress and done % 100 == 0:
+                progress("write", done, len(specs))
+    finally:
+        made.close()  # what the render stage handed over is read: its memory goes back
     cache.damaged += len(damaged)

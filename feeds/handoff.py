@@ -1,0 +1,153 @@
+"""The entry fragments the render stage made, handed to the write stage in memory.
+
+Each stage runs in a pool of its own, forked anew: left to themselves, the write workers of a
+cold build read back from the cache's file every fragment the render workers had just stored
+there (a query per feed, each row joined to its post's body: a quarter of the write stage).
+Instead, each render task also writes what it made into one file in memory (``memfd``: no disk,
+no RSS of any process), opened before the render workers are forked, and sends back where each
+fragment lies; the write workers, forked later, inherit the file and read each fragment there
+with one ``pread``. Through the pool's pipe the bytes would cost the parent alone a fifth of a
+second (10,000 posts: 63 MB read, copied and unpickled), where it shares the cores.
+
+A post's body is written once for all its formats (its Atom and RSS entries carry the same
+bytes), with each format's head and tail beside it; where each fragment lies is an ``Entry``.
+The file is bounded (``MAX_BYTES``, counted in memory the processes share: the first tasks to
+ask get the room); past it, or when it cannot be written, fragments are read from the cache
+as before. Bytes this build made itself are not input: they need no check (``fragment_check``).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Made = tuple[str, str, str, bytes, bytes, bytes]  # (fkey, rkey, ekey, head, body, tail): cache.PartsRow
+Entry = tuple[int, int, int, int, int, int]  # where a fragment's head, body and tail lie: (offset, length) each
+Handed = list[tuple[str, Entry]]  # what a render task sends back: fkey -> where its fragment lies
+
+MAX_BYTES = 128 * 1024 * 1024  # 10,000 posts: 63 MB of fragments (51 of them bodies)
+MAX_PARTS = 1024  # buffers one write takes (IOV_MAX)
+
+
+def _memory_file() -> int:
+    """A file held in memory (Linux), else an unnamed temporary file; -1 when neither can be had."""
+    try:
+        if hasattr(os, "memfd_create"):
+            return os.memfd_create("feeds-handoff", os.MFD_CLOEXEC)
+        fd, name = tempfile.mkstemp(prefix="feeds-handoff-")
+        os.unlink(name)
+        return fd
+    except OSError:
+        return -1
+
+
+class Room:
+    """The file the render tasks write their fragments into, and how much of it is taken (in
+    memory that forked workers share). Made before the render workers are forked, who inherit it,
+    as the write workers do."""
+
+    def __init__(self, bound: int):
+        self.bound = max(bound, 0)
+        self.fd = _memory_file() if self.bound else -1
+        self._used: Any = multiprocessing.Value("q", 0)
+        # closed when let go of, should the build end before the write stage (an error, Ctrl-C)
+        self._closed = weakref.finalize(self, os.close, self.fd) if self.fd >= 0 else None
+
+    def take(self, size: int) -> int:
+        """The offset of ``size`` bytes of the file, now this caller's; -1 when they do not fit."""
+        with self._used.get_lock():
+            at = self._used.value
+            if self.fd < 0 or at + size > self.bound:
+                return -1
+            self._used.value = at + size
+        return at
+
+    def read(self, at: int, size: int) -> bytes | None:
+        """The ``size`` bytes at ``at``; None when they cannot be read."""
+        try:
+            data = os.pread(self.fd, size, at)
+        except OSError:
+            return None
+        return data if len(data) == size else None
+
+    def close(self) -> None:
+        if self._closed is not None:
+            self._closed()
+        self.fd = -1
+
+
+def hand(rows: Sequence[Made], room: Room | None) -> Handed:
+    """Write the fragments of ``rows`` (as a render task made them: a post's formats together,
+    sharing its body's bytes object) into the room's file; where each lies. Nothing when they do
+    not fit (the write workers read them from the cache), or cannot be written."""
+    if room is None or room.fd < 0 or not rows:
+        return []
+    parts: list[bytes] = []
+    entries: Handed = []
+    size, body_at, last = 0, 0, None
+    for fkey, _, _, head, body, tail in rows:
+        if body and body is not last:  # a post's first format: its fragment in one piece, the body once
+            parts += (head, body, tail)
+            body_at, last = size + len(head), body
+            entries.append((fkey, (size, len(head), body_at, len(body), body_at + len(body), len(tail))))
+            size = body_at + len(body) + len(tail)
+        else:  # its other formats: head and tail, around the body written already (or none)
+            parts += (head, tail)
+            entries.append((fkey, (size, len(head), body_at if body else size + len(head), len(body),
+                                   size + len(head), len(tail))))
+            size += len(head) + len(tail)
+    at = room.take(size)
+    if at < 0:
+        return []
+    try:
+        _write(room.fd, parts, at)
+    except OSError:
+        return []
+    return [(fkey, (h + at, hn, b + at, bn, t + at, tn)) for fkey, (h, hn, b, bn, t, tn) in entries]
+
+
+def _write(fd: int, parts: list[bytes], at: int) -> None:
+    for start in range(0, len(parts), MAX_PARTS):
+        chunk = parts[start:start + MAX_PARTS]
+        want = sum(map(len, chunk))
+        if os.pwritev(fd, chunk, at) != want:
+            raise OSError("short write")
+        at += want
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What the render stage gives the write stage: the rkeys whose rows this build stored (its
+    own, not input), and where each fragment it handed over lies in ``room``'s file."""
+    fresh: frozenset[str] = frozenset()
+    entries: Mapping[str, Entry] = field(default_factory=dict)
+    room: Room | None = None
+
+    def fragment(self, fkey: str) -> bytes | None:
+        """The bytes of the fragment ``fkey`` handed over; None when it was not (or cannot be read)."""
+        entry = self.entries.get(fkey)
+        if entry is None or self.room is None:
+            return None
+        h, hn, b, bn, t, tn = entry
+        start = min(h, b)
+        data = self.room.read(start, max(h + hn, b + bn, t + tn) - start)
+        if data is None or (b == h + hn and t == b + bn):  # a post's first format (or one with no body): one piece
+            return data
+        view = memoryview(data)
+        return b"".join([view[at - start:at - start + n] for at, n in ((h, hn), (b, bn), (t, tn))])
+
+    def span(self, fkey: str) -> tuple[int, int] | None:
+        """Where its post's body lies in ``fragment(fkey)`` (a hint: ``fragments.has_image``)."""
+        entry = self.entries.get(fkey)
+        if entry is None or not entry[3]:
+            return None
+        return entry[1], entry[1] + entry[3]
+
+    def close(self) -> None:
+        """Let the file go (the write stage is over)."""
+        if self.room is not None:
+            self.room.close()
