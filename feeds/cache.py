@@ -455,12 +455,12 @@ class WorkerCache:
         see fragment_check). A row that names
         another rkey would be joined to another post's content (any number of rows to one body):
         it is read as no bytes, which no check passes, so that it is made again and counted."""
-        found, missing, made, memo = {}, [], self.made, self._memo
+        found = self.made.fragments(fkeys)
+        missing, memo = [], self._memo
         for k in fkeys:
-            data = made.fragment(k) if k in made.entries else None
-            if data is not None:
-                found[k] = data
-            elif k in memo:
+            if k in found:
+                continue
+            if k in memo:
                 found[k] = memo[k]
             else:
                 missing.append(k)

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import tempfile
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,21 +141,27 @@ class Handoff:
     entries: Mapping[str, Entry] = field(default_factory=dict)
     room: Room | None = None
 
-    def fragment(self, fkey: str) -> bytes | None:
-        """The bytes of the fragment ``fkey`` handed over; None when it was not (or cannot be read)."""
-        entry = self.entries.get(fkey)
-        if entry is None or self.room is None:
-            return None
-        mapped = self.room.mapped()
+    def fragments(self, fkeys: Iterable[str]) -> dict[str, bytes]:
+        """The bytes of those of these fragments that were handed over (and can be read)."""
+        found: dict[str, bytes] = {}
+        entries = self.entries
+        mapped = self.room.mapped() if self.room is not None and entries else None
         if mapped is None:
-            return None
-        h, hn, b, bn, t, tn = entry
-        if max(h + hn, b + bn, t + tn) > len(mapped):
-            return None
-        if b == h + hn and t == b + bn:  # a post's first format (or one with no body): in one piece
-            return mapped[h:t + tn]
+            return found
+        size = len(mapped)
         with memoryview(mapped) as view:
-            return b"".join((view[h:h + hn], view[b:b + bn], view[t:t + tn]))
+            for fkey in fkeys:
+                entry = entries.get(fkey)
+                if entry is None:
+                    continue
+                h, hn, b, bn, t, tn = entry
+                if t + tn > size or b + bn > size:
+                    continue
+                if b == h + hn and t == b + bn:  # a post's first format (or one with no body): in one piece
+                    found[fkey] = mapped[h:t + tn]
+                else:
+                    found[fkey] = b"".join((view[h:h + hn], view[b:b + bn], view[t:t + tn]))
+        return found
 
     def span(self, fkey: str) -> tuple[int, int] | None:
         """Where its post's body lies in ``fragment(fkey)`` (a hint: ``fragments.has_image``)."""
