@@ -3,11 +3,12 @@
 Each stage runs in a pool of its own, forked anew: left to themselves, the write workers of a
 cold build read back from the cache's file every fragment the render workers had just stored
 there (a query per feed, each row joined to its post's body: a quarter of the write stage).
-Instead, each render task also writes what it made into one file in memory (``memfd``: no disk,
-no RSS of any process), opened before the render workers are forked, and sends back where each
-fragment lies; the write workers, forked later, inherit the file and read each fragment there
-with one ``pread``. Through the pool's pipe the bytes would cost the parent alone a fifth of a
-second (10,000 posts: 63 MB read, copied and unpickled), where it shares the cores.
+Instead, each render task also writes what it made into one file in memory (``memfd``: no disk),
+opened before the render workers are forked, and sends back only where each fragment lies; the
+write workers, forked later, inherit the file, map it, and copy each fragment out of the mapping
+(the pages they touch count in their RSS). Through the pool's pipe the bytes would cost the
+parent alone a fifth of a second (10,000 posts: 63 MB read, copied and unpickled), where it
+shares the cores.
 
 A post's body is written once for all its formats (its Atom and RSS entries carry the same
 bytes), with each format's head and tail beside it; where each fragment lies is an ``Entry``.
