@@ -191,18 +191,18 @@ def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site:
         found = cache.rendered(list(needed))
         misses = [p for rkey, p in needed.items() if rkey not in found]
     batches = [range(i, min(i + RENDER_BATCH, len(misses))) for i in range(0, len(misses), RENDER_BATCH)]
-    cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done, fresh = 0, set()
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
     load_makers(formats)  # once here, not in every worker
-    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats)
+    shared = RenderContext(cfg, key, tuple(misses), cache.for_workers(), site, stage_key(cfg, "entry"), formats)
     for count, stored in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2,
                                       started=started):
         done += count
         fresh.update(stored)
         if progress:
             progress("render", done, len(misses))
+    cache.seal()  # a new cache: every worker has finished
     return frozenset(fresh)
 
 
