@@ -66,7 +66,7 @@ def test_a_cold_builds_rows_are_stored_without_a_wal_or_indexes_and_all_there_af
     cold = build(load_config(config))
     assert not cold.errors and cold.written
     notes = seen.read_text().splitlines()
-    assert len(notes) == POSTS // workers.RENDER_BATCH and set(notes) == {"True False memory 0"}, set(notes)
+    assert len(notes) == -(-POSTS // workers.RENDER_BATCH) and set(notes) == {"True False memory 0"}, set(notes)
     assert bool(set(pids.read_text().split()) - {str(os.getpid())}) == (jobs > 1)  # the workers wrote, forked
     assert not list(_home(tmp_path).parent.glob(f"*{BUILDING}*"))
     db = sqlite3.connect(_home(tmp_path))
