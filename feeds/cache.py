@@ -127,12 +127,12 @@ class Cache:
         try:
             return self._building()
         except (sqlite3.Error, OSError):
-            self.home = self._scratch_file()
+            self.home = self.file = self._scratch_file()
             return self._building()
 
     def _building(self) -> sqlite3.Connection:
         _unlink(self.home)  # corrupt, foreign or from another version (or damaged mid-build)
-        if self.file != self.home:
+        if self.file.name.endswith(BUILDING):  # a new one found damaged mid-build
             _unlink(self.file)
         _sweep(self.home)
         self.file = self.home.with_name(f"{self.home.name}.{os.getpid()}{BUILDING}")
