@@ -222,3 +222,19 @@ def test_a_build_killed_while_it_fills_a_new_cache_never_leads_to_a_wrong_feed(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "cold").mkdir()
     assert tree(tmp_path / "public") == cold(config, tmp_path / "cold")
+
+
+def test_a_cache_that_cannot_be_made_in_its_place_is_made_in_a_scratch_folder(tmp_path: Path) -> None:
+    """Its folder is a file: the new cache is built, sealed and used in a scratch folder, which
+    ``close`` removes; nothing is left where the cache would have been."""
+    (tmp_path / "taken").write_text("a file, not a folder")
+    cache = Cache(tmp_path / "taken", name="config")
+    scratch = cache.home.parent
+    try:
+        assert cache.new and scratch != tmp_path / "taken" and cache.file.name.endswith(BUILDING)
+        cache.remember_files([("a.md", 1, 2, "d")], {"a.md"})
+        cache.seal()
+        assert cache.file == cache.home and cache.known_digests() == {"a.md": (1, 2, "d")}
+    finally:
+        cache.close()
+    assert not scratch.exists() and (tmp_path / "taken").read_text() == "a file, not a folder"
