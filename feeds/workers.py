@@ -196,14 +196,13 @@ def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site:
         found = cache.rendered(list(needed))
         misses = [p for rkey, p in needed.items() if rkey not in found]
     batches = [range(i, min(i + RENDER_BATCH, len(misses))) for i in range(0, len(misses), RENDER_BATCH)]
-    cache.commit()  # the workers write to the same file
     jobs = default_jobs(cfg) if len(misses) >= parallel.MIN_TASKS_PER_JOB * 2 else 1
     done, fresh = 0, set()
     made: dict[str, Entry] = {}  # fkey -> where its fragment lies in the room's file
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
     load_makers(formats)  # once here, not in every worker
     room = Room(handoff.MAX_BYTES) if misses else None  # made before the fork: the workers share it
-    shared = RenderContext(cfg, key, tuple(misses), WorkerCache(cache.file), site, stage_key(cfg, "entry"), formats,
+    shared = RenderContext(cfg, key, tuple(misses), cache.for_workers(), site, stage_key(cfg, "entry"), formats,
                            room)
     for count, stored, handed in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2,
                                               started=started):
@@ -212,6 +211,7 @@ def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site:
         made.update(handed)
         if progress:
             progress("render", done, len(misses))
+    cache.seal()  # a new cache: every worker has finished
     return Handoff(frozenset(fresh), made, room)
 
 

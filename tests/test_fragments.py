@@ -375,6 +375,7 @@ def test_a_fragment_changed_after_it_was_checked_is_checked_again(tmp_path: Path
     from feeds.cache import Cache, WorkerCache
 
     cache = Cache(tmp_path)
+    cache.seal()  # as the write stage finds it
     store = WorkerCache(cache.file)
     store.MEMO_BYTES = 0
     store.put_fragments([("k", "r", "e", b"checked"), ("other", "r", "e", b"x")])
