@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds import kramdown, render, sources
+from feeds import htmlcost, kramdown, render, sources
 from feeds.kramdown import after, before, quotes
 
 # '[' and ':' themselves, and CJK characters whose low byte is '[' (U+4E5B) or ':' (U+4E3A 为): in
@@ -166,3 +166,26 @@ def test_a_body_is_read_in_one_call_when_the_file_ends_where_it_stood(tmp_path: 
     assert sources._read_tail(str(path), 17) == path.read_bytes()[17:]
     assert len(calls) == 1
     assert sources._read_tail(str(path), 10**9) == b"" and len(calls) == 2
+
+
+@example("<!-- a --> b <!-- c")
+@example("<!-->")
+@example("<!--->")
+@example("-->x<!--")
+@given(st.lists(st.sampled_from(["<!--", "-->", "--", "<!", "!", "<", ">", "-", "a", "中"]), max_size=20).map("".join))
+def test_an_unclosed_comment_is_noticed_as_it_was(value: str) -> None:
+    unclosed = value.rfind("<!--") > value.rfind("-->")
+    assert (htmlcost._quick_bound(value, 512, 10**9) is None) == unclosed
+
+
+def test_the_text_before_the_last_comment_is_not_searched_for_its_end() -> None:
+    """Searched backwards from the end, "-->" was looked for through every character before it."""
+    class Sought(str):
+        backwards: list[str] = []
+
+        def rfind(self, sub: str, *args: Any) -> int:
+            Sought.backwards.append(sub)
+            return super().rfind(sub, *args)
+    html = Sought("<!-- 来源 -->\n" + "<p>正文</p>\n" * 100)
+    assert htmlcost._quick_bound(html, 512, 10**9) is not None
+    assert "-->" not in Sought.backwards
