@@ -89,7 +89,7 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True, utf8:
     hidden = False
     if smart:
         text, hidden = hide_typed_quotes(text)
-    kramdown = uses_kramdown(text)
+    kramdown = uses_kramdown(text, utf8)  # the bytes as read: hiding the quotes changed no ASCII
     html = _render(text, auto_ids, smart, kramdown, False, b"" if hidden or kramdown else utf8)
     if needs_raw_blocks(html):
         html = _render(text, auto_ids, smart, True, True)  # HTML blocks as kramdown ends them

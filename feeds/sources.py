@@ -316,8 +316,11 @@ def _read_tail(path: str, offset: int) -> bytes:
     half their system calls (no terminal check, no seeks): the render stage reads a body a post."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        chunks = [os.pread(fd, max(os.fstat(fd).st_size - offset, 0) + 1, offset)]
-        while chunks[-1]:  # to the end, as read() reads: the file may have grown
+        size = max(os.fstat(fd).st_size - offset, 0) + 1
+        chunks = [os.pread(fd, size, offset)]
+        if len(chunks[0]) < size:  # a file's read comes up short at its end only: no read more to be told so
+            return chunks[0]
+        while chunks[-1]:  # to the end, as read() reads: the file has grown
             offset += len(chunks[-1])
             chunks.append(os.pread(fd, 1 << 16, offset))
     finally:

@@ -45,7 +45,10 @@ def needs_raw_blocks(rendered: str) -> bool:
 
 def has_raw_headers(text: str) -> bool:
     """Whether the Markdown holds HTML header tags (kramdown gives ids to Markdown headers only)."""
-    return "<h" in text and _RAW_HEADER.search(text) is not None
+    # one search (for "<h" first, as before, cost as much again: every autolink <http…> holds one); an
+    # upper-case tag counts only beside a "<h", as it did
+    found = _RAW_HEADER.search(text) if "<" in text else None
+    return found is not None and (text[found.start() + 1] == "h" or "<h" in text)
 
 
 def mark_markdown_headers(text: str) -> str:
@@ -73,7 +76,7 @@ def finish(text: str, extras: Extras | None, auto_ids: bool, marked: bool = Fals
             text = _DL_P.sub(r"<\1>\2</\1>", text).replace("<dd >", "<dd>")
     if extras is not None and not extras.auto_ids:
         auto_ids = False
-    if (auto_ids or (extras is not None and extras.headers)) and "<h" in text:  # (no header: no search)
+    if (auto_ids or (extras is not None and extras.headers)) and "</h" in text:  # (no header: no search)
         text = _header_ids(text, auto_ids, marked)
     if extras is not None and extras.abbrs:
         text = _abbreviations(text, extras.abbrs)
