@@ -47,6 +47,15 @@ def _memory_file() -> int:
         return -1
 
 
+def _counter() -> Any:
+    """A count in memory forked processes share, or None where the system has no shared
+    semaphores (some containers): the build then goes without the hand-over, as at 0 bytes."""
+    try:
+        return multiprocessing.Value("q", 0)
+    except (OSError, ImportError):
+        return None
+
+
 class Room:
     """The file the render tasks write their fragments into, and how much of it is taken (in
     memory that forked workers share). Made before the render workers are forked, who inherit it,
@@ -55,7 +64,10 @@ class Room:
     def __init__(self, bound: int):
         self.bound = max(bound, 0)
         self.fd = _memory_file() if self.bound else -1
-        self._used: Any = multiprocessing.Value("q", 0)
+        self._used: Any = _counter() if self.fd >= 0 else None
+        if self._used is None and self.fd >= 0:  # no count the processes can share: no hand-over
+            os.close(self.fd)
+            self.fd = -1
         # closed when let go of, should the build end before the write stage (an error, Ctrl-C)
         self._closed = weakref.finalize(self, os.close, self.fd) if self.fd >= 0 else None
         self._map: mmap.mmap | None = None
@@ -63,9 +75,11 @@ class Room:
 
     def take(self, size: int) -> int:
         """The offset of ``size`` bytes of the file, now this caller's; -1 when they do not fit."""
+        if self.fd < 0:
+            return -1
         with self._used.get_lock():
             at = self._used.value
-            if self.fd < 0 or at + size > self.bound:
+            if at + size > self.bound:
                 return -1
             self._used.value = at + size
         return at

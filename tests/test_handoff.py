@@ -4,6 +4,7 @@ and past the bound (or when the file in memory fails) the cache answers as befor
 from __future__ import annotations
 
 import mmap
+import multiprocessing
 import os
 import pickle
 import shutil
@@ -120,6 +121,11 @@ def test_a_file_that_cannot_be_written_or_read_leaves_it_to_the_cache(
     with monkeypatch.context() as m:  # no file in memory to be had at all
         m.setattr(handoff, "_memory_file", lambda: -1)
         assert _cold(cfg_path) == whole
+    with monkeypatch.context() as m:  # no semaphore to share a count with (some containers): none handed
+        m.setattr(multiprocessing, "Value", refuse)
+        count = len(asked())
+        assert _cold(cfg_path) == whole
+        assert len(asked()) > count
 
 
 def test_a_build_that_renders_one_post_hands_its_fragments_over(
