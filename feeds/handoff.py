@@ -129,6 +129,8 @@ def hand(rows: Sequence[Made], room: Room | None) -> Handed:
             entries.append((fkey, (size, len(head), body_at if body else size + len(head), len(body),
                                    size + len(head), len(tail))))
             size += len(head) + len(tail)
+    if not size:  # nothing to write (no format makes an empty fragment): an empty file maps to nothing
+        return []
     at = room.take(size)
     if at < 0:
         return []
