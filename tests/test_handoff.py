@@ -244,3 +244,13 @@ def test_the_room_is_shared_by_forked_processes() -> None:
     taken = [at for at in mine + theirs if at >= 0]
     assert len(taken) == 10_000 // 7 and sorted(taken) == list(range(0, 7 * len(taken), 7))
     room.close()
+
+
+def test_a_system_without_memfd_nor_pwritev_leaves_it_to_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS before 11 has fork but neither memfd_create nor os.pwritev: the fragments are then read
+    from the cache, as on any system whose file cannot be written (a render task did not fail)."""
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    monkeypatch.delattr(os, "pwritev", raising=False)
+    room = Room(1 << 20)
+    assert hand([("a", "r", "e", b"<a>", b"body", b"</a>")], room) == []
+    room.close()
