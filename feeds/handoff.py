@@ -36,7 +36,10 @@ MAX_PARTS = 1024  # buffers one write takes (IOV_MAX)
 
 
 def _memory_file() -> int:
-    """A file held in memory (Linux), else an unnamed temporary file; -1 when neither can be had."""
+    """A file held in memory (Linux), else an unnamed temporary file; -1 when neither can be had,
+    or when the system cannot write one (no ``os.pwritev``: macOS before 11)."""
+    if not hasattr(os, "pwritev"):
+        return -1
     try:
         if hasattr(os, "memfd_create"):
             return os.memfd_create("feeds-handoff", os.MFD_CLOEXEC)
