@@ -238,3 +238,32 @@ def test_a_cache_that_cannot_be_made_in_its_place_is_made_in_a_scratch_folder(tm
     finally:
         cache.close()
     assert not scratch.exists() and (tmp_path / "taken").read_text() == "a file, not a folder"
+
+
+def test_a_new_cache_given_to_the_write_workers_is_thrown_away_unless_their_stage_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache found damaged after the render stage (reset: a new file, being built) is the file
+    the write workers then store into: a write stage that does not end (a worker killed
+    mid-transaction may leave it torn) leaves no cache, as a render stage that does not end does."""
+    from feeds import workers
+
+    config = make_site(tmp_path, {"build": {"jobs": 2}, "feeds": {"formats": ["atom", "rss"], "limit": 0}})
+    monkeypatch.chdir(tmp_path)
+    real = workers.render_problems
+
+    def render_problems(cfg: object, key: str, specs: object, cache: Cache, *args: object) -> object:
+        said = real(cfg, key, specs, cache, *args)  # type: ignore[arg-type]
+        cache.reset()  # found damaged here
+        return said
+
+    def write_task(index: int) -> object:
+        raise RuntimeError("a write worker stopped")
+    monkeypatch.setattr(workers, "render_problems", render_problems)
+    monkeypatch.setattr(workers, "_write_task", write_task)
+    with pytest.raises(RuntimeError, match="a write worker stopped"):
+        build(load_config(config), replay=False)
+    again = Cache(_home(tmp_path).parent, name="config")
+    try:
+        assert not again.trusted
+    finally:
+        again.close()
