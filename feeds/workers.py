@@ -265,6 +265,7 @@ def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, st
     rkeys = rkeys or RenderKeys(key, site)
     made = made or Handoff()
     fresh = made.fresh
+    cache.for_workers()  # a new cache (reset since the render stage) is theirs too: sealed once they end
     store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
     entry_key = stage_key(cfg, "entry")
     # a new cache holds this build's fragments only (its own: fresh), none another build made to check
@@ -284,4 +285,5 @@ def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, st
                 progress("write", done, len(specs))
     finally:
         made.close()  # what the render stage handed over is read: its memory goes back
+    cache.seal()  # a new cache: every write worker has finished
     cache.damaged += len(damaged)
