@@ -150,14 +150,16 @@ class Cache:
         self.trusted = False
         self.db = self._fresh()
 
-    def for_workers(self) -> WorkerCache:
-        """The cache as the render workers write it: what the parent stored committed first. A new
-        cache given to them is sealed only once they have all finished (``render_all``): a worker
+    def for_workers(self, fresh: frozenset[str] = frozenset(), checked: Mapping[str, bytes] | None = None,
+                    made: Handoff | None = None) -> WorkerCache:
+        """The cache as a stage's workers use it (``fresh``, ``checked``, ``made``: ``WorkerCache``'s),
+        what the parent stored committed first. A new cache given to them is sealed only once they
+        have all finished (``render_all``, ``write_all``): a worker
         killed mid-transaction may leave its file torn (its rollback journal is in its memory:
         ``_tune``), and ``close`` then throws the file away."""
         self.commit()
         self.handed = self.handed or self.file != self.home
-        return WorkerCache(self.file)
+        return WorkerCache(self.file, fresh, checked, made)
 
     def seal(self) -> None:
         """A new cache, filled: its keys indexed (each index made once, here, instead of kept up

@@ -265,13 +265,13 @@ def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, st
     rkeys = rkeys or RenderKeys(key, site)
     made = made or Handoff()
     fresh = made.fresh
-    cache.for_workers()  # a new cache (reset since the render stage) is theirs too: sealed once they end
-    store = WorkerCache(cache.file, fresh)  # each distinct cached fragment checked once, on every core
+    # a new cache (reset since the render stage) is theirs too: sealed once they end
+    store = cache.for_workers(fresh)  # each distinct cached fragment checked once, on every core
     entry_key = stage_key(cfg, "entry")
     # a new cache holds this build's fragments only (its own: fresh), none another build made to check
     checked = {} if cache.new else entry_check.check_cached_fragments(cfg, specs, rkeys, entry_key, store,
                                                                        default_jobs(cfg), early)
-    shared = WriteContext(cfg, key, tuple(specs), inputs, out, WorkerCache(cache.file, fresh, checked, made),
+    shared = WriteContext(cfg, key, tuple(specs), inputs, out, cache.for_workers(fresh, checked, made),
                           site, rkeys, output_key(cfg), entry_key)
     damaged: set[str] = set()
     try:
