@@ -30,6 +30,7 @@ _PR_SET_PDEATHSIG = 1
 MIN_TASKS_PER_JOB = 64  # below this a pool costs more than it saves
 
 _context: object = None  # the running stage's context: set before the fork, inherited by workers
+_ending: list[Callable[[], object]] = []  # waits for processes told to end, not waited for yet (``reap``)
 
 
 def _checked(results: Iterator[R]) -> Iterator[R]:
@@ -39,6 +40,31 @@ def _checked(results: Iterator[R]) -> Iterator[R]:
         if interrupts.stopping():
             raise KeyboardInterrupt
         yield result
+
+
+def reap() -> None:
+    """Wait for the processes of the stages before (a pool's workers, a ``Background``) that were
+    told to end, or ended, after their last answer: each exits (the kernel frees what it copied of
+    the parent's memory: tens of ms for a big build's worker) beside the parent's next work, not
+    while the parent waits alone. Called before the next fork (no thread of an ended pool still
+    running then) and at the end of a build."""
+    while _ending:
+        _ending.pop(0)()
+
+
+def _end_later(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down without waiting for its workers' exit: ``reap`` waits for it."""
+    manager = getattr(pool, "_executor_manager_thread", None)
+    answers = getattr(pool, "_result_queue", None)
+    pool.shutdown(wait=False)
+    if manager is None or answers is None:  # another Python's pool: wait now, as before
+        pool.shutdown()
+        return
+
+    def ended() -> None:
+        manager.join()  # it tells each worker to end, then joins them
+        answers.close()
+    _ending.append(ended)
 
 
 def context(kind: type[C]) -> C:
@@ -71,6 +97,7 @@ def _run(func: Callable[[T], R], tasks: list[T], jobs: int, chunksize: int, min_
             started()
         yield from _checked(map(func, tasks))
         return
+    reap()  # no thread of an earlier stage's pool runs while this one forks
     pool: ProcessPoolExecutor | None = None
     stop = interrupts.on_stop(lambda: _kill_workers(pool))  # from the signal handler: no locks taken
     try:
@@ -81,7 +108,7 @@ def _run(func: Callable[[T], R], tasks: list[T], jobs: int, chunksize: int, min_
         if started is not None:
             started()
         yield from _checked(results)
-        pool.shutdown()
+        _end_later(pool)
     except BaseException:  # Ctrl-C, SIGTERM, an error, or the caller stopped early
         # kill, do not wait: a worker may be minutes into a huge task, and a worker left
         # running would keep the interpreter from exiting
@@ -141,6 +168,7 @@ class Background(Generic[R]):
     ``result()`` waits for its answer: None when the process failed or was stopped."""
 
     def __init__(self, func: Callable[[T], R], arg: T):
+        reap()
         fork = multiprocessing.get_context("fork")
         self._answer, send = fork.Pipe(duplex=False)
         with _signals_held():
@@ -154,14 +182,23 @@ class Background(Generic[R]):
             answer: R | None = self._answer.recv()
         except (EOFError, OSError):
             answer = None
-        self.stop()
+        if answer is None:
+            self.stop()
+        else:  # it has nothing left to do but exit: ``reap`` waits for that
+            self._answer.close()
+            _ending.append(self._ended)
         return answer
 
     def stop(self) -> None:
+        if self._answer.closed:  # answered (``result``), or stopped already
+            return
         if self._process.is_alive():
             self._process.kill()
-        self._process.join()
         self._answer.close()
+        self._ended()
+
+    def _ended(self) -> None:
+        self._process.join()
         interrupts.forget(self._forget)
 
 

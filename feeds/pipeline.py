@@ -104,6 +104,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         if early is not None:
             early.stop()
         cache.close()
+        parallel.reap()  # the workers that ended meanwhile (their exit was not waited for alone)
     # the files as the read workers saw them, each just before reading it (not all by the parent first)
     signed = shortcut.files_hash(files, found, seen.lines) if cfg.cache is not None else ""
     shortcut.remember(cfg, signed, seen, again, site, said)

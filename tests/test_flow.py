@@ -95,7 +95,7 @@ def test_the_read_pool_is_shut_down_in_order_not_killed(tmp_path: Path, monkeypa
     """Reading zipped the file names with the pool's answers, names first: once the names ran out,
     zip never asked the pool for its end, so the pool was closed as an abandoned generator and its
     workers killed, still unreaped when the next stage counted its processes (a flaky test under
-    load). The pool now ends as every other stage's does: shut down, its workers joined."""
+    load). The pool now ends as every other stage's does: shut down, its workers joined (by ``reap``)."""
     from feeds import parallel
 
     folder = tmp_path / "_posts"
@@ -115,4 +115,5 @@ def test_the_read_pool_is_shut_down_in_order_not_killed(tmp_path: Path, monkeypa
         store.close()
     assert len(results) == count and all(post is not None for post, _, _ in results)
     assert killed == []
+    parallel.reap()  # their exit is waited for by the next fork or the build's end, not by the stage
     assert parallel.multiprocessing.active_children() == []
