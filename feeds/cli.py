@@ -161,9 +161,9 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     """
     cfg = _config(config, "build" if as_json else None, quiet, **_overrides(**options))
     try:
-        # Ctrl-C, SIGTERM: clean up, say so, exit 130
+        # Ctrl-C, SIGTERM: clean up, say so, exit 130; a process that ends with the command keeps its heap as it is
         with interrupts.cleanup(display_path(cfg.output)), _progress(not quiet) as progress, \
-                heap.fewer_collections():
+                heap.fewer_collections(undo=not teardown.ends_with_command()):
             result = build(cfg, keep_going=keep_going, progress=progress)
     except OutputError as exc:
         click.echo(f"Error: {exc}", err=True)

@@ -22,6 +22,7 @@ import os
 import sys
 
 _finished = False  # the build command printed everything it had to say
+_command = False  # this process is the `feeds` command (entry.py), which ends when its command does
 
 
 def finished() -> None:
@@ -31,8 +32,15 @@ def finished() -> None:
 
 
 def reset() -> None:
-    global _finished
-    _finished = False
+    """Called by the command's first lines: this process ends with the command."""
+    global _finished, _command
+    _finished, _command = False, True
+
+
+def ends_with_command() -> bool:
+    """The process ends when the command does (``feeds``, ``python -m feeds``), rather than going
+    on after it (an in-process caller: click's CliRunner, a program calling ``cli.main``)."""
+    return _command
 
 
 def _quiet() -> bool:
