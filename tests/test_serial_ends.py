@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,3 +175,37 @@ def test_the_command_leaves_the_collector_as_the_build_had_it(make_site: Callabl
     _, frozen, _, threshold = line.split()
     assert int(frozen) > 0 and int(threshold) == heap.ALLOCATIONS
     assert (root / "public" / "feed.xml").is_file()
+
+
+def test_a_commit_into_a_new_output_folder_asks_nothing_of_each_file(make_site: Callable[..., Path],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Into a new (empty) output folder the staged files go in one rename: the commit no longer asks,
+    for each file, whether one is already there (it is empty) or still staged (the folder is gone):
+    2 x 2,700 lstat of a cold 10k build, the parent alone."""
+    from feeds.output import staging
+
+    posts = {f"2022-01-{1 + n % 28:02d}-p{n}.md": {"title": f"P {n}", "tags": [f"t{n}"]} for n in range(40)}
+    cfg = load_config(make_site(posts, {"build": {"jobs": 1}}))
+    monkeypatch.chdir(cfg.root)
+    asked: list[str] = []
+    kind, lexists, commit = staging._kind, os.path.lexists, staging.Output.commit
+    committing: list[bool] = []
+
+    def noting(path: Any) -> bool:
+        if committing and str(path).endswith(".xml"):
+            asked.append(str(path))
+        return lexists(path)
+
+    def commit_noted(self: staging.Output) -> None:
+        committing.append(True)
+        try:
+            commit(self)
+        finally:
+            committing.clear()
+    monkeypatch.setattr(staging, "_kind", lambda path: (asked.append(str(path)), kind(path))[1])
+    monkeypatch.setattr(os.path, "lexists", noting)
+    monkeypatch.setattr(staging.Output, "commit", commit_noted)
+    result = pipeline.build(cfg)
+    assert not result.errors and len(result.written) > 80
+    assert asked == []
+    assert all((cfg.output / path).is_file() for path in result.written)

@@ -455,6 +455,8 @@ class Output:
                               "\nnothing was changed; give each config file its own feeds.paths (e.g. "
                               "zh/feed.xml), or its own output folder")
         root = str(self.root)
+        if _empty(root):  # a new output folder (a cold build's): no file there to ask about one by one
+            return
         foreign = [r for r in self.written if r not in self.manifest and os.path.lexists(os.path.join(root, r))]
         if foreign:
             why = "".join(f"\n(feeds has no record of writing them: {p.path}: {p.message})" for p in self.unread)
@@ -475,13 +477,14 @@ class Output:
         made: set[str] = set()  # folders known to exist: one mkdir per folder, not per file
         # names as text, not Paths: thousands of files, a few Path objects each cost 0.3 ms a file
         files, root = str(staging / "files"), str(self.root)
+        whole = not os.path.lexists(files)  # moved in one rename (_move_whole): no staged file is left to ask about
         for relative in _texts(plan.get("written")):
             if not plain_relative(relative) or relative not in new or relative in others \
                     or not _folder_within(files, relative) or not _folder_within(root, relative):
                 self.problems.append(_ignored(marker, relative))
                 continue
             source, target = os.path.join(files, relative), os.path.join(root, relative)
-            kind = _kind(source)
+            kind = None if whole else _kind(source)
             if kind is None:
                 accepted.add(relative)  # moved before the interruption
             elif not stat.S_ISREG(kind) or (relative not in old and os.path.lexists(target)):
@@ -538,6 +541,14 @@ def _folder_within(root: str, relative: str) -> bool:
     try:
         return _folder_inside(root, relative.rpartition("/")[0])
     except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+        return False
+
+
+def _empty(folder: str) -> bool:
+    try:
+        with os.scandir(folder) as listing:
+            return next(listing, None) is None
+    except OSError:
         return False
 
 
