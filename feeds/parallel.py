@@ -184,20 +184,20 @@ class Background(Generic[R]):
             answer = None
         if answer is None:
             self.stop()
-        else:  # it has nothing left to do but exit: ``reap`` waits for that
+        else:  # it has nothing left to do but exit: ``reap`` waits for that (and ends it, if it is not done)
             self._answer.close()
-            _ending.append(self._ended)
+            _ending.append(self._end)
         return answer
 
     def stop(self) -> None:
         if self._answer.closed:  # answered (``result``), or stopped already
             return
+        self._answer.close()
+        self._end()
+
+    def _end(self) -> None:
         if self._process.is_alive():
             self._process.kill()
-        self._answer.close()
-        self._ended()
-
-    def _ended(self) -> None:
         self._process.join()
         interrupts.forget(self._forget)
 

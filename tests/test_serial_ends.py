@@ -104,9 +104,9 @@ def test_a_process_beside_gives_its_answer_without_waiting_for_its_exit(tmp_path
         timer.cancel()
         parallel.reap()
     assert answer == "the answer"
-    assert exited_meanwhile == []
-    assert len(list(tmp_path.glob("exited-*"))) == 1
-    assert multiprocessing.active_children() == []
+    assert exited_meanwhile == []  # still exiting when its answer was taken
+    assert process._process.exitcode is not None  # reap waited for it (or, not done by then, ended it)
+    assert multiprocessing.active_children() == [] and parallel._ending == []
 
 
 def test_a_process_beside_that_gives_no_answer_is_still_stopped_at_once(tmp_path: Path) -> None:
