@@ -50,13 +50,18 @@ def _hold_exit(gate: int, marks: str) -> None:
     multiprocessing.util.Finalize(None, held, exitpriority=100)
 
 
-def _task(index: int) -> int:
+def _task(index: int) -> tuple[int, int]:
+    """The index and the worker's pid: a worker that got no task (one may take them all) holds nothing."""
     global _registered
     held = parallel.context(Held)
     if not _registered:  # once per worker
         _registered = True
         _hold_exit(held.gate, held.marks)
-    return index
+    return index, os.getpid()
+
+
+def _exited(folder: Path) -> set[int]:
+    return {int(mark.name.removeprefix("exited-")) for mark in folder.glob("exited-*")}
 
 
 def _answer(held: Held) -> str:
@@ -81,14 +86,14 @@ def test_a_stage_gives_its_answers_without_waiting_for_its_workers_to_exit(tmp_p
     held, open_gate, timer = _gate(tmp_path)
     try:
         answers = list(parallel.run(_task, list(range(300)), 2, held))
-        exited_meanwhile = sorted(tmp_path.glob("exited-*"))
+        exited_meanwhile = _exited(tmp_path)
     finally:
         open_gate()
         timer.cancel()
         parallel.reap()
-    assert answers == list(range(300))
-    assert exited_meanwhile == []  # the workers were still exiting when the answers were all in
-    assert len(list(tmp_path.glob("exited-*"))) == 2  # and reap waited for both
+    assert [index for index, _ in answers] == list(range(300))
+    assert exited_meanwhile == set()  # the workers were still exiting when the answers were all in
+    assert _exited(tmp_path) == {pid for _, pid in answers}  # and reap waited for them
     assert multiprocessing.active_children() == [] and parallel._ending == []
 
 
@@ -118,17 +123,16 @@ def test_a_process_beside_that_gives_no_answer_is_still_stopped_at_once(tmp_path
 def test_the_next_fork_waits_for_the_workers_of_the_stage_before(tmp_path: Path) -> None:
     """No thread of an ended pool is running while the next stage forks its workers."""
     held, open_gate, timer = _gate(tmp_path)
-    seen: list[int] = []
+    seen: list[set[int]] = []
     try:
-        list(parallel.run(_task, list(range(300)), 2, held))
+        first = {pid for _, pid in parallel.run(_task, list(range(300)), 2, held)}
         open_gate()
-        list(parallel.run(_task, list(range(300)), 2, held,
-                          started=lambda: seen.append(len(list(tmp_path.glob("exited-*"))))))
+        list(parallel.run(_task, list(range(300)), 2, held, started=lambda: seen.append(_exited(tmp_path))))
     finally:
         open_gate()
         timer.cancel()
         parallel.reap()
-    assert seen == [2]  # the first stage's two workers had exited before the second's were forked
+    assert seen == [first]  # the first stage's workers had exited before the second's were forked
 
 
 def test_a_build_ends_with_every_process_it_started_waited_for(make_site: Callable[..., Path],
