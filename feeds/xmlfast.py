@@ -144,9 +144,16 @@ def iso(when: datetime) -> str:
     return when.isoformat()
 
 
-def rfc822(when: datetime) -> str:
+def rfc822(when: datetime, stamp: str = "") -> str:
     """feedgen's ``formatRFC2822``: ``%a, %d %b %Y %H:%M:%S %z`` in the C locale; written out for a
-    four-digit year and an offset in whole minutes (strftime costs four times as much)."""
+    four-digit year and an offset in whole minutes (strftime costs four times as much).
+
+    ``stamp``: ``iso(when)``, when the caller has it: for those (``YYYY-MM-DDTHH:MM:SS+HH:MM``, 25
+    characters: no microseconds, no seconds in the offset, a year from 1000) its digits are the
+    ones written, cut out of it rather than formatted again."""
+    if len(stamp) == 25 and stamp[0] != "0" and type(when) is datetime:
+        return (f"{_DAYS[when.weekday()]}, {stamp[8:10]} {_MONTHS[int(stamp[5:7]) - 1]} {stamp[:4]} "
+                f"{stamp[11:19]} {stamp[19:22]}{stamp[23:]}")
     offset = when.utcoffset()
     if offset is None:
         raise Refused
@@ -205,13 +212,13 @@ def entry_text(entry_id: str, title: str, url: str, published: datetime, updated
     refuses (``_content``)."""
     try:
         _need(entry_id, title, url)
-        link = text(url)
+        link, stamp = text(url), iso(published)
         try:
-            when: str | None = iso(updated)
+            when: str | None = stamp if updated is published else iso(updated)
         except (Refused, TypeError, AttributeError):  # Atom's alone: RSS carries no updated date
             when = None
-        return EntryText(text(entry_id), text(title), link, _attr_of_text(link), when, iso(published),
-                         rfc822(published), text(author) if author else "",
+        return EntryText(text(entry_id), text(title), link, _attr_of_text(link), when, stamp,
+                         rfc822(published, stamp), text(author) if author else "",
                          text(html.escape(summary, quote=False)) if summary else "", tuple(names),
                          content, _content(content, checked) if content else b"", _attr_of_text(text(image))
                          if image else "")

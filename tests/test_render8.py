@@ -200,3 +200,35 @@ def test_entry_text_dates_are_formatted_once() -> None:
     assert found is not None
     assert (found.published, found.updated, found.pub_date) == (when.isoformat(), when.isoformat(),
                                                                 "Thu, 06 May 2021 07:08:09 +0800")
+
+
+@given(st.one_of(DATES, DATES.map(lambda d: d.replace(microsecond=0)),
+                 st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                              timezones=st.sampled_from([UTC, timezone(timedelta(hours=-3, minutes=-30)),
+                                                         timezone(timedelta(hours=14))]))))
+@example(datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC))
+@example(datetime(1000, 1, 1, tzinfo=timezone(timedelta(hours=-3, minutes=-30))))
+@example(datetime(2020, 1, 2, tzinfo=timezone(timedelta(seconds=-1))))
+def test_rfc822_cut_from_the_iso_stamp_is_the_one_formatted(when: datetime) -> None:
+    """RSS's date cut out of the ISO stamp Atom writes is the date formatted on its own (and
+    strftime's, feedgen's way), for any year, offset (seconds in it too) and microseconds."""
+    stamp = xmlfast.iso(when)
+    assert xmlfast.rfc822(when, stamp) == xmlfast.rfc822(when)
+    if when.year >= 1000:
+        assert xmlfast.rfc822(when) == when.strftime("%a, %d %b %Y %H:%M:%S %z")
+
+
+def test_an_rss_date_is_not_formatted_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post's published date is formatted once (``isoformat``) for Atom's two dates when its
+    updated date is the published one (as reading makes it for a post without ``last_modified_at``)."""
+    formatted: list[datetime] = []
+
+    class Counted(datetime):
+        def isoformat(self, *args: Any, **kwargs: Any) -> str:
+            formatted.append(self)
+            return super().isoformat(*args, **kwargs)
+
+    when = Counted(2021, 5, 6, 7, 8, 9, tzinfo=UTC)
+    found = xmlfast.entry_text("i", "t", "https://x.test/", when, when, "", (), "", "c", "")
+    assert found is not None and len(formatted) == 1
+    assert found.pub_date == "Thu, 06 May 2021 07:08:09 +0000"
