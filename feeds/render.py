@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as _html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -79,6 +79,10 @@ MAX_AMPERSAND_WORK = 10_000_000_000  # '&' in a string times the string's length
 class Rendered:
     content: str  # HTML fragment, absolute URLs, XML 1.0 characters only
     summary: str  # plain text
+    # ``content`` is render_post's own, shown to hold no character XML forbids (the body scrubbed,
+    # and no reference that could make one, or the content scrubbed): the entries need not look
+    # again (``xmlfast.content_bytes``). Content read from the cache is input: False, looked at.
+    checked: bool = field(default=False, compare=False, repr=False)
 
 
 def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True, utf8: bytes = b"") -> str:
@@ -350,7 +354,7 @@ def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = No
         problems.append(Problem(post.path, None, f"the content is {size:,} bytes, over content.max_entry_bytes "
                                 f"({limit:,}); {_SHORTENED}", WARNING))
         return _short_entry(post, summary), problems
-    return Rendered(content, summary), problems
+    return Rendered(content, summary, True), problems
 
 
 def _has_reference(text: str) -> bool:

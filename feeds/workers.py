@@ -171,7 +171,7 @@ def _render_task(batch: range) -> tuple[int, list[str], Handed]:
         content, said = render_post(post, body, ctx.cfg, ctx.site, utf8)
         rendered.append((rkey, content, said))
         fragments += post_fragments(ctx.cfg, post, content, rkey, ctx.entry_key, ctx.formats)
-        bodies[rkey] = content_bytes(content.content)  # made for the fragments just now: free
+        bodies[rkey] = content_bytes(content.content, content.checked)  # made for the fragments just now: free
     stored = ctx.store.put(rendered, fragments, bodies)
     return len(batch), [rkey for rkey, _, _ in rendered] if stored else [], hand(fragments, ctx.room)
 

@@ -24,7 +24,7 @@ from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
 from .text import xml_safe
-from .xmlfast import Frame, Parts, atom_entry_parts, atom_head, rss_head, rss_item_parts
+from .xmlfast import EntryText, Frame, Parts, atom_head, atom_parts, entry_text, rss_head, rss_parts
 
 GENERATOR = "feeds"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -271,10 +271,8 @@ def atom_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
 def atom_fragment_parts(cfg: Config, post: Post, content: Rendered) -> Parts:
     """``atom_fragment`` as (head, body, tail): ``xmlfast``'s parts around the content's bytes, or
     feedgen's bytes whole (head) with no body."""
-    image = entry_image(cfg, post, content)
-    fast = atom_entry_parts(post.id, post.title, post.url, _second(post.date), _second(post.updated), post.author,
-                            (*post.categories, *post.tags), content.summary,
-                            None if post.excerpt_only else content.content, image)
+    found, image = _entry_text(cfg, post, content)
+    fast = atom_parts(found) if found is not None else None
     return fast if fast is not None else (_feedgen_atom_fragment(post, content, image), b"", b"")
 
 
@@ -285,11 +283,28 @@ def rss_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
 
 def rss_fragment_parts(cfg: Config, post: Post, content: Rendered) -> Parts:
     """``rss_fragment`` as (head, body, tail), as ``atom_fragment_parts``."""
-    image = entry_image(cfg, post, content)
-    fast = rss_item_parts(post.id, post.id == post.url, post.title, post.url, _second(post.date), post.author,
-                          (*post.categories, *post.tags), content.summary,
-                          None if post.excerpt_only else content.content, image)
+    found, image = _entry_text(cfg, post, content)
+    fast = rss_parts(found, post.id == post.url) if found is not None else None
     return fast if fast is not None else (_feedgen_rss_fragment(post, content, image), b"", b"")
+
+
+_last_entry: tuple[object, ...] = ()  # (config, post, content, their EntryText, image): the last asked for
+
+
+def _entry_text(cfg: Config, post: Post, content: Rendered) -> tuple[EntryText | None, str]:
+    """A post's values escaped for its entries (``xmlfast.entry_text``), and its image: made once
+    for its Atom entry and its RSS item, which ask in turn. Known by the very objects (all
+    frozen, kept alive here, so no other can take their ids); one tuple, read and replaced whole."""
+    global _last_entry
+    last = _last_entry
+    if last and last[0] is cfg and last[1] is post and last[2] is content:
+        return last[3], last[4]  # type: ignore[return-value]
+    image = entry_image(cfg, post, content)
+    found = entry_text(post.id, post.title, post.url, _second(post.date), _second(post.updated), post.author,
+                       (*post.categories, *post.tags), content.summary, None if post.excerpt_only else content.content,
+                       image, content.checked)
+    _last_entry = (cfg, post, content, found, image)
+    return found, image
 
 
 def feedgen_atom_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:

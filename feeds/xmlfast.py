@@ -50,7 +50,7 @@ def text(value: str) -> str:
 _last: tuple[str, bytes] = ("", b"")  # the last content escaped, and its escape
 
 
-def _content(value: str) -> bytes:
+def _content(value: str, checked: bool = False) -> bytes:
     """``text`` of a post's content, UTF-8: its Atom entry and its RSS item ask in turn for the
     same string (the same object, kept alive here), and the second gets it for free. One tuple,
     read and replaced whole, so threads cannot pair a content with another's escape.
@@ -59,7 +59,10 @@ def _content(value: str) -> bytes:
     bytes in UTF-8 (a byte below 0x80 is always a whole character), found and replaced at C speed.
     The others it refuses are surrogates (no UTF-8: ``encode`` raises), C1 controls (``\xc2``
     first) and U+FFFE/U+FFFF (``\xef\xbf`` first): when one of those bytes is there, the
-    character check is ``text``'s own."""
+    character check is ``text``'s own.
+
+    ``checked``: the caller has shown that ``value`` holds none of the characters ``text`` refuses
+    (``Rendered.checked``: ``render_post``'s own output), and they are not looked for again."""
     global _last
     last = _last
     if last[0] is value:
@@ -68,7 +71,7 @@ def _content(value: str) -> bytes:
         data = value.encode()
     except UnicodeEncodeError:
         raise Refused from None
-    if utf8_has_forbidden(data, value):
+    if not checked and utf8_has_forbidden(data, value):
         raise Refused
     if b"&" in data:
         data = data.replace(b"&", b"&amp;")
@@ -82,12 +85,12 @@ def _content(value: str) -> bytes:
     return data
 
 
-def content_bytes(value: str) -> bytes | None:
+def content_bytes(value: str, checked: bool = False) -> bytes | None:
     """A post's content as its Atom entry and RSS item carry it (``_content``; the same object
     asked again is free), or None where those are feedgen's to write: the cache stores these
     bytes once and each fragment as the bytes around them."""
     try:
-        return _content(value)
+        return _content(value, checked)
     except Refused:
         return None
 
@@ -113,16 +116,13 @@ def content_from_bytes(data: bytes) -> str | None:
 Parts = tuple[bytes, bytes, bytes]  # a fragment as (head, body, tail): the post's content bytes (or b"") between
 
 
-def _fragment(parts: list[str], split: int, body: bytes) -> Parts:
-    """``parts`` with ``body`` (bytes already) to go in before ``parts[split]``, as (head, body, tail):
-    the cache stores the body once and the fragment as the bytes around it, so it is never joined
-    here, nor searched for in the joined bytes there."""
-    return "".join(parts[:split]).encode(), body, "".join(parts[split:]).encode()
-
-
 def attr(value: str) -> str:
     """``value`` as lxml writes an attribute's value (in double quotes)."""
-    value = text(value)
+    return _attr_of_text(text(value))
+
+
+def _attr_of_text(value: str) -> str:
+    """An attribute's value from the value's ``text``: what an attribute escapes besides."""
     if '"' in value:
         value = value.replace('"', "&quot;")
     if "\n" in value:
@@ -144,9 +144,16 @@ def iso(when: datetime) -> str:
     return when.isoformat()
 
 
-def rfc822(when: datetime) -> str:
+def rfc822(when: datetime, stamp: str = "") -> str:
     """feedgen's ``formatRFC2822``: ``%a, %d %b %Y %H:%M:%S %z`` in the C locale; written out for a
-    four-digit year and an offset in whole minutes (strftime costs four times as much)."""
+    four-digit year and an offset in whole minutes (strftime costs four times as much).
+
+    ``stamp``: ``iso(when)``, when the caller has it: for those (``YYYY-MM-DDTHH:MM:SS+HH:MM``, 25
+    characters: no microseconds, no seconds in the offset, a year from 1000) its digits are the
+    ones written, cut out of it rather than formatted again."""
+    if len(stamp) == 25 and stamp[0] != "0" and type(when) is datetime:
+        return (f"{_DAYS[when.weekday()]}, {stamp[8:10]} {_MONTHS[int(stamp[5:7]) - 1]} {stamp[:4]} "
+                f"{stamp[11:19]} {stamp[19:22]}{stamp[23:]}")
     offset = when.utcoffset()
     if offset is None:
         raise Refused
@@ -157,11 +164,6 @@ def rfc822(when: datetime) -> str:
     sign = "-" if seconds < 0 else "+"
     return (f"{_DAYS[when.weekday()]}, {when.day:02d} {_MONTHS[when.month - 1]} {when.year} "
             f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {sign}{hours:02d}{minutes:02d}")
-
-
-def _media(pad: str, image: str) -> str:
-    url = attr(image)
-    return f'{pad}<media:content url="{url}" medium="image"/>\n{pad}<media:thumbnail url="{url}"/>\n'
 
 
 def _need(*values: str) -> None:
@@ -183,68 +185,109 @@ def _rss_category(name: str) -> str:
     return _element("      ", "category", name)
 
 
-# --- entries -------------------------------------------------------------------------------
+# --- entries ----------------------------------------------------------------------------------
+
+class EntryText:
+    """One post's values as its Atom entry and its RSS item both write them, each escaped (and each
+    date formatted) once: ``entry_text`` makes it, ``atom_parts`` and ``rss_parts`` put the pieces
+    in their places. What one format alone uses is kept apart: ``updated`` (Atom's only) is None
+    when that format must be feedgen's."""
+
+    __slots__ = ("id", "title", "link", "href", "updated", "published", "pub_date", "author", "summary", "names",
+                 "content", "body", "image")
+
+    def __init__(self, entry_id: str, title: str, link: str, href: str, updated: str | None, published: str,
+                 pub_date: str, author: str, summary: str, names: tuple[str, ...], content: str | None, body: bytes,
+                 image: str) -> None:
+        self.id, self.title, self.link, self.href, self.updated = entry_id, title, link, href, updated
+        self.published, self.pub_date, self.author, self.summary = published, pub_date, author, summary
+        self.names, self.content, self.body, self.image = names, content, body, image
+
+
+def entry_text(entry_id: str, title: str, url: str, published: datetime, updated: datetime, author: str,
+               names: Iterable[str], summary: str, content: str | None, image: str,
+               checked: bool = False) -> EntryText | None:
+    """A post's values escaped for both formats; None when feedgen must write both (a value that
+    either format refuses alike). ``checked``: the content is known to hold no character ``text``
+    refuses (``_content``)."""
+    try:
+        _need(entry_id, title, url)
+        link, stamp = text(url), iso(published)
+        try:
+            when: str | None = stamp if updated is published else iso(updated)
+        except (Refused, TypeError, AttributeError):  # Atom's alone: RSS carries no updated date
+            when = None
+        return EntryText(text(entry_id), text(title), link, _attr_of_text(link), when, stamp,
+                         rfc822(published, stamp), text(author) if author else "",
+                         text(html.escape(summary, quote=False)) if summary else "", tuple(names),
+                         content, _content(content, checked) if content else b"", _attr_of_text(text(image))
+                         if image else "")
+    except (Refused, TypeError, AttributeError):
+        return None
+
+
+def atom_parts(e: EntryText) -> Parts | None:
+    """The ``<entry>`` fragment ``write.atom_fragment`` cuts from feedgen's output (two spaces in,
+    newline-ended), as (head, body, tail) around the content's bytes (``content_bytes``; b"": none);
+    None when feedgen must write it."""
+    if e.updated is None:
+        return None
+    try:
+        names = "".join(map(_atom_category, e.names))
+    except (Refused, TypeError, AttributeError):
+        return None
+    head = (f"  <entry>\n    <id>{e.id}</id>\n    <title>{e.title}</title>\n    <updated>{e.updated}</updated>\n"
+            + (f"    <author>\n      <name>{e.author}</name>\n    </author>\n" if e.author else ""))
+    rest = (f'    <link href="{e.href}"/>\n'
+            + (f'    <summary type="html">{e.summary}</summary>\n' if e.summary else "")
+            + f"{names}    <published>{e.published}</published>\n"
+            + (f'    <media:content url="{e.image}" medium="image"/>\n    <media:thumbnail url="{e.image}"/>\n'
+               if e.image else "")
+            + "  </entry>\n")
+    if e.content:
+        return (head + '    <content type="html">').encode(), e.body, ("</content>\n" + rest).encode()
+    if e.content is not None:
+        head += '    <content type="html"/>\n'
+    return (head + rest).encode(), b"", b""
+
+
+def rss_parts(e: EntryText, permalink: bool) -> Parts | None:
+    """The ``<item>`` fragment ``write.rss_fragment`` cuts from feedgen's output (four spaces in), as
+    (head, body, tail) around the content's bytes (b"": none); None when feedgen must write it."""
+    try:
+        names = "".join(map(_rss_category, e.names))
+    except (Refused, TypeError, AttributeError):
+        return None
+    head = f"    <item>\n      <title>{e.title}</title>\n      <link>{e.link}</link>\n"
+    # feedgen: the summary is the description, the content content:encoded; without a summary the
+    # content is the description (an empty one written as <x></x>)
+    tag = "description"
+    if e.summary:
+        head += f"      <description>{e.summary}</description>\n"
+        tag = "content:encoded"
+    rest = (f'      <guid isPermaLink="{"true" if permalink else "false"}">{e.id}</guid>\n'
+            f"{names}      <pubDate>{e.pub_date}</pubDate>\n"
+            + (f"      <dc:creator>{e.author}</dc:creator>\n" if e.author else "")
+            + (f'      <media:content url="{e.image}" medium="image"/>\n      <media:thumbnail url="{e.image}"/>\n'
+               if e.image else "")
+            + "    </item>\n")
+    if e.content is not None:
+        return f"{head}      <{tag}>".encode(), e.body, f"</{tag}>\n{rest}".encode()
+    return (head + rest).encode(), b"", b""
+
 
 def atom_entry_parts(entry_id: str, title: str, url: str, published: datetime, updated: datetime, author: str,
                      names: Iterable[str], summary: str, content: str | None, image: str) -> Parts | None:
-    """The ``<entry>`` fragment ``write.atom_fragment`` cuts from feedgen's output (two spaces in,
-    newline-ended), as (head, body, tail) around the content's bytes (``content_bytes``; b"": none);
-    ``content`` None: no content (excerpt only). None when feedgen must write it."""
-    try:
-        _need(entry_id, title, url)
-        parts = [f"  <entry>\n    <id>{text(entry_id)}</id>\n    <title>{text(title)}</title>\n"
-                 f"    <updated>{iso(updated)}</updated>\n"]
-        if author:
-            parts.append(f"    <author>\n      <name>{text(author)}</name>\n    </author>\n")
-        split, body = 0, b""
-        if content:
-            parts.append('    <content type="html">')
-            split, body = len(parts), _content(content)
-            parts.append("</content>\n")
-        elif content is not None:
-            parts.append('    <content type="html"/>\n')
-        parts.append(f'    <link href="{attr(url)}"/>\n')
-        if summary:
-            parts.append(f'    <summary type="html">{text(html.escape(summary, quote=False))}</summary>\n')
-        parts.extend(map(_atom_category, names))
-        parts.append(f"    <published>{iso(published)}</published>\n")
-        if image:
-            parts.append(_media("    ", image))
-        parts.append("  </entry>\n")
-        return _fragment(parts, split or len(parts), body)
-    except (Refused, TypeError, AttributeError):
-        return None
+    """``atom_parts`` of these values (``content`` None: no content, excerpt only)."""
+    found = entry_text(entry_id, title, url, published, updated, author, names, summary, content, image)
+    return None if found is None else atom_parts(found)
 
 
 def rss_item_parts(entry_id: str, permalink: bool, title: str, url: str, published: datetime, author: str,
                    names: Iterable[str], summary: str, content: str | None, image: str) -> Parts | None:
-    """The ``<item>`` fragment ``write.rss_fragment`` cuts from feedgen's output (four spaces in), as
-    (head, body, tail) around the content's bytes (b"": none); None when feedgen must write it."""
-    try:
-        _need(entry_id, title, url)
-        parts = [f"    <item>\n      <title>{text(title)}</title>\n      <link>{text(url)}</link>\n"]
-        description = html.escape(summary, quote=False) if summary else ""
-        # feedgen: the summary is the description, the content content:encoded; without a
-        # summary the content is the description (an empty one written as <x></x>)
-        tag = "content:encoded" if description else "description"
-        if description:
-            parts.append(_element("      ", "description", description))
-        split, body = 0, b""
-        if content is not None:
-            parts.append(f"      <{tag}>")
-            split, body = len(parts), _content(content) if content else b""
-            parts.append(f"</{tag}>\n")
-        parts.append(f'      <guid isPermaLink="{"true" if permalink else "false"}">{text(entry_id)}</guid>\n')
-        parts.extend(map(_rss_category, names))
-        parts.append(f"      <pubDate>{rfc822(published)}</pubDate>\n")
-        if author:
-            parts.append(_element("      ", "dc:creator", author))
-        if image:
-            parts.append(_media("      ", image))
-        parts.append("    </item>\n")
-        return _fragment(parts, split or len(parts), body)
-    except (Refused, TypeError, AttributeError):
-        return None
+    """``rss_parts`` of these values (an RSS item has no updated date: ``published`` stands in)."""
+    found = entry_text(entry_id, title, url, published, published, author, names, summary, content, image)
+    return None if found is None else rss_parts(found, permalink)
 
 
 # --- frames: a feed file without its entries ---------------------------------------------------
