@@ -84,6 +84,22 @@ class Post:
     liquid: int = 0  # LIQUID | LIQUID_POSTS | LIQUID_TIME: what the body's template needs (0: no Liquid at all)
     image: str = ""  # front matter image: (a path, a URL or {path, alt}), absolute; "" for none
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled (a read worker's answer, through the pool's pipe) as its fields' values in order,
+        not as a dict of field names: the parent unpickles 10,000 of them in a cold build with two
+        jobs or more, and that costs a fifth fewer instructions both ways."""
+        return _post_of, _post_fields(self)
+
+
+def _post_of(*values: Any) -> Post:
+    post = object.__new__(Post)
+    post.__dict__.update(zip(_POST_FIELDS, values))  # as a frozen dataclass's __init__ would set them
+    return post
+
+
+_POST_FIELDS = tuple(Post.__dataclass_fields__)
+_post_fields = attrgetter(*_POST_FIELDS)
+
 
 @dataclass
 class FrontMatter:
