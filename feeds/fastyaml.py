@@ -36,14 +36,12 @@ def read_simple(text: str, plain: Plain, rows: dict[str, int] | None = None) -> 
     filled with each key's 0-based line in ``text`` (untouched when None is returned)."""
     if _UNSURE.search(text):
         return None
-    seen = _SEEN.get(plain)
-    if seen is None:
-        seen = _SEEN.setdefault(plain, ({}, {}))
+    seen = _seen_of(plain)
     found = _only_rows(text, plain, rows, seen)
     return _by_lines(text, plain, rows, seen) if found is _NONE else found
 
 
-def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen) -> Any:
+def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen | None = None) -> Any:
     """``_by_lines`` of the commonest front matter, cheaper: a line break, then ``key: value`` rows
     alone, each ended by a line break (the rows found by one search, each value read where it is).
     ``_NONE`` for any other text, and wherever this is not sure: ``_by_lines`` then reads it."""
@@ -51,6 +49,7 @@ def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen)
     if len(found) != text.count("\n") - 1 or text[:1] != "\n" or text[-1:] != "\n" or not found:
         return _NONE  # a line that is no such row (a list item, a blank line, a comment...)
     data: dict[str, Any] = {}
+    seen = seen or _seen_of(plain)
     try:
         for key, value in found:
             value = value.rstrip(" ")
@@ -67,8 +66,10 @@ def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen)
 _ROWS = re.compile(r"\n([A-Za-z_][A-Za-z0-9_.-]*): +([^\n]*)(?=\n)")  # _ROW's rows with a value, in a text
 
 
-def _by_lines(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen) -> dict[str, Any] | None:
+def _by_lines(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen | None = None
+              ) -> dict[str, Any] | None:
     """read_simple, line by line."""
+    seen = seen or _seen_of(plain)
     data: dict[str, Any] = {}
     at: dict[str, int] = {}
     items: list[Any] | None = None  # the list being read under an empty key:
@@ -161,3 +162,8 @@ def _read_scalar(text: str, plain: Plain, flow: bool) -> Any:
 Seen = tuple[dict[str, Any], dict[str, Any]]
 _SEEN: dict[Plain, Seen] = {}
 MAX_SEEN, MAX_SEEN_TEXT = 4096, 64
+
+
+def _seen_of(plain: Plain) -> Seen:
+    seen = _SEEN.get(plain)
+    return _SEEN.setdefault(plain, ({}, {})) if seen is None else seen
