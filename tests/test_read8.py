@@ -4,12 +4,17 @@ tests/test_reading_oracle.py (read_post against main's code on arbitrary front m
 tests/test_fastyaml.py (the front matter reader against PyYAML) and the tests named below."""
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from feeds import posts, yamlload
-from feeds.posts import split_front_matter
+from feeds import posts, rows, yamlload
+from feeds.errors import ERROR, WARNING, Problem
+from feeds.posts import Post, split_front_matter
 
 COMMON = ('---\nlayout: post\ntitle: "扎实新闻 降低学生"\ndate: 2019-01-01 02:30:34\n'
           "categories: zhongguo huojiquandi\ntags: [成都理论, 南京苏州报道]\n---\n\nBody {x}.\n")
@@ -61,3 +66,56 @@ def test_front_matter_is_searched_for_control_characters_once(monkeypatch: pytes
     with pytest.raises(yamlload.YamlProblem):
         yamlload.load_text_yaml("\na: b\x07\n")
     assert len(asked) == 2
+
+
+# --- a read row's text, in one format (rows.read_row) -------------------------------------------
+
+_TEXT = st.text(max_size=12) | st.sampled_from(["", "a\"b\\c", "合作 消费者", "\x00\x1f\x7f", "\ud800", "</script>"])
+_WHEN = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                     timezones=st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23),
+                                                                 max_value=timedelta(hours=23))))
+
+
+@st.composite
+def _posts(draw: st.DrawFn) -> Post:
+    when = draw(_WHEN)
+    names = st.lists(_TEXT, max_size=3).map(tuple)
+    return Post(path=draw(_TEXT), file=draw(_TEXT), digest=draw(_TEXT), title=draw(_TEXT), date=when,
+                updated=draw(st.sampled_from([when, when.replace()]) | _WHEN), categories=draw(names),
+                tags=draw(names), url=draw(_TEXT), id=draw(_TEXT), author=draw(_TEXT), summary=draw(_TEXT),
+                markdown=draw(st.booleans()), body_start=draw(st.integers(0, 1 << 40)),
+                body_line=draw(st.integers(1, 1 << 40)), lang=draw(_TEXT), excerpt_only=draw(st.booleans()),
+                liquid=draw(st.sampled_from([0, 1, 3, 5, 7])), image=draw(_TEXT))
+
+
+_LEVELS = st.sampled_from([ERROR, WARNING])
+_PROBLEMS = st.lists(st.builds(Problem, _TEXT, st.none() | st.integers(0, 99), _TEXT, _LEVELS), max_size=2)
+
+
+@given(_posts(), _PROBLEMS, st.integers(0, 3))
+def test_a_read_row_is_the_json_encoders_text(post: Post, problems: list[Problem], flags: int) -> None:
+    """json.dumps(..., ensure_ascii=False) of [post_to_json(post), said_rows(problems), flags]."""
+    row = rows.read_row((post, problems, flags))
+    assert row == json.dumps([rows.post_to_json(post), rows.said_rows(problems), flags], ensure_ascii=False)
+    assert row == rows.row_text([rows.post_to_json(post), rows.said_rows(problems), flags])
+    if not any("\ud800" in p.path + p.message for p in problems) and "\ud800" not in row:
+        assert rows.read_row_bytes((post, problems, flags)) == row.encode()
+
+
+def test_a_row_without_problems_is_not_walked_by_the_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    post = _example_post()
+    expected = rows.read_row((post, [], 1))
+
+    def refuse(value: Any) -> str:
+        raise AssertionError("the generic encoder walked the row")
+    monkeypatch.setattr(rows, "row_text", refuse)
+    assert rows.read_row((post, [], 1)) == expected
+    with pytest.raises(AssertionError):  # a post with problems: the encoder's (rare)
+        rows.read_row((post, [Problem("p.md", 1, "m", WARNING)], 0))
+
+
+def _example_post() -> Post:
+    when = datetime(2019, 1, 1, 2, 30, 34, tzinfo=timezone(timedelta(hours=8)))
+    return Post(path="_posts/a.md", file="/s/_posts/a.md", digest="0" * 32, title="扎实 新闻", date=when,
+                updated=when, categories=("a", "b"), tags=("成都",), url="https://x.example/a", id="https://x.example/a",
+                author="", summary="", markdown=True, body_start=120, body_line=8)
