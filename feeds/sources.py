@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .config import Config
 from .errors import WARNING, Problem, display_path, is_plain_absolute
@@ -345,11 +346,16 @@ def _resolved_text(sources: tuple[Path, ...]) -> tuple[str, ...]:
     return tuple(str(s) for s in _resolved(sources))
 
 
+_LAST_ROOTS: list[Any] = [None, ()]  # the last sources asked about, and _resolved_text of them
+
+
 def source_root_text(path: str, cfg: Config) -> str:
     """``source_root`` of an absolute path as ``find_post_files`` gives it, in strings (it is hot)."""
     if not is_plain_absolute(path):
         return str(source_root(Path(path), cfg))
-    for root in _resolved_text(cfg.sources):
+    if cfg.sources is not _LAST_ROOTS[0]:  # a build asks once a post about the same tuple of Paths:
+        _LAST_ROOTS[:] = cfg.sources, _resolved_text(cfg.sources)  # not hashed (each Path) again
+    for root in _LAST_ROOTS[1]:
         if path.startswith(root if root.endswith("/") else root + "/") or path == root:
             return root
     return path.rsplit("/", 1)[0] or "/"

@@ -4,15 +4,18 @@ tests/test_reading_oracle.py (read_post against main's code on arbitrary front m
 tests/test_fastyaml.py (the front matter reader against PyYAML) and the tests named below."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import unit_config
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feeds import posts, rows, yamlload
+from feeds import posts, rows, sources, yamlload
 from feeds.errors import ERROR, WARNING, Problem
 from feeds.posts import Post, split_front_matter
 
@@ -119,3 +122,25 @@ def _example_post() -> Post:
     return Post(path="_posts/a.md", file="/s/_posts/a.md", digest="0" * 32, title="扎实 新闻", date=when,
                 updated=when, categories=("a", "b"), tags=("成都",), url="https://x.example/a", id="https://x.example/a",
                 author="", summary="", markdown=True, body_start=120, body_line=8)
+
+
+# --- a post's source folder: its config's sources not hashed again for each post -------------------
+
+def test_the_source_folders_are_resolved_once_for_a_builds_posts(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a" / "_posts").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    cfg = dataclasses.replace(unit_config(tmp_path), sources=(tmp_path / "a", tmp_path / "b"))
+    paths = [str(tmp_path / "a" / "_posts" / "x.md"), str(tmp_path / "b" / "y.md"), str(tmp_path / "c" / "z.md")]
+    was = [sources.source_root_text(path, cfg) for path in paths]
+    assert was == [str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "c")]
+    asked: list[object] = []
+    real = sources._resolved_text
+    monkeypatch.setattr(sources, "_resolved_text", lambda found: asked.append(found) or real(found))
+    monkeypatch.setattr(sources, "_LAST_ROOTS", [None, ()])
+    assert [sources.source_root_text(path, cfg) for path in paths * 3] == was * 3
+    assert len(asked) == 1
+    other = dataclasses.replace(cfg, sources=(tmp_path / "b",))  # another config's: asked again
+    assert sources.source_root_text(paths[1], other) == str(tmp_path / "b")
+    assert sources.source_root_text(paths[0], other) == str(tmp_path / "a" / "_posts")
+    assert len(asked) == 2
