@@ -268,10 +268,6 @@ class _Fields:
         value = self.data.get(key)
         if value is None:
             return []
-        if type(value) is str and len(value) <= _REMEMBERED_NAMES:  # most posts' categories: a site's few
-            remembered = _names_in(value, key == singular)
-            if remembered is not None:
-                return list(remembered)
         if isinstance(value, str):
             items: list[Any] = [value] if key == singular else value.split()
         elif isinstance(value, list):
@@ -340,13 +336,6 @@ class _Fields:
 
 USED_SITE_ZONE, READ_AS_UTC = 1, 2  # flags: how a date without an offset was read
 _REMEMBERED_NAMES = 1024  # names of up to this many characters in all are remembered (_clean_names)
-
-
-@lru_cache(maxsize=4096)
-def _names_in(text: str, whole: bool) -> tuple[str, ...] | None:
-    """``_Fields.names`` of a text (``whole``: the singular key's, one name; else split on spaces),
-    remembered whole, as ``_clean_names`` (None: it has a character to remove, and is warned about)."""
-    return _clean_names((text,) if whole else tuple(text.split()))
 
 
 @lru_cache(maxsize=4096)

@@ -144,39 +144,3 @@ def test_the_source_folders_are_resolved_once_for_a_builds_posts(tmp_path: Path,
     assert sources.source_root_text(paths[1], other) == str(tmp_path / "b")
     assert sources.source_root_text(paths[0], other) == str(tmp_path / "a" / "_posts")
     assert len(asked) == 2
-
-
-# --- names: a post's categories text, remembered whole ------------------------------------------
-
-NAME_VALUES = ["a b", "a  b ", "中文 标题", "", " ", "a\x07b c", "x" * 1024, "x " * 600, "News", "a <b> c",
-               "Ünï\u0301 a", ["a", "b"], ["a", 1, None], "a\u00a0b c"]
-
-
-def _names(value: Any, key: str) -> tuple[list[str], list[Problem]]:
-    front = posts.FrontMatter({key: value}, 0, 1, {key: 2})
-    f = posts._Fields(front, "p.md")
-    return f.names("category", "categories"), f.problems
-
-
-@given(st.sampled_from(NAME_VALUES) | st.text(max_size=20) | st.builds(yamlload.Timestamp, st.text(max_size=20)),
-       st.sampled_from(["category", "categories"]))
-def test_names_of_a_text_are_what_reading_them_gives(value: Any, key: str) -> None:
-    remembered = _names(value, key)
-    assert _names(value, key) == remembered  # the second time from memory
-    real = posts._names_in
-    try:
-        posts._names_in = lambda text, whole: None  # type: ignore[assignment]
-        assert _names(value, key) == remembered
-    finally:
-        posts._names_in = real  # type: ignore[assignment]
-
-
-def test_a_categories_text_seen_before_is_not_split_and_cleaned_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    posts._names_in.cache_clear()
-    asked: list[tuple[str, ...]] = []
-    real = posts._clean_names
-    monkeypatch.setattr(posts, "_clean_names", lambda texts: asked.append(texts) or real(texts))
-    for _ in range(3):
-        assert _names("zhongguo huojiquandi", "categories") == (["zhongguo", "huojiquandi"], [])
-        assert _names("zhongguo huojiquandi", "category") == (["zhongguo huojiquandi"], [])
-    assert asked == [("zhongguo", "huojiquandi"), ("zhongguo huojiquandi",)]
