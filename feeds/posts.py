@@ -134,8 +134,7 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     repeated: list[tuple[int, str]] = []
     rows: dict[str, int] = {}  # key -> its row in fm, from the fast reader
     try:
-        # (no control character is left in fm to look for again: _drop_control_characters)
-        data = load_text_yaml(fm, repeated, rows=rows, clean=True) if handler is _HANDLER else _load_toml(fm)
+        data = load_text_yaml(fm, repeated, rows=rows) if handler is _HANDLER else _load_toml(fm)
     except YamlProblem as exc:
         line = first + exc.line if exc.line else skipped + 1
         return None, problems + [Problem(where, line, f"front matter: {exc.message}")]

@@ -200,17 +200,16 @@ def _expanded_size(node: Any, memo: dict[int, int], open_: set[int]) -> int:
 
 
 def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, typed: bool = False,
-                   rows: dict[str, int] | None = None, clean: bool = False) -> Any:
+                   rows: dict[str, int] | None = None) -> Any:
     """Parse one YAML document whose scalars stay text (null aside; ``typed``: booleans and
     numbers too, as Jekyll reads data files).
 
     Raises YamlProblem with the line (1-based, within ``text``) of the fault. With a
     ``duplicates`` list, a repeated key is no fault: the last value wins and (line, key) is noted.
     ``rows``: filled with key -> its 0-based line in ``text`` when the fast reader read it (it
-    knows them; left empty otherwise). ``clean``: the caller has made sure ``text`` holds no
-    character ``NOT_YAML`` finds (front matter: ``posts`` drops them, and warns), not looked for again.
+    knows them; left empty otherwise).
     """
-    bad = None if clean else NOT_YAML.search(text)
+    bad = NOT_YAML.search(text)
     if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
         raise _bad_character(text, bad.start())
     simple = None if typed else read_simple(text, _plain_value, rows)  # most front matter: no parser needed

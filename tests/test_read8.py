@@ -15,26 +15,12 @@ from conftest import unit_config
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feeds import posts, rows, sources, yamlload
+from feeds import posts, rows, sources
 from feeds.errors import ERROR, WARNING, Problem
 from feeds.posts import Post, split_front_matter
 
 COMMON = ('---\nlayout: post\ntitle: "扎实新闻 降低学生"\ndate: 2019-01-01 02:30:34\n'
           "categories: zhongguo huojiquandi\ntags: [成都理论, 南京苏州报道]\n---\n\nBody {x}.\n")
-
-
-class _Counted:
-    """A compiled pattern whose searches are counted."""
-
-    def __init__(self, pattern: Any, asked: list[str]):
-        self.pattern, self.asked = pattern, asked
-
-    def search(self, text: str, *args: Any) -> Any:
-        self.asked.append(text)
-        return self.pattern.search(text, *args)
-
-    def subn(self, *args: Any) -> Any:
-        return self.pattern.subn(*args)
 
 
 @pytest.mark.parametrize("text", [COMMON, COMMON.replace("---", "+++").replace(": ", " = ", 0),
@@ -52,23 +38,6 @@ def test_the_opening_boundary_is_matched_once_not_detected_first(monkeypatch: py
     monkeypatch.setattr(posts._HANDLER, "detect", refuse)
     monkeypatch.setattr(posts._TOML, "detect", refuse)
     assert split_front_matter(text, "p.md", as_jekyll_post) == was
-
-
-@pytest.mark.parametrize("control", ["", "\x07", "\x00\x1b"])
-def test_front_matter_is_searched_for_control_characters_once(monkeypatch: pytest.MonkeyPatch, control: str) -> None:
-    """posts drops them (and warns); the YAML reader is told so and does not look again. A text
-    the reader gets from anyone else is still searched."""
-    text = COMMON.replace("layout: post", f"layout: po{control}st")
-    was = split_front_matter(text, "p.md", True)
-    asked: list[str] = []
-    monkeypatch.setattr(posts, "NOT_YAML", _Counted(posts.NOT_YAML, asked))
-    monkeypatch.setattr(yamlload, "NOT_YAML", _Counted(yamlload.NOT_YAML, asked))
-    assert split_front_matter(text, "p.md", True) == was
-    assert len(asked) == 1
-    assert was[0] is not None and was[0].data["layout"] == "post" and len(was[1]) == (1 if control else 0)
-    with pytest.raises(yamlload.YamlProblem):
-        yamlload.load_text_yaml("\na: b\x07\n")
-    assert len(asked) == 2
 
 
 # --- a read row's text, in one format (rows.read_row) -------------------------------------------
