@@ -36,11 +36,12 @@ def read_simple(text: str, plain: Plain, rows: dict[str, int] | None = None) -> 
     filled with each key's 0-based line in ``text`` (untouched when None is returned)."""
     if _UNSURE.search(text):
         return None
-    found = _only_rows(text, plain, rows)
-    return _by_lines(text, plain, rows) if found is _NONE else found
+    seen = _seen_of(plain)
+    found = _only_rows(text, plain, rows, seen)
+    return _by_lines(text, plain, rows, seen) if found is _NONE else found
 
 
-def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None) -> Any:
+def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen | None = None) -> Any:
     """``_by_lines`` of the commonest front matter, cheaper: a line break, then ``key: value`` rows
     alone, each ended by a line break (the rows found by one search, each value read where it is).
     ``_NONE`` for any other text, and wherever this is not sure: ``_by_lines`` then reads it."""
@@ -48,12 +49,13 @@ def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None) -> Any:
     if len(found) != text.count("\n") - 1 or text[:1] != "\n" or text[-1:] != "\n" or not found:
         return _NONE  # a line that is no such row (a list item, a blank line, a comment...)
     data: dict[str, Any] = {}
+    seen = seen or _seen_of(plain)
     try:
         for key, value in found:
             value = value.rstrip(" ")
             if not value or key in data or len(key) > MAX_KEY or not _plain_key(key, plain):
                 return _NONE
-            data[key] = _value(value, plain)
+            data[key] = _value(value, plain, seen)
     except LookupError:
         return _NONE
     if rows is not None:
@@ -64,8 +66,10 @@ def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None) -> Any:
 _ROWS = re.compile(r"\n([A-Za-z_][A-Za-z0-9_.-]*): +([^\n]*)(?=\n)")  # _ROW's rows with a value, in a text
 
 
-def _by_lines(text: str, plain: Plain, rows: dict[str, int] | None) -> dict[str, Any] | None:
+def _by_lines(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen | None = None
+              ) -> dict[str, Any] | None:
     """read_simple, line by line."""
+    seen = seen or _seen_of(plain)
     data: dict[str, Any] = {}
     at: dict[str, int] = {}
     items: list[Any] | None = None  # the list being read under an empty key:
@@ -81,7 +85,7 @@ def _by_lines(text: str, plain: Plain, rows: dict[str, int] | None) -> dict[str,
                     return None
                 at[key] = number
                 if value:
-                    data[key], items = _value(value, plain), None
+                    data[key], items = _value(value, plain, seen), None
                 else:
                     data[key], items, indent = None, [], ""
                 continue
@@ -90,7 +94,7 @@ def _by_lines(text: str, plain: Plain, rows: dict[str, int] | None) -> dict[str,
                 return None
             if not items:
                 data[next(reversed(data))], indent = items, item.group(1)
-            items.append(_value(item.group(2).rstrip(" "), plain))
+            items.append(_value(item.group(2).rstrip(" "), plain, seen))
     except LookupError:
         return None
     if data and rows is not None:
@@ -116,15 +120,30 @@ def _plain_key(key: str, plain: Plain) -> bool:
     return True
 
 
-def _value(text: str, plain: Plain) -> Any:
+def _value(text: str, plain: Plain, seen: Seen) -> Any:
     """A one-line value: a scalar or a flow list of scalars; LookupError when not sure."""
     if text[0] == "[" and text[-1] == "]":
         inner = text[1:-1].strip(" ")
-        return [_scalar(part.strip(" "), plain, flow=True) for part in inner.split(",")] if inner else []
-    return _scalar(text, plain, flow=False)
+        return [_scalar(part.strip(" "), plain, True, seen[1]) for part in inner.split(",")] if inner else []
+    return _scalar(text, plain, False, seen[0])
 
 
-def _scalar(text: str, plain: Plain, flow: bool) -> Any:
+def _scalar(text: str, plain: Plain, flow: bool, seen: dict[str, Any]) -> Any:
+    """``_read_scalar``, remembered in ``seen`` (``_SEEN``) for a short text that does not start
+    with a digit (not a date: each post has its own), as a site's categories and tags come back
+    on post after post. The values are immutable (text, a marked Timestamp, None): shared."""
+    value = seen.get(text, _NONE)
+    if value is not _NONE:
+        return value
+    value = _read_scalar(text, plain, flow)  # a LookupError is never remembered
+    if len(text) <= MAX_SEEN_TEXT and not text[0].isdigit():
+        if len(seen) >= MAX_SEEN:
+            seen.clear()
+        seen[text] = value
+    return value
+
+
+def _read_scalar(text: str, plain: Plain, flow: bool) -> Any:
     if not text:
         raise LookupError(text)
     if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" and text[0] not in text[1:-1]:
@@ -136,3 +155,15 @@ def _scalar(text: str, plain: Plain, flow: bool) -> Any:
     if flow and not _NOT_IN_FLOW_ITEM.isdisjoint(text):
         raise LookupError(text)
     return plain(text)
+
+
+# Scalars read before, per reader (``plain``): (out of a flow list, in one), each text -> its
+# value; emptied when full (a site's own names come back within a few posts)
+Seen = tuple[dict[str, Any], dict[str, Any]]
+_SEEN: dict[Plain, Seen] = {}
+MAX_SEEN, MAX_SEEN_TEXT = 4096, 64
+
+
+def _seen_of(plain: Plain) -> Seen:
+    seen = _SEEN.get(plain)
+    return _SEEN.setdefault(plain, ({}, {})) if seen is None else seen

@@ -129,15 +129,17 @@ def split_front_matter(text: str, where: str, as_jekyll_post: bool = False) -> t
     if skipped and stripped.startswith("---"):
         problems.append(Problem(where, 1, f"{skipped} blank line(s) before the opening '---'; read anyway, "
                                 "but Jekyll would not publish this post; delete the blank line(s)", WARNING))
-    handler = _HANDLER if _HANDLER.detect(stripped) else _TOML if _TOML.detect(stripped) else None
-    if handler is None and as_jekyll_post:
+    # what handler.detect asks (its boundary matched at the start), asked once: the match is kept
+    handler: frontmatter.YAMLHandler | _TomlHandler = _HANDLER
+    opening = _HANDLER.FM_BOUNDARY.match(stripped)
+    if opening is None:
+        handler, opening = _TOML, _TOML.FM_BOUNDARY.match(stripped)
+    if opening is None and as_jekyll_post:
         return EMPTY_FRONT_MATTER, [Problem(where, 1, "no front matter: published as Jekyll does, with the title "
                                             "and date of the file name; start the file with '---', title: and "
                                             "date:, then '---' to set them", WARNING)]
-    if handler is None:
+    if opening is None:
         return None, problems + [Problem(where, 1, NO_FRONT_MATTER, WARNING)]
-    opening = handler.FM_BOUNDARY.match(stripped)
-    assert opening is not None
     first = skipped + stripped.count("\n", 0, opening.end())  # file line just before the YAML's line 1
     closing = _closing(handler.FM_BOUNDARY, handler.START_DELIMITER, stripped, opening.end())
     if closing is None:
@@ -377,7 +379,8 @@ def read_post(path: Path | str, root: Path | str, cfg: Config, zone: ZoneInfo | 
     fm, problems = split_front_matter(source.text, where, as_jekyll_post="_posts" in inside[:-1])
     if fm is None:
         return None, problems, 0
-    f = _Fields(fm, where, cfg.jekyll_site, with_defaults(fm.data, "/".join(inside), cfg.defaults))
+    data = with_defaults(fm.data, "/".join(inside), cfg.defaults) if cfg.defaults else fm.data
+    f = _Fields(fm, where, cfg.jekyll_site, data)
     if not cfg.drafts and (f.flag("draft") or "_drafts" in inside):
         return None, problems, 0
     if not cfg.unpublished and str(f.data.get("published", "")).strip().lower() in FALSE_WORDS:

@@ -180,7 +180,27 @@ def read_row(result: ReadResult) -> str:
     of a row's cost, on every post of a cold build)."""
     post, problems, naive = result
     assert post is not None
-    return row_text([post_to_json(post), said_rows(problems), naive])
+    if type(naive) is not int or problems:  # a problem's row: rare, the encoder's
+        return row_text([post_to_json(post), said_rows(problems), naive])
+    return f"[{_post_text(post)}, [], {naive}]"
+
+
+_quote = json.encoder.encode_basestring  # the JSON string the row encoder writes (ensure_ascii=False)
+_TRUE_FALSE = ("false", "true")
+
+
+def _post_text(post: Post) -> str:
+    """``row_text(post_to_json(post))`` in one format, each text quoted as the encoder quotes it:
+    the encoder's generic walk of 19 fields cost more than the fields (tests/test_read8.py holds
+    the two equal on arbitrary posts)."""
+    q = _quote
+    date = post.date.isoformat()
+    updated = date if post.updated is post.date else post.updated.isoformat()
+    return (f"[{q(post.path)}, {q(post.file)}, {q(post.digest)}, {q(post.title)}, {q(date)}, {q(updated)}, "
+            f"[{', '.join(map(q, post.categories))}], [{', '.join(map(q, post.tags))}], {q(post.url)}, "
+            f"{q(post.id)}, {q(post.author)}, {q(post.summary)}, {_TRUE_FALSE[post.markdown]}, "
+            f"{post.body_start:d}, {post.body_line:d}, {q(post.lang)}, {_TRUE_FALSE[post.excerpt_only]}, "
+            f"{post.liquid:d}, {q(post.image)}]")
 
 
 def read_row_bytes(result: ReadResult) -> bytes:

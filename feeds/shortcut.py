@@ -132,7 +132,17 @@ def _fields(st: os.stat_result) -> tuple[int, int, int, int, int]:
 def stat_line(path: str, st: os.stat_result | None = None) -> bytes:
     """A post file's line in ``files_hash``: its path and ``_stat`` (``st``: its ``os.stat``, when the
     caller has just asked; else asked now)."""
-    seen = _stat(path) if st is None else _fields(st)
+    return _line(path, _stat(path) if st is None else _fields(st))
+
+
+def read_line(path: str, st: os.stat_result | None) -> bytes:
+    """``stat_line`` of a file whose stat reading asked (``sources.read_post_file``), None when it
+    could not: a file that could not be stat'ed then is signed so, not asked again (it may have
+    come since, and is not what was read)."""
+    return _line(path, None if st is None else _fields(st))
+
+
+def _line(path: str, seen: tuple[int, int, int, int, int] | None) -> bytes:
     return f"{path}\0{seen}\n".encode("utf-8", "surrogateescape")
 
 

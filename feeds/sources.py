@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .config import Config
 from .errors import WARNING, Problem, display_path, is_plain_absolute
@@ -213,29 +214,31 @@ def read_source(path: Path | str, max_bytes: int, size: int | None = None,
 
 
 def read_post_file(path: str, max_bytes: int, known: Callable[[str], bool] | None = None
-                   ) -> tuple[int, int, SourceText]:
-    """(size, mtime_ns, ``read_source(path, max_bytes, known=known)``) of a post file, the size and
-    mtime as its open file has them (-1 when the file system cannot say): one open and one fstat,
-    no stat of the path and no file object (``open`` costs an ioctl, a second fstat and two objects)."""
+                   ) -> tuple[os.stat_result | None, SourceText]:
+    """(its stat, ``read_source(path, max_bytes, known=known)``) of a post file, the stat as its
+    open file has it just before its bytes are read (None when the file system cannot say): one
+    open and one fstat, no stat of the path and no file object (``open`` costs an ioctl, a second
+    fstat and two objects). The stat is the file's as read, or older: the shortcut's record signs
+    the file with it (``shortcut.stat_line``), with no second stat."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:  # rare: the long way says what is wrong, as it always did
         try:
             st = os.stat(path)
         except OSError:
-            return -1, -1, read_source(path, max_bytes, None, known)
-        return st.st_size, st.st_mtime_ns, read_source(path, max_bytes, st.st_size, known)
+            return None, read_source(path, max_bytes, None, known)
+        return st, read_source(path, max_bytes, st.st_size, known)
     try:
         st = os.fstat(fd)
         if st.st_size > max_bytes:
-            return st.st_size, st.st_mtime_ns, _too_big(path, st.st_size, max_bytes)
+            return st, _too_big(path, st.st_size, max_bytes)
         try:
             data = _read_to_end(fd, st.st_size, stat.S_ISREG(st.st_mode))
         except OSError as exc:  # a folder named like a post: EISDIR here, as open() said it
-            return st.st_size, st.st_mtime_ns, _unreadable_file(path, exc)
+            return st, _unreadable_file(path, exc)
     finally:
         os.close(fd)
-    return st.st_size, st.st_mtime_ns, _source_of(path, data, known)
+    return st, _source_of(path, data, known)
 
 
 def _read_to_end(fd: int, size: int, regular: bool = False) -> bytes:
@@ -343,11 +346,16 @@ def _resolved_text(sources: tuple[Path, ...]) -> tuple[str, ...]:
     return tuple(str(s) for s in _resolved(sources))
 
 
+_LAST_ROOTS: list[Any] = [None, ()]  # the last sources asked about, and _resolved_text of them
+
+
 def source_root_text(path: str, cfg: Config) -> str:
     """``source_root`` of an absolute path as ``find_post_files`` gives it, in strings (it is hot)."""
     if not is_plain_absolute(path):
         return str(source_root(Path(path), cfg))
-    for root in _resolved_text(cfg.sources):
+    if cfg.sources is not _LAST_ROOTS[0]:  # a build asks once a post about the same tuple of Paths:
+        _LAST_ROOTS[:] = cfg.sources, _resolved_text(cfg.sources)  # not hashed (each Path) again
+    for root in _LAST_ROOTS[1]:
         if path.startswith(root if root.endswith("/") else root + "/") or path == root:
             return root
     return path.rsplit("/", 1)[0] or "/"

@@ -24,7 +24,7 @@ from .output import Output
 from .posts import NEVER, Post, read_body, read_body_utf8, read_post, site_zone
 from .render import render_post
 from .rows import ReadResult, read_row_bytes
-from .shortcut import stat_line
+from .shortcut import read_line, stat_line
 from .sources import read_post_file, source_root_text
 from .stages import RenderKeys, fingerprint, output_key, render_key, stage_key
 from .xmlfast import content_bytes
@@ -76,13 +76,14 @@ class WriteContext:
 def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes, bytes]:
     """(size, mtime_ns, digest, what reading gave: None when the cache holds it, its cache row's
     text in UTF-8: made here, on every core, rather than by the parent alone, and its line in the
-    shortcut's record, b"" unless ``sign``: asked here, before the read, not by the parent alone
-    before the workers start) of one file."""
+    shortcut's record, b"" unless ``sign``: the open file's stat, asked before its bytes are read,
+    here rather than by the parent alone before the workers start) of one file."""
     ctx = parallel.context(ReadContext)
     cfg, path = ctx.cfg, ctx.files[index]
-    line = stat_line(path) if ctx.sign else b""
-    size, mtime, source = read_post_file(path, cfg.content.max_file_bytes,
-                                         lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
+    st, source = read_post_file(path, cfg.content.max_file_bytes,
+                                lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
+    line = read_line(path, st) if ctx.sign else b""
+    size, mtime = (st.st_size, st.st_mtime_ns) if st is not None else (-1, -1)
     if source.digest and (source.digest, path) in ctx.hits:
         return size, mtime, source.digest, None, b"", line
     result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source, ctx.cwd)

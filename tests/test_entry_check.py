@@ -214,9 +214,9 @@ def test_a_file_whose_bytes_the_cache_knows_is_hashed_not_decoded(site: Path, mo
     texts: list[str | None] = []
     real = sources.read_post_file
 
-    def spy(*args: Any, **kwargs: Any) -> tuple[int, int, sources.SourceText]:
+    def spy(*args: Any, **kwargs: Any) -> tuple[os.stat_result | None, sources.SourceText]:
         found = real(*args, **kwargs)
-        texts.append(found[2].text)
+        texts.append(found[1].text)
         return found
     monkeypatch.setattr(workers, "read_post_file", spy)
     for post in Path("_posts").iterdir():

@@ -136,3 +136,50 @@ def test_the_common_shape_needs_no_yaml_parser(monkeypatch: pytest.MonkeyPatch) 
 def test_what_the_fast_reader_leaves_to_yaml(text: str) -> None:
     assert read_simple(text, yamlload._plain_value) is None
     same_as_pyyaml(text)
+
+
+# --- scalars remembered (fastyaml._SEEN): a site's names come back post after post ----------------
+
+@pytest.mark.parametrize("first, then", [
+    ("\nk: a{b\n", "\nk: [a{b]\n"),  # a plain text out of a flow list, an error in one
+    ("\nk: a}\n", "\nk: [a}]\n"),
+    ("\nk: a]b\n", "\nk: [a]b]\n"),
+    ("\nk: a:b\n", "\nk: [a:b]\n"),
+    ("\nk: 'a,b'\n", "\nk: ['a,b']\n"),
+    ("\nk: [x]\n", "\nk: x\n"),
+])
+def test_a_scalar_remembered_out_of_a_flow_list_is_read_again_in_one(first: str, then: str) -> None:
+    """What a text is depends on where it stands: remembered apart in and out of a flow list."""
+    for text in (first, then, first, then):
+        same_as_pyyaml(text)
+
+
+def test_remembered_scalars_are_what_reading_them_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second post with the same names reads them from memory: the same values, of the same types,
+    and a memory that fills up is emptied, not grown."""
+    from feeds import fastyaml
+
+    monkeypatch.setattr(fastyaml, "_SEEN", {})
+    monkeypatch.setattr(fastyaml, "MAX_SEEN", 3)
+    text = ("\ntitle: \"一 二\"\ncategories: a b\ntags: [成都, 'x y', null, ~, b]\nk: ~\nd: 2019-01-01\n"
+            "e: 2019-01-01 02:30:34\n")
+    first = typed(read_simple(text, yamlload._plain_value))
+    assert fastyaml._SEEN  # something was remembered
+    for _ in range(3):
+        assert typed(read_simple(text, yamlload._plain_value)) == first == typed(load_with_pyyaml(text))
+    assert all(len(seen) <= 3 for pair in fastyaml._SEEN.values() for seen in pair)
+
+
+def test_a_scalar_is_remembered_and_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feeds import fastyaml
+
+    monkeypatch.setattr(fastyaml, "_SEEN", {})
+    asked: list[str] = []
+
+    def plain(text: str) -> Any:
+        asked.append(text)
+        return yamlload._plain_value(text)
+    text = "\ncategories: a b\ntags: [x, y]\ndate: 2019-01-01 02:30:34\n"
+    assert read_simple(text, plain) == read_simple(text, plain)
+    values = [text for text in asked if text not in ("categories", "tags", "date")]  # keys: _plain_key's
+    assert sorted(values) == ["2019-01-01 02:30:34"] * 2 + ["a b", "x", "y"]  # a date is not remembered

@@ -37,8 +37,14 @@ def test_read_post_file_is_read_source(tmp_path: Path, data: bytes, limit: int) 
     path = tmp_path / "post.md"
     path.write_bytes(data)
     st_ = os.stat(path)
-    assert read_post_file(str(path), limit) == (st_.st_size, st_.st_mtime_ns, read_source(str(path), limit))
-    assert read_post_file(str(path), limit) == (st_.st_size, st_.st_mtime_ns, old.read_source(path, limit))
+    seen, source = read_post_file(str(path), limit)
+    assert seen is not None and _signed(seen) == _signed(st_)  # the open file's fstat: what a stat says
+    assert source == read_source(str(path), limit) == old.read_source(path, limit)
+
+
+def _signed(st_: os.stat_result) -> tuple[int, ...]:
+    """What the shortcut's record signs of a file's stat (``shortcut._fields``)."""
+    return st_.st_mode, st_.st_size, st_.st_mtime_ns, st_.st_ino, st_.st_ctime_ns
 
 
 @pytest.mark.parametrize("limit", [1 << 30, 0])
@@ -52,14 +58,14 @@ def test_read_post_file_of_what_cannot_be_read_is_read_source(tmp_path: Path, li
     (tmp_path / "dangling.md").symlink_to(tmp_path / "nowhere")
     for name in ("missing.md", "folder.md", "locked.md", "dangling.md"):
         path = str(tmp_path / name)
-        size, mtime, source = read_post_file(path, limit)
+        seen, source = read_post_file(path, limit)
         assert source == read_source(path, limit) == old.read_source(Path(path), limit)
         assert source.text is None or os.getuid() == 0  # root reads the locked file
         try:
             st_ = os.stat(path)
-            assert (size, mtime) == (st_.st_size, st_.st_mtime_ns)
+            assert seen is not None and _signed(seen) == _signed(st_)
         except FileNotFoundError:
-            assert (size, mtime) == (-1, -1)
+            assert seen is None
 
 
 def test_read_post_file_reads_a_file_that_grew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,9 +79,9 @@ def test_read_post_file_reads_a_file_that_grew(tmp_path: Path, monkeypatch: pyte
         return os.stat_result((*found[:6], 3, *found[7:]))  # says 3 bytes: the file grew since
 
     monkeypatch.setattr(sources.os, "fstat", stale)
-    assert read_post_file(str(path), 1 << 30)[2].text == "x" * 10
+    assert read_post_file(str(path), 1 << 30)[-1].text == "x" * 10
     path.write_bytes(b"y" * 200_000)  # more than one read
-    assert read_post_file(str(path), 1 << 30)[2].text == "y" * 200_000
+    assert read_post_file(str(path), 1 << 30)[-1].text == "y" * 200_000
 
 
 def test_read_post_file_makes_no_file_object(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,7 +92,7 @@ def test_read_post_file_makes_no_file_object(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(sources, "open", lambda *a, **k: asked.append("open") or open(*a, **k), raising=False)
     monkeypatch.setattr(sources.os, "stat", lambda p, *a, **k: asked.append(str(p)) or real(p, *a, **k))
     try:
-        text = read_post_file(str(path), 1 << 30)[2].text
+        text = read_post_file(str(path), 1 << 30)[-1].text
     finally:
         monkeypatch.undo()
     assert text == "---\ntitle: x\n---\n" and asked == []
@@ -330,7 +336,7 @@ def test_a_post_files_digest_is_sha256_cut_to_128_bits(tmp_path: Path) -> None:
     import hashlib
     path = tmp_path / "post.md"
     path.write_bytes(b"---\ntitle: x\n---\n" + "中".encode() * 3000)
-    assert read_post_file(str(path), 1 << 30)[2].digest == hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    assert read_post_file(str(path), 1 << 30)[-1].digest == hashlib.sha256(path.read_bytes()).hexdigest()[:32]
 
 
 # --- the parent's share: rows as UTF-8, no sweeping of a cache made by this build ----------

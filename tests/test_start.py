@@ -17,7 +17,7 @@ from conftest import HEAVY_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds import aside, pipeline, shortcut, workers
+from feeds import aside, pipeline, shortcut, sources, workers
 from feeds.cache import Cache
 from feeds.config import load_config
 from feeds.pipeline import build
@@ -32,9 +32,11 @@ def _events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """("stat", path) for each file signed, ("key", stage) for each stage key asked, ("read", path)
     for each post file read, ("started", "") once the read workers exist (the parent's beside)."""
     events: list[tuple[str, str]] = []
-    stat, read, prepare = shortcut._stat, workers.read_post_file, aside.prepare
+    stat, read, prepare, line = shortcut._stat, workers.read_post_file, aside.prepare, workers.read_line
     monkeypatch.setattr(shortcut, "_stat", lambda path, follow=True: (events.append(("stat", str(path))),
                                                                        stat(path, follow))[1])
+    # a read task signs its file with the stat reading asked (read_post_file's fstat, before the read)
+    monkeypatch.setattr(workers, "read_line", lambda path, st: (events.append(("stat", str(path))), line(path, st))[1])
     monkeypatch.setattr(workers, "read_post_file", lambda path, *a: (events.append(("read", path)), read(path, *a))[1])
     monkeypatch.setattr(aside, "prepare", lambda cfg: (events.append(("started", "")), prepare(cfg))[1])
     for module in (workers, pipeline):
@@ -62,17 +64,47 @@ def test_a_cold_build_signs_no_file_and_hashes_no_tool_before_the_read_workers_s
     assert len(signed) == (4 if cfg.cache is not None else 0)  # no cache, no record: nothing to sign
 
 
-def test_each_file_is_signed_before_it_is_read(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_file_is_signed_as_it_was_just_before_it_was_read(make_site: Callable[..., Path],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The record holds each file as it was before it was read: an edit while the build runs then
-    makes the next build a full one, never a replay of output made from the older text."""
+    makes the next build a full one, never a replay of output made from the older text. A read
+    task signs its file with the stat of the open file, asked before its bytes are read."""
     config = _site(make_site)
     monkeypatch.chdir(config.parent)
-    events = _events(monkeypatch)
+    signed: dict[str, os.stat_result | None] = {}
+    before_read: dict[str, os.stat_result] = {}
+    reading: list[str] = []
+    read, line, to_end = workers.read_post_file, workers.read_line, sources._read_to_end
+
+    def read_post_file(path: str, *args: Any) -> Any:
+        reading.append(path)
+        return read(path, *args)
+
+    def read_to_end(fd: int, size: int, regular: bool = False) -> bytes:
+        before_read[reading[-1]] = os.fstat(fd)
+        os.utime(reading[-1], ns=(1, 1))  # an edit while it is read: the record must not sign it
+        return to_end(fd, size, regular)
+    monkeypatch.setattr(workers, "read_post_file", read_post_file)
+    monkeypatch.setattr(sources, "_read_to_end", read_to_end)
+    monkeypatch.setattr(workers, "read_line", lambda path, st: (signed.__setitem__(path, st), line(path, st))[1])
     assert not build(load_config(config)).errors
-    read = _posts_of(events, "read")
-    assert len(read) == 4
-    for path in read:
-        assert events.index(("stat", path)) < events.index(("read", path))
+    assert len(before_read) == 4 and set(signed) == set(before_read)
+    for path, seen in before_read.items():
+        assert signed[path] is not None and shortcut._fields(signed[path]) == shortcut._fields(seen)
+        assert shortcut._fields(seen) != shortcut._fields(os.stat(path))
+
+
+def test_a_read_task_asks_no_second_stat_of_its_file(make_site: Callable[..., Path],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signing a file takes the stat reading asked (one fstat of the open file), not a stat of the
+    path besides: one system call a post fewer."""
+    config = _site(make_site)
+    monkeypatch.chdir(config.parent)
+    asked: list[str] = []
+    real = os.stat
+    monkeypatch.setattr(shortcut.os, "stat", lambda path, *a, **k: (asked.append(str(path)), real(path, *a, **k))[1])
+    assert not build(load_config(config)).errors
+    assert _posts_of([("stat", path) for path in asked], "stat") == []
 
 
 def test_an_edit_after_a_file_was_read_is_no_replay(make_site: Callable[..., Path],
