@@ -147,8 +147,9 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
         results = workers.read_all(cfg, files, cache, progress, beside,
                                    seen.lines if seen is not None and cfg.cache is not None else None)
     finally:
-        if own:
+        if own:  # not a build's reading (no build's end to reap at): its workers are waited for here
             cache.close()
+            parallel.reap()
     now = now or build_time()
     posts, found = finish_reading(cfg, results, now)
     posts, moved = watch_ids(cfg, posts)  # ids that moved since they were published (ledger)

@@ -213,3 +213,20 @@ def test_a_commit_into_a_new_output_folder_asks_nothing_of_each_file(make_site: 
     assert not result.errors and len(result.written) > 80
     assert asked == []
     assert all((cfg.output / path).is_file() for path in result.written)
+
+
+def test_reading_alone_ends_with_its_workers_waited_for(make_site: Callable[..., Path],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``load`` outside a build (`feeds check`, `feeds list`, an in-process caller) has no build's
+    end to reap at: its read pool is waited for before it returns, not left with its threads and
+    pipes until some later stage forks."""
+    posts = {f"2022-01-{1 + n % 28:02d}-p{n}.md": {"title": f"P {n}", "date": f"2022-01-{1 + n % 28:02d}"}
+             for n in range(300)}
+    cfg = load_config(make_site(posts, {"build": {"jobs": 2}}))
+    monkeypatch.chdir(cfg.root)
+    ran: list[int] = []
+    run = parallel.run
+    monkeypatch.setattr(parallel, "run", lambda *a, **k: (ran.append(a[2]), run(*a, **k))[1])
+    read, _, _ = pipeline.load(cfg)
+    assert len(read) == 300 and ran == [2]
+    assert parallel._ending == []
