@@ -242,12 +242,6 @@ class Cache:
         self.db.executemany("DELETE FROM files WHERE path = ?", gone)
         self.db.executemany("DELETE FROM posts WHERE path = ?", gone)
 
-    @_guarded(frozenset)
-    def read_keys(self, key: str) -> frozenset[tuple[str, str]]:
-        """(digest, path) of every row ``read_results`` may answer, without decoding one: what the
-        read workers need to know before they start (the rows are decoded beside them)."""
-        return frozenset(self.db.execute("SELECT digest, path FROM posts WHERE key = ?", (key,)))
-
     @_guarded(dict)
     def read_results(self, key: str, site_url: str) -> dict[tuple[str, str], ReadResult]:
         """(digest, path) -> what reading that post gave, for this config. A row that reading

@@ -79,19 +79,14 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes, byt
     shortcut's record, b"" unless ``sign``: the open file's stat, asked before its bytes are read,
     here rather than by the parent alone before the workers start) of one file."""
     ctx = parallel.context(ReadContext)
-    return _read_file(ctx.cfg, ctx.files[index], ctx.hits, ctx.cwd, ctx.sign)
-
-
-def _read_file(cfg: Config, path: str, hits: frozenset[tuple[str, str]] | dict[tuple[str, str], ReadResult],
-               cwd: str | None, sign: bool) -> tuple[int, int, str, ReadResult | None, bytes, bytes]:
-    """``_read_task`` of the file at ``path``, in any process."""
+    cfg, path = ctx.cfg, ctx.files[index]
     st, source = read_post_file(path, cfg.content.max_file_bytes,
-                                lambda digest: (digest, path) in hits)  # a hit is not decoded
-    line = read_line(path, st) if sign else b""
+                                lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
+    line = read_line(path, st) if ctx.sign else b""
     size, mtime = (st.st_size, st.st_mtime_ns) if st is not None else (-1, -1)
-    if source.digest and (source.digest, path) in hits:
+    if source.digest and (source.digest, path) in ctx.hits:
         return size, mtime, source.digest, None, b"", line
-    result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source, cwd)
+    result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source, ctx.cwd)
     return size, mtime, source.digest, result, read_row_bytes(result) if result[0] is not None and source.digest \
         else b"", line
 
@@ -109,9 +104,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
     A new cache (a cold build) holds nothing to look up: the stage's key (the tool's hash) is then
     worked out once the workers read, not by the parent alone before they start."""
     key = functools.cache(lambda: stage_key(cfg, "read"))  # worked out once, when first needed
-    # the workers are told which rows the cache holds; the rows are decoded beside them (``begin``)
-    known, held = ({}, frozenset()) if cache.new else (cache.known_digests(), cache.read_keys(key()))
-    hits: dict[tuple[str, str], ReadResult] = {}
+    known, hits = ({}, {}) if cache.new else (cache.known_digests(), cache.read_results(key(), cfg.site.url))
     digests: dict[str, str] = {}
     misses = []
     for path in files:
@@ -124,7 +117,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
         except OSError:
             misses.append(path)
             continue
-        if seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in held:
+        if seen[:2] == (st.st_size, st.st_mtime_ns) and (seen[2], path) in hits:
             digests[path] = seen[2]
             if lines is not None:
                 lines[path] = stat_line(path, st)
@@ -135,11 +128,9 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
         if started is not None:
             started()
         key()
-        if held:
-            hits.update(cache.read_results(key(), cfg.site.url))
     fresh: dict[str, ReadResult] = {}
     rows, new, texts = [], [], {}  # texts: path -> its row, in UTF-8 (read_row_bytes)
-    shared = ReadContext(cfg, tuple(misses), held, os.getcwd(), lines is not None)
+    shared = ReadContext(cfg, tuple(misses), frozenset(hits), os.getcwd(), lines is not None)
     # the pool's answers first: zip then asks them for one more, which ends the pool in order (a
     # generator zip never finishes is closed instead, and its workers killed, left unreaped for a while)
     for done, ((size, mtime, digest, result, text, line), path) in enumerate(
@@ -161,16 +152,6 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
             rows, new, texts = [], [], {}
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
-    # a row held but not decodable (damaged or forged: counted by read_results), read again here
-    for path in files:
-        if path not in fresh and (digests[path], path) not in hits:
-            _, _, digest, result, text, _ = _read_file(cfg, path, hits, os.getcwd(), False)
-            digests[path] = digest  # None: its bytes changed since, to ones whose row is held
-            if result is not None:
-                fresh[path] = result
-                if digest:
-                    new.append((digest, path, result))
-                    texts[path] = text
     cache.store_read(key(), new, texts)
     cache.remember_files(rows, set(files))
     return [fresh[f] if f in fresh else hits[(digests[f], f)] for f in files]

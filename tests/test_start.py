@@ -64,28 +64,6 @@ def test_a_cold_build_signs_no_file_and_hashes_no_tool_before_the_read_workers_s
     assert len(signed) == (4 if cfg.cache is not None else 0)  # no cache, no record: nothing to sign
 
 
-def test_a_fresh_clone_decodes_the_cached_posts_once_the_read_workers_exist(
-        make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the cache restored and every mtime new, the read workers only hash the files: the
-    parent decodes the cached rows beside them, not alone before they start; the posts, and the
-    feeds, are the same."""
-    config = _site(make_site)
-    monkeypatch.chdir(config.parent)
-    cfg = load_config(config)
-    assert not build(cfg).errors
-    published = {p: p.read_bytes() for p in Path(cfg.output).rglob("*") if p.is_file()}
-    for post in (config.parent / "_posts").iterdir():
-        os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 10**9))
-    events = _events(monkeypatch)
-    results = Cache.read_results
-    monkeypatch.setattr(Cache, "read_results", lambda self, *a: (events.append(("results", "")),
-                                                                 results(self, *a))[1])
-    assert not build(cfg, replay=False).errors
-    assert events.index(("started", "")) < events.index(("results", "")) and events.count(("results", "")) == 1
-    assert len(_posts_of(events, "read")) == 4  # hashed: the cache knows their bytes
-    assert {p: p.read_bytes() for p in Path(cfg.output).rglob("*") if p.is_file()} == published
-
-
 def test_each_file_is_signed_as_it_was_just_before_it_was_read(make_site: Callable[..., Path],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The record holds each file as it was before it was read: an edit while the build runs then
