@@ -166,6 +166,12 @@ def rfc822(when: datetime, stamp: str = "") -> str:
             f"{when.hour:02d}:{when.minute:02d}:{when.second:02d} {sign}{hours:02d}{minutes:02d}")
 
 
+def _media(pad: str, url: str) -> str:
+    """An entry's image as feedgen's media extension writes it (``url``: an attribute's value
+    already); "" for none."""
+    return f'{pad}<media:content url="{url}" medium="image"/>\n{pad}<media:thumbnail url="{url}"/>\n' if url else ""
+
+
 def _need(*values: str) -> None:
     """feedgen refuses or leaves out an element for an empty value of these: not written here."""
     for value in values:
@@ -241,8 +247,7 @@ def atom_parts(e: EntryText) -> Parts | None:
     rest = (f'    <link href="{e.href}"/>\n'
             + (f'    <summary type="html">{e.summary}</summary>\n' if e.summary else "")
             + f"{names}    <published>{e.published}</published>\n"
-            + (f'    <media:content url="{e.image}" medium="image"/>\n    <media:thumbnail url="{e.image}"/>\n'
-               if e.image else "")
+            + _media("    ", e.image)
             + "  </entry>\n")
     if e.content:
         return (head + '    <content type="html">').encode(), e.body, ("</content>\n" + rest).encode()
@@ -268,8 +273,7 @@ def rss_parts(e: EntryText, permalink: bool) -> Parts | None:
     rest = (f'      <guid isPermaLink="{"true" if permalink else "false"}">{e.id}</guid>\n'
             f"{names}      <pubDate>{e.pub_date}</pubDate>\n"
             + (f"      <dc:creator>{e.author}</dc:creator>\n" if e.author else "")
-            + (f'      <media:content url="{e.image}" medium="image"/>\n      <media:thumbnail url="{e.image}"/>\n'
-               if e.image else "")
+            + _media("      ", e.image)
             + "    </item>\n")
     if e.content is not None:
         return f"{head}      <{tag}>".encode(), e.body, f"</{tag}>\n{rest}".encode()
