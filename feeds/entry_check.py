@@ -15,7 +15,10 @@ more than one job, most of the checking starts with the build, in one background
 (``start``): what a fragment says of its post (``fragment_fields``) needs no post, so the cached
 fragments are checked while the parent reads and groups the posts, on the core it leaves idle;
 the check stage then compares what each says with its post (``expected_fields``) and checks
-only what the background did not vouch for.
+only what the background did not vouch for. The background also writes the bytes it checked into
+a file in memory (``handoff``: as the render stage hands over what it makes), made before it is
+forked: a fragment vouched for goes to the write workers from there, not read from the cache
+again and hashed to be known as the bytes checked (a third of a fresh clone's write stage).
 """
 from __future__ import annotations
 
@@ -24,13 +27,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import parallel
+from . import handoff, parallel
 from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache, WorkerCache, fragment_digest, joined, joined_rows
 from .config import Config, default_jobs
 from .fragment_check import Fields, expected_fields, fragment_fields, fragment_format, fragment_ok
 from .fragments import fragment_key
 from .group import FeedSpec
+from .handoff import Entry, Handed, Room, Stream
 from .posts import Post
 
 BATCH = 64  # posts a check task takes: one query for their fragments
@@ -58,37 +62,91 @@ def _check_task(batch: range) -> list[tuple[str, bytes]]:
     return passed
 
 
-Early = Mapping[str, tuple[str, bytes, Fields]]  # fkey -> (its format, its digest, what it says of its post)
+Said = Mapping[str, tuple[str, bytes, Fields]]  # fkey -> (its format, its digest, what it says of its post)
 
 
-def start(cfg: Config, cache: Cache, entry_key: str) -> parallel.Background[Early] | None:
+@dataclass(frozen=True)
+class Early:
+    """What the background check found: what each fragment that passed says of its post (``said``),
+    and where its bytes lie in ``room``'s file (``handed``), for those the room had space for."""
+    said: Said
+    handed: Mapping[str, Entry]
+    room: Room | None = None
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    """One background check process's share: the fragment rows of ``entry_key`` whose post (rkey, a
+    hex digest) falls in ``part`` of ``parts`` by its last digit, a post's formats together."""
+    cfg: Config
+    file: Path
+    entry_key: str
+    room: Room
+    part: int = 0
+    parts: int = 1
+
+
+class Started:
+    """The background check, running (``start``): a process per job, each checking its share of the
+    rows, and the file they write what passed into."""
+
+    def __init__(self, jobs: list[CheckJob]):
+        self.room = jobs[0].room
+        self._processes = [parallel.Background(_check_all, job) for job in jobs]
+
+    def result(self) -> Early | None:
+        """What they found (waiting for them); None when one failed or was stopped."""
+        said: dict[str, tuple[str, bytes, Fields]] = {}
+        handed: dict[str, Entry] = {}
+        for process in self._processes:
+            answer = process.result()
+            if answer is None:
+                self.stop()
+                return None
+            said.update(answer[0])
+            handed.update(answer[1])
+        return Early(said, handed, self.room)
+
+    def stop(self) -> None:
+        for process in self._processes:
+            process.stop()
+
+
+def start(cfg: Config, cache: Cache, entry_key: str) -> Started | None:
     """The background check of every cached fragment of this entry key, started now, on a fresh
-    clone with more than one job; None where it would not pay (one job, no cache, or records of
-    the output: feeds that did not change are not even looked at)."""
-    if default_jobs(cfg) < 2 or not cache.trusted or cache.new \
+    clone with more than one job, in as many processes as jobs (after reading, the parent groups
+    the posts alone, then waits for the check); None where it would not pay (one job, no cache,
+    or records of the output: feeds that did not change are not even looked at)."""
+    jobs = default_jobs(cfg)
+    if jobs < 2 or not cache.trusted or cache.new \
             or manifest_file(folder_of(cfg.output), owner_of(cfg.file)).exists():
         return None
-    return parallel.Background(_check_all, (cfg, cache.file, entry_key))
+    room = Room(handoff.MAX_BYTES)
+    return Started([CheckJob(cfg, cache.file, entry_key, room, part, jobs) for part in range(jobs)])
 
 
-def _check_all(job: tuple[Config, Path, str]) -> dict[str, tuple[str, bytes, Fields]]:
-    """(format, SHA-256, ``fragment_fields``) of each fragment row of the entry key that passes."""
-    cfg, file, entry_key = job
+def _check_all(job: CheckJob) -> tuple[dict[str, tuple[str, bytes, Fields]], Handed]:
+    """(format, SHA-256, ``fragment_fields``) of each fragment row of the job's share that passes,
+    and where each lies in the room's file (``handoff.Stream``: in one query's rows, a post's body
+    is one). A row whose rkey ends in no hex digit falls in part 0."""
     found = {}
-    db = sqlite3.connect(file, timeout=60)
+    stream = Stream(job.room)
+    db = sqlite3.connect(job.file, timeout=60)
+    share = "f.ekey = ? AND instr('0123456789abcdef', substr(f.rkey, -1)) % ? = ?"
     try:
-        for fkey, _, head, tail, body in db.execute(joined_rows("f.ekey = ?"), (entry_key,)):
+        for fkey, rkey, head, tail, body in db.execute(joined_rows(share), (job.entry_key, job.parts, job.part)):
             data = joined(head, tail, body if type(body) is bytes else None)
-            if type(fkey) is str and data is not None:
+            if type(fkey) is str and type(rkey) is str and data is not None:
                 fmt = fragment_format(data)
-                said = fragment_fields(fmt, data, cfg)
+                said = fragment_fields(fmt, data, job.cfg)
                 if said is not None:
                     found[fkey] = (fmt, fragment_digest(data), said)
+                    stream.add(fkey, rkey, *((head, body, tail) if tail is not None else (data, b"", b"")))
     except sqlite3.Error:
         pass  # what was not checked here is checked in the check stage
     finally:
         db.close()
-    return found
+    return found, stream.close()
 
 
 def check_cached_fragments(cfg: Config, specs: Sequence[FeedSpec], rkey: Callable[[Post], str], entry_key: str,
@@ -108,11 +166,11 @@ def check_cached_fragments(cfg: Config, specs: Sequence[FeedSpec], rkey: Callabl
                 posts.setdefault(key, post)
                 formats.setdefault(key, {}).update(dict.fromkeys(names))
     checked: dict[str, bytes] = {}
-    if early:
+    if early is not None and early.said:
         for key, post in list(posts.items()):
             for fmt in formats[key]:
                 fkey = fragment_key(entry_key, key, fmt)
-                vouched = early.get(fkey)
+                vouched = early.said.get(fkey)
                 if vouched is None or vouched[0] != fmt or vouched[2] != expected_fields(fmt, post):
                     break
                 checked[fkey] = vouched[1]

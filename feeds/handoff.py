@@ -144,6 +144,72 @@ def hand(rows: Sequence[Made], room: Room | None) -> Handed:
     return [(fkey, (h + at, hn, b + at, bn, t + at, tn)) for fkey, (h, hn, b, bn, t, tn) in entries]
 
 
+class Stream:
+    """Fragments written into ``room`` one at a time, as they come (the background check's, as it
+    reads the cache's rows: ``entry_check``), in batches of about ``BATCH_BYTES`` (one ``take`` and
+    one write a batch). A post's body is written once for every fragment that carries it, whatever
+    the order the fragments come in (``rkey`` tells whose body it is: the caller's rows must give
+    one post the same body). ``handed``: where each fragment lies, once ``close`` has written the
+    last batch; a fragment the room has no space for is not there (nor any after it)."""
+
+    BATCH_BYTES = 1 << 20
+
+    def __init__(self, room: Room | None):
+        self.room = room
+        self.handed: Handed = []
+        self._full = room is None or room.fd < 0
+        self._bodies: dict[str, tuple[int, int]] = {}  # rkey -> (offset, length) of its body, in the file
+        self._batch: dict[str, tuple[int, int]] = {}  # the same, for the bodies of the batch being made
+        self._parts: list[bytes] = []
+        self._size = 0
+        # (fkey, head's offset in the batch and length, body's offset, in the batch?, length, tail's offset, length)
+        self._pending: list[tuple[str, int, int, int, bool, int, int, int]] = []
+
+    def add(self, fkey: str, rkey: str, head: bytes, body: bytes, tail: bytes) -> None:
+        if self._full:
+            return
+        at = self._size
+        if not body:  # one piece, no body to share
+            self._parts += (head, tail)
+            self._pending.append((fkey, at, len(head), at + len(head), True, 0, at + len(head), len(tail)))
+            self._size += len(head) + len(tail)
+        elif rkey in self._bodies or rkey in self._batch:  # its body is written: head and tail around it
+            inside = rkey not in self._bodies
+            b, bn = self._batch[rkey] if inside else self._bodies[rkey]
+            self._parts += (head, tail)
+            self._pending.append((fkey, at, len(head), b, inside, bn, at + len(head), len(tail)))
+            self._size += len(head) + len(tail)
+        else:  # its post's first: in one piece, the body written here once
+            self._parts += (head, body, tail)
+            b = at + len(head)
+            self._batch[rkey] = (b, len(body))
+            self._pending.append((fkey, at, len(head), b, True, len(body), b + len(body), len(tail)))
+            self._size += len(head) + len(body) + len(tail)
+        if self._size >= self.BATCH_BYTES:
+            self._flush()
+
+    def close(self) -> Handed:
+        self._flush()
+        return self.handed
+
+    def _flush(self) -> None:
+        pending, parts, size, batch = self._pending, self._parts, self._size, self._batch
+        self._pending, self._parts, self._size, self._batch = [], [], 0, {}
+        if not size or self._full or self.room is None:
+            return
+        at = self.room.take(size)
+        try:
+            if at < 0:
+                raise OSError("no room")
+            _write(self.room.fd, parts, at)
+        except OSError:
+            self._full = True  # what comes after is not handed over either: the cache has it
+            return
+        self._bodies.update((rkey, (b + at, bn)) for rkey, (b, bn) in batch.items())
+        self.handed += [(fkey, (h + at, hn, b + at if inside else b, bn, t + at, tn))
+                        for fkey, h, hn, b, inside, bn, t, tn in pending]
+
+
 def _write(fd: int, parts: list[bytes], at: int) -> None:
     for start in range(0, len(parts), MAX_PARTS):
         chunk = parts[start:start + MAX_PARTS]

@@ -191,7 +191,7 @@ def _known_render_keys(rkeys: RenderKeys, specs: list[FeedSpec]) -> None:
 
 def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResult,
              progress: Progress | None, site: LiquidSite | None = None, rkeys: RenderKeys | None = None,
-             early: parallel.Background[entry_check.Early] | None = None, posts: list[Post] | None = None
+             early: entry_check.Started | None = None, posts: list[Post] | None = None
              ) -> aside.Answer | None:
     """Render what changed feeds carry, write them, and commit the output folder in one step; what
     was made beside it (``aside``: the lists, and the ledger's text for ``posts``), if it was."""
@@ -212,7 +212,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                 # a cache that earlier runs left intact remembers what rendering said about the posts
                 # of unchanged feeds; without one, render those too, so every run warns the same
                 handed = workers.render_all(cfg, rendering, todo if cache.trusted else specs, cache, site, progress,
-                                             rkeys, beside_them)
+                                             rkeys, beside_them, early.room if early is not None else None)
                 beside = started[0] if started else None
                 lists = made[0] if made else aside.list_files(cfg, key, listed)
                 result.problems += workers.render_problems(cfg, rendering, specs, cache, site, rkeys)

@@ -179,7 +179,7 @@ def _render_task(batch: range) -> tuple[int, list[str], Handed]:
 
 def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site: LiquidSite | None,
                progress: Progress | None, rkeys: RenderKeys | None = None,
-               started: Callable[[], object] | None = None) -> Handoff:
+               started: Callable[[], object] | None = None, room: Room | None = None) -> Handoff:
     """Render every post that a feed to be written carries, once, into the cache, with its entry
     fragments in every format being written; the rkeys whose rows this build stored (they are its
     own, not input: the write stage checks neither their fragments nor what it makes of them), and
@@ -188,7 +188,8 @@ def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site:
     Workers store what they render themselves, a batch per task: the bodies never travel back
     here (the fragments handed over lie in a file of their own: ``handoff``), and memory follows
     the number of feeds' entries being written, not every body.
-    ``started``: called once the render workers exist (``parallel.run``)."""
+    ``started``: called once the render workers exist (``parallel.run``); ``room``: the file to
+    hand the fragments over in, when the build has one already (``entry_check.start``'s)."""
     if cache.new:  # it holds no rendered content: every post, each once, its key made by its worker
         misses = list({id(p): p for s in specs for p in s.entries}.values())
     else:
@@ -202,7 +203,8 @@ def render_all(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, site:
     made: dict[str, Entry] = {}  # fkey -> where its fragment lies in the room's file
     formats = tuple(dict.fromkeys(f.format for s in specs for f in s.files))
     load_makers(formats)  # once here, not in every worker
-    room = Room(handoff.MAX_BYTES) if misses else None  # made before the fork: the workers share it
+    if room is None and misses:
+        room = Room(handoff.MAX_BYTES)  # made before the fork: the workers share it
     shared = RenderContext(cfg, key, tuple(misses), cache.for_workers(), site, stage_key(cfg, "entry"), formats,
                            room)
     for count, stored, handed in parallel.run(_render_task, batches, jobs, shared, chunksize=1, min_tasks=2,
@@ -255,6 +257,17 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
     return staged, problems, damaged
 
 
+def _with_checked(made: Handoff, checked: Mapping[str, bytes], early: entry_check.Early | None) -> Handoff:
+    """``made``, with the fragments the background check wrote into the same file (``entry_check``)
+    whose bytes passed (their digest is the one ``checked`` holds): the write workers take them
+    from there as they take the render stage's, with no read of the cache and no digest."""
+    if early is None or not early.handed or early.room is not made.room:
+        return made
+    handed = {fkey: entry for fkey, entry in early.handed.items()
+              if fkey in checked and checked[fkey] == early.said[fkey][1]}
+    return Handoff(made.fresh, {**handed, **made.entries}, made.room) if handed else made
+
+
 def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, str], out: Output, cache: Cache,
               site: LiquidSite | None, said: list[Problem], progress: Progress | None,
               made: Handoff | None = None, rkeys: RenderKeys | None = None,
@@ -272,6 +285,7 @@ def write_all(cfg: Config, key: str, specs: list[FeedSpec], inputs: dict[str, st
     # a new cache holds this build's fragments only (its own: fresh), none another build made to check
     checked = {} if cache.new else entry_check.check_cached_fragments(cfg, specs, rkeys, entry_key, store,
                                                                        default_jobs(cfg), early)
+    made = _with_checked(made, checked, early)
     shared = WriteContext(cfg, key, tuple(specs), inputs, out, cache.for_workers(fresh, checked, made),
                           site, rkeys, output_key(cfg), entry_key)
     damaged: set[str] = set()

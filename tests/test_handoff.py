@@ -7,6 +7,7 @@ import mmap
 import multiprocessing
 import os
 import pickle
+import random
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from feeds import build, handoff, load_config, workers
 from feeds.cache import WorkerCache
-from feeds.handoff import Handoff, Room, hand
+from feeds.handoff import Handoff, Room, Stream, hand
 
 FORMATS = ["atom", "rss", "json"]
 
@@ -215,6 +216,44 @@ def test_every_fragment_handed_over_reads_back_as_made_within_the_bound(
     assert os.fstat(room.fd).st_size <= bound if room.fd >= 0 else bound == 0
     made.close()
     assert made.fragments(entries) == {}
+
+
+@given(posts=st.lists(_rows(), max_size=3), order=st.randoms(use_true_random=False), bound=st.integers(0, 6000),
+       batch=st.integers(1, 900))
+# the body in one batch, its other format in the next
+@example(posts=[[("f0.0", "r0", "e", b"h", b"body", b"t"), ("f0.1", "r0", "e", b"H", b"body", b"T")]],
+         order=random.Random(0), bound=1 << 20, batch=1)
+def test_fragments_streamed_one_at_a_time_read_back_as_given_within_the_bound(
+        posts: list[list[tuple[str, str, str, bytes, bytes, bytes]]], order: Any, bound: int, batch: int) -> None:
+    """The background check's fragments come one at a time, a post's formats in any order and in
+    any batch: each handed over reads back as it came, a body written once per post, and what the
+    room had no space for (from the first batch that did not fit on) is not handed over."""
+    rows = [(f"{i}:{fkey}", f"{i}:{rkey}", head, body, tail)
+            for i, task in enumerate(posts) for fkey, rkey, _, head, body, tail in task]
+    order.shuffle(rows)
+    room = Room(bound)
+    stream = Stream(room)
+    stream.BATCH_BYTES = batch
+    for row in rows:
+        stream.add(*row)
+    handed = dict(stream.close())
+    assert list(handed) == [fkey for fkey, *_ in rows][:len(handed)]  # the first ones, in order
+    made = Handoff(frozenset(), handed, room)
+    got = made.fragments(handed)
+    for fkey, _, head, body, tail in rows:
+        if fkey in handed:
+            assert got[fkey] == head + body + tail
+            span = made.span(fkey)
+            assert span is None if not body else got[fkey][span[0]:span[1]] == body
+    if room.fd >= 0:
+        written = os.fstat(room.fd).st_size
+        assert written <= bound
+        bodies = {rkey: body for fkey, rkey, _, body, _ in rows if fkey in handed and body}
+        pieces = sum(len(head) + len(tail) for fkey, _, head, _, tail in rows if fkey in handed)
+        assert written >= pieces + sum(map(len, bodies.values()))
+        if len(handed) == len(rows):  # each body once: nothing else in the file
+            assert written == pieces + sum(map(len, bodies.values()))
+    made.close()
 
 
 def test_a_body_shared_by_a_posts_formats_is_written_once() -> None:
