@@ -68,3 +68,18 @@ def test_a_typical_body_is_cleaned_without_urllib(monkeypatch: pytest.MonkeyPatc
     cleaned = clean_html(body, base, cfg)
     assert [a for a in calls if a != (cfg.site.url,)] == []  # the site's scheme, once a post: no URL of the body
     assert 'href="https://x.test/2022/03/news/1/"' in cleaned and 'href="https://www.example.com/"' in cleaned
+
+
+@example(url="https://x.test/a?b=[1]#c", tag="a")
+@example(url="http://a..b/%zz", tag="img")
+@given(url=st.one_of(st.lists(st.sampled_from(PIECES + PLAIN), max_size=8).map("".join),
+                     st.lists(st.sampled_from(PLAIN), max_size=6).map(lambda p: "https://x.test/" + "".join(p)),
+                     st.text(max_size=20).map(lambda t: "http://h.test" + t)),
+       tag=st.sampled_from(["a", "img", "source", "blockquote"]))
+def test_the_fragment_checks_fast_path_admits_only_what_every_check_admits(url: str, tag: str) -> None:
+    """The background check of a fresh clone's cached fragments tells a plain http(s) URL without
+    urllib: every one it admits, the whole check admits too (``_other_url_ok``)."""
+    from feeds.fragment_check import _PLAIN_WEB, _other_url_ok
+
+    if _PLAIN_WEB.fullmatch(url):
+        assert _other_url_ok(tag, url)
