@@ -126,9 +126,10 @@ def start(cfg: Config, cache: Cache, entry_key: str) -> Started | None:
 
 
 def _check_all(job: CheckJob) -> tuple[dict[str, tuple[str, bytes, Fields]], Handed]:
-    """(format, SHA-256, ``fragment_fields``) of each fragment row of the job's share that passes,
-    and where each lies in the room's file (``handoff.Stream``: in one query's rows, a post's body
-    is one). A row whose rkey ends in no hex digit falls in part 0."""
+    """(format, SHA-256, ``fragment_fields``) of each fragment row of the job's share that passes
+    and is the fragment its key names (its post's rkey, its format), and where each lies in the
+    room's file (``handoff.Stream``: in one query's rows, a post's body is one). A row whose rkey
+    ends in no hex digit falls in part 0."""
     found = {}
     stream = Stream(job.room)
     db = sqlite3.connect(job.file, timeout=60)
@@ -139,7 +140,8 @@ def _check_all(job: CheckJob) -> tuple[dict[str, tuple[str, bytes, Fields]], Han
             if type(fkey) is str and type(rkey) is str and data is not None:
                 fmt = fragment_format(data)
                 said = fragment_fields(fmt, data, job.cfg)
-                if said is not None:
+                # a row naming another post's rkey than its key's (forged) would join that post's body
+                if said is not None and fkey == fragment_key(job.entry_key, rkey, fmt):
                     found[fkey] = (fmt, fragment_digest(data), said)
                     stream.add(fkey, rkey, *((head, body, tail) if tail is not None else (data, b"", b"")))
     except sqlite3.Error:
