@@ -38,7 +38,7 @@ import stat
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .bookkeeping import (
     LEGACY_LOCK,
@@ -54,10 +54,12 @@ from .bookkeeping import (
 from .config import Config
 from .errors import ERROR, WARNING, Problem
 from .ledger import ledger_file
-from .liquid import LiquidSite, load_site
 from .posts import LIQUID_TIME, Post
 from .rows import Damaged, problem_text, problems_from_rows
 from .stages import stage_key, tool_key
+
+if TYPE_CHECKING:  # Liquid is imported once the read workers read (pipeline); a replay may never need it
+    from .liquid import LiquidSite
 
 VERSION = 1
 _KEYS = frozenset(("version", "config", "files", "state", "site", "window", "posts", "feeds", "unchanged",
@@ -290,6 +292,8 @@ def replay(cfg: Config, files: list[str], found: list[Problem], now: datetime) -
         if record["state"] != state_hash(cfg) or record["files"] != files_hash(files, found):
             return None
         if record["site"]:
+            from .liquid import load_site
+
             site, said = load_site(cfg, [])
             if record["site"] != site_hash(cfg, site, said):
                 return None
