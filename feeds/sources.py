@@ -116,15 +116,23 @@ def _dated(path: str, problems: list[Problem]) -> bool:
 
 def _walk_posts(root: Path, output: Path, drafts: bool, problems: list[Problem]) -> Iterator[tuple[str, bool]]:
     """(path, is a link) for post files under `_posts/`, and for symlinked folders there (so that
-    _add_file can say it skips them). Types come from the directory listing: no stat per file."""
+    _add_file can say it skips them). Types come from the directory listing: no stat per file.
+    Each folder is listed once (os.walk, then a listing of its own, listed a posts folder twice:
+    10,000 entries twice, with the parent alone before the read workers start)."""
     wanted = {"_posts", "_drafts"} if drafts else {"_posts"}
-    for folder, dirs, _ in os.walk(root):  # never descends into symlinked folders
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                         and Path(folder, d).resolve() != output)
-        if not wanted.intersection(Path(folder).relative_to(root).parts):
-            continue
+    return _walk(str(root), False, wanted, output, problems)
+
+
+def _walk(folder: str, inside: bool, wanted: set[str], output: Path, problems: list[Problem]
+          ) -> Iterator[tuple[str, bool]]:
+    """What _walk_posts yields under ``folder`` (``inside`` a wanted folder), top-down as os.walk
+    goes: its files, then its folders by name, never into a symbolic link or an unreadable folder."""
+    try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
+    except OSError:  # as os.walk: a folder that cannot be listed is passed over
+        return
+    if inside:
         for entry in entries:
             try:
                 if entry.is_symlink() and entry.is_dir():
@@ -133,6 +141,19 @@ def _walk_posts(root: Path, output: Path, drafts: bool, problems: list[Problem])
                     yield entry.path, entry.is_symlink()
             except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
                 problems.append(_unreadable(entry.path, exc))
+    for entry in entries:
+        name = entry.name
+        if name in SKIP_DIRS or name.startswith(".") or not _subfolder(entry) or Path(entry.path).resolve() == output:
+            continue
+        yield from _walk(entry.path, inside or name in wanted, wanted, output, problems)
+
+
+def _subfolder(entry: os.DirEntry[str]) -> bool:
+    """A folder to go into: a folder, not a symbolic link to one (a link loop is neither)."""
+    try:
+        return entry.is_dir() and not entry.is_symlink()
+    except OSError:
+        return False
 
 
 def _glob(root: Path, pattern: str, problems: list[Problem]) -> list[Path]:

@@ -319,3 +319,50 @@ def test_a_cold_build_looks_for_no_fragment_of_an_earlier_build(make_site: Calla
     (config.parent / "_posts" / "2022-03-02-p1.md").write_text("---\ntitle: New\ntags: [t]\n---\nnew\n",
                                                                  encoding="utf-8")
     assert not build(cfg).errors and looked == [1]
+
+
+# --- listing the post files: each folder once ---------------------------------------------------
+
+def _walk_as_before(root: Path, output: Path, drafts: bool, problems: list[Any]) -> list[tuple[str, bool]]:
+    """os.walk, then a listing of each posts folder of its own (each posts folder listed twice)."""
+    wanted, found = ({"_posts", "_drafts"} if drafts else {"_posts"}), []
+    for folder, dirs, _ in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in sources.SKIP_DIRS and not d.startswith(".")
+                         and Path(folder, d).resolve() != output)
+        if not wanted.intersection(Path(folder).relative_to(root).parts):
+            continue
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            try:
+                if entry.is_symlink() and entry.is_dir():
+                    found.append((entry.path, True))
+                elif os.path.splitext(entry.name)[1].lower() in sources.POST_EXTENSIONS and entry.is_file():
+                    found.append((entry.path, entry.is_symlink()))
+            except OSError as exc:
+                problems.append(sources._unreadable(entry.path, exc))
+    return found
+
+
+@pytest.mark.parametrize("drafts", [False, True])
+def test_the_post_files_are_found_as_before_each_folder_listed_once(tmp_path: Path, drafts: bool,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    root, outside = tmp_path / "site", tmp_path / "elsewhere"
+    for folder in ("_posts/b/_drafts", "_posts/a", "_drafts", "x/_posts/deep", ".hidden/_posts", "node_modules/_posts",
+                   "public/_posts", "_posts/z.md"):
+        (root / folder).mkdir(parents=True)
+    for file in ("_posts/2022-01-02-a.md", "_posts/a/2022-01-03-b.HTML", "_posts/b/_drafts/c.md", "_drafts/d.md",
+                 "x/_posts/deep/2022-01-04-e.markdown", "x/_posts/notes.txt", ".hidden/_posts/2022-01-05-f.md",
+                 "node_modules/_posts/2022-01-06-g.md", "public/_posts/2022-01-07-h.md", "x/2022-01-08-i.md"):
+        (root / file).write_text("---\ntitle: t\n---\n", encoding="utf-8")
+    outside.mkdir()
+    (root / "_posts" / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "_posts" / "loop.md").symlink_to(root / "_posts" / "loop.md")
+    (root / "x" / "_posts" / "2022-01-09-j.md").symlink_to(root / "_posts" / "2022-01-02-a.md")
+    listed: list[str] = []
+    scandir = os.scandir
+    monkeypatch.setattr(sources.os, "scandir", lambda path: listed.append(str(path)) or scandir(path))
+    problems: list[Any] = []
+    found = list(sources._walk_posts(root, root / "public", drafts, problems))
+    monkeypatch.undo()
+    before: list[Any] = []
+    assert found == _walk_as_before(root, root / "public", drafts, before) and problems == before
+    assert len(found) >= 6 and len(listed) == len(set(listed))
