@@ -13,6 +13,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .jekyll import FILENAME_DATE, FILENAME_DAY
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
 SKIP_DIRS = {"node_modules", "vendor", "_site", ".git"}
+_NAME = attrgetter("name")
 
 
 @dataclass
@@ -129,11 +131,14 @@ def _walk(folder: str, inside: bool, wanted: set[str], output: Path, problems: l
     goes: its files, then its folders by name, never into a symbolic link or an unreadable folder."""
     try:
         with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+            entries = sorted(listing, key=_NAME)
     except OSError:  # as os.walk: a folder that cannot be listed is passed over
         return
-    if inside:
-        for entry in entries:
+    folders = []
+    for entry in entries:
+        if _real_folder(entry):  # a folder holds no post file itself (a link to one is said below)
+            folders.append(entry)
+        elif inside:
             try:
                 if entry.is_symlink() and entry.is_dir():
                     yield entry.path, True
@@ -141,17 +146,16 @@ def _walk(folder: str, inside: bool, wanted: set[str], output: Path, problems: l
                     yield entry.path, entry.is_symlink()
             except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
                 problems.append(_unreadable(entry.path, exc))
-    for entry in entries:
+    for entry in folders:
         name = entry.name
-        if name in SKIP_DIRS or name.startswith(".") or not _subfolder(entry) or Path(entry.path).resolve() == output:
-            continue
-        yield from _walk(entry.path, inside or name in wanted, wanted, output, problems)
+        if name not in SKIP_DIRS and not name.startswith(".") and Path(entry.path).resolve() != output:
+            yield from _walk(entry.path, inside or name in wanted, wanted, output, problems)
 
 
-def _subfolder(entry: os.DirEntry[str]) -> bool:
+def _real_folder(entry: os.DirEntry[str]) -> bool:
     """A folder to go into: a folder, not a symbolic link to one (a link loop is neither)."""
     try:
-        return entry.is_dir() and not entry.is_symlink()
+        return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False
 
