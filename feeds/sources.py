@@ -119,37 +119,35 @@ def _dated(path: str, problems: list[Problem]) -> bool:
 def _walk_posts(root: Path, output: Path, drafts: bool, problems: list[Problem]) -> Iterator[tuple[str, bool]]:
     """(path, is a link) for post files under `_posts/`, and for symlinked folders there (so that
     _add_file can say it skips them). Types come from the directory listing: no stat per file.
-    Each folder is listed once (os.walk, then a listing of its own, listed a posts folder twice:
-    10,000 entries twice, with the parent alone before the read workers start)."""
+
+    Top-down as os.walk goes (a folder's files, then its folders by name; never into a symbolic
+    link or a folder that cannot be listed), each folder listed once: os.walk, then a listing of
+    its own, listed a posts folder twice (10,000 entries twice, the parent alone before the read
+    workers start). A stack, not recursion: a deep tree is no RecursionError."""
     wanted = {"_posts", "_drafts"} if drafts else {"_posts"}
-    return _walk(str(root), False, wanted, output, problems)
-
-
-def _walk(folder: str, inside: bool, wanted: set[str], output: Path, problems: list[Problem]
-          ) -> Iterator[tuple[str, bool]]:
-    """What _walk_posts yields under ``folder`` (``inside`` a wanted folder), top-down as os.walk
-    goes: its files, then its folders by name, never into a symbolic link or an unreadable folder."""
-    try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=_NAME)
-    except OSError:  # as os.walk: a folder that cannot be listed is passed over
-        return
-    folders = []
-    for entry in entries:
-        if _real_folder(entry):  # a folder holds no post file itself (a link to one is said below)
-            folders.append(entry)
-        elif inside:
-            try:
-                if entry.is_symlink() and entry.is_dir():
-                    yield entry.path, True
-                elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
-                    yield entry.path, entry.is_symlink()
-            except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
-                problems.append(_unreadable(entry.path, exc))
-    for entry in folders:
-        name = entry.name
-        if name not in SKIP_DIRS and not name.startswith(".") and Path(entry.path).resolve() != output:
-            yield from _walk(entry.path, inside or name in wanted, wanted, output, problems)
+    stack = [(str(root), False)]  # (folder, inside a wanted folder)
+    while stack:
+        folder, inside = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=_NAME)
+        except OSError:  # as os.walk: a folder that cannot be listed is passed over
+            continue
+        folders = []
+        for entry in entries:
+            if _real_folder(entry):  # a folder holds no post file itself (a link to one is said below)
+                if entry.name not in SKIP_DIRS and not entry.name.startswith(".") \
+                        and Path(entry.path).resolve() != output:
+                    folders.append((entry.path, inside or entry.name in wanted))
+            elif inside:
+                try:
+                    if entry.is_symlink() and entry.is_dir():
+                        yield entry.path, True
+                    elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
+                        yield entry.path, entry.is_symlink()
+                except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
+                    problems.append(_unreadable(entry.path, exc))
+        stack += reversed(folders)  # the first by name is gone into first
 
 
 def _real_folder(entry: os.DirEntry[str]) -> bool:

@@ -366,3 +366,17 @@ def test_the_post_files_are_found_as_before_each_folder_listed_once(tmp_path: Pa
     before: list[Any] = []
     assert found == _walk_as_before(root, root / "public", drafts, before) and problems == before
     assert len(found) >= 6 and len(listed) == len(set(listed))
+
+
+def test_a_deep_folder_tree_is_walked_without_recursion(tmp_path: Path) -> None:
+    """A posts folder 1,100 folders deep (a generated tree, a bad copy): its post is found, and no
+    RecursionError (os.walk went down by recursion)."""
+    root = tmp_path / "site"
+    (root / "_posts").mkdir(parents=True)
+    folder = str(root / "_posts")
+    for _ in range(1100):  # one by one: makedirs goes up by recursion too
+        folder = os.path.join(folder, "d")
+        os.mkdir(folder)
+    deep = Path(folder)
+    (deep / "2022-01-02-deep.md").write_text("---\ntitle: t\n---\n", encoding="utf-8")
+    assert list(sources._walk_posts(root, root / "public", False, [])) == [(str(deep / "2022-01-02-deep.md"), False)]
