@@ -30,7 +30,7 @@ from typing import Any
 from . import __version__
 from .errors import Problem
 from .handoff import Handoff
-from .render import Rendered
+from .rendered import Rendered
 from .rows import ReadResult, problems_from, read_result, read_row, rendered_from_json, row_text, said_rows
 from .xmlfast import content_bytes, content_from_bytes
 

@@ -1,8 +1,12 @@
 """The pipeline in one readable function: config -> posts -> group -> render -> write -> disk.
 
 Around the pure stages, ``build`` adds what big sites need: a persistent cache (``cache``),
-all cores (``parallel``; what each stage runs there: ``workers``), and skipping every feed whose
-inputs did not change (``stages``: the keys).
+all cores (``parallel``; what each stage runs there: ``reading``, ``workers``), and skipping every
+feed whose inputs did not change (``stages``: the keys).
+
+The render and write stages' modules (``workers``, ``entry_check``: the renderer, the writers,
+their libraries) are imported once the read workers read (``_beside_reading``), not up front: the
+parent forks the readers sooner, and `feeds check`, `feeds list` and a replayed build never load them.
 """
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import aside, entry_check, parallel, shortcut, workers
+from . import aside, parallel, reading, shortcut
 from .cache import Cache
 from .config import Config
 from .errors import WARNING, Problem, display_path
@@ -21,10 +26,13 @@ from .ledger import record_ids, watch_ids, write_ledger
 from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
 from .posts import Post, build_time, check_ids, finish_reading
+from .reading import Progress
 from .sources import find_post_files
 from .stages import RenderKeys, fingerprint, output_key, stage_key
 from .websub import record_topics
-from .workers import Progress
+
+if TYPE_CHECKING:
+    from . import entry_check
 
 
 @dataclass
@@ -84,10 +92,10 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     seen = shortcut.Seen()
     cache = Cache(cfg.cache, name=Path(cfg.file).stem or "cache")  # one file per config file
     # a fresh clone's fragments, checked meanwhile (a new cache has none: no key asked before reading)
-    early = None if cache.new else entry_check.start(cfg, cache, stage_key(cfg, "entry"))
+    early = None if cache.new else _check_early(cfg, cache)
     try:
         posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen,
-                                      beside=lambda: aside.prepare(cfg))
+                                      beside=lambda: _beside_reading(cfg))
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
@@ -110,6 +118,22 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     shortcut.remember(cfg, signed, seen, again, site, said)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _check_early(cfg: Config, cache: Cache) -> parallel.Background[entry_check.Early] | None:
+    """The cached fragments checked beside the reading (``entry_check``): a cache that holds some."""
+    from . import entry_check
+
+    return entry_check.start(cfg, cache, stage_key(cfg, "entry"))
+
+
+def _beside_reading(cfg: Config) -> None:
+    """The parent's work while the read workers read: import what the later stages run, which the
+    render and write workers, forked after, inherit (``aside.prepare``: the writers). Imported up
+    front, the renderer and the stages' runners took 20-30 ms of a cold build's start, one core busy."""
+    from . import entry_check, workers  # noqa: F401 - imported for the stages after reading
+
+    aside.prepare(cfg)
 
 
 def _again(cfg: Config, result: BuildResult, seen: shortcut.Seen, posts: list[Post], site: LiquidSite | None,
@@ -144,7 +168,7 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
     own = cache is None
     cache = cache or Cache(None)
     try:
-        results = workers.read_all(cfg, files, cache, progress, beside,
+        results = reading.read_all(cfg, files, cache, progress, beside,
                                    seen.lines if seen is not None and cfg.cache is not None else None)
     finally:
         if own:  # not a build's reading (no build's end to reap at): its workers are waited for here
@@ -195,6 +219,8 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
              ) -> aside.Answer | None:
     """Render what changed feeds carry, write them, and commit the output folder in one step; what
     was made beside it (``aside``: the lists, and the ledger's text for ``posts``), if it was."""
+    from . import workers  # imported beside the read workers already (_beside_reading), or by `feeds` callers now
+
     key, rendering = output_key(cfg), stage_key(cfg, "render")
     rkeys = rkeys or RenderKeys(rendering, site)
     listed = [s for s in specs if not s.page]  # archive pages are not listed

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html as _html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -35,6 +34,7 @@ from .kramdown import (
 )
 from .liquid import LiquidSite
 from .posts import Post
+from .rendered import Rendered  # the type apart (rendered.py): reading names it without this module
 from .text import plain_text, scrub, srcset_candidates, utf8_has_forbidden, xml_safe
 
 SUMMARY_CHARS = 300
@@ -73,16 +73,6 @@ OPEN_ATTRS = {"style", "width", "height", "align", "border", "bgcolor", "color",
 MAX_DEPTH = 512  # nesting; browsers stop nesting there too (Blink: deeper elements become siblings)
 MAX_NESTING = 20_000_000  # the sum of the depth of every element: the cost of its scope checks
 MAX_AMPERSAND_WORK = 10_000_000_000  # '&' in a string times the string's length
-
-
-@dataclass(frozen=True)
-class Rendered:
-    content: str  # HTML fragment, absolute URLs, XML 1.0 characters only
-    summary: str  # plain text
-    # ``content`` is render_post's own, shown to hold no character XML forbids (the body scrubbed,
-    # and no reference that could make one, or the content scrubbed): the entries need not look
-    # again (``xmlfast.content_bytes``). Content read from the cache is input: False, looked at.
-    checked: bool = field(default=False, compare=False, repr=False)
 
 
 def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True, utf8: bytes = b"") -> str:

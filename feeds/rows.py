@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import ERROR, WARNING, Problem
 from .posts import Post
-from .render import Rendered
+from .rendered import Rendered
 from .text import describe_forbidden
 from .xmlfast import content_from_bytes
 

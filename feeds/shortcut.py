@@ -38,7 +38,7 @@ import stat
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .bookkeeping import (
     LEGACY_LOCK,
@@ -54,10 +54,12 @@ from .bookkeeping import (
 from .config import Config
 from .errors import ERROR, WARNING, Problem
 from .ledger import ledger_file
-from .liquid import LiquidSite, load_site
 from .posts import LIQUID_TIME, Post
 from .rows import Damaged, problem_text, problems_from_rows
 from .stages import stage_key, tool_key
+
+if TYPE_CHECKING:  # Liquid is imported once the read workers read (pipeline); a replay may never need it
+    from .liquid import LiquidSite
 
 VERSION = 1
 _KEYS = frozenset(("version", "config", "files", "state", "site", "window", "posts", "feeds", "unchanged",
@@ -165,10 +167,15 @@ def cache_file(cfg: Config) -> Path | None:
     return cfg.cache / f"{Path(cfg.file).stem or 'cache'}.sqlite3" if cfg.cache is not None else None
 
 
-def state_hash(cfg: Config) -> str | None:
+def state_hash(cfg: Config, verify: bool = True) -> str | None:
     """The ledger, the cache file, the output's bookkeeping and the feeds it lists, as the last
     build left them; None when the output folder is not as its manifest says (a feed deleted or
-    edited, an earlier version's records in it), or a manifest that cannot be read whole."""
+    edited, an earlier version's records in it), or a manifest that cannot be read whole.
+
+    ``verify`` False: the output as this build has just committed it (``remember``), its manifest
+    counted but not checked entry by entry, nor each file it lists stat'ed (2,700 of each, the
+    parent alone at the end of a cold 10k build): the replay that compares the hash checks both,
+    and an output not as the record says then gives a full build, as no record does."""
     book = folder_of(cfg.output)
     if any(os.path.lexists(cfg.output / name) for name in (LEGACY_MANIFEST, LEGACY_LOCK, LEGACY_STAGING)):
         return None
@@ -181,8 +188,20 @@ def state_hash(cfg: Config) -> str | None:
         data = read_regular(file)
     except (OSError, ValueError):
         return None
+    listed = _listed(cfg, file, data) if verify else _count_listed(data)  # read once: its bytes are signed too
+    if listed is None:
+        return None
+    cache = cache_file(cfg)
+    return _hash(folder, root_folder[0], root_folder[3], listed, hashlib.blake2b(data, digest_size=16).digest(),
+                 [(name, _stat(book / name, follow=False)) for name in names],
+                 _stat(ledger_file(cfg) or ""),
+                 _identity(cache))
+
+
+def _listed(cfg: Config, file: Path, data: bytes) -> int | None:
+    """How many files the manifest ``data`` lists, when it is whole and each is as it says."""
     problems: list[Problem] = []
-    manifest = manifest_from(data, file, problems)  # read once: its bytes are signed too
+    manifest = manifest_from(data, file, problems)
     if manifest is None or problems:
         return None
     root = str(cfg.output)
@@ -190,11 +209,16 @@ def state_hash(cfg: Config) -> str | None:
         st = _stat(os.path.join(root, relative), follow=False)
         if st is None or st[1:3] != tuple(entry[2:]) or not stat.S_ISREG(st[0]):
             return None
-    cache = cache_file(cfg)
-    return _hash(folder, root_folder[0], root_folder[3], len(manifest), hashlib.blake2b(data, digest_size=16).digest(),
-                 [(name, _stat(book / name, follow=False)) for name in names],
-                 _stat(ledger_file(cfg) or ""),
-                 _identity(cache))
+    return len(manifest)
+
+
+def _count_listed(data: bytes) -> int | None:
+    """How many files the manifest ``data`` lists, taken as it is (``_listed``'s count when it is whole)."""
+    try:
+        files = json.loads(data).get("files")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return len(files) if isinstance(files, dict) else None
 
 
 def _identity(file: Path | None) -> tuple[int, int] | None:
@@ -290,6 +314,8 @@ def replay(cfg: Config, files: list[str], found: list[Problem], now: datetime) -
         if record["state"] != state_hash(cfg) or record["files"] != files_hash(files, found):
             return None
         if record["site"]:
+            from .liquid import load_site
+
             site, said = load_site(cfg, [])
             if record["site"] != site_hash(cfg, site, said):
                 return None
@@ -306,7 +332,7 @@ def remember(cfg: Config, files_signature: str, seen: Seen, replayed: Replay | N
     if file is None:
         return
     try:
-        state = state_hash(cfg) if replayed is not None else None
+        state = state_hash(cfg, verify=False) if replayed is not None else None
         if state is None or replayed is None or any(p.level == ERROR for p in replayed.problems):
             file.unlink(missing_ok=True)
             return

@@ -13,6 +13,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .jekyll import FILENAME_DATE, FILENAME_DAY
 
 POST_EXTENSIONS = {".md", ".markdown", ".mkdown", ".mkdn", ".mkd", ".html", ".htm"}
 SKIP_DIRS = {"node_modules", "vendor", "_site", ".git"}
+_NAME = attrgetter("name")
 
 
 @dataclass
@@ -116,23 +118,44 @@ def _dated(path: str, problems: list[Problem]) -> bool:
 
 def _walk_posts(root: Path, output: Path, drafts: bool, problems: list[Problem]) -> Iterator[tuple[str, bool]]:
     """(path, is a link) for post files under `_posts/`, and for symlinked folders there (so that
-    _add_file can say it skips them). Types come from the directory listing: no stat per file."""
+    _add_file can say it skips them). Types come from the directory listing: no stat per file.
+
+    Top-down as os.walk goes (a folder's files, then its folders by name; never into a symbolic
+    link or a folder that cannot be listed), each folder listed once: os.walk, then a listing of
+    its own, listed a posts folder twice (10,000 entries twice, the parent alone before the read
+    workers start). A stack, not recursion: a deep tree is no RecursionError."""
     wanted = {"_posts", "_drafts"} if drafts else {"_posts"}
-    for folder, dirs, _ in os.walk(root):  # never descends into symlinked folders
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                         and Path(folder, d).resolve() != output)
-        if not wanted.intersection(Path(folder).relative_to(root).parts):
+    stack = [(str(root), False)]  # (folder, inside a wanted folder)
+    while stack:
+        folder, inside = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=_NAME)
+        except OSError:  # as os.walk: a folder that cannot be listed is passed over
             continue
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+        folders = []
         for entry in entries:
-            try:
-                if entry.is_symlink() and entry.is_dir():
-                    yield entry.path, True
-                elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
-                    yield entry.path, entry.is_symlink()
-            except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
-                problems.append(_unreadable(entry.path, exc))
+            if _real_folder(entry):  # a folder holds no post file itself (a link to one is said below)
+                if entry.name not in SKIP_DIRS and not entry.name.startswith(".") \
+                        and Path(entry.path).resolve() != output:
+                    folders.append((entry.path, inside or entry.name in wanted))
+            elif inside:
+                try:
+                    if entry.is_symlink() and entry.is_dir():
+                        yield entry.path, True
+                    elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
+                        yield entry.path, entry.is_symlink()
+                except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
+                    problems.append(_unreadable(entry.path, exc))
+        stack += reversed(folders)  # the first by name is gone into first
+
+
+def _real_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder to go into: a folder, not a symbolic link to one (a link loop is neither)."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _glob(root: Path, pattern: str, problems: list[Problem]) -> list[Path]:

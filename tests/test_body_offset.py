@@ -13,7 +13,7 @@ from conftest import unit_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds import pipeline, posts, sources, workers
+from feeds import pipeline, posts, reading, sources
 from feeds.config import load_config
 from feeds.posts import NEVER, read_body, read_post, split_front_matter
 from feeds.sources import read_source
@@ -110,7 +110,7 @@ def test_a_build_reads_each_post_file_whole_once(make_site: Callable[..., Path],
     def counted(real: Callable[..., Any], seen: list[str]) -> Callable[..., Any]:
         return lambda path, *args: seen.append(str(path)) or real(path, *args)
 
-    monkeypatch.setattr(workers, "read_post_file", counted(sources.read_post_file, whole))
+    monkeypatch.setattr(reading, "read_post_file", counted(sources.read_post_file, whole))
     monkeypatch.setattr(posts, "read_source", counted(sources.read_source, whole))
     monkeypatch.setattr(posts, "read_from_utf8", counted(sources.read_from_utf8, bodies))
     assert not pipeline.build(cfg).errors

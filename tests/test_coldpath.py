@@ -236,7 +236,7 @@ def test_a_filesystem_without_the_flag_builds_as_well(site: Path, monkeypatch: p
 def test_with_two_jobs_the_read_workers_make_the_cache_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The JSON of what reading gave is made where the post was read, on every core, not by the
     parent alone after the stage (0.7 s of serial work for 10,000 posts); the rows read back."""
-    from feeds import cache, workers
+    from feeds import cache, reading
 
     posts = {f"2022-01-01-p{i}.md": post_text({"title": f"P {i}", "date": "2022-01-01 10:00:00 +0800"}, "x\n")
              for i in range(140)}  # enough tasks for a pool (parallel.MIN_TASKS_PER_JOB)
@@ -245,15 +245,15 @@ def test_with_two_jobs_the_read_workers_make_the_cache_rows(tmp_path: Path, monk
     monkeypatch.chdir(root)
     in_parent: list[str] = []
     real = cache.read_row
-    monkeypatch.setattr(workers, "read_row_bytes", lambda result: real(result).encode())
+    monkeypatch.setattr(reading, "read_row_bytes", lambda result: real(result).encode())
     monkeypatch.setattr(cache, "read_row", lambda result: in_parent.append("x") or real(result))
     cold = run(root)
     assert in_parent == []
     shutil.rmtree(root / "public")
     shutil.rmtree(root / ".public.feeds")
     counted: list[str] = []
-    real_read = workers.read_post
-    monkeypatch.setattr(workers, "read_post", lambda *a: counted.append("r") or real_read(*a))
+    real_read = reading.read_post
+    monkeypatch.setattr(reading, "read_post", lambda *a: counted.append("r") or real_read(*a))
     assert run(root) == cold
     assert counted == []  # every post came from the rows the workers made
 

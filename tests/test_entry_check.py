@@ -17,7 +17,7 @@ from conftest import cached_fragments, invoke, post_text, store_fragment, tree_b
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds import entry_check, fragments, handoff, workers
+from feeds import entry_check, fragments, handoff, reading
 from feeds.cache import WorkerCache
 from feeds.config import ContentOptions
 from feeds.fragment_check import _html_ok, _tag_ok, _unescape_text, escaped_html_ok, html_ok
@@ -247,7 +247,7 @@ def test_a_file_whose_bytes_the_cache_knows_is_hashed_not_decoded(site: Path, mo
         found = real(*args, **kwargs)
         texts.append(found[1].text)
         return found
-    monkeypatch.setattr(workers, "read_post_file", spy)
+    monkeypatch.setattr(reading, "read_post_file", spy)
     for post in Path("_posts").iterdir():
         os.utime(post)
     assert invoke("build", "--jobs", "1").exit_code == 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import unit_config
 
-from feeds import cache, workers
+from feeds import cache, reading
 
 
 def _posts(tmp_path: Path, count: int) -> tuple[object, list[str]]:
@@ -43,9 +43,9 @@ def test_read_rows_are_stored_as_they_come_and_the_same(tmp_path: Path, monkeypa
     cfg, files = _posts(tmp_path, 7)
     monkeypatch.chdir(tmp_path)
     whole = cache.Cache(tmp_path / "whole")
-    expected = workers.read_all(cfg, files, whole, None)
+    expected = reading.read_all(cfg, files, whole, None)
     whole.close()
-    monkeypatch.setattr(workers, "STORE_BATCH", batch)
+    monkeypatch.setattr(reading, "STORE_BATCH", batch)
     calls: list[int] = []
     store_read = cache.Cache.store_read
     monkeypatch.setattr(cache.Cache, "store_read", lambda self, key, items, texts=None: (
@@ -55,7 +55,7 @@ def test_read_rows_are_stored_as_they_come_and_the_same(tmp_path: Path, monkeypa
     monkeypatch.setattr(cache.Cache, "remember_files", lambda self, rows, present: (
         remembered.append(present is None), remember_files(self, rows, present))[1])
     batched = cache.Cache(tmp_path / "batched")
-    assert workers.read_all(cfg, files, batched, None) == expected
+    assert reading.read_all(cfg, files, batched, None) == expected
     batched.close()
     assert sum(calls) == 8 and max(calls) <= batch and len(calls) >= 8 // batch  # the broken file too
     assert remembered == [True] * (8 // batch) + [False]  # the sweep of files gone comes last, once
@@ -110,7 +110,7 @@ def test_the_read_pool_is_shut_down_in_order_not_killed(tmp_path: Path, monkeypa
     monkeypatch.setattr(parallel, "_kill", lambda pool: (killed.append(pool), kill(pool))[1])
     store = cache.Cache(tmp_path / "c")
     try:
-        results = workers.read_all(cfg, sorted(str(p) for p in folder.iterdir()), store, None)
+        results = reading.read_all(cfg, sorted(str(p) for p in folder.iterdir()), store, None)
     finally:
         store.close()
     assert len(results) == count and all(post is not None for post, _, _ in results)

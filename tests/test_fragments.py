@@ -116,7 +116,7 @@ def test_assembled_equals_feedgen_for_any_text(titles: list[str], names: list[st
 
 @pytest.fixture
 def counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    from feeds import fragments, workers
+    from feeds import fragments, reading, workers
     from feeds.formats import Format
 
     found = {"read": 0, "render": 0, "fragment": 0}
@@ -124,7 +124,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     def count(module: Any, name: str, what: str) -> None:
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, **k: found.__setitem__(what, found[what] + 1) or real(*a, **k))
-    count(workers, "read_post", "read")
+    count(reading, "read_post", "read")
     count(workers, "render_post", "render")
     count(fragments, "render_post", "render")
     count(Format, "make_fragment", "fragment")

@@ -200,7 +200,7 @@ def test_signal_in_the_parent_between_two_forks(site: Path, sig: signal.Signals)
 
 WORKER_STUCK = textwrap.dedent("""
     import importlib, os, runpy, sys, time
-    stage = importlib.import_module("feeds.workers")
+    stage = importlib.import_module("feeds.reading")
     parent = os.getpid()
     def read_post(path, *args):
         if os.getpid() != parent:  # a worker: an hour-long task

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from feeds import pipeline, shortcut, workers
+from feeds import pipeline, reading, shortcut
 from feeds.cache import Cache
 from feeds.config import load_config
 from feeds.pipeline import build
@@ -42,7 +42,7 @@ def test_an_unsigned_file_edited_after_it_was_read_is_no_replay(make_site: Calla
     monkeypatch.chdir(config.parent)
     cfg = load_config(config)
     target = str(config.parent.resolve() / "_posts" / "2022-03-02-p1.md")
-    real = workers.read_all
+    real = reading.read_all
 
     def read_then_edit(*args: Any) -> Any:
         got = real(*args)
@@ -51,9 +51,9 @@ def test_an_unsigned_file_edited_after_it_was_read_is_no_replay(make_site: Calla
         del lines[target]  # a reading path that signs no line for it
         Path(target).write_text("---\ntitle: Edited\ntags: [t]\n---\nedited\n", encoding="utf-8")
         return got
-    monkeypatch.setattr(workers, "read_all", read_then_edit)
+    monkeypatch.setattr(reading, "read_all", read_then_edit)
     assert not build(cfg).errors
-    monkeypatch.setattr(workers, "read_all", real)
+    monkeypatch.setattr(reading, "read_all", real)
     assert "Edited" not in (cfg.output / "feed.xml").read_text(encoding="utf-8")  # read before the edit
     again = build(cfg)
     assert not again.replayed and "Edited" in (cfg.output / "feed.xml").read_text(encoding="utf-8")
@@ -69,7 +69,7 @@ def test_a_vanished_file_is_signed_as_reading_saw_it(make_site: Callable[..., Pa
     cfg = load_config(config)
     target = config.parent.resolve() / "_posts" / "2022-03-02-p1.md"
     text = target.read_text(encoding="utf-8")
-    real = workers.read_all
+    real = reading.read_all
 
     def vanish_first(*args: Any) -> Any:
         target.unlink()
@@ -77,9 +77,9 @@ def test_a_vanished_file_is_signed_as_reading_saw_it(make_site: Callable[..., Pa
             return real(*args)
         finally:
             target.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(workers, "read_all", vanish_first)
+    monkeypatch.setattr(reading, "read_all", vanish_first)
     build(cfg, keep_going=True)
-    monkeypatch.setattr(workers, "read_all", real)
+    monkeypatch.setattr(reading, "read_all", real)
     again = build(cfg)
     assert not again.replayed and not again.errors
     assert os.path.exists(target) and "P1" in (cfg.output / "feed.xml").read_text(encoding="utf-8")

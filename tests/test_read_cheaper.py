@@ -354,41 +354,41 @@ def _site(tmp_path: Path, count: int = 3) -> Any:
 
 
 def test_rows_come_back_in_utf8_and_are_stored_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from feeds import cache, workers
+    from feeds import cache, reading
     cfg, files = _site(tmp_path)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(workers.parallel, "context", lambda kind: workers.ReadContext(cfg, tuple(files), frozenset()))
-    size, mtime, digest, result, row, _ = workers._read_task(0)
+    monkeypatch.setattr(reading.parallel, "context", lambda kind: reading.ReadContext(cfg, tuple(files), frozenset()))
+    size, mtime, digest, result, row, _ = reading._read_task(0)
     assert type(row) is bytes and result is not None and row.decode() == rows.read_row(result)
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)
     store = cache.Cache(tmp_path / ".cache")
-    results = workers.read_all(cfg, files, store, None)
+    results = reading.read_all(cfg, files, store, None)
     stored = dict(store.db.execute("SELECT path, data FROM posts"))
     assert [type(v) for v in stored.values()] == [str] * 3
     assert stored == {f: rows.read_row(r) for f, r in zip(files, results)}
     store.close()
     again = cache.Cache(tmp_path / ".cache")  # and read back, as the next build reads them
-    assert workers.read_all(cfg, files, again, None) == results and not again.damaged
+    assert reading.read_all(cfg, files, again, None) == results and not again.damaged
     again.close()
 
 
 def test_a_cache_this_build_made_is_not_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new cache holds only this build's rows, of files present: reading back every path, or
     deleting the rows of other keys, finds nothing (and costs a scan of each table)."""
-    from feeds import cache, workers
+    from feeds import cache, reading
     cfg, files = _site(tmp_path)
     monkeypatch.chdir(tmp_path)
     store = cache.Cache(tmp_path / ".cache")
     said: list[str] = []
     store.db.set_trace_callback(said.append)
-    workers.read_all(cfg, files, store, None)
+    reading.read_all(cfg, files, store, None)
     assert not [s for s in said if s.startswith("SELECT path FROM files") or "key !=" in s]
     store.close()
     (Path(files[0])).unlink()  # a cache from before: a file gone is forgotten, as ever
     old_store = cache.Cache(tmp_path / ".cache")
     assert not old_store.new
-    workers.read_all(cfg, files[1:], old_store, None)
+    reading.read_all(cfg, files[1:], old_store, None)
     assert {p for (p,) in old_store.db.execute("SELECT path FROM files")} == set(files[1:])
     assert {p for (p,) in old_store.db.execute("SELECT path FROM posts")} == set(files[1:])
     old_store.close()

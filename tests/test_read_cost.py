@@ -183,7 +183,7 @@ def test_a_post_file_is_asked_its_size_once_in_reading(make_site: Any, monkeypat
     """_read_task asked the file system for the size and mtime, then read_source asked again."""
     import dataclasses
 
-    from feeds import workers
+    from feeds import reading
     from feeds.config import load_config
     config = make_site({"_posts/2022-01-02-x.md": "---\ntitle: X\n---\nbody\n"}, {"site": {"url": "https://x.test"}})
     cfg = dataclasses.replace(load_config(config), jobs=1)
@@ -192,8 +192,8 @@ def test_a_post_file_is_asked_its_size_once_in_reading(make_site: Any, monkeypat
     real, real_fstat = os.stat, os.fstat
     monkeypatch.setattr(os, "stat", lambda p, *a, **k: asked.append(str(p)) or real(p, *a, **k))
     monkeypatch.setattr(os, "fstat", lambda fd: asked.append("fstat") or real_fstat(fd))
-    monkeypatch.setattr(workers.parallel, "context", lambda kind: workers.ReadContext(cfg, (file,), frozenset()))
-    size, mtime, _, result, _, _ = workers._read_task(0)
+    monkeypatch.setattr(reading.parallel, "context", lambda kind: reading.ReadContext(cfg, (file,), frozenset()))
+    size, mtime, _, result, _, _ = reading._read_task(0)
     assert asked.count(file) + asked.count("fstat") == 1 and result[0] is not None
     assert (size, mtime) == (real(file).st_size, real(file).st_mtime_ns)
     assert read_source_same(file)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import post_text, write_site
 
-from feeds import build, load_config, sources, workers
+from feeds import build, load_config, reading, sources
 
 POSTS = {f"2022-03-{d:02d}-post-{d}.md": post_text({"title": f"Post {d}", "date": f"2022-03-{d:02d}"}, f"Body {d}.\n")
          for d in range(1, 9)}
@@ -46,7 +46,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _stats_per_post(root: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     counting = CountingOs()
-    monkeypatch.setattr(workers, "os", counting)
+    monkeypatch.setattr(reading, "os", counting)
     monkeypatch.setattr(sources, "os", counting)
     result = build(load_config(root / "config.yaml"), replay=False)  # the full build's reading, not a replay
     monkeypatch.undo()

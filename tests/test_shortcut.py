@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import feeds.pipeline
+import feeds.reading
 import feeds.stages
 import feeds.workers
 from feeds import shortcut
@@ -86,8 +87,8 @@ def _no_work(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the shortcut was not taken")
     for name in ("load", "group_posts", "_publish", "Cache", "load_site"):
         monkeypatch.setattr(feeds.pipeline, name, refuse)
-    for name in ("read_post", "render_post"):
-        monkeypatch.setattr(feeds.workers, name, refuse)
+    monkeypatch.setattr(feeds.reading, "read_post", refuse)
+    monkeypatch.setattr(feeds.workers, "render_post", refuse)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import ODD, Built
 
-from feeds import fragments, load_config, workers
+from feeds import fragments, load_config, reading, workers
 from feeds.config import Config
 from feeds.schema import KEYS, SCHEMA, STAGES
 from feeds.stages import DERIVED, fields, stage_key, value
@@ -83,7 +83,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             counts[what] += 1
             return real(*args, **kwargs)
         monkeypatch.setattr(module, name, wrapper)
-    count(workers, "read_post", "read")
+    count(reading, "read_post", "read")
     count(workers, "render_post", "render")
     count(fragments, "render_post", "render")
     from feeds.formats import Format

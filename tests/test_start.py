@@ -17,7 +17,7 @@ from conftest import HEAVY_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds import aside, pipeline, shortcut, sources, workers
+from feeds import aside, pipeline, reading, shortcut, sources, workers
 from feeds.cache import Cache
 from feeds.config import load_config
 from feeds.pipeline import build
@@ -32,14 +32,14 @@ def _events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """("stat", path) for each file signed, ("key", stage) for each stage key asked, ("read", path)
     for each post file read, ("started", "") once the read workers exist (the parent's beside)."""
     events: list[tuple[str, str]] = []
-    stat, read, prepare, line = shortcut._stat, workers.read_post_file, aside.prepare, workers.read_line
+    stat, read, prepare, line = shortcut._stat, reading.read_post_file, aside.prepare, reading.read_line
     monkeypatch.setattr(shortcut, "_stat", lambda path, follow=True: (events.append(("stat", str(path))),
                                                                        stat(path, follow))[1])
     # a read task signs its file with the stat reading asked (read_post_file's fstat, before the read)
-    monkeypatch.setattr(workers, "read_line", lambda path, st: (events.append(("stat", str(path))), line(path, st))[1])
-    monkeypatch.setattr(workers, "read_post_file", lambda path, *a: (events.append(("read", path)), read(path, *a))[1])
+    monkeypatch.setattr(reading, "read_line", lambda path, st: (events.append(("stat", str(path))), line(path, st))[1])
+    monkeypatch.setattr(reading, "read_post_file", lambda path, *a: (events.append(("read", path)), read(path, *a))[1])
     monkeypatch.setattr(aside, "prepare", lambda cfg: (events.append(("started", "")), prepare(cfg))[1])
-    for module in (workers, pipeline):
+    for module in (reading, workers, pipeline):
         key = module.stage_key
         monkeypatch.setattr(module, "stage_key", lambda cfg, stage, key=key: (events.append(("key", stage)),
                                                                               key(cfg, stage))[1])
@@ -73,20 +73,20 @@ def test_each_file_is_signed_as_it_was_just_before_it_was_read(make_site: Callab
     monkeypatch.chdir(config.parent)
     signed: dict[str, os.stat_result | None] = {}
     before_read: dict[str, os.stat_result] = {}
-    reading: list[str] = []
-    read, line, to_end = workers.read_post_file, workers.read_line, sources._read_to_end
+    opened: list[str] = []
+    read, line, to_end = reading.read_post_file, reading.read_line, sources._read_to_end
 
     def read_post_file(path: str, *args: Any) -> Any:
-        reading.append(path)
+        opened.append(path)
         return read(path, *args)
 
     def read_to_end(fd: int, size: int, regular: bool = False) -> bytes:
-        before_read[reading[-1]] = os.fstat(fd)
-        os.utime(reading[-1], ns=(1, 1))  # an edit while it is read: the record must not sign it
+        before_read[opened[-1]] = os.fstat(fd)
+        os.utime(opened[-1], ns=(1, 1))  # an edit while it is read: the record must not sign it
         return to_end(fd, size, regular)
-    monkeypatch.setattr(workers, "read_post_file", read_post_file)
+    monkeypatch.setattr(reading, "read_post_file", read_post_file)
     monkeypatch.setattr(sources, "_read_to_end", read_to_end)
-    monkeypatch.setattr(workers, "read_line", lambda path, st: (signed.__setitem__(path, st), line(path, st))[1])
+    monkeypatch.setattr(reading, "read_line", lambda path, st: (signed.__setitem__(path, st), line(path, st))[1])
     assert not build(load_config(config)).errors
     assert len(before_read) == 4 and set(signed) == set(before_read)
     for path, seen in before_read.items():
@@ -114,16 +114,16 @@ def test_an_edit_after_a_file_was_read_is_no_replay(make_site: Callable[..., Pat
     monkeypatch.chdir(config.parent)
     cfg = load_config(config)
     target = str(config.parent.resolve() / "_posts" / "2022-03-02-p1.md")
-    read = workers.read_post_file
+    read = reading.read_post_file
 
     def edit_after(path: str, *args: Any) -> Any:
         got = read(path, *args)
         if path == target:
             Path(path).write_text("---\ntitle: Edited\n---\nedited\n", encoding="utf-8")
         return got
-    monkeypatch.setattr(workers, "read_post_file", edit_after)
+    monkeypatch.setattr(reading, "read_post_file", edit_after)
     assert not build(cfg).errors
-    monkeypatch.setattr(workers, "read_post_file", read)
+    monkeypatch.setattr(reading, "read_post_file", read)
     again = build(cfg)
     assert not again.replayed and "Edited" in (cfg.output / "feed.xml").read_text(encoding="utf-8")
 
@@ -160,7 +160,7 @@ def test_a_new_cache_is_not_asked_for_what_it_cannot_hold(tmp_path: Path, make_s
     monkeypatch.setattr(Cache, "read_results", lambda self, key, url: asked.append("results") or {})
     files, _ = pipeline.find_post_files(cfg)
     try:
-        results = workers.read_all(cfg, files, store, None)
+        results = reading.read_all(cfg, files, store, None)
     finally:
         store.close()
     assert asked == [] and len(results) == 4 and all(post is not None for post, _, _ in results)
@@ -290,7 +290,7 @@ def test_ids_are_checked_with_one_sort(monkeypatch: pytest.MonkeyPatch, make_sit
     files, _ = pipeline.find_post_files(cfg)
     store = Cache(None)
     try:
-        read = [post for post, _, _ in workers.read_all(cfg, files, store, None) if post is not None]
+        read = [post for post, _, _ in reading.read_all(cfg, files, store, None) if post is not None]
     finally:
         store.close()
     sorts: list[int] = []
@@ -319,3 +319,64 @@ def test_a_cold_build_looks_for_no_fragment_of_an_earlier_build(make_site: Calla
     (config.parent / "_posts" / "2022-03-02-p1.md").write_text("---\ntitle: New\ntags: [t]\n---\nnew\n",
                                                                  encoding="utf-8")
     assert not build(cfg).errors and looked == [1]
+
+
+# --- listing the post files: each folder once ---------------------------------------------------
+
+def _walk_as_before(root: Path, output: Path, drafts: bool, problems: list[Any]) -> list[tuple[str, bool]]:
+    """os.walk, then a listing of each posts folder of its own (each posts folder listed twice)."""
+    wanted, found = ({"_posts", "_drafts"} if drafts else {"_posts"}), []
+    for folder, dirs, _ in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in sources.SKIP_DIRS and not d.startswith(".")
+                         and Path(folder, d).resolve() != output)
+        if not wanted.intersection(Path(folder).relative_to(root).parts):
+            continue
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            try:
+                if entry.is_symlink() and entry.is_dir():
+                    found.append((entry.path, True))
+                elif os.path.splitext(entry.name)[1].lower() in sources.POST_EXTENSIONS and entry.is_file():
+                    found.append((entry.path, entry.is_symlink()))
+            except OSError as exc:
+                problems.append(sources._unreadable(entry.path, exc))
+    return found
+
+
+@pytest.mark.parametrize("drafts", [False, True])
+def test_the_post_files_are_found_as_before_each_folder_listed_once(tmp_path: Path, drafts: bool,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    root, outside = tmp_path / "site", tmp_path / "elsewhere"
+    for folder in ("_posts/b/_drafts", "_posts/a", "_drafts", "x/_posts/deep", ".hidden/_posts", "node_modules/_posts",
+                   "public/_posts", "_posts/z.md"):
+        (root / folder).mkdir(parents=True)
+    for file in ("_posts/2022-01-02-a.md", "_posts/a/2022-01-03-b.HTML", "_posts/b/_drafts/c.md", "_drafts/d.md",
+                 "x/_posts/deep/2022-01-04-e.markdown", "x/_posts/notes.txt", ".hidden/_posts/2022-01-05-f.md",
+                 "node_modules/_posts/2022-01-06-g.md", "public/_posts/2022-01-07-h.md", "x/2022-01-08-i.md"):
+        (root / file).write_text("---\ntitle: t\n---\n", encoding="utf-8")
+    outside.mkdir()
+    (root / "_posts" / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "_posts" / "loop.md").symlink_to(root / "_posts" / "loop.md")
+    (root / "x" / "_posts" / "2022-01-09-j.md").symlink_to(root / "_posts" / "2022-01-02-a.md")
+    listed: list[str] = []
+    scandir = os.scandir
+    monkeypatch.setattr(sources.os, "scandir", lambda path: listed.append(str(path)) or scandir(path))
+    problems: list[Any] = []
+    found = list(sources._walk_posts(root, root / "public", drafts, problems))
+    monkeypatch.undo()
+    before: list[Any] = []
+    assert found == _walk_as_before(root, root / "public", drafts, before) and problems == before
+    assert len(found) >= 6 and len(listed) == len(set(listed))
+
+
+def test_a_deep_folder_tree_is_walked_without_recursion(tmp_path: Path) -> None:
+    """A posts folder 1,100 folders deep (a generated tree, a bad copy): its post is found, and no
+    RecursionError (os.walk went down by recursion)."""
+    root = tmp_path / "site"
+    (root / "_posts").mkdir(parents=True)
+    folder = str(root / "_posts")
+    for _ in range(1100):  # one by one: makedirs goes up by recursion too
+        folder = os.path.join(folder, "d")
+        os.mkdir(folder)
+    deep = Path(folder)
+    (deep / "2022-01-02-deep.md").write_text("---\ntitle: t\n---\n", encoding="utf-8")
+    assert list(sources._walk_posts(root, root / "public", False, [])) == [(str(deep / "2022-01-02-deep.md"), False)]

@@ -4,6 +4,7 @@ on its first task (five imports of the writer in a cold build, 75 ms each withou
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,44 @@ def test_render_and_write_workers_inherit_the_makers(tmp_path: Path, formats: li
     seen = dict(json.loads(out.stdout.splitlines()[-1]))
     assert seen["_render_task"] == sorted(wanted)
     assert seen["_write_task"] == sorted(wanted)
+
+
+# --- the read stage: forked before the renderer is imported ------------------------------------
+
+RENDERER = ["cmarkgfm", "feeds.entry_check", "feeds.render", "feeds.workers", "nh3"]
+
+
+def test_the_read_workers_are_forked_before_the_renderer_is_imported(tmp_path: Path) -> None:
+    """The parent imports the render and write stages' modules while the read workers read, not
+    before forking them (one core busy); the render workers, forked after, inherit them."""
+    root = tmp_path / "site"
+    write_site(root, dict(POSTS), {"build": {"jobs": 1}})
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(root / "config.yaml"), ",".join(RENDERER)],
+                         cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    seen = dict(json.loads(out.stdout.splitlines()[-1]))
+    assert seen["_read_task"] == []
+    assert seen["_render_task"] == RENDERER
+
+
+# the command in a fresh interpreter, then the renderer's modules it imported
+COMMAND = """
+import os, sys
+from feeds.cli import main
+try:
+    main(sys.argv[1:], prog_name="feeds")
+except SystemExit as exc:
+    print(exc.code, sorted(m for m in sys.modules if m in os.environ["WANTED"].split(",")))
+"""
+
+
+@pytest.mark.parametrize("command", [["list"], ["check"], ["build", "-q"]])
+def test_list_check_and_a_replayed_build_import_no_renderer(tmp_path: Path, command: list[str]) -> None:
+    """Reading and grouping render nothing: `feeds list`, `feeds check` and a build that changes
+    nothing (replayed: ``shortcut``) never import the renderer."""
+    root = tmp_path / "site"
+    write_site(root, dict(POSTS), {"build": {"jobs": 1}})
+    assert subprocess.run([sys.executable, "-m", "feeds", "build", "-q"], cwd=root, timeout=120).returncode == 0
+    out = subprocess.run([sys.executable, "-c", COMMAND, *command, "--config", "config.yaml"], cwd=root,
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "WANTED": ",".join(RENDERER)})
+    assert out.stdout.splitlines()[-1] == "0 []", out.stderr
