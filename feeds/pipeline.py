@@ -120,7 +120,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     return result
 
 
-def _check_early(cfg: Config, cache: Cache) -> parallel.Background[entry_check.Early] | None:
+def _check_early(cfg: Config, cache: Cache) -> entry_check.Started | None:
     """The cached fragments checked beside the reading (``entry_check``): a cache that holds some."""
     from . import entry_check
 
