@@ -379,4 +379,11 @@ def test_a_deep_folder_tree_is_walked_without_recursion(tmp_path: Path) -> None:
         os.mkdir(folder)
     deep = Path(folder)
     (deep / "2022-01-02-deep.md").write_text("---\ntitle: t\n---\n", encoding="utf-8")
-    assert list(sources._walk_posts(root, root / "public", False, [])) == [(str(deep / "2022-01-02-deep.md"), False)]
+    try:
+        assert list(sources._walk_posts(root, root / "public", False, [])) == \
+            [(str(deep / "2022-01-02-deep.md"), False)]
+    finally:  # removed bottom-up here: pytest's clean-up of old temporary folders goes down by recursion
+        (deep / "2022-01-02-deep.md").unlink()
+        while folder != str(root / "_posts"):
+            os.rmdir(folder)
+            folder = os.path.dirname(folder)
