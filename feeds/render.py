@@ -157,6 +157,11 @@ def plain_absolute(url: str, base: str, scheme: str) -> str | None:
     """``absolute(url, base, scheme)`` for a plain URL, faster; None when ``url`` is not plain."""
     if _PLAIN_WEB.match(url):
         return url if url[0] != "/" else f"{scheme}:{url}"
+    return _plain_path(url, base)
+
+
+def _plain_path(url: str, base: str) -> str | None:
+    """``plain_absolute`` of a URL that is no plain http(s) URL (the caller has matched it already)."""
     if url[:1] == "/" and url[1:2] == "/" or not _PLAIN_PATH.match(url):
         return None
     parts = _base_parts(base)
@@ -168,21 +173,43 @@ def plain_absolute(url: str, base: str, scheme: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _base_parts(base: str) -> tuple[str, tuple[str, ...]] | None:
-    """A plain base URL's origin, and the segments of its folder (as urljoin splits them)."""
+    """A plain base URL's origin, and the segments of its folder (as urljoin splits them), resolved
+    already: urljoin drops the folder's empty segments and resolves its dot segments before any of
+    the path's (it walks the folder first), the same for every URL of the post."""
     found = _PLAIN_BASE.match(base)
     if not found:
         return None
     folder = found.group(2).split("/")
-    return found.group(1), tuple(folder[:-1] if folder[-1] != "" else folder)
+    folder = folder[:-1] if folder[-1] != "" else folder
+    folder[1:] = filter(None, folder[1:])
+    return found.group(1), tuple(_resolved(folder))
 
 
 def _join_path(folder: tuple[str, ...], path: str) -> str:
-    """urljoin's merge of a relative path (no query, fragment or params) with the base's folder."""
+    """urljoin's merge of a relative path (no query, fragment or params) with the base's folder
+    (``_base_parts``: resolved)."""
     if path[:1] == "/":
         segments = path.split("/")
     else:
+        # the commonest relative path, "../news/" or "img/a.png": ups, then no dot or empty segment
+        # but a last empty one; it keeps as much of the folder as the ups leave, then itself
+        rest, ups = path, 0
+        while rest[:3] == "../":
+            rest, ups = rest[3:], ups + 1
+        if rest[:1] not in (".", "/") and "/." not in rest and "//" not in rest:
+            joined = "/".join((*folder[:max(len(folder) - ups, 0)], rest)) or "/"
+            return joined if joined[:1] == "/" else "/" + joined
         segments = [*folder, *path.split("/")]
         segments[1:-1] = filter(None, segments[1:-1])
+    resolved = _resolved(segments)
+    if segments[-1] in (".", ".."):
+        resolved.append("")
+    joined = "/".join(resolved) or "/"
+    return joined if joined[:1] == "/" else "/" + joined
+
+
+def _resolved(segments: list[str]) -> list[str]:
+    """Path segments with each "." dropped and each ".." taking the one before it, as urljoin does."""
     resolved: list[str] = []
     for segment in segments:
         if segment == "..":
@@ -190,10 +217,7 @@ def _join_path(folder: tuple[str, ...], path: str) -> str:
                 resolved.pop()
         elif segment != ".":
             resolved.append(segment)
-    if segments[-1] in (".", ".."):
-        resolved.append("")
-    joined = "/".join(resolved) or "/"
-    return joined if joined[:1] == "/" else "/" + joined
+    return resolved
 
 
 def _web_slashes(url: str) -> str:
@@ -251,16 +275,26 @@ class _UrlRewriter:
         if kind:
             return _srcset(tag, value, self.url)
         # self.url's commonest case, without the calls: an http(s) URL with a plain host (plain_absolute)
-        if _PLAIN_WEB.match(value) and "{" not in value and "%" not in value:
-            return value if value[0] != "/" else f"{self.scheme}:{value}"
-        return self.url(tag, value)
+        if _PLAIN_WEB.match(value):
+            if "{" not in value and "%" not in value:
+                return value if value[0] != "/" else f"{self.scheme}:{value}"
+            return self.url(tag, value)
+        return self._not_web(tag, value)  # matched once here, not again in plain_absolute
 
     def url(self, tag: str, value: str) -> str | None:
         if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
             return None  # a Liquid error left the post as written: the link is text, not a broken URL
         plain = plain_absolute(value, self.base, self.scheme)
-        if plain is not None:
-            return plain  # an http(s) URL: harmless
+        return plain if plain is not None else self._absolute(tag, value)  # plain: an http(s) URL, harmless
+
+    def _not_web(self, tag: str, value: str) -> str | None:
+        """``url`` of a value that is no plain http(s) URL (``_PLAIN_WEB`` said so)."""
+        if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
+            return None
+        plain = _plain_path(value, self.base)
+        return plain if plain is not None else self._absolute(tag, value)
+
+    def _absolute(self, tag: str, value: str) -> str | None:
         url = absolute(value, self.base, self.scheme)
         return url if url is None or not self.sanitize or _harmless(tag, url) else None
 

@@ -68,3 +68,20 @@ def test_a_typical_body_is_cleaned_without_urllib(monkeypatch: pytest.MonkeyPatc
     cleaned = clean_html(body, base, cfg)
     assert [a for a in calls if a != (cfg.site.url,)] == []  # the site's scheme, once a post: no URL of the body
     assert 'href="https://x.test/2022/03/news/1/"' in cleaned and 'href="https://www.example.com/"' in cleaned
+
+
+@example(path="../../../../x/", base="https://x.test/a/b.html")
+@example(path="../", base="https://x.test/a/./b/../c/d.html")
+@example(path="a/", base="https://x.test//a//b/")
+@given(path=st.tuples(st.integers(0, 5), st.lists(st.sampled_from(["a", "b.png", "", ".", "..", ".x", "~"]),
+                                                  max_size=4)).map(lambda t: "../" * t[0] + "/".join(t[1])),
+       base=st.lists(st.sampled_from(["a", "", ".", "..", "b.html"]), max_size=5)
+       .map(lambda segments: "https://x.test/" + "/".join(segments)))
+def test_relative_paths_climbing_a_folder_are_joined_as_urljoin_joins_them(path: str, base: str) -> None:
+    """The folder is resolved once a base (``_base_parts``), and a path of ``../`` then plain
+    segments is joined without walking it: the answer is urljoin's, whatever the dots and empty
+    segments in either."""
+    plain = plain_absolute(path, base, "https")
+    assert plain is None or plain == absolute(path, base, "https")
+    if path and not path.startswith("/") and ".." not in base and "//" not in base[8:]:
+        assert plain is not None
