@@ -54,7 +54,11 @@ _PATH_END = re.compile("[?#]")
 _HOST = re.compile(r"[^\s\x00-\x20\x7f#%/:<>?@\[\\\]^|\"`{}]+\Z")  # WHATWG's forbidden host code points, and quotes
 _DESCRIPTORS = re.compile(r"(?:[0-9.eE+-]+[wxh](?: |\Z))*\Z")  # 100w, 1.5x, 2h
 _IPV6 = re.compile(r"[0-9A-Fa-f:.]+\Z")
-_FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
+# the first paragraph: "<p" and a space or ">", then up to the first "</p>" after it (each found by a
+# search of its own: the lazy "<p[\s>].*?</p>" it replaces tried "</p>" after each character, and
+# every later "<p" again when there was none)
+_PARAGRAPH_START = re.compile(r"<p[\s>]", re.I)
+_PARAGRAPH_END = re.compile("</p>", re.I)
 _TEMPLATE_IN_URL = re.compile(r"{[{%]|%7B(?:%7B|%25)", re.I)  # Liquid that did not run: no reader can follow it
 SAFE_EXTRA_TAGS = {"video", "audio", "source", "track", "picture", "figure", "figcaption", "tfoot"}
 SAFE_EXTRA_ATTRS = {
@@ -447,5 +451,12 @@ def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
 
 
 def _first_paragraph(content: str) -> str:
-    match = _FIRST_PARAGRAPH.search(content)
-    return plain_text(match.group(0) if match else content, SUMMARY_CHARS)
+    return plain_text(first_paragraph(content) or content, SUMMARY_CHARS)
+
+
+def first_paragraph(html: str) -> str:
+    """The first ``<p>`` element of ``html`` with its end tag, as "<p[\\s>].*?</p>" (re.S, re.I)
+    finds it; "" for none (no later start can have an end tag when the first has none)."""
+    start = _PARAGRAPH_START.search(html)
+    end = _PARAGRAPH_END.search(html, start.end()) if start else None
+    return html[start.start():end.end()] if start and end else ""
