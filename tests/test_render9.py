@@ -2,17 +2,21 @@
 
 - the summary's first paragraph is found by two searches, its start and its end, and its
   spaces are folded by ``split``: each is what the regex it replaces found or made;
-- the cache binds bytes through an adapter of their own: the rows are the same BLOBs.
+- the cache binds bytes through an adapter of their own: the rows are the same BLOBs;
+- a body is read without its file's size asked first: the bytes are the file's.
 """
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+from pathlib import Path
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds import cache, render, text
+from feeds import cache, render, sources, text
 
 OLD_FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
 OLD_SPACE = re.compile(r"\s+")
@@ -58,3 +62,41 @@ def test_bytes_are_stored_as_the_same_blobs() -> None:
     values = [b"", b"\x00\xff<p>", "中".encode() * 3, bytearray(b"x")]
     db.executemany("INSERT INTO t VALUES (?)", [(v,) for v in values])
     assert db.execute("SELECT v, typeof(v) FROM t").fetchall() == [(bytes(v), "blob") for v in values]
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, sources._FIRST_READ - 18, sources._FIRST_READ - 17, sources._FIRST_READ,
+                                  sources._FIRST_READ + 1, 3 * sources._FIRST_READ + 5])
+def test_a_body_is_read_whole_whatever_its_size(tmp_path: Path, size: int) -> None:
+    """Read without asking the size first, then, past the first read, the rest: the bytes are the file's."""
+    path = tmp_path / "post.md"
+    path.write_bytes(b"---\nt: x\n---\n" + bytes(i % 251 for i in range(size)))
+    for offset in (0, 17, size + 17, size + 100):
+        assert sources._read_tail(str(path), offset) == path.read_bytes()[offset:]
+
+
+def test_a_short_body_takes_no_stat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "post.md"
+    path.write_bytes(b"---\ntitle: x\n---\n" + "正文\n".encode() * 2000)
+    asked: list[int] = []
+
+    class Counting:  # the os module as sources sees it, counting fstat calls
+        def __getattr__(self, name: str) -> object:
+            return (lambda fd: asked.append(fd) or os.fstat(fd)) if name == "fstat" else getattr(os, name)
+    monkeypatch.setattr(sources, "os", Counting())
+    assert sources._read_tail(str(path), 17) == path.read_bytes()[17:]
+    assert asked == []
+
+
+def test_a_body_that_grows_while_read_is_read_to_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size asked after the first read is a hint: bytes written after it are read too, as read() reads them."""
+    path = tmp_path / "post.md"
+    path.write_bytes(b"x" * (sources._FIRST_READ + 10))
+    real = sources.os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        found = real(fd)
+        with path.open("ab") as f:
+            f.write(b"y" * 100_000)
+        return found
+    monkeypatch.setattr(sources.os, "fstat", fstat)
+    assert sources._read_tail(str(path), 5) == b"x" * (sources._FIRST_READ + 5) + b"y" * 100_000
