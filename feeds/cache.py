@@ -34,6 +34,12 @@ from .rendered import Rendered
 from .rows import ReadResult, problems_from, read_result, read_row, rendered_from_json, row_text, said_rows
 from .xmlfast import content_bytes, content_from_bytes
 
+# A bytes parameter (a body, a fragment's head and tail: five a post) is bound as it is, a BLOB; but
+# with no adapter of its own the sqlite3 module looks one up on each, in vain (``__adapt__``,
+# ``__conform__``: an AttributeError's message formatted and dropped). ``bytes`` of bytes is the
+# same object: the rows stored are the same, and each parameter's look-up finds its answer at once.
+sqlite3.register_adapter(bytes, bytes)
+
 SCHEMA = 11  # 11: the keys' indexes made apart from their tables (a new cache's, once its rows are in)
 APP = "feeds-cache"
 PAGE_SIZE = 32768

@@ -54,7 +54,11 @@ _PATH_END = re.compile("[?#]")
 _HOST = re.compile(r"[^\s\x00-\x20\x7f#%/:<>?@\[\\\]^|\"`{}]+\Z")  # WHATWG's forbidden host code points, and quotes
 _DESCRIPTORS = re.compile(r"(?:[0-9.eE+-]+[wxh](?: |\Z))*\Z")  # 100w, 1.5x, 2h
 _IPV6 = re.compile(r"[0-9A-Fa-f:.]+\Z")
-_FIRST_PARAGRAPH = re.compile(r"<p[\s>].*?</p>", re.S | re.I)
+# the first paragraph: "<p" and a space or ">", then up to the first "</p>" after it (each found by a
+# search of its own: the lazy "<p[\s>].*?</p>" it replaces tried "</p>" after each character, and
+# every later "<p" again when there was none)
+_PARAGRAPH_START = re.compile(r"<p[\s>]", re.I)
+_PARAGRAPH_END = re.compile("</p>", re.I)
 _TEMPLATE_IN_URL = re.compile(r"{[{%]|%7B(?:%7B|%25)", re.I)  # Liquid that did not run: no reader can follow it
 SAFE_EXTRA_TAGS = {"video", "audio", "source", "track", "picture", "figure", "figcaption", "tfoot"}
 SAFE_EXTRA_ATTRS = {
@@ -147,6 +151,11 @@ def plain_absolute(url: str, base: str, scheme: str) -> str | None:
     """``absolute(url, base, scheme)`` for a plain URL, faster; None when ``url`` is not plain."""
     if _PLAIN_WEB.match(url):
         return url if url[0] != "/" else f"{scheme}:{url}"
+    return _plain_path(url, base)
+
+
+def _plain_path(url: str, base: str) -> str | None:
+    """``plain_absolute`` of a URL that is no plain http(s) URL (the caller has matched it already)."""
     if url[:1] == "/" and url[1:2] == "/" or not _PLAIN_PATH.match(url):
         return None
     parts = _base_parts(base)
@@ -158,21 +167,43 @@ def plain_absolute(url: str, base: str, scheme: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _base_parts(base: str) -> tuple[str, tuple[str, ...]] | None:
-    """A plain base URL's origin, and the segments of its folder (as urljoin splits them)."""
+    """A plain base URL's origin, and the segments of its folder (as urljoin splits them), resolved
+    already: urljoin drops the folder's empty segments and resolves its dot segments before any of
+    the path's (it walks the folder first), the same for every URL of the post."""
     found = _PLAIN_BASE.match(base)
     if not found:
         return None
     folder = found.group(2).split("/")
-    return found.group(1), tuple(folder[:-1] if folder[-1] != "" else folder)
+    folder = folder[:-1] if folder[-1] != "" else folder
+    folder[1:] = filter(None, folder[1:])
+    return found.group(1), tuple(_resolved(folder))
 
 
 def _join_path(folder: tuple[str, ...], path: str) -> str:
-    """urljoin's merge of a relative path (no query, fragment or params) with the base's folder."""
+    """urljoin's merge of a relative path (no query, fragment or params) with the base's folder
+    (``_base_parts``: resolved)."""
     if path[:1] == "/":
         segments = path.split("/")
     else:
+        # the commonest relative path, "../news/" or "img/a.png": ups, then no dot or empty segment
+        # but a last empty one; it keeps as much of the folder as the ups leave, then itself
+        rest, ups = path, 0
+        while rest[:3] == "../":
+            rest, ups = rest[3:], ups + 1
+        if rest[:1] not in (".", "/") and "/." not in rest and "//" not in rest:
+            joined = "/".join((*folder[:max(len(folder) - ups, 0)], rest)) or "/"
+            return joined if joined[:1] == "/" else "/" + joined
         segments = [*folder, *path.split("/")]
         segments[1:-1] = filter(None, segments[1:-1])
+    resolved = _resolved(segments)
+    if segments[-1] in (".", ".."):
+        resolved.append("")
+    joined = "/".join(resolved) or "/"
+    return joined if joined[:1] == "/" else "/" + joined
+
+
+def _resolved(segments: list[str]) -> list[str]:
+    """Path segments with each "." dropped and each ".." taking the one before it, as urljoin does."""
     resolved: list[str] = []
     for segment in segments:
         if segment == "..":
@@ -180,10 +211,7 @@ def _join_path(folder: tuple[str, ...], path: str) -> str:
                 resolved.pop()
         elif segment != ".":
             resolved.append(segment)
-    if segments[-1] in (".", ".."):
-        resolved.append("")
-    joined = "/".join(resolved) or "/"
-    return joined if joined[:1] == "/" else "/" + joined
+    return resolved
 
 
 def _web_slashes(url: str) -> str:
@@ -241,16 +269,26 @@ class _UrlRewriter:
         if kind:
             return _srcset(tag, value, self.url)
         # self.url's commonest case, without the calls: an http(s) URL with a plain host (plain_absolute)
-        if _PLAIN_WEB.match(value) and "{" not in value and "%" not in value:
-            return value if value[0] != "/" else f"{self.scheme}:{value}"
-        return self.url(tag, value)
+        if _PLAIN_WEB.match(value):
+            if "{" not in value and "%" not in value:
+                return value if value[0] != "/" else f"{self.scheme}:{value}"
+            return self.url(tag, value)
+        return self._not_web(tag, value)  # matched once here, not again in plain_absolute
 
     def url(self, tag: str, value: str) -> str | None:
         if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
             return None  # a Liquid error left the post as written: the link is text, not a broken URL
         plain = plain_absolute(value, self.base, self.scheme)
-        if plain is not None:
-            return plain  # an http(s) URL: harmless
+        return plain if plain is not None else self._absolute(tag, value)  # plain: an http(s) URL, harmless
+
+    def _not_web(self, tag: str, value: str) -> str | None:
+        """``url`` of a value that is no plain http(s) URL (``_PLAIN_WEB`` said so)."""
+        if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
+            return None
+        plain = _plain_path(value, self.base)
+        return plain if plain is not None else self._absolute(tag, value)
+
+    def _absolute(self, tag: str, value: str) -> str | None:
         url = absolute(value, self.base, self.scheme)
         return url if url is None or not self.sanitize or _harmless(tag, url) else None
 
@@ -403,5 +441,12 @@ def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
 
 
 def _first_paragraph(content: str) -> str:
-    match = _FIRST_PARAGRAPH.search(content)
-    return plain_text(match.group(0) if match else content, SUMMARY_CHARS)
+    return plain_text(first_paragraph(content) or content, SUMMARY_CHARS)
+
+
+def first_paragraph(html: str) -> str:
+    """The first ``<p>`` element of ``html`` with its end tag, as "<p[\\s>].*?</p>" (re.S, re.I)
+    finds it; "" for none (no later start can have an end tag when the first has none)."""
+    start = _PARAGRAPH_START.search(html)
+    end = _PARAGRAPH_END.search(html, start.end()) if start else None
+    return html[start.start():end.end()] if start and end else ""

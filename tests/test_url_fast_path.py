@@ -83,3 +83,20 @@ def test_the_fragment_checks_fast_path_admits_only_what_every_check_admits(url: 
 
     if _PLAIN_WEB.fullmatch(url):
         assert _other_url_ok(tag, url)
+
+
+@example(path="../../../../x/", base="https://x.test/a/b.html")
+@example(path="../", base="https://x.test/a/./b/../c/d.html")
+@example(path="a/", base="https://x.test//a//b/")
+@given(path=st.tuples(st.integers(0, 5), st.lists(st.sampled_from(["a", "b.png", "", ".", "..", ".x", "~"]),
+                                                  max_size=4)).map(lambda t: "../" * t[0] + "/".join(t[1])),
+       base=st.lists(st.sampled_from(["a", "", ".", "..", "b.html"]), max_size=5)
+       .map(lambda segments: "https://x.test/" + "/".join(segments)))
+def test_relative_paths_climbing_a_folder_are_joined_as_urljoin_joins_them(path: str, base: str) -> None:
+    """The folder is resolved once a base (``_base_parts``), and a path of ``../`` then plain
+    segments is joined without walking it: the answer is urljoin's, whatever the dots and empty
+    segments in either."""
+    plain = plain_absolute(path, base, "https")
+    assert plain is None or plain == absolute(path, base, "https")
+    if path and not path.startswith("/") and ".." not in base and "//" not in base[8:]:
+        assert plain is not None
