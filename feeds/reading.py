@@ -24,6 +24,9 @@ from .stages import stage_key
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 STORE_BATCH = 1024  # read results the parent stores at a time, as they come
+# files a read worker takes at a time, at most: their answers (~1.3 KB a file: the Post and its row's text)
+# stay under malloc's 128 KiB threshold; bigger ones were fresh pages on both ends of the pipe, each time
+READ_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
     # generator zip never finishes is closed instead, and its workers killed, left unreaped for a while)
     for done, ((size, mtime, digest, result, text, line), path) in enumerate(
             zip(parallel.run(_read_task, list(range(len(misses))), default_jobs(cfg), shared,
-                             chunksize=64, started=begin), misses), 1):
+                             chunksize=READ_CHUNK, started=begin, widest=READ_CHUNK), misses), 1):
         if lines is not None:
             lines[path] = line
         digests[path] = digest

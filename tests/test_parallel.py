@@ -77,3 +77,22 @@ def test_every_stage_gives_workers_indices_and_a_frozen_context(make_site: Calla
     for name, kind, task_types in seen:
         assert dataclasses.is_dataclass(kind), name
         assert task_types <= {int, range}, (name, task_types)
+
+
+@pytest.mark.parametrize(("count", "jobs", "least", "most"), [(10_000, 2, 64, 64), (2672, 2, 8, 64), (206, 2, 1, 8),
+                                                            (300, 4, 16, 128), (7, 2, 3, 24), (0, 2, 1, 8)])
+def test_chunks_cover_every_task_once_in_order_and_shrink_to_the_least(count: int, jobs: int, least: int,
+                                                                       most: int) -> None:
+    cut = parallel.spans(count, jobs, least, most)
+    assert [i for span in cut for i in span] == list(range(count))
+    sizes = [len(span) for span in cut]
+    assert all(size <= most for size in sizes)
+    assert all(size >= least for size in sizes[:-1])  # the last one: what is left
+    assert sizes == sorted(sizes, reverse=True)  # big first, small at the end: no worker left alone long
+    assert len(cut) <= -(-count // least)  # never more round trips than chunks of ``least`` each
+
+
+def test_results_come_in_task_order_across_chunks_of_every_size() -> None:
+    values = tuple(range(1000))
+    assert list(parallel.run(_double, list(range(1000)), 2, Doubling(values), chunksize=3, widest=50)) == \
+        [2 * v for v in values]

@@ -180,12 +180,12 @@ def _render_events(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(Cache, "rendered", lambda self, keys: (events.append("rendered?"), rendered(self, keys))[1])
 
     def watched(func: Any, tasks: Any, jobs: int, shared: object, chunksize: int = 16, min_tasks: int = 128,
-                started: Any = None) -> Any:
+                started: Any = None, **more: Any) -> Any:
         def begin() -> None:
             events.append(f"{func.__name__} started")
             if started is not None:
                 started()
-        return run(func, tasks, jobs, shared, chunksize, min_tasks, begin)
+        return run(func, tasks, jobs, shared, chunksize, min_tasks, begin, **more)
     monkeypatch.setattr(parallel, "run", watched)
     return events
 
