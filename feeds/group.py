@@ -122,8 +122,9 @@ def _tag_wanted(cfg: Config, name: str) -> bool:
 
 def newest_first(posts: list[Post]) -> list[Post]:
     """Newest first, ties by id: sorted by id, then (stably) by the instant. One timestamp per
-    post, not an offset-aware comparison per pair: 100,000 posts sort in a tenth of the time."""
-    return sorted(sorted(posts, key=attrgetter("id")), key=lambda p: p.date.timestamp(), reverse=True)
+    post (``Post.stamp``), not an offset-aware comparison per pair: 100,000 posts sort in a tenth
+    of the time."""
+    return sorted(sorted(posts, key=attrgetter("id")), key=attrgetter("stamp"), reverse=True)
 
 
 def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Problem]]:
