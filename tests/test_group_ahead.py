@@ -13,6 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from feeds import shortcut
+from feeds.group import Names, feed_url, slugify
 from feeds.posts import Post, after, finish_reading
 
 ZONES = st.one_of(st.just(timezone.utc), st.sampled_from([ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"),
@@ -66,6 +67,19 @@ def test_finish_reading_and_the_shortcut_window_are_as_by_comparing_dates(dates:
     hidden = [p.date for p in posts if p.date > now]
     assert seen.earliest_hidden == (min(hidden) if hidden else None)
     assert seen.latest_shown == (max(p.date for p in shown) if shown else None)
+
+
+@given(st.text(max_size=12), st.sampled_from(["feed/tag/{slug}.xml", "標籤/{slug}.xml", "{slug}/{slug} x.atom",
+                                               "a%b/{slug}#.xml"]))
+def test_a_feeds_url_is_its_path_quoted(name: str, pattern: str) -> None:
+    """The slug is quoted once for every format, the pattern's parts once per build: the URL is
+    what quoting the whole path gives (``feed_url``)."""
+    cfg = unit_config(paths=(("tag_atom", pattern), ("tag_rss", pattern.replace("{slug}", "r-{slug}"))))
+    slug = slugify(name)
+    files = Names(cfg).files("tag", slug)
+    assert [f.path for f in files] == [pattern.replace("{slug}", slug),
+                                       pattern.replace("{slug}", "r-{slug}").replace("{slug}", slug)]
+    assert [f.url for f in files] == [feed_url(cfg, f.path) for f in files]
 
 
 def test_a_stamp_is_no_field_of_the_post(tmp_path: Path) -> None:
