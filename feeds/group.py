@@ -120,7 +120,7 @@ def newest_first(posts: list[Post]) -> list[Post]:
     return sorted(sorted(posts, key=attrgetter("id")), key=attrgetter("stamp"), reverse=True)
 
 
-class Names:
+class FeedFiles:
     """The files of each feed (paths and URLs), made once per slug: quoting them (urllib's quote,
     in Python) was a fifth of grouping 10,000 posts' ~1,300 names, by the parent alone."""
 
@@ -157,11 +157,10 @@ class Names:
         return found
 
 
-def group_posts(cfg: Config, posts: list[Post], names: Names | None = None) -> tuple[list[FeedSpec], list[Problem]]:
-    """The feeds a build writes, in a stable order: site, categories, tags (each by slug).
-    ``names``: the feeds' files, when some were made already."""
+def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Problem]]:
+    """The feeds a build writes, in a stable order: site, categories, tags (each by slug)."""
     ordered = newest_first(posts)
-    files = (names or Names(cfg)).files
+    files = FeedFiles(cfg).files
     limit = cfg.feeds.limit or len(ordered)
     specs: list[FeedSpec] = []
     members: list[list[Post]] = []  # every post of each spec's group, newest first: archives page them all

@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from feeds import shortcut
-from feeds.group import Names, feed_url, slugify
+from feeds.group import FeedFiles, feed_url, slugify
 from feeds.posts import Post, after, finish_reading
 
 ZONES = st.one_of(st.just(timezone.utc), st.sampled_from([ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"),
@@ -76,7 +76,7 @@ def test_a_feeds_url_is_its_path_quoted(name: str, pattern: str) -> None:
     what quoting the whole path gives (``feed_url``)."""
     cfg = unit_config(paths=(("tag_atom", pattern), ("tag_rss", pattern.replace("{slug}", "r-{slug}"))))
     slug = slugify(name)
-    files = Names(cfg).files("tag", slug)
+    files = FeedFiles(cfg).files("tag", slug)
     assert [f.path for f in files] == [pattern.replace("{slug}", slug),
                                        pattern.replace("{slug}", "r-{slug}").replace("{slug}", slug)]
     assert [f.url for f in files] == [feed_url(cfg, f.path) for f in files]
