@@ -99,14 +99,16 @@ class Seen:
         self.latest_shown = _extreme(max, shown, self.latest_shown)
 
 
-def _extreme(pick: Callable[[Iterable[Any]], Any], posts: list[Post], known: datetime | None) -> datetime | None:
-    """The earliest (``min``) or latest (``max``) of the posts' dates and ``known``: the extreme
-    instant has the extreme stamp (rounding keeps the order), so only the dates with that stamp
-    are compared."""
+def _extreme(pick: Callable[..., Any], posts: list[Post], known: datetime | None) -> datetime | None:
+    """The earliest (``min``) or latest (``max``) instant of the posts' dates and ``known``: it has
+    the extreme stamp (rounding keeps the order), and only the dates with that stamp are compared,
+    as instants (two dates of one zone compare by the clock's reading: an hour that repeats or is
+    skipped when the clocks change would have taken a later instant for the earliest)."""
     if not posts:
         return known
     best = pick(post.stamp for post in posts)
-    return pick([post.date for post in posts if post.stamp == best] + ([known] if known is not None else []))
+    candidates = [post.date for post in posts if post.stamp == best] + ([known] if known is not None else [])
+    return pick(candidates, key=lambda when: when - _EPOCH)
 
 
 def record_file(cfg: Config) -> Path | None:

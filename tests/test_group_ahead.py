@@ -24,6 +24,7 @@ DATES = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 3
 NEAR = st.timedeltas(min_value=-timedelta(seconds=2), max_value=timedelta(seconds=2))  # ties and near-ties
 FAR = datetime(9000, 1, 1, tzinfo=timezone.utc)  # a float timestamp there has no room for microseconds
 US = timedelta(microseconds=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _post(n: int, when: datetime, categories: tuple[str, ...] = (), tags: tuple[str, ...] = ()) -> Post:
@@ -64,9 +65,25 @@ def test_finish_reading_and_the_shortcut_window_are_as_by_comparing_dates(dates:
     assert shown == [p for p in posts if p.date <= now]
     seen = shortcut.Seen()
     seen.saw(cfg, [None, *posts], now)
-    hidden = [p.date for p in posts if p.date > now]
-    assert seen.earliest_hidden == (min(hidden) if hidden else None)
-    assert seen.latest_shown == (max(p.date for p in shown) if shown else None)
+    hidden = [p.date - EPOCH for p in posts if p.date > now]  # the window is kept as instants
+    assert _instant(seen.earliest_hidden) == (min(hidden) if hidden else None)
+    assert _instant(seen.latest_shown) == (max(p.date - EPOCH for p in shown) if shown else None)
+
+
+def _instant(when: datetime | None) -> timedelta | None:
+    return None if when is None else when - EPOCH
+
+
+def test_the_window_is_of_instants_where_the_clocks_change() -> None:
+    """Two dates of one zone compare by the clock's reading: 02:30 on the night New York skips it
+    (read as 02:30 EST, 07:30Z) reads earlier than 03:10 EDT (07:10Z), which comes first. The
+    future post that becomes visible first bounds the window, so that no rebuild is replayed after."""
+    york = ZoneInfo("America/New_York")
+    skipped, later = datetime(2030, 3, 10, 2, 30, tzinfo=york), datetime(2030, 3, 10, 3, 10, tzinfo=york)
+    seen = shortcut.Seen()
+    seen.saw(unit_config(), [_post(1, skipped), _post(2, later)], datetime(2030, 1, 1, tzinfo=timezone.utc))
+    assert skipped < later and skipped - EPOCH > later - EPOCH  # by the clock; as instants
+    assert seen.earliest_hidden is later
 
 
 @given(st.text(max_size=12), st.sampled_from(["feed/tag/{slug}.xml", "標籤/{slug}.xml", "{slug}/{slug} x.atom",
