@@ -295,6 +295,12 @@ class Cache:
         rows, said, _ = _rendered_rows(items, {})
         _insert(self.db, rows, said, [])
 
+    @_guarded(lambda: True)
+    def said_anything(self) -> bool:
+        """Whether rendering said anything of any post here (a row of render_problems): the cache
+        of a site whose posts render cleanly has none, and then no post need be looked up."""
+        return self.db.execute("SELECT 1 FROM render_problems LIMIT 1").fetchone() is not None
+
     @_guarded(lambda: ({}, []))
     def render_problems(self, wanted: dict[str, str]) -> tuple[dict[str, list[Problem]], list[str]]:
         """rkey -> what rendering it said, for the ``wanted`` rkeys (rkey -> the post's path);

@@ -77,13 +77,6 @@ def feed_url(cfg: Config, path: str) -> str:
     return cfg.site.url + "/" + (path if _AS_IS.issuperset(path) else quote(path, safe=_URL_SAFE))
 
 
-def _files(cfg: Config, kind: str, slug: str, jekyll_path: str = "") -> tuple[FeedFile, ...]:
-    paths = [(fmt, cfg.feeds.path(f"{kind}_{fmt}").replace("{slug}", slug)) for fmt in cfg.feeds.formats]
-    if jekyll_path and jekyll_path not in (path for _, path in paths):
-        paths.append(("atom", jekyll_path))  # the URL jekyll-feed served keeps working
-    return tuple(FeedFile(fmt, path, feed_url(cfg, path)) for fmt, path in paths)
-
-
 _JEKYLL_FEED_TAG = re.compile(r"[A-Za-z0-9_]+")  # the only tag names jekyll-feed made feeds for
 
 
@@ -122,20 +115,59 @@ def _tag_wanted(cfg: Config, name: str) -> bool:
 
 def newest_first(posts: list[Post]) -> list[Post]:
     """Newest first, ties by id: sorted by id, then (stably) by the instant. One timestamp per
-    post, not an offset-aware comparison per pair: 100,000 posts sort in a tenth of the time."""
-    return sorted(sorted(posts, key=attrgetter("id")), key=lambda p: p.date.timestamp(), reverse=True)
+    post (``Post.stamp``), not an offset-aware comparison per pair: 100,000 posts sort in a tenth
+    of the time."""
+    return sorted(sorted(posts, key=attrgetter("id")), key=attrgetter("stamp"), reverse=True)
+
+
+class FeedFiles:
+    """The files of each feed (paths and URLs), made once per slug: quoting them (urllib's quote,
+    in Python) was a fifth of grouping 10,000 posts' ~1,300 names, by the parent alone."""
+
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self._made: dict[tuple[str, str, str], tuple[FeedFile, ...]] = {}
+        self._patterns: dict[str, list[tuple[str, str, list[str]]]] = {}
+
+    def files(self, kind: str, slug: str, jekyll_path: str = "") -> tuple[FeedFile, ...]:
+        """One file per format, plus jekyll-feed's own path when it differs from ours."""
+        found = self._made.get((kind, slug, jekyll_path))
+        if found is None:
+            found = self._made[(kind, slug, jekyll_path)] = self._files(kind, slug, jekyll_path)
+        return found
+
+    def _files(self, kind: str, slug: str, jekyll_path: str) -> tuple[FeedFile, ...]:
+        # quote works byte by byte: a path's quoted form is its pattern's quoted parts joined by
+        # the slug quoted once (for every format), not each whole path quoted anew (feed_url)
+        quoted = slug if _AS_IS.issuperset(slug) else quote(slug, safe=_URL_SAFE)
+        site = self.cfg.site.url + "/"
+        files = [FeedFile(fmt, pattern.replace("{slug}", slug), site + quoted.join(parts))
+                 for fmt, pattern, parts in self._formats(kind)]
+        if jekyll_path and jekyll_path not in (f.path for f in files):
+            files.append(FeedFile("atom", jekyll_path, feed_url(self.cfg, jekyll_path)))  # jekyll-feed's URL works on
+        return tuple(files)
+
+    def _formats(self, kind: str) -> list[tuple[str, str, list[str]]]:
+        """(format, path pattern, its parts around "{slug}", quoted) of each format's file."""
+        found = self._patterns.get(kind)
+        if found is None:
+            patterns = [(fmt, self.cfg.feeds.path(f"{kind}_{fmt}")) for fmt in self.cfg.feeds.formats]
+            found = self._patterns[kind] = [(fmt, pattern, [quote(part, safe=_URL_SAFE) for part in
+                                                            pattern.split("{slug}")]) for fmt, pattern in patterns]
+        return found
 
 
 def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Problem]]:
     """The feeds a build writes, in a stable order: site, categories, tags (each by slug)."""
     ordered = newest_first(posts)
+    files = FeedFiles(cfg).files
     limit = cfg.feeds.limit or len(ordered)
     specs: list[FeedSpec] = []
     members: list[list[Post]] = []  # every post of each spec's group, newest first: archives page them all
     problems: list[Problem] = []
     if cfg.feeds.site:
         title = cfg.site.title or cfg.site.url.split("//", 1)[1]
-        specs.append(FeedSpec("site", title, "", title, tuple(ordered[:limit]), len(ordered), _files(cfg, "site", "")))
+        specs.append(FeedSpec("site", title, "", title, tuple(ordered[:limit]), len(ordered), files("site", "")))
         members.append(ordered)
     served = jekyll_feed_names(cfg, ordered)
     for kind, enabled in (("category", cfg.feeds.categories), ("tag", cfg.feeds.tags)):
@@ -150,7 +182,7 @@ def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Pr
                 if jekyll_path and kind == "category":  # jekyll-feed's title: "Site | Capitalized"
                     title = f"{cfg.site.title or cfg.site.url.split('//', 1)[1]} | {name[:1].upper()}{name[1:].lower()}"
                 specs.append(FeedSpec(kind, name, slug, title, tuple(group[:limit]), len(group),
-                                      _files(cfg, kind, slug, jekyll_path)))
+                                      files(kind, slug, jekyll_path)))
                 members.append(group)
     if cfg.feeds.archive_size:
         from .archives import with_archives  # archives builds on FeedSpec: imported here, not above

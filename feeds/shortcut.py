@@ -35,7 +35,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,7 +54,7 @@ from .bookkeeping import (
 from .config import Config
 from .errors import ERROR, WARNING, Problem
 from .ledger import ledger_file
-from .posts import LIQUID_TIME, Post
+from .posts import LIQUID_TIME, Post, after
 from .rows import Damaged, problem_text, problems_from_rows
 from .stages import stage_key, tool_key
 
@@ -88,16 +88,29 @@ class Seen:
     lines: dict[str, bytes] = dataclasses.field(default_factory=dict)  # path -> stat_line, as reading saw it
 
     def saw(self, cfg: Config, posts: Iterable[Post | None], now: datetime) -> None:
+        """The oldest post left out as future, and the newest shown (by ``Post.stamp``: see ``posts.after``)."""
         if cfg.future:
             return
+        limit = now.timestamp()
+        hidden: list[Post] = []
+        shown: list[Post] = []
         for post in posts:
-            if post is None:
-                continue
-            if post.date > now:
-                if self.earliest_hidden is None or post.date < self.earliest_hidden:
-                    self.earliest_hidden = post.date
-            elif self.latest_shown is None or post.date > self.latest_shown:
-                self.latest_shown = post.date
+            if post is not None:
+                (hidden if after(post, now, limit) else shown).append(post)
+        self.earliest_hidden = _extreme(min, hidden, self.earliest_hidden)
+        self.latest_shown = _extreme(max, shown, self.latest_shown)
+
+
+def _extreme(pick: Callable[..., Any], posts: list[Post], known: datetime | None) -> datetime | None:
+    """The earliest (``min``) or latest (``max``) instant of the posts' dates and ``known``: it has
+    the extreme stamp (rounding keeps the order), and only the dates with that stamp are compared,
+    as instants (two dates of one zone compare by the clock's reading: an hour that repeats or is
+    skipped when the clocks change would have taken a later instant for the earliest)."""
+    if not posts:
+        return known
+    best = pick(post.stamp for post in posts)
+    candidates = [post.date for post in posts if post.stamp == best] + ([known] if known is not None else [])
+    return pick(candidates, key=lambda when: when - _EPOCH)
 
 
 def record_file(cfg: Config) -> Path | None:

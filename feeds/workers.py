@@ -122,6 +122,8 @@ def render_problems(cfg: Config, key: str, specs: list[FeedSpec], cache: Cache, 
     """What rendering said about every post the feeds carry, rendered now or in an earlier run,
     so that a rerun reports the same warnings (and --strict fails the same way). A post whose
     cached row is damaged is rendered again here (rare), and what that says is stored anew."""
+    if not cache.said_anything():  # not a key of every feed's every entry worked out for nothing (a clean site)
+        return []
     rkey = rkeys or RenderKeys(key, site)
     posts = {rkey(p): p for s in specs for p in s.entries}
     said, bad = cache.render_problems({rkey: p.path for rkey, p in posts.items()})

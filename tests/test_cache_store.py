@@ -267,3 +267,26 @@ def test_a_new_cache_given_to_the_write_workers_is_thrown_away_unless_their_stag
         assert not again.trusted
     finally:
         again.close()
+
+
+def test_whether_rendering_said_anything_is_asked_before_every_entry_is_looked_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean site's cache holds no render problem (the write stage's warnings then need no key of
+    any entry); one warned post's row is found, and the rerun warns as the first build did."""
+    config = make_site(tmp_path, {"build": {"jobs": 2}, "feeds": {"limit": 0}})
+    monkeypatch.chdir(tmp_path)
+    assert not build(load_config(config), replay=False).problems
+    cache = Cache(_home(tmp_path).parent, name="config")
+    try:
+        assert not cache.said_anything()
+    finally:
+        cache.close()
+    body = (Path(__file__).parent / "fixtures/posts/2022-03-04-control-chars-in-body.md").read_bytes()
+    (tmp_path / "site/_posts/2022-03-04-control-chars-in-body.md").write_bytes(body)
+    first, again = build(load_config(config), replay=False), build(load_config(config), replay=False)
+    assert [p.message for p in again.problems] == [p.message for p in first.problems] and len(first.problems) == 1
+    cache = Cache(_home(tmp_path).parent, name="config")
+    try:
+        assert cache.said_anything()
+    finally:
+        cache.close()
