@@ -41,6 +41,7 @@ from click.testing import CliRunner, Result
 from hypothesis import settings
 
 from feeds import BuildResult, Problem, build, load_config
+from feeds.cache import WorkerCache
 from feeds.cli import main
 from feeds.config import Config, FeedsOptions, Site
 from feeds.pipeline import load
@@ -239,6 +240,26 @@ def cached_fragments(db: sqlite3.Connection) -> list[tuple[str, bytes]]:
     from feeds.cache import joined, joined_rows
     rows = db.execute(joined_rows("1")).fetchall()
     return [(fkey, data) for fkey, _, head, tail, body in rows if (data := joined(head, tail, body)) is not None]
+
+
+@pytest.fixture
+def asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
+    """The rkeys (or fkeys) every process asked the cache's fragment rows for, in any build from now
+    (``WorkerCache._rows``, the one query of fragments the write stage makes): a file each appends
+    to, so that forked workers count too."""
+    log = tmp_path / "asked.log"
+    log.touch()
+    real = WorkerCache._rows
+
+    def rows(self: WorkerCache, column: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
+        with open(log, "a") as f:
+            f.write("".join(f"{k}\n" for k in keys))
+        return real(self, column, keys)
+    monkeypatch.setattr(WorkerCache, "_rows", rows)
+
+    def read() -> list[str]:
+        return log.read_text().split()
+    return read
 
 
 def store_fragment(db: sqlite3.Connection, fkey: str, data: bytes) -> None:

@@ -9,7 +9,7 @@ import os
 import pickle
 import random
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from feeds import build, handoff, load_config, workers
-from feeds.cache import WorkerCache
 from feeds.handoff import Handoff, Room, Stream, hand
 
 FORMATS = ["atom", "rss", "json"]
@@ -34,26 +33,6 @@ def _site(root: Path, jobs: int, posts: int = 200) -> Path:
                                   "categories": [f"c{n % 3}"],
                                   "body": f"Body {n} *with* <b>markup</b> & more.\n\n" * (1 + n % 7)}
     return write_site(root, many, {"build": {"jobs": jobs}, "feeds": {"formats": FORMATS}})
-
-
-@pytest.fixture
-def asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
-    """The rkeys (or fkeys) every process asked the cache's fragment rows for, in any build from now
-    (``WorkerCache._rows``, the one query of fragments the write stage makes): a file each appends
-    to, so that forked workers count too."""
-    log = tmp_path / "asked.log"
-    log.touch()
-    real = WorkerCache._rows
-
-    def rows(self: WorkerCache, column: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
-        with open(log, "a") as f:
-            f.write("".join(f"{k}\n" for k in keys))
-        return real(self, column, keys)
-    monkeypatch.setattr(WorkerCache, "_rows", rows)
-
-    def read() -> list[str]:
-        return log.read_text().split()
-    return read
 
 
 def _cold(cfg_path: Path) -> dict[str, bytes]:
