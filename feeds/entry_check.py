@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import handoff, parallel
 from .bookkeeping import folder_of, manifest_file, owner_of
@@ -128,14 +129,22 @@ def start(cfg: Config, cache: Cache, entry_key: str) -> Started | None:
 def _check_all(job: CheckJob) -> tuple[dict[str, tuple[str, bytes, Fields]], Handed]:
     """(format, SHA-256, ``fragment_fields``) of each fragment row of the job's share that passes
     and is the fragment its key names (its post's rkey, its format), and where each lies in the
-    room's file (``handoff.Stream``: in one query's rows, a post's body is one). A row whose rkey
-    ends in no hex digit falls in part 0."""
+    room's file (``handoff.Stream``). A key that comes twice (its row joined to two rendered rows
+    of one post: a cache whose unique indexes are gone) is vouched for in neither: the check stage
+    and the write stage look at it as at any other row. A row whose rkey ends in no hex digit
+    falls in part 0."""
     found = {}
+    seen: set[Any] = set()  # the keys as sqlite gives them (any type: the cache is input)
+    twice: set[Any] = set()
     stream = Stream(job.room)
     db = sqlite3.connect(job.file, timeout=60)
     share = "f.ekey = ? AND instr('0123456789abcdef', substr(f.rkey, -1)) % ? = ?"
     try:
         for fkey, rkey, head, tail, body in db.execute(joined_rows(share), (job.entry_key, job.parts, job.part)):
+            if fkey in seen:
+                twice.add(fkey)
+                continue
+            seen.add(fkey)
             data = joined(head, tail, body if type(body) is bytes else None)
             if type(fkey) is str and type(rkey) is str and data is not None:
                 fmt = fragment_format(data)
@@ -148,7 +157,9 @@ def _check_all(job: CheckJob) -> tuple[dict[str, tuple[str, bytes, Fields]], Han
         pass  # what was not checked here is checked in the check stage
     finally:
         db.close()
-    return found, stream.close()
+    for fkey in twice:
+        found.pop(fkey, None)
+    return found, [(fkey, entry) for fkey, entry in stream.close() if fkey not in twice]
 
 
 def check_cached_fragments(cfg: Config, specs: Sequence[FeedSpec], rkey: Callable[[Post], str], entry_key: str,

@@ -148,9 +148,11 @@ class Stream:
     """Fragments written into ``room`` one at a time, as they come (the background check's, as it
     reads the cache's rows: ``entry_check``), in batches of about ``BATCH_BYTES`` (one ``take`` and
     one write a batch). A post's body is written once for every fragment that carries it, whatever
-    the order the fragments come in (``rkey`` tells whose body it is: the caller's rows must give
-    one post the same body). ``handed``: where each fragment lies, once ``close`` has written the
-    last batch; a fragment the room has no space for is not there (nor any after it)."""
+    the order the fragments come in (``rkey`` tells whose it is), but only to fragments whose body
+    is byte for byte the one written: the rows come from the cache, which is input (two rendered
+    rows for one post, say), so a body is compared, never assumed. ``handed``: where each fragment
+    lies, once ``close`` has written the last batch; a fragment the room has no space for is not
+    there (nor any after it)."""
 
     BATCH_BYTES = 1 << 20
 
@@ -159,7 +161,7 @@ class Stream:
         self.handed: Handed = []
         self._full = room is None or room.fd < 0
         self._bodies: dict[str, tuple[int, int]] = {}  # rkey -> (offset, length) of its body, in the file
-        self._batch: dict[str, tuple[int, int]] = {}  # the same, for the bodies of the batch being made
+        self._batch: dict[str, tuple[int, bytes]] = {}  # rkey -> its body's offset in the batch being made, the body
         self._parts: list[bytes] = []
         self._size = 0
         # (fkey, head's offset in the batch and length, body's offset, in the batch?, length, tail's offset, length)
@@ -173,16 +175,16 @@ class Stream:
             self._parts += (head, tail)
             self._pending.append((fkey, at, len(head), at + len(head), True, 0, at + len(head), len(tail)))
             self._size += len(head) + len(tail)
-        elif rkey in self._bodies or rkey in self._batch:  # its body is written: head and tail around it
-            inside = rkey not in self._bodies
-            b, bn = self._batch[rkey] if inside else self._bodies[rkey]
+        elif (written := self._written(rkey, body)) is not None:  # head and tail around the body written
+            b, inside = written
             self._parts += (head, tail)
-            self._pending.append((fkey, at, len(head), b, inside, bn, at + len(head), len(tail)))
+            self._pending.append((fkey, at, len(head), b, inside, len(body), at + len(head), len(tail)))
             self._size += len(head) + len(tail)
-        else:  # its post's first: in one piece, the body written here once
+        else:  # its post's first (or another body): in one piece, the body written here
             self._parts += (head, body, tail)
             b = at + len(head)
-            self._batch[rkey] = (b, len(body))
+            if rkey not in self._bodies and rkey not in self._batch:
+                self._batch[rkey] = (b, body)
             self._pending.append((fkey, at, len(head), b, True, len(body), b + len(body), len(tail)))
             self._size += len(head) + len(body) + len(tail)
         if self._size >= self.BATCH_BYTES:
@@ -191,6 +193,21 @@ class Stream:
     def close(self) -> Handed:
         self._flush()
         return self.handed
+
+    def _written(self, rkey: str, body: bytes) -> tuple[int, bool] | None:
+        """Where the post's body lies (its offset, and whether in the batch being made) when it is
+        ``body``, byte for byte; None when it is not written yet, or is other bytes."""
+        if rkey in self._batch:
+            b, seen = self._batch[rkey]
+            return (b, True) if seen == body else None
+        if rkey in self._bodies and self.room is not None:
+            b, bn = self._bodies[rkey]
+            try:
+                same = bn == len(body) and os.pread(self.room.fd, bn, b) == body
+            except OSError:
+                return None
+            return (b, False) if same else None
+        return None
 
     def _flush(self) -> None:
         pending, parts, size, batch = self._pending, self._parts, self._size, self._batch
@@ -205,7 +222,7 @@ class Stream:
         except OSError:
             self._full = True  # what comes after is not handed over either: the cache has it
             return
-        self._bodies.update((rkey, (b + at, bn)) for rkey, (b, bn) in batch.items())
+        self._bodies.update((rkey, (b + at, len(body))) for rkey, (b, body) in batch.items())
         self.handed += [(fkey, (h + at, hn, b + at if inside else b, bn, t + at, tn))
                         for fkey, h, hn, b, inside, bn, t, tn in pending]
 

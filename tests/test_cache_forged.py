@@ -312,6 +312,39 @@ def test_a_fragment_row_joined_to_another_posts_body_is_a_miss(site: Path, fresh
     assert problem_lines(feeds_build()) == problem_lines(clean)  # repaired: nothing more to say
 
 
+def test_two_rendered_rows_for_one_post_publish_neither_on_a_fresh_clone(site: Path) -> None:
+    """A cache whose unique indexes are gone can hold two rendered rows for one post: each of its
+    fragment rows then comes from the query twice, once with each body. A forged body that closes
+    the content, adds a link to ``javascript:`` and goes on with the genuine body passes alone as
+    escaped HTML; the background check of a fresh clone (two jobs) must hand neither over, and the
+    bytes published are a cold build's."""
+    clean = feeds_build()
+    db = sqlite3.connect(site / ".feeds-cache" / "config.sqlite3")
+    rkey, data, body = db.execute("SELECT rkey, data, body FROM rendered WHERE body IS NOT NULL "
+                                  "ORDER BY rkey").fetchone()
+    forged = b' </content>\n    <link href="javascript:alert(1)"/>\n    <content type="html">' + body
+    fragments = db.execute("SELECT fkey, rkey, ekey, head, tail FROM fragments WHERE rkey = ? ORDER BY fkey",
+                           (rkey,)).fetchall()
+    assert len(fragments) == 2  # Atom and RSS
+    db.execute("DROP INDEX rendered_by_rkey")
+    db.execute("DROP INDEX fragments_by_rkey")
+    db.execute("DELETE FROM rendered WHERE rkey = ?", (rkey,))
+    db.executemany("INSERT INTO rendered VALUES (?, ?, ?)", [(rkey, data, forged), (rkey, data, body)])
+    db.execute("DELETE FROM fragments WHERE rkey = ?", (rkey,))
+    for order in (fragments, fragments[::-1]):  # each format first once: whichever the query meets first
+        db.execute("DELETE FROM fragments WHERE rkey = ?", (rkey,))
+        db.executemany("INSERT INTO fragments VALUES (?, ?, ?, ?, ?)", order)
+        db.commit()
+        shutil.rmtree(site / ".public.feeds", ignore_errors=True)
+        result = feeds_build("-j2")
+        assert result.exit_code == 0, result.output
+        assert [line for line in problem_lines(result) if WARNING not in line] == problem_lines(clean)
+        published = tree_bytes(site / "public")
+        assert b"javascript:" not in b"".join(published.values())
+        assert published == cold(site)
+    db.close()
+
+
 def test_every_table_forged_at_once_is_one_warning(site: Path) -> None:
     clean = feeds_build()
     forged = (forge(site, "posts", READ_FORGERIES["title a number"])

@@ -235,6 +235,24 @@ def test_fragments_streamed_one_at_a_time_read_back_as_given_within_the_bound(
     made.close()
 
 
+@pytest.mark.parametrize("batch", [1, 1 << 20])  # the first body written already, or in the batch being made
+def test_a_post_that_comes_with_two_bodies_is_given_each_fragment_its_own(batch: int) -> None:
+    """The rows streamed come from the cache, which is input: a post (rkey) may come with another
+    body than the one written for it. Its fragment is then written whole, never joined to the body
+    of another row."""
+    room = Room(1 << 20)
+    stream = Stream(room)
+    stream.BATCH_BYTES = batch
+    rows = [("a", "r", b"<a>", b"genuine", b"</a>"), ("r", "r", b"<r>", b"forged!", b"</r>"),
+            ("j", "r", b"<j>", b"genuine", b"</j>")]
+    for row in rows:
+        stream.add(*row)
+    made = Handoff(frozenset(), dict(stream.close()), room)
+    assert made.fragments(["a", "r", "j"]) == {fkey: head + body + tail for fkey, _, head, body, tail in rows}
+    assert os.fstat(room.fd).st_size == len(b"<a>genuine</a><r>forged!</r><j></j>")
+    made.close()
+
+
 def test_a_body_shared_by_a_posts_formats_is_written_once() -> None:
     room = Room(1 << 20)
     body = b"b" * 1000
