@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from . import handoff, parallel
-from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache, WorkerCache, fragment_digest, joined, joined_rows
 from .config import Config, default_jobs
 from .fragment_check import Fields, expected_fields, fragment_fields, fragment_format, fragment_ok
@@ -113,17 +112,14 @@ class Started:
             process.stop()
 
 
-def start(cfg: Config, cache: Cache, entry_key: str) -> Started | None:
-    """The background check of every cached fragment of this entry key, started now, on a fresh
-    clone with more than one job, in as many processes as jobs (after reading, the parent groups
-    the posts alone, then waits for the check); None where it would not pay (one job, no cache,
-    or records of the output: feeds that did not change are not even looked at)."""
-    jobs = default_jobs(cfg)
-    if jobs < 2 or not cache.trusted or cache.new \
-            or manifest_file(folder_of(cfg.output), owner_of(cfg.file)).exists():
-        return None
+def start(cfg: Config, cache: Cache, entry_key: str) -> Started:
+    """The background check of every cached fragment of this entry key, started now, in as many
+    processes as jobs (after reading, the parent groups the posts alone, then waits for the check),
+    at most one per hex digit a post's rkey can end in (how the rows are shared out). The caller
+    tells when it pays (``pipeline``: a fresh clone with more than one job)."""
+    parts = max(1, min(default_jobs(cfg), 16))
     room = Room(handoff.MAX_BYTES)
-    return Started([CheckJob(cfg, cache.file, entry_key, room, part, jobs) for part in range(jobs)])
+    return Started([CheckJob(cfg, cache.file, entry_key, room, part, parts) for part in range(parts)])
 
 
 def _check_all(job: CheckJob) -> tuple[dict[str, tuple[str, bytes, Fields]], Handed]:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import aside, parallel, reading, shortcut
+from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache
-from .config import Config
+from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
 from .ledger import record_ids, watch_ids, write_ledger
@@ -121,7 +122,14 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
 
 
 def _check_early(cfg: Config, cache: Cache) -> entry_check.Started | None:
-    """The cached fragments checked beside the reading (``entry_check``): a cache that holds some."""
+    """The cached fragments checked beside the reading (``entry_check``), on a fresh clone (a cache
+    earlier runs left intact, no records of the output: every feed will be written) with more than
+    one job; None where it would not pay (one job, or records of the output: feeds that did not
+    change are not even looked at). Told before ``entry_check`` is imported: it brings the renderer,
+    which a rebuild's read workers, forked next, need not inherit."""
+    if default_jobs(cfg) < 2 or not cache.trusted or cache.new \
+            or manifest_file(folder_of(cfg.output), owner_of(cfg.file)).exists():
+        return None
     from . import entry_check
 
     return entry_check.start(cfg, cache, stage_key(cfg, "entry"))

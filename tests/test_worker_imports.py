@@ -53,11 +53,21 @@ def test_render_and_write_workers_inherit_the_makers(tmp_path: Path, formats: li
 RENDERER = ["cmarkgfm", "feeds.entry_check", "feeds.render", "feeds.workers", "nh3"]
 
 
-def test_the_read_workers_are_forked_before_the_renderer_is_imported(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_the_read_workers_are_forked_before_the_renderer_is_imported(tmp_path: Path, jobs: int,
+                                                                     rebuild: bool) -> None:
     """The parent imports the render and write stages' modules while the read workers read, not
-    before forking them (one core busy); the render workers, forked after, inherit them."""
+    before forking them (one core busy); the render workers, forked after, inherit them. So does a
+    rebuild after an edit (a cache, records of the output: no background check to start)."""
     root = tmp_path / "site"
-    write_site(root, dict(POSTS), {"build": {"jobs": 1}})
+    write_site(root, dict(POSTS), {"build": {"jobs": jobs}})
+    if rebuild:
+        run = subprocess.run([sys.executable, "-m", "feeds", "build", "-q"], cwd=root, capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        post = root / "_posts" / "2022-03-01-post-1.md"
+        post.write_text(post.read_text("utf-8").replace("Body 1.", "Body one."), "utf-8")
     out = subprocess.run([sys.executable, "-c", SCRIPT, str(root / "config.yaml"), ",".join(RENDERER)],
                          cwd=root, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
