@@ -38,7 +38,10 @@ from .xmlfast import content_bytes, content_from_bytes
 # with no adapter of its own the sqlite3 module looks one up on each, in vain (``__adapt__``,
 # ``__conform__``: an AttributeError's message formatted and dropped). ``bytes`` of bytes is the
 # same object: the rows stored are the same, and each parameter's look-up finds its answer at once.
-sqlite3.register_adapter(bytes, bytes)
+# The registry is the whole process's: a program that uses feeds as a library and set an adapter of
+# its own for bytes keeps it (and its sqlite3 calls see no other change).
+if (bytes, sqlite3.PrepareProtocol) not in sqlite3.adapters:
+    sqlite3.register_adapter(bytes, bytes)
 
 SCHEMA = 11  # 11: the keys' indexes made apart from their tables (a new cache's, once its rows are in)
 APP = "feeds-cache"

@@ -393,14 +393,14 @@ def _tag_ok(tag: str, cfg: Config) -> bool:
 
 # an http(s) URL with a plain host and printable ASCII after it: what nearly every link is, and what
 # ``_url_ok``'s checks all admit (a host urllib splits, a scheme allowed, nothing a browser strips);
-# told without them (urlsplit was a sixth of the background check). tests/test_fragment_check holds it.
-_PLAIN_WEB = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][!-~]*)?")
+# told without them (urlsplit was a sixth of the background check). tests/test_url_fast_path holds it.
+_PLAIN_HTTP = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][!-~]*)?")
 
 
 def _url_ok(tag: str, value: str) -> bool:
     """"" (this page), or an absolute URL with an allowed scheme and nothing a browser would strip."""
     url = html.unescape(value) if "&" in value else value
-    if _PLAIN_WEB.fullmatch(url):
+    if _PLAIN_HTTP.fullmatch(url):
         return True
     return _other_url_ok(tag, url)
 

@@ -121,22 +121,17 @@ def newest_first(posts: list[Post]) -> list[Post]:
 
 
 class FeedFiles:
-    """The files of each feed (paths and URLs), made once per slug: quoting them (urllib's quote,
-    in Python) was a fifth of grouping 10,000 posts' ~1,300 names, by the parent alone."""
+    """The files of each feed (paths and URLs), with each path pattern quoted once per build and a
+    feed's slug once for all its formats: quoting every whole path (urllib's quote, in Python) was a
+    fifth of grouping 10,000 posts' ~1,300 names, by the parent alone."""
 
     def __init__(self, cfg: Config):
         self.cfg = cfg
-        self._made: dict[tuple[str, str, str], tuple[FeedFile, ...]] = {}
         self._patterns: dict[str, list[tuple[str, str, list[str]]]] = {}
 
     def files(self, kind: str, slug: str, jekyll_path: str = "") -> tuple[FeedFile, ...]:
-        """One file per format, plus jekyll-feed's own path when it differs from ours."""
-        found = self._made.get((kind, slug, jekyll_path))
-        if found is None:
-            found = self._made[(kind, slug, jekyll_path)] = self._files(kind, slug, jekyll_path)
-        return found
-
-    def _files(self, kind: str, slug: str, jekyll_path: str) -> tuple[FeedFile, ...]:
+        """One file per format, plus jekyll-feed's own path when it differs from ours (asked once
+        per feed: grouping goes by slug)."""
         # quote works byte by byte: a path's quoted form is its pattern's quoted parts joined by
         # the slug quoted once (for every format), not each whole path quoted anew (feed_url)
         quoted = slug if _AS_IS.issuperset(slug) else quote(slug, safe=_URL_SAFE)

@@ -281,6 +281,11 @@ def test_whether_rendering_said_anything_is_asked_before_every_entry_is_looked_u
         assert not cache.said_anything()
     finally:
         cache.close()
+    looked: list[int] = []
+    real = Cache.render_problems
+    monkeypatch.setattr(Cache, "render_problems", lambda self, *a: (looked.append(1), real(self, *a))[1])
+    (tmp_path / "site/_posts/2022-03-05-new.md").write_text("---\ntitle: New\n---\nnew\n", encoding="utf-8")
+    assert not build(load_config(config), replay=False).problems and looked == []  # a clean site: not looked up
     body = (Path(__file__).parent / "fixtures/posts/2022-03-04-control-chars-in-body.md").read_bytes()
     (tmp_path / "site/_posts/2022-03-04-control-chars-in-body.md").write_bytes(body)
     first, again = build(load_config(config), replay=False), build(load_config(config), replay=False)

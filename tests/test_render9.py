@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,7 @@ def test_names_fold_spaces_as_the_regex_did(name: str) -> None:
 def test_bytes_are_stored_as_the_same_blobs() -> None:
     """The adapter ``cache`` registers for bytes hands back the very object: a BLOB as before."""
     assert cache.sqlite3 is sqlite3
+    assert sqlite3.adapters[(bytes, sqlite3.PrepareProtocol)] is bytes
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (v)")
     values = [b"", b"\x00\xff<p>", "中".encode() * 3, bytearray(b"x")]
@@ -100,3 +103,12 @@ def test_a_body_that_grows_while_read_is_read_to_its_end(tmp_path: Path, monkeyp
         return found
     monkeypatch.setattr(sources.os, "fstat", fstat)
     assert sources._read_tail(str(path), 5) == b"x" * (sources._FIRST_READ + 5) + b"y" * 100_000
+
+
+def test_a_host_programs_own_bytes_adapter_is_kept(tmp_path: Path) -> None:
+    """A program that set an adapter for bytes before importing feeds keeps it."""
+    script = ("import sqlite3, zlib; sqlite3.register_adapter(bytes, zlib.compress); import feeds.cache; "
+              "print(sqlite3.adapters[(bytes, sqlite3.PrepareProtocol)] is zlib.compress)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

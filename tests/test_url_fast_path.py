@@ -79,9 +79,9 @@ def test_a_typical_body_is_cleaned_without_urllib(monkeypatch: pytest.MonkeyPatc
 def test_the_fragment_checks_fast_path_admits_only_what_every_check_admits(url: str, tag: str) -> None:
     """The background check of a fresh clone's cached fragments tells a plain http(s) URL without
     urllib: every one it admits, the whole check admits too (``_other_url_ok``)."""
-    from feeds.fragment_check import _PLAIN_WEB, _other_url_ok
+    from feeds.fragment_check import _PLAIN_HTTP, _other_url_ok
 
-    if _PLAIN_WEB.fullmatch(url):
+    if _PLAIN_HTTP.fullmatch(url):
         assert _other_url_ok(tag, url)
 
 
