@@ -11,14 +11,16 @@ as before, and made again when it fails, so the damage report and the repair sta
 stage's.
 
 On a fresh clone (a cache, no records of the output folder: every feed will be written) with
-more than one job, most of the checking starts with the build, in one background process
-(``start``): what a fragment says of its post (``fragment_fields``) needs no post, so the cached
-fragments are checked while the parent reads and groups the posts, on the core it leaves idle;
-the check stage then compares what each says with its post (``expected_fields``) and checks
-only what the background did not vouch for. The background also writes the bytes it checked into
-a file in memory (``handoff``: as the render stage hands over what it makes), made before it is
-forked: a fragment vouched for goes to the write workers from there, not read from the cache
-again and hashed to be known as the bytes checked (a third of a fresh clone's write stage).
+more than one job, most of the checking starts with the build, in background processes, one per
+job, each on its share of the posts (``start``): what a fragment says of its post
+(``fragment_fields``) needs no post, so the cached fragments are checked while the parent reads
+and groups the posts; the check stage then compares what each says with its post
+(``expected_fields``) and checks only what the background did not vouch for. The background also
+writes the bytes it checked into a file in memory (``handoff``: as the render stage hands over
+what it makes), made before it is forked: a fragment vouched for goes to the write workers from
+there, not read from the cache again and hashed to be known as the bytes checked (a third of a
+fresh clone's write stage). Those bytes are then the last check before publishing: a row that is
+not its key's own (another post's rkey, or a key the cache gives twice) is vouched for in none.
 """
 from __future__ import annotations
 
