@@ -21,6 +21,7 @@ from __future__ import annotations
 import mmap
 import multiprocessing
 import os
+import sys
 import tempfile
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -114,50 +115,30 @@ class Room:
 
 def hand(rows: Sequence[Made], room: Room | None) -> Handed:
     """Write the fragments of ``rows`` (as a render task made them: a post's formats together,
-    sharing its body's bytes object) into the room's file; where each lies. Nothing when they do
-    not fit (the write workers read them from the cache), or cannot be written."""
-    if room is None or room.fd < 0 or not rows:
-        return []
-    parts: list[bytes] = []
-    entries: Handed = []
-    size, body_at, last = 0, 0, None
-    for fkey, _, _, head, body, tail in rows:
-        if body and body is not last:  # a post's first format: its fragment in one piece, the body once
-            parts += (head, body, tail)
-            body_at, last = size + len(head), body
-            entries.append((fkey, (size, len(head), body_at, len(body), body_at + len(body), len(tail))))
-            size = body_at + len(body) + len(tail)
-        else:  # its other formats: head and tail, around the body written already (or none)
-            parts += (head, tail)
-            entries.append((fkey, (size, len(head), body_at if body else size + len(head), len(body),
-                                   size + len(head), len(tail))))
-            size += len(head) + len(tail)
-    if not size:  # nothing to write (no format makes an empty fragment): an empty file maps to nothing
-        return []
-    at = room.take(size)
-    if at < 0:
-        return []
-    try:
-        _write(room.fd, parts, at)
-    except OSError:
-        return []
-    return [(fkey, (h + at, hn, b + at, bn, t + at, tn)) for fkey, (h, hn, b, bn, t, tn) in entries]
+    sharing its body) into the room's file, all in one batch; where each lies. Nothing when they do
+    not fit (the write workers read them from the cache), or cannot be written: a task's fragments
+    are handed over all, or none."""
+    stream = Stream(room, batch_bytes=sys.maxsize)
+    for fkey, rkey, _, head, body, tail in rows:
+        stream.add(fkey, rkey, head, body, tail)
+    return stream.close()
 
 
 class Stream:
     """Fragments written into ``room`` one at a time, as they come (the background check's, as it
-    reads the cache's rows: ``entry_check``), in batches of about ``BATCH_BYTES`` (one ``take`` and
-    one write a batch). A post's body is written once for every fragment that carries it, whatever
-    the order the fragments come in (``rkey`` tells whose it is), but only to fragments whose body
-    is byte for byte the one written: the rows come from the cache, which is input (two rendered
-    rows for one post, say), so a body is compared, never assumed. ``handed``: where each fragment
-    lies, once ``close`` has written the last batch; a fragment the room has no space for is not
-    there (nor any after it)."""
+    reads the cache's rows: ``entry_check``; a render task's, ``hand``), in batches of about
+    ``batch_bytes`` (one ``take`` and one write a batch). A post's body is written once for every
+    fragment that carries it, whatever the order the fragments come in (``rkey`` tells whose it
+    is), but only to fragments whose body is byte for byte the one written: the rows may come from
+    the cache, which is input (two rendered rows for one post, say), so a body is compared, never
+    assumed. ``handed``: where each fragment lies, once ``close`` has written the last batch; a
+    fragment the room has no space for is not there (nor any after it)."""
 
     BATCH_BYTES = 1 << 20
 
-    def __init__(self, room: Room | None):
+    def __init__(self, room: Room | None, batch_bytes: int = BATCH_BYTES):
         self.room = room
+        self.batch_bytes = batch_bytes
         self.handed: Handed = []
         self._full = room is None or room.fd < 0
         self._bodies: dict[str, tuple[int, int]] = {}  # rkey -> (offset, length) of its body, in the file
@@ -187,7 +168,7 @@ class Stream:
                 self._batch[rkey] = (b, body)
             self._pending.append((fkey, at, len(head), b, True, len(body), b + len(body), len(tail)))
             self._size += len(head) + len(body) + len(tail)
-        if self._size >= self.BATCH_BYTES:
+        if self._size >= self.batch_bytes:
             self._flush()
 
     def close(self) -> Handed:

@@ -211,8 +211,7 @@ def test_fragments_streamed_one_at_a_time_read_back_as_given_within_the_bound(
             for i, task in enumerate(posts) for fkey, rkey, _, head, body, tail in task]
     order.shuffle(rows)
     room = Room(bound)
-    stream = Stream(room)
-    stream.BATCH_BYTES = batch
+    stream = Stream(room, batch)
     for row in rows:
         stream.add(*row)
     handed = dict(stream.close())
@@ -241,8 +240,7 @@ def test_a_post_that_comes_with_two_bodies_is_given_each_fragment_its_own(batch:
     body than the one written for it. Its fragment is then written whole, never joined to the body
     of another row."""
     room = Room(1 << 20)
-    stream = Stream(room)
-    stream.BATCH_BYTES = batch
+    stream = Stream(room, batch)
     rows = [("a", "r", b"<a>", b"genuine", b"</a>"), ("r", "r", b"<r>", b"forged!", b"</r>"),
             ("j", "r", b"<j>", b"genuine", b"</j>")]
     for row in rows:
