@@ -28,6 +28,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 C = TypeVar("C")
 _PR_SET_PDEATHSIG = 1
+Progress = Callable[[str, int, int], None]  # (stage, done, total): what a stage's runner says as its tasks end
 MIN_TASKS_PER_JOB = 64  # below this a pool costs more than it saves
 SHARES = 4  # a worker's next chunk: at most 1/SHARES of what is left for each worker (``spans``)
 WIDEST = 8  # and, unless its stage says otherwise, at most WIDEST times the fewest tasks a chunk takes

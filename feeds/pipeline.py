@@ -26,8 +26,8 @@ from .group import FeedSpec, group_posts
 from .ledger import record_ids, watch_ids, write_ledger
 from .liquid import LiquidSite, load_site, one_per_kind
 from .output import Output, staging_error
+from .parallel import Progress
 from .posts import Post, build_time, check_ids, finish_reading
-from .reading import Progress
 from .sources import find_post_files
 from .stages import RenderKeys, fingerprint, output_key, stage_key
 from .websub import record_topics

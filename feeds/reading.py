@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from . import parallel
 from .cache import Cache
 from .config import Config, default_jobs
+from .parallel import Progress
 from .posts import NEVER, read_post, site_zone
 from .rows import ReadResult, read_row_bytes
 from .shortcut import read_line, stat_line
 from .sources import read_post_file, source_root_text
 from .stages import stage_key
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 STORE_BATCH = 1024  # read results the parent stores at a time, as they come
 # files a read worker takes at a time, at most: their answers (~1.3 KB a file: the Post and its row's text)
 # stay under malloc's 128 KiB threshold; bigger ones were fresh pages on both ends of the pipe, each time

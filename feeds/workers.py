@@ -19,8 +19,8 @@ from .group import FeedSpec
 from .handoff import Entry, Handed, Handoff, Room, hand
 from .liquid import LiquidSite
 from .output import Output
+from .parallel import Progress
 from .posts import Post, read_body, read_body_utf8
-from .reading import Progress
 from .render import render_post
 from .stages import RenderKeys, fingerprint, output_key, render_key, stage_key
 from .xmlfast import content_bytes
