@@ -50,12 +50,16 @@ def _only_rows(text: str, plain: Plain, rows: dict[str, int] | None, seen: Seen 
         return _NONE  # a line that is no such row (a list item, a blank line, a comment...)
     data: dict[str, Any] = {}
     seen = seen or _seen_of(plain)
+    known, alone = _keys_of(plain), seen[0]
     try:
         for key, value in found:
             value = value.rstrip(" ")
-            if not value or key in data or len(key) > MAX_KEY or not _plain_key(key, plain):
+            if not value or key in data or (key not in known and (len(key) > MAX_KEY or not _plain_key(key, plain))):
                 return _NONE
-            data[key] = _value(value, plain, seen)
+            # a value read before out of a flow list (``layout: post``, a category) is taken as it is:
+            # ``_value`` would ask the same memory after two calls (no flow list is ever in it)
+            remembered = alone.get(value, _NONE)
+            data[key] = _value(value, plain, seen) if remembered is _NONE else remembered
     except LookupError:
         return _NONE
     if rows is not None:
@@ -106,16 +110,20 @@ _KEYS_READ: dict[Plain, set[str]] = {}  # keys that ``plain`` gave as themselves
 MAX_KEYS_KEPT = 4096
 
 
+def _keys_of(plain: Plain) -> set[str]:
+    """The keys ``plain`` gave as themselves (``_plain_key``), each shorter than MAX_KEY."""
+    known = _KEYS_READ.get(plain)
+    return _KEYS_READ.setdefault(plain, set()) if known is None else known
+
+
 def _plain_key(key: str, plain: Plain) -> bool:
     """``plain(key) == key`` (a key YAML reads as that text), asked once per key and reader."""
-    known = _KEYS_READ.get(plain)
-    if known is None:
-        known = _KEYS_READ.setdefault(plain, set())
-    elif key in known:
+    known = _keys_of(plain)
+    if key in known:
         return True
     if plain(key) != key:
         return False
-    if len(known) < MAX_KEYS_KEPT:
+    if len(known) < MAX_KEYS_KEPT and len(key) <= MAX_KEY:  # (_only_rows asks a known key nothing more)
         known.add(key)
     return True
 

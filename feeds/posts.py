@@ -531,6 +531,8 @@ def _post_date(f: _Fields, from_name: str | None, zone: ZoneInfo | timezone) -> 
 
 def _url_path(f: _Fields, when: datetime, slug: str, categories: list[str], cfg: Config) -> str | None:
     """The post's URL path (escaped), from `permalink:` or the site's pattern."""
+    if "permalink" not in f.data:  # most posts
+        return _site_url_path(cfg.permalink, when, slug, categories)
     key, own = f.text("permalink")
     own = own.strip()
     if not own:  # most posts: the site's pattern
@@ -552,7 +554,7 @@ def _site_url_path(pattern: str, when: datetime, slug: str, categories: list[str
 
 def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str | None:
     """The post's id: its own id:/guid: (an absolute IRI, or a path on the site), else the URL's."""
-    key, own = f.text("id", "guid")
+    key, own = f.text("id", "guid") if "id" in f.data or "guid" in f.data else ("id", "")
     base = cfg.site.url
     own = f.clean(key, own).strip()
     if own and _SCHEME.match(own):
@@ -593,7 +595,8 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
     name, stem, suffix = _name_parts(file)
     from_name, name_slug = jekyll.split_filename(name)
     when, used_zone = _post_date(f, from_name, zone)
-    slug = f.clean(*f.text("slug")) or name_slug
+    data = f.data  # the keys most posts do not set are looked for here, not each through f.text
+    slug = (f.clean(*f.text("slug")) if "slug" in data else "") or name_slug
     folders = [clean_name(p) for p in inside[:-1]]
     categories = [c for c in folders[: folders.index("_posts")] if c] if "_posts" in folders else []
     categories = list(dict.fromkeys(categories + f.names("category", "categories")))
@@ -616,8 +619,9 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
                   "matter", WARNING)
     if cfg.jekyll_site:
         title = smartify(title)  # what jekyll-feed writes, and the site's pages show
-    updated, _ = f.date("last_modified_at", zone) if "last_modified_at" in f.data else f.date("updated", zone)
-    feed = f.data.get("feed")
+    updated, _ = f.date("last_modified_at", zone) if "last_modified_at" in data else \
+        f.date("updated", zone) if "updated" in data else (None, False)
+    feed = data.get("feed")
     own_excerpt_only = isinstance(feed, dict) and str(feed.get("excerpt_only", "")).strip().lower() in TRUE_WORDS
     entry_id = _entry_id(f, url_path, slug, cfg)
     if entry_id is None:
@@ -630,10 +634,11 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
         path=f.where, file=file, digest=digest, title=title, date=when, updated=max(updated or when, when),
         categories=kept, tags=_capped(f, tags, ("tag", "tags"), cfg.content.max_names_per_post, len(kept)),
         url=cfg.site.url + url_path, id=entry_id, author=_author(f, cfg),
-        summary=f.clean(*f.text("description", "excerpt")),
+        summary=f.clean(*f.text("description", "excerpt")) if "description" in data or "excerpt" in data else "",
         markdown=suffix.lower() not in (".html", ".htm"),
         body_start=body_at, body_line=f.fm.body_line,
-        lang=clean_name(f.clean(*f.text("lang"))), excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
+        lang=clean_name(f.clean(*f.text("lang"))) if "lang" in data else "",
+        excerpt_only=cfg.feeds.excerpt_only or own_excerpt_only,
         liquid=0, image=_image(f, cfg),
     )
     return post, used_zone
@@ -658,7 +663,7 @@ def _image(f: _Fields, cfg: Config) -> str:
 
 def _author(f: _Fields, cfg: Config) -> str:
     """The post's author by name; a key of the site's _data/authors.yml gives that author's name."""
-    name = clean_name(f.clean(*f.text("author", "authors")))
+    name = clean_name(f.clean(*f.text("author", "authors"))) if "author" in f.data or "authors" in f.data else ""
     for key, full, _ in cfg.authors:
         if key == name:
             return clean_name(full)

@@ -45,8 +45,9 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes, byt
     here rather than by the parent alone before the workers start) of one file."""
     ctx = parallel.context(ReadContext)
     cfg, path = ctx.cfg, ctx.files[index]
-    st, source = read_post_file(path, cfg.content.max_file_bytes,
-                                lambda digest: (digest, path) in ctx.hits)  # a hit is not decoded
+    # a hit is not decoded; a new cache (every cold build) holds none to look for
+    known = (lambda digest: (digest, path) in ctx.hits) if ctx.hits else None
+    st, source = read_post_file(path, cfg.content.max_file_bytes, known)
     line = read_line(path, st) if ctx.sign else b""
     size, mtime = (st.st_size, st.st_mtime_ns) if st is not None else (-1, -1)
     if source.digest and (source.digest, path) in ctx.hits:
