@@ -154,7 +154,11 @@ def read_line(path: str, st: os.stat_result | None) -> bytes:
     """``stat_line`` of a file whose stat reading asked (``sources.read_post_file``), None when it
     could not: a file that could not be stat'ed then is signed so, not asked again (it may have
     come since, and is not what was read)."""
-    return _line(path, None if st is None else _fields(st))
+    if st is None:
+        return _line(path, None)
+    # _line's text of _fields(st), its tuple's repr written out: the read workers sign every file
+    return (f"{path}\0({st.st_mode}, {st.st_size}, {st.st_mtime_ns}, {st.st_ino}, {st.st_ctime_ns})\n"
+            .encode("utf-8", "surrogateescape"))
 
 
 def _line(path: str, seen: tuple[int, int, int, int, int] | None) -> bytes:
