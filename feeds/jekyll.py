@@ -100,6 +100,12 @@ def parse_date(value: object) -> tuple[datetime, bool]:
     return _remembered_date(text) if len(text) <= MAX_REMEMBERED_DATE else _parse_text(text)
 
 
+def parse_day(text: str) -> datetime:
+    """``parse_date(text)[0]`` of a file name's day (``FILENAME_DAY``'s group: digits and '-', nothing
+    to strip, never a date and time), remembered: the same days come back on post after post."""
+    return _remembered_date(text)[0] if len(text) <= MAX_REMEMBERED_DATE else _parse_text(text)[0]
+
+
 def _parse_text(text: str) -> tuple[datetime, bool]:
     """parse_date of a text."""
     plain = _plain_datetime(text)

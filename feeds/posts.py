@@ -356,8 +356,8 @@ class _Fields:
             self.say(key, f"holds only a time zone offset ('{shown}'), no date; write the date, "
                      "e.g. 2022-03-04 13:23:21 +0800")
             return None, True
-        try:
-            when, had_offset = jekyll.parse_date(value)
+        try:  # a text is read as its stripped text (``shown``): not made again
+            when, had_offset = jekyll.parse_date(shown if isinstance(value, str) else value)
             self.had_offset = had_offset
         except jekyll.DateError as exc:
             self.had_offset = True  # as _post_date counts a date it cannot read: not naive
@@ -514,7 +514,7 @@ def _post_date(f: _Fields, from_name: str | None, zone: ZoneInfo | timezone) -> 
     name_date = None
     if from_name:
         try:
-            name_date, _ = jekyll.parse_date(from_name)
+            name_date = jekyll.parse_day(from_name)
         except jekyll.DateError as exc:
             f.problems.append(Problem(f.where, None, f"file name date: {exc}", WARNING if when else ERROR))
     if when is None and name_date is None:
@@ -597,9 +597,13 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
     when, used_zone = _post_date(f, from_name, zone)
     data = f.data  # the keys most posts do not set are looked for here, not each through f.text
     slug = (f.clean(*f.text("slug")) if "slug" in data else "") or name_slug
-    folders = [clean_name(p) for p in inside[:-1]]
-    categories = [c for c in folders[: folders.index("_posts")] if c] if "_posts" in folders else []
-    categories = list(dict.fromkeys(categories + f.names("category", "categories")))
+    if len(inside) == 2 and inside[0] == "_posts":  # most posts: no folder before _posts, no category from one
+        categories = f.names("category", "categories")
+    else:
+        folders = [clean_name(p) for p in inside[:-1]]
+        categories = [c for c in folders[: folders.index("_posts")] if c] if "_posts" in folders else []
+        categories += f.names("category", "categories")
+    categories = list(dict.fromkeys(categories))
     tags = list(dict.fromkeys(f.names("tag", "tags")))
     if when is None:
         return None, False
