@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 # Characters whose YAML meaning this reader does not model: tab, line breaks other than LF
@@ -28,13 +29,22 @@ Plain = Callable[[str], Any]  # a plain scalar's text -> its value (the caller's
 _NONE = object()  # "not sure": the full reader must decide
 
 
+@lru_cache(maxsize=1)  # asked of one front matter by posts, yamlload and read_simple in turn
+def printable(text: str) -> bool:
+    """Nothing in ``text`` but printable characters and line feeds, told at ``str.isprintable``'s
+    speed (a search for a character class costs ~50 instructions a character, and front matter is
+    searched three times): then it holds none of what YAML refuses (``yamlload.NOT_YAML``: controls,
+    surrogates, U+FFFE and U+FFFF, none of them printable), nor any of ``_UNSURE`` but '\\'."""
+    return text.replace("\n", "").isprintable()
+
+
 def read_simple(text: str, plain: Plain, rows: dict[str, int] | None = None) -> dict[str, Any] | None:
     """The mapping ``text`` holds when it has the common shape, else None (read it with YAML).
 
     ``plain`` gives a plain scalar's value (text, a marked timestamp, None), or raises
     LookupError for a plain scalar it leaves to YAML. ``rows``, when the mapping is returned:
     filled with each key's 0-based line in ``text`` (untouched when None is returned)."""
-    if _UNSURE.search(text):
+    if ("\\" in text or not printable(text)) and _UNSURE.search(text):
         return None
     seen = _seen_of(plain)
     found = _only_rows(text, plain, rows, seen)
