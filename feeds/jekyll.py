@@ -125,15 +125,17 @@ def _parse_text(text: str) -> tuple[datetime, bool]:
     return (_in_range(naive.replace(tzinfo=zone), text), True) if zone else (_in_range(naive, text), False)
 
 
+# _plain_datetime's shape (its year from FIRST_YEAR: no leading 0), and _zoned_datetime's (the same, a
+# space and +HHMM or +HH:MM): one anchored match costs a third of checking each character in Python
+_PLAIN_DATETIME = re.compile(r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}")
+_ZONED_DATETIME = re.compile(_PLAIN_DATETIME.pattern + r" [+-](?:[0-9]{4}|[0-9]{2}:[0-9]{2})")
+
+
 def _plain_datetime(text: str) -> datetime | None:
     """The commonest date, ``2022-03-04 13:23:21`` (ASCII digits, no offset, a year from
     FIRST_YEAR), read by ``datetime.fromisoformat`` (C) as ``_DATE`` reads it; None for any
     other text, or one that is no real date: ``_DATE``'s path reads (or refuses) those."""
-    if len(text) != 19 or text[4] != "-" or text[7] != "-" or text[10] not in " T" or text[13] != ":" \
-            or text[16] != ":" or not text.isascii():
-        return None
-    digits = text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:]
-    if not digits.isdigit() or text[0] == "0":  # a year before 1000: _in_range says so
+    if len(text) != 19 or _PLAIN_DATETIME.fullmatch(text) is None:
         return None
     try:
         return datetime.fromisoformat(text)
@@ -144,11 +146,11 @@ def _plain_datetime(text: str) -> datetime | None:
 def _zoned_datetime(text: str) -> datetime | None:
     """``2022-03-04 13:23:21 +0800`` or ``… +08:00`` (ASCII digits): what ``_DATE`` makes of it
     (the same DateError for an offset beyond ±14:00); None for any other text, or no real date."""
-    digits = text[21:] if len(text) == 25 else text[21:23] + text[24:] if text[23] == ":" else ""
-    if text[19] != " " or text[20] not in "+-" or not (len(digits) == 4 and digits.isascii() and digits.isdigit()):
+    if _ZONED_DATETIME.fullmatch(text) is None:
         return None
-    plain = _plain_datetime(text[:19])
-    if plain is None:
+    try:
+        plain = datetime.fromisoformat(text[:19])
+    except ValueError:
         return None
     # in range already: _plain_datetime's years start at 1000, _offset_of's offsets end at ±14:00
     return plain.replace(tzinfo=_offset_of(text[20:]))
