@@ -403,12 +403,16 @@ def read_post(path: Path | str, root: Path | str, cfg: Config, zone: ZoneInfo | 
 
     ``source`` spares reading the file again when the caller has just read it. Paths are worked
     on as strings (pathlib cost more than the YAML on 10,000 posts), as pathlib would read them."""
-    file, top = _plain(path), _plain(root)
+    # both plain absolute strings (every post file found): each asked once, not by _plain and _parts_under again
+    if isinstance(path, str) and isinstance(root, str) and is_plain_absolute(path) and is_plain_absolute(root):
+        file, top, plain = path, root, True
+    else:
+        file, top, plain = _plain(path), _plain(root), False
     where = display_path(file, cwd)  # cwd: the current folder, when the caller knows it
     source = source or read_source(file, cfg.content.max_file_bytes)
     if source.text is None:
         return None, [source.problem] if source.problem else [], 0
-    under = _parts_under(file, top)
+    under = _parts_under(file, top, plain)
     inside = under if under is not None else PurePath(file).parts  # not the site's own path
     fm, problems = split_front_matter(source.text, where, as_jekyll_post="_posts" in inside[:-1])
     if fm is None:
@@ -434,9 +438,10 @@ def _plain(path: Path | str) -> str:
     return str(PurePath(path))
 
 
-def _parts_under(file: str, root: str) -> tuple[str, ...] | None:
-    """``PurePath(file).relative_to(root).parts``, None when ``file`` is not under ``root``."""
-    if is_plain_absolute(file) and is_plain_absolute(root):
+def _parts_under(file: str, root: str, plain: bool = False) -> tuple[str, ...] | None:
+    """``PurePath(file).relative_to(root).parts``, None when ``file`` is not under ``root``
+    (``plain``: both are known to be ``is_plain_absolute``)."""
+    if plain or (is_plain_absolute(file) and is_plain_absolute(root)):
         if file == root:
             return ()
         if root == "/":
