@@ -29,13 +29,22 @@ Plain = Callable[[str], Any]  # a plain scalar's text -> its value (the caller's
 _NONE = object()  # "not sure": the full reader must decide
 
 
-@lru_cache(maxsize=1)  # asked of one front matter by posts, yamlload and read_simple in turn
 def printable(text: str) -> bool:
     """Nothing in ``text`` but printable characters and line feeds, told at ``str.isprintable``'s
     speed (a search for a character class costs ~50 instructions a character, and front matter is
     searched three times): then it holds none of what YAML refuses (``yamlload.NOT_YAML``: controls,
-    surrogates, U+FFFE and U+FFFF, none of them printable), nor any of ``_UNSURE`` but '\\'."""
+    surrogates, U+FFFE and U+FFFF, none of them printable), nor any of ``_UNSURE`` but '\\'.
+    posts, yamlload and read_simple ask it of one front matter in turn: the last answer is kept for
+    a text of common length (a longer one is not kept: reading keeps nothing long of a post)."""
+    return _printable_remembered(text) if len(text) <= MAX_PRINTABLE_KEPT else _printable(text)
+
+
+def _printable(text: str) -> bool:
     return text.replace("\n", "").isprintable()
+
+
+MAX_PRINTABLE_KEPT = 4096
+_printable_remembered = lru_cache(maxsize=1)(_printable)
 
 
 def read_simple(text: str, plain: Plain, rows: dict[str, int] | None = None) -> dict[str, Any] | None:
