@@ -62,6 +62,8 @@ def plain_relative(relative: object) -> bool:
     if not isinstance(relative, str) or not relative or relative.startswith("/") or "\x00" in relative \
             or "\\" in relative:
         return False
+    if relative[0] != "." and "/." not in relative and "//" not in relative and relative[-1] != "/":
+        return True  # no part empty or starting with ".": nearly every name, told without splitting it
     parts = relative.split("/")
     return not any(p in ("", ".", "..") or p.startswith(RESERVED_PREFIX) for p in parts)
 

@@ -422,16 +422,16 @@ class Output:
         another filesystem than the staging folder (a rename cannot cross filesystems)."""
         device = os.stat(self.staging).st_dev
         root = str(self.root)
-        targets: dict[str, bool] = {}
-        for relative in moving:
+        targets: dict[str, bool] = {}  # each folder, inside the output folder ("": itself) -> it receives a file
+        for relative in moving:  # names as text, a folder's path made once: a cold build moves thousands
             _confine(root, relative)
-            targets[os.path.dirname(os.path.join(root, relative))] = True
+            targets[relative.rpartition("/")[0]] = True
         for relative in removing:
             _confine(root, relative)
-            targets.setdefault(os.path.dirname(os.path.join(root, relative)), False)
+            targets.setdefault(relative.rpartition("/")[0], False)
         probes: dict[Path, bool] = {}  # each folder that exists, probed once (a new site's: the output folder)
         for folder, receives in targets.items():
-            existing = Path(folder)
+            existing = Path(root, folder)
             while not existing.exists() and existing != self.root:
                 existing = existing.parent  # mkdir will happen here
             probes[existing] = probes.get(existing, False) or receives
@@ -483,11 +483,12 @@ class Output:
                     or not _folder_within(files, relative) or not _folder_within(root, relative):
                 self.problems.append(_ignored(marker, relative))
                 continue
-            source, target = os.path.join(files, relative), os.path.join(root, relative)
-            kind = None if whole else _kind(source)
+            kind = None if whole else _kind(os.path.join(files, relative))
             if kind is None:
-                accepted.add(relative)  # moved before the interruption
-            elif not stat.S_ISREG(kind) or (relative not in old and os.path.lexists(target)):
+                accepted.add(relative)  # moved before the interruption, or with the whole folder
+                continue
+            source, target = os.path.join(files, relative), os.path.join(root, relative)
+            if not stat.S_ISREG(kind) or (relative not in old and os.path.lexists(target)):
                 self.problems.append(_ignored(marker, relative))  # a link, a folder, or a file not ours
             else:
                 folder = os.path.dirname(target)
