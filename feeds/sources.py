@@ -69,9 +69,10 @@ def find_post_files(cfg: Config) -> tuple[list[str], list[Problem]]:
                                     "bytes shown as \\xNN); no post in it was read; rename the folder"))
             continue
         for path, is_link in _walk_posts(root, output, cfg.drafts, problems):
-            if _excluded(path, root, cfg.exclude) or not _dated(path, problems):
-                continue
-            _add_file(path, root, found, problems, is_link)
+            if not (is_link or cfg.exclude) and path.isascii() and FILENAME_DAY.match(path, path.rfind(os.sep) + 1):
+                found[path] = None  # nearly every post: a dated file of ASCII name, kept as the checks below keep it
+            elif not _excluded(path, root, cfg.exclude) and _dated(path, problems):
+                _add_file(path, root, found, problems, is_link)
         for pattern in cfg.posts:
             for match in _glob(root, pattern, problems):
                 if match.suffix.lower() not in POST_EXTENSIONS:
@@ -143,11 +144,18 @@ def _walk_posts(root: Path, output: Path, drafts: bool, problems: list[Problem])
                 try:
                     if entry.is_symlink() and entry.is_dir():
                         yield entry.path, True
-                    elif os.path.splitext(entry.name)[1].lower() in POST_EXTENSIONS and entry.is_file():
+                    elif _post_extension(entry.name) and entry.is_file():
                         yield entry.path, entry.is_symlink()
                 except OSError as exc:  # a symbolic link loop: is_dir() cannot tell
                     problems.append(_unreadable(entry.path, exc))
         stack += reversed(folders)  # the first by name is gone into first
+
+
+def _post_extension(name: str) -> bool:
+    """``os.path.splitext(name)[1].lower() in POST_EXTENSIONS``, without splitting: the extension
+    is from the last dot, unless only dots come before it (a dot file has none)."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in POST_EXTENSIONS and (name[0] != "." or name[:dot].lstrip(".") != "")
 
 
 def _real_folder(entry: os.DirEntry[str]) -> bool:

@@ -1,9 +1,12 @@
 """The build's end and start made cheaper (issue 10): each short cut gives what the plain way gives."""
 from __future__ import annotations
 
+import os
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feeds import sources
 from feeds.bookkeeping import RESERVED_PREFIX, plain_relative
 
 NAMES = st.lists(st.sampled_from(["/", ".", "..", "\\", "\x00", "a", "é", "feeds", RESERVED_PREFIX, "x.xml", " ",
@@ -29,3 +32,12 @@ def test_names_a_manifest_refuses_are_still_refused() -> None:
         assert not plain_relative(name), name
     for name in ("feed.xml", "feed/by_tag/新闻.xml", ".well-known/feed.xml", "a/.hidden.xml", "a..b/c.xml"):
         assert plain_relative(name), name
+
+
+FILE_NAMES = st.lists(st.sampled_from([".", "..", "md", "MD", "markdown", "html", "Htm", "x", "2022-01-02-a", " ", "é",
+                                       ".md"]), max_size=6).map("".join)
+
+
+@given(FILE_NAMES)
+def test_a_post_files_extension_is_the_one_splitext_gives(name: str) -> None:
+    assert sources._post_extension(name) == (os.path.splitext(name)[1].lower() in sources.POST_EXTENSIONS)
