@@ -5,13 +5,14 @@ which takes a good part of a second: a signal in that time printed a KeyboardInt
 traceback. Importing the ``feeds`` package itself is cheap for this reason (feeds/__init__.py).
 A finished build ends the process without tearing its memory down (feeds/teardown.py).
 """
-from . import interrupts, teardown
+from . import heap, interrupts, teardown
 
 
 def main() -> None:
     interrupts.install()
     teardown.reset()
-    from .cli import main as cli
+    with heap.paused():
+        from .cli import main as cli
 
     try:
         cli(prog_name="feeds")
