@@ -17,23 +17,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import aside, parallel, reading, shortcut
+from . import parallel, reading, shortcut
 from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
-from .ledger import record_ids, watch_ids, write_ledger
-from .liquid import LiquidSite, load_site, one_per_kind
-from .output import Output, staging_error
 from .parallel import Progress
 from .posts import Post, build_time, check_ids, finish_reading
 from .sources import find_post_files
 from .stages import RenderKeys, fingerprint, output_key, stage_key
-from .websub import record_topics
 
 if TYPE_CHECKING:
-    from . import entry_check
+    from . import aside, entry_check
+    from .liquid import LiquidSite
+    from .output import Output
 
 
 @dataclass
@@ -67,6 +65,8 @@ def _put_lists(cfg: Config, specs: list[FeedSpec], files: list[tuple[str, str, s
                made: aside.Staged | None = None) -> None:
     """The files that list the feeds (OPML, the index page: ``aside.list_files``), rewritten only
     when the list changed; ``made``: those staged beside the build (``aside``)."""
+    from . import aside
+
     staged = {path: (entry, written) for path, entry, written in made or []}
     for path, listed, name in files:
         if path in staged:
@@ -82,7 +82,10 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     """Build every feed; on errors write nothing unless ``keep_going``. Never prints.
 
     When nothing it depends on changed since the last build, it only says again what that
-    build said (``shortcut``), unless ``replay`` is False."""
+    build said (``shortcut``), unless ``replay`` is False.
+
+    What only the stages after reading need (Liquid, the ledger, the output folder, the lists) is
+    imported once the read workers read (``_beside_reading``), as the renderer is."""
     started = time.perf_counter()
     now = now or build_time()
     files, found = find_post_files(cfg)
@@ -97,6 +100,9 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     try:
         posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen,
                                       beside=lambda: _beside_reading(cfg))
+        from .ledger import record_ids, write_ledger
+        from .liquid import load_site, one_per_kind
+
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
@@ -139,7 +145,7 @@ def _beside_reading(cfg: Config) -> None:
     """The parent's work while the read workers read: import what the later stages run, which the
     render and write workers, forked after, inherit (``aside.prepare``: the writers). Imported up
     front, the renderer and the stages' runners took 20-30 ms of a cold build's start, one core busy."""
-    from . import entry_check, workers  # noqa: F401 - imported for the stages after reading
+    from . import aside, entry_check, ledger, liquid, websub, workers  # noqa: F401 - for the stages after reading
 
     aside.prepare(cfg)
 
@@ -149,6 +155,8 @@ def _again(cfg: Config, result: BuildResult, seen: shortcut.Seen, posts: list[Po
     """What a rebuild with no change would report, when that is certain: after a build that
     committed with no errors, said nothing that is said once (the output's records, the cache's
     damage, the write stage's), and has no post rendering the build's time."""
+    from .liquid import one_per_kind
+
     if not result.wrote or result.errors or cache.damaged or result.settled != len(result.problems) \
             or cache.file != shortcut.cache_file(cfg) or shortcut.uses_time(posts, site):
         return None
@@ -171,6 +179,8 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
     """Read and group without writing: what `feeds check` and `feeds list` need too.
     ``listing``: what find_post_files gave, if it was asked already; ``seen``: notes for the
     shortcut's record; ``beside``: the parent's work while the read workers read."""
+    from .ledger import watch_ids
+
     files, found_files = listing or find_post_files(cfg)
     problems = list(found_files)
     own = cache is None
@@ -227,7 +237,10 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
              ) -> aside.Answer | None:
     """Render what changed feeds carry, write them, and commit the output folder in one step; what
     was made beside it (``aside``: the lists, and the ledger's text for ``posts``), if it was."""
-    from . import workers  # imported beside the read workers already (_beside_reading), or by `feeds` callers now
+    # imported beside the read workers already (_beside_reading), or by `feeds` callers now
+    from . import aside, workers
+    from .output import Output, staging_error
+    from .websub import record_topics
 
     key, rendering = output_key(cfg), stage_key(cfg, "render")
     rkeys = rkeys or RenderKeys(rendering, site)
