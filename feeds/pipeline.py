@@ -23,6 +23,7 @@ from .cache import Cache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
+from .liquid import LiquidSite, load_site, one_per_kind
 from .parallel import Progress
 from .posts import Post, build_time, check_ids, finish_reading
 from .sources import find_post_files
@@ -30,7 +31,6 @@ from .stages import RenderKeys, fingerprint, output_key, stage_key
 
 if TYPE_CHECKING:
     from . import aside, entry_check
-    from .liquid import LiquidSite
     from .output import Output
 
 
@@ -84,7 +84,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     When nothing it depends on changed since the last build, it only says again what that
     build said (``shortcut``), unless ``replay`` is False.
 
-    What only the stages after reading need (Liquid, the ledger, the output folder, the lists) is
+    What only the stages after reading need (the ledger's text, the output folder, the lists) is
     imported once the read workers read (``_beside_reading``), as the renderer is."""
     started = time.perf_counter()
     now = now or build_time()
@@ -101,7 +101,6 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
         posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen,
                                       beside=lambda: _beside_reading(cfg))
         from .ledger import record_ids, write_ledger
-        from .liquid import load_site, one_per_kind
 
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
@@ -145,7 +144,7 @@ def _beside_reading(cfg: Config) -> None:
     """The parent's work while the read workers read: import what the later stages run, which the
     render and write workers, forked after, inherit (``aside.prepare``: the writers). Imported up
     front, the renderer and the stages' runners took 20-30 ms of a cold build's start, one core busy."""
-    from . import aside, entry_check, ledger, liquid, websub, workers  # noqa: F401 - for the stages after reading
+    from . import aside, entry_check, ledger, websub, workers  # noqa: F401 - for the stages after reading
 
     aside.prepare(cfg)
 
@@ -155,8 +154,6 @@ def _again(cfg: Config, result: BuildResult, seen: shortcut.Seen, posts: list[Po
     """What a rebuild with no change would report, when that is certain: after a build that
     committed with no errors, said nothing that is said once (the output's records, the cache's
     damage, the write stage's), and has no post rendering the build's time."""
-    from .liquid import one_per_kind
-
     if not result.wrote or result.errors or cache.damaged or result.settled != len(result.problems) \
             or cache.file != shortcut.cache_file(cfg) or shortcut.uses_time(posts, site):
         return None
