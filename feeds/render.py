@@ -162,38 +162,51 @@ def _plain_path(url: str, base: str) -> str | None:
     if parts is None:
         return None
     # a path from the root without a "." or ".." segment (each would follow a "/") is joined as it is
-    return parts[0] + (url if url[:1] == "/" and "/." not in url else _join_path(parts[1], url))
+    return parts[0] + (url if url[:1] == "/" and "/." not in url else _join_path(parts, url))
+
+
+_Base = tuple[str, str]  # a base URL's origin, and its folder: its segments, each followed by a "/"
 
 
 @lru_cache(maxsize=64)
-def _base_parts(base: str) -> tuple[str, tuple[str, ...]] | None:
+def _base_parts(base: str) -> _Base | None:
     """A plain base URL's origin, and the segments of its folder (as urljoin splits them), resolved
     already: urljoin drops the folder's empty segments and resolves its dot segments before any of
-    the path's (it walks the folder first), the same for every URL of the post."""
+    the path's (it walks the folder first), the same for every URL of the post. They are joined,
+    each followed by a "/" ("" for none): a base with neither (nearly every post's URL) is its own
+    folder up to its last "/"."""
     found = _PLAIN_BASE.match(base)
     if not found:
         return None
-    folder = found.group(2).split("/")
+    path = found.group(2)
+    if "/." not in path and "//" not in path:
+        return found.group(1), path[:path.rfind("/") + 1]
+    folder = path.split("/")
     folder = folder[:-1] if folder[-1] != "" else folder
     folder[1:] = filter(None, folder[1:])
-    return found.group(1), tuple(_resolved(folder))
+    resolved = _resolved(folder)
+    return found.group(1), "/".join(resolved) + "/" if resolved else ""
 
 
-def _join_path(folder: tuple[str, ...], path: str) -> str:
+def _join_path(base: _Base, path: str) -> str:
     """urljoin's merge of a relative path (no query, fragment or params) with the base's folder
     (``_base_parts``: resolved)."""
     if path[:1] == "/":
         segments = path.split("/")
     else:
         # the commonest relative path, "../news/" or "img/a.png": ups, then no dot or empty segment
-        # but a last empty one; it keeps as much of the folder as the ups leave, then itself
+        # but a last empty one; it keeps as much of the folder as the ups leave, then itself: each
+        # up cuts the folder's last segment (none is empty, and none holds a "/")
         rest, ups = path, 0
         while rest[:3] == "../":
             rest, ups = rest[3:], ups + 1
         if rest[:1] not in (".", "/") and "/." not in rest and "//" not in rest:
-            joined = "/".join((*folder[:max(len(folder) - ups, 0)], rest)) or "/"
+            head = base[1]
+            for _ in range(ups):
+                head = head[:head.rfind("/", 0, -1) + 1]
+            joined = head + rest
             return joined if joined[:1] == "/" else "/" + joined
-        segments = [*folder, *path.split("/")]
+        segments = [*base[1].split("/")[:-1], *path.split("/")]
         segments[1:-1] = filter(None, segments[1:-1])
     resolved = _resolved(segments)
     if segments[-1] in (".", ".."):

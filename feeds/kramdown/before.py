@@ -59,11 +59,17 @@ def uses_kramdown(text: str, utf8: bytes = b"") -> bool:
     ``utf8``: ``text`` in UTF-8, when the caller has it: the '[' and ':' are then looked for there.
     In UTF-8 an ASCII byte is never part of another character, so each search stops at them only;
     in the text, beyond Latin-1, it stops at every character whose low byte is '[' or ':' as well
-    (many CJK ones) and looks again, a call each (five times the work of the bytes' search)."""
-    return (("{" in text and ("{:" in text or "{#" in text))
-            or (_bracket_trigger_utf8(utf8) if utf8 else "[" in text and _bracket_trigger(text))
+    (many CJK ones) and looks again, a call each (five times the work of the bytes' search).
+    The '{' and '^' are looked for there too: in the text each search stops at every character
+    with such a byte, high or low, and whole blocks of common CJK ones have one ('第', '等' are
+    U+7Bxx, '年', '常' U+5Exx); in the bytes, at memchr's speed whatever the text."""
+    if utf8:
+        return ((b"{" in utf8 and ("{:" in text or "{#" in text)) or _bracket_trigger_utf8(utf8)
+                or (b"^" in utf8 and "\n^" in text) or ("$" in text and "$$" in text) or "markdown=" in text
+                or _definition_utf8(utf8))
+    return (("{" in text and ("{:" in text or "{#" in text)) or ("[" in text and _bracket_trigger(text))
             or ("^" in text and "\n^" in text) or ("$" in text and "$$" in text) or "markdown=" in text
-            or (":" in text and (_definition_utf8(utf8) if utf8 else _definition(text))))
+            or (":" in text and _definition(text)))
 
 
 _LOOKED_AT = 32  # occurrences of '[' or ':' looked at one by one; past these, searched for (C speed)
