@@ -23,6 +23,7 @@ from .cache import Cache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
 from .group import FeedSpec, group_posts
+from .ledger import record_ids, watch_ids, write_ledger  # shortcut imports it anyway
 from .liquid import LiquidSite, load_site, one_per_kind
 from .parallel import Progress
 from .posts import Post, build_time, check_ids, finish_reading
@@ -84,7 +85,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     When nothing it depends on changed since the last build, it only says again what that
     build said (``shortcut``), unless ``replay`` is False.
 
-    What only the stages after reading need (the ledger's text, the output folder, the lists) is
+    What only the stages after reading need (the output folder, the lists, WebSub's record) is
     imported once the read workers read (``_beside_reading``), as the renderer is."""
     started = time.perf_counter()
     now = now or build_time()
@@ -100,8 +101,6 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     try:
         posts, specs, problems = load(cfg, now, cache=cache, progress=progress, listing=(files, found), seen=seen,
                                       beside=lambda: _beside_reading(cfg))
-        from .ledger import record_ids, write_ledger
-
         site, said = load_site(cfg, posts) if any(p.liquid for p in posts) else (None, [])
         result = BuildResult(posts=len(posts), feeds=specs, problems=problems + said)
         rkeys = RenderKeys(stage_key(cfg, "render"), site)
@@ -144,7 +143,7 @@ def _beside_reading(cfg: Config) -> None:
     """The parent's work while the read workers read: import what the later stages run, which the
     render and write workers, forked after, inherit (``aside.prepare``: the writers). Imported up
     front, the renderer and the stages' runners took 20-30 ms of a cold build's start, one core busy."""
-    from . import aside, entry_check, ledger, websub, workers  # noqa: F401 - for the stages after reading
+    from . import aside, entry_check, output, websub, workers  # noqa: F401 - for the stages after reading
 
     aside.prepare(cfg)
 
@@ -176,8 +175,6 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
     """Read and group without writing: what `feeds check` and `feeds list` need too.
     ``listing``: what find_post_files gave, if it was asked already; ``seen``: notes for the
     shortcut's record; ``beside``: the parent's work while the read workers read."""
-    from .ledger import watch_ids
-
     files, found_files = listing or find_post_files(cfg)
     problems = list(found_files)
     own = cache is None
