@@ -29,22 +29,22 @@ Plain = Callable[[str], Any]  # a plain scalar's text -> its value (the caller's
 _NONE = object()  # "not sure": the full reader must decide
 
 
-def printable(text: str) -> bool:
+def all_printable(text: str) -> bool:
     """Nothing in ``text`` but printable characters and line feeds, told at ``str.isprintable``'s
     speed (a search for a character class costs ~50 instructions a character, and front matter is
     searched three times): then it holds none of what YAML refuses (``yamlload.NOT_YAML``: controls,
     surrogates, U+FFFE and U+FFFF, none of them printable), nor any of ``_UNSURE`` but '\\'.
     posts, yamlload and read_simple ask it of one front matter in turn: the last answer is kept for
     a text of common length (a longer one is not kept: reading keeps nothing long of a post)."""
-    return _printable_remembered(text) if len(text) <= MAX_PRINTABLE_KEPT else _printable(text)
+    return _all_printable_remembered(text) if len(text) <= MAX_PRINTABLE_KEPT else _all_printable(text)
 
 
-def _printable(text: str) -> bool:
+def _all_printable(text: str) -> bool:
     return text.replace("\n", "").isprintable()
 
 
 MAX_PRINTABLE_KEPT = 4096
-_printable_remembered = lru_cache(maxsize=1)(_printable)
+_all_printable_remembered = lru_cache(maxsize=1)(_all_printable)
 
 
 def read_simple(text: str, plain: Plain, rows: dict[str, int] | None = None) -> dict[str, Any] | None:
@@ -53,7 +53,7 @@ def read_simple(text: str, plain: Plain, rows: dict[str, int] | None = None) -> 
     ``plain`` gives a plain scalar's value (text, a marked timestamp, None), or raises
     LookupError for a plain scalar it leaves to YAML. ``rows``, when the mapping is returned:
     filled with each key's 0-based line in ``text`` (untouched when None is returned)."""
-    if ("\\" in text or not printable(text)) and _UNSURE.search(text):
+    if ("\\" in text or not all_printable(text)) and _UNSURE.search(text):
         return None
     seen = _seen_of(plain)
     found = _only_rows(text, plain, rows, seen)

@@ -29,7 +29,7 @@ else:  # pragma: no cover - the backport of the same parser
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path, is_plain_absolute
-from .fastyaml import printable
+from .fastyaml import all_printable
 from .sources import SourceText, read_from, read_from_utf8, read_source
 from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
@@ -262,7 +262,7 @@ def _as_text(value: Any) -> Any:
 
 def _drop_control_characters(fm: str, first: int, where: str, problems: list[Problem]) -> tuple[str, int]:
     """Control characters in the front matter: YAML refuses them and XML forbids most; drop them, warn."""
-    found = None if printable(fm) else NOT_YAML.search(fm)
+    found = None if all_printable(fm) else NOT_YAML.search(fm)
     if not found:
         return fm, 0
     cleaned, removed = NOT_YAML.subn("", fm)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .fastyaml import printable, read_simple
+from .fastyaml import all_printable, read_simple
 
 try:  # libyaml's scanner and parser, several times faster; same results
     from yaml import CSafeLoader as _BaseLoader
@@ -209,7 +209,7 @@ def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, t
     ``rows``: filled with key -> its 0-based line in ``text`` when the fast reader read it (it
     knows them; left empty otherwise).
     """
-    bad = None if printable(text) else NOT_YAML.search(text)
+    bad = None if all_printable(text) else NOT_YAML.search(text)
     if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
         raise _bad_character(text, bad.start())
     simple = None if typed else read_simple(text, _plain_value, rows)  # most front matter: no parser needed

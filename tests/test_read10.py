@@ -15,18 +15,13 @@ from conftest import unit_config
 from hypothesis import example, given
 from hypothesis import strategies as st
 from test_fastyaml import same_as_pyyaml
+from test_read_cheaper5 import outcome, refusing  # the helpers of the earlier rounds' read tests
 
 from feeds import fastyaml, jekyll, parallel, posts, reading, shortcut, yamlload
 from feeds.posts import NEVER, read_post
 
 COMMON = ('---\nlayout: post\ntitle: "扎实新闻 降低学生"\ndate: 2019-01-01 02:30:34\n'
           "categories: zhongguo huojiquandi\ntags: [成都理论, 南京苏州报道]\n---\n\nBody {x}.\n")
-
-
-def refusing(name: str) -> Any:
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError(f"{name} was used")
-    return refuse
 
 
 def _write_post(tmp_path: Path, text: str = COMMON) -> Path:
@@ -94,7 +89,7 @@ def test_a_long_key_is_never_known(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- front matter: what YAML refuses told by isprintable, once ---------------------------------
 
 def test_every_printable_character_is_one_yaml_takes_and_fastyaml_is_sure_of() -> None:
-    """``fastyaml.printable`` vouches for the text only when no search could find anything: every
+    """``fastyaml.all_printable`` vouches for the text only when no search could find anything: every
     character NOT_YAML or _UNSURE names (the backslash aside, looked for apart) is not printable."""
     for code in range(0x110000):
         char = chr(code)
@@ -192,11 +187,4 @@ def test_the_commonest_shapes_are_told_as_before(text: str) -> None:
     assert (jekyll._PLAIN_DATETIME.fullmatch(text) is not None) == (
         _old_common_timestamp(text) and text[10] != "t" and text[0] != "0")
     import reading_oracle as old
-    assert _outcome(jekyll.parse_date, text) == _outcome(old.parse_date, text)
-
-
-def _outcome(parse: Any, text: str) -> Any:
-    try:
-        return "ok", parse(text)
-    except ValueError as exc:
-        return type(exc).__name__, str(exc)
+    assert outcome(jekyll.parse_date, text) == outcome(old.parse_date, text)
