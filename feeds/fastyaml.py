@@ -130,7 +130,7 @@ MAX_KEYS_KEPT = 4096
 
 
 def _keys_of(plain: Plain) -> set[str]:
-    """The keys ``plain`` gave as themselves (``_plain_key``), each shorter than MAX_KEY."""
+    """The keys ``plain`` gave as themselves (``_plain_key``), each at most MAX_KEY long."""
     known = _KEYS_READ.get(plain)
     return _KEYS_READ.setdefault(plain, set()) if known is None else known
 

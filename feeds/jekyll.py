@@ -102,8 +102,9 @@ def parse_date(value: object) -> tuple[datetime, bool]:
 
 def parse_day(text: str) -> datetime:
     """``parse_date(text)[0]`` of a file name's day (``FILENAME_DAY``'s group: digits and '-', nothing
-    to strip, never a date and time), remembered: the same days come back on post after post."""
-    return _remembered_date(text)[0] if len(text) <= MAX_REMEMBERED_DATE else _parse_text(text)[0]
+    to strip, never a date and time, at most 10 characters: shorter than MAX_REMEMBERED_DATE),
+    remembered: the same days come back on post after post."""
+    return _remembered_date(text)[0]
 
 
 def _parse_text(text: str) -> tuple[datetime, bool]:
@@ -152,7 +153,7 @@ def _zoned_datetime(text: str) -> datetime | None:
         plain = datetime.fromisoformat(text[:19])
     except ValueError:
         return None
-    # in range already: _plain_datetime's years start at 1000, _offset_of's offsets end at ±14:00
+    # in range already: _PLAIN_DATETIME's years (both patterns') start at 1000, _offset_of's end at ±14:00
     return plain.replace(tzinfo=_offset_of(text[20:]))
 
 

@@ -276,7 +276,7 @@ _TIMESTAMP_SIGN = re.compile(_COMMON_TIMESTAMP.pattern + " [+-]")
 
 def _common_timestamp(text: str) -> bool:
     """``2022-03-04 13:23:21`` in ASCII digits: a text YAML's timestamp pattern matches (its
-    ``YYYY-M-D`` + spaces or T + ``H:MM:SS`` form), told without running the pattern."""
+    ``YYYY-M-D`` + spaces or T + ``H:MM:SS`` form), told by one anchored match, not by YAML's pattern."""
     return len(text) == 19 and _COMMON_TIMESTAMP.fullmatch(text) is not None
 
 
@@ -284,7 +284,7 @@ def _offset_after_time(text: str) -> bool:
     """``2022-03-04 13:23:21 +0800``: a ``_common_timestamp``, a space and a sign, then four digits
     (``isdigit``: other scripts' digits and superscripts too), which YAML's timestamp pattern does
     not take (its offset is ``[-+]H[H][:MM]``, in ASCII), and no other pattern kept here starts
-    with a digit: plain text, told without running the patterns."""
+    with a digit: plain text, told by one anchored match, not by YAML's patterns."""
     return len(text) == 25 and text[21:].isdigit() and _TIMESTAMP_SIGN.fullmatch(text, 0, 21) is not None
 
 

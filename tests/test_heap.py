@@ -70,3 +70,20 @@ def test_forked_workers_collect_less_too() -> None:
     assert {threshold for threshold, _, _ in answers} == {heap.ALLOCATIONS}
     assert all(frozen > 0 for _, frozen, _ in answers)
     assert os.getpid() not in {pid for _, _, pid in answers}  # forked workers answered, not this process
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_paused_runs_no_collection_and_leaves_the_collector_as_it_found_it(enabled: bool) -> None:
+    """``heap.paused`` (around the command's imports): no collection in its block, the collector as
+    it was after it, however the block ends."""
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with heap.paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuntimeError), heap.paused():
+            raise RuntimeError("an import that fails")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
