@@ -162,6 +162,7 @@ def read_line(path: str, st: os.stat_result | None) -> bytes:
 
 
 def _line(path: str, seen: tuple[int, int, int, int, int] | None) -> bytes:
+    # read_line writes the same text from a stat's fields itself: change both (tests/test_read10.py)
     return f"{path}\0{seen}\n".encode("utf-8", "surrogateescape")
 
 
