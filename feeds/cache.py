@@ -55,21 +55,36 @@ CREATE TABLE IF NOT EXISTS rendered (rkey TEXT, data TEXT, body BLOB);
 CREATE TABLE IF NOT EXISTS render_problems (rkey TEXT, data TEXT);
 CREATE TABLE IF NOT EXISTS fragments (fkey TEXT, rkey TEXT, ekey TEXT, head BLOB, tail BLOB);
 """
-# each key's index (a UNIQUE index: INSERT OR REPLACE replaces a row of the same key, as a PRIMARY KEY did)
-_INDEXES = """
-CREATE UNIQUE INDEX IF NOT EXISTS files_by_path ON files (path);
-CREATE UNIQUE INDEX IF NOT EXISTS posts_by_path ON posts (path, key);
-CREATE UNIQUE INDEX IF NOT EXISTS rendered_by_rkey ON rendered (rkey);
-CREATE UNIQUE INDEX IF NOT EXISTS render_problems_by_rkey ON render_problems (rkey);
-CREATE UNIQUE INDEX IF NOT EXISTS fragments_by_fkey ON fragments (fkey);
-CREATE INDEX IF NOT EXISTS fragments_by_rkey ON fragments (rkey);
-"""
+# each key's index: (name, table, unique, columns). A UNIQUE index: INSERT OR REPLACE replaces a row
+# of the same key, as a PRIMARY KEY did, and every query that looks a key up expects one row
+_INDEXED = (
+    ("files_by_path", "files", True, ("path",)),
+    ("posts_by_path", "posts", True, ("path", "key")),
+    ("rendered_by_rkey", "rendered", True, ("rkey",)),
+    ("render_problems_by_rkey", "render_problems", True, ("rkey",)),
+    ("fragments_by_fkey", "fragments", True, ("fkey",)),
+    ("fragments_by_rkey", "fragments", False, ("rkey",)),
+)
+_INDEXES = "".join(f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)});"
+                   for name, table, unique, columns in _INDEXED)
 
 # a row stored again under its key before the indexes exist is a second row: the last one is kept,
 # as INSERT OR REPLACE keeps it once they do
-_LAST_OF_EACH_KEY = "".join(f"DELETE FROM {table} WHERE rowid NOT IN (SELECT max(rowid) FROM {table} GROUP BY {key});"
-                            for table, key in (("files", "path"), ("posts", "path, key"), ("rendered", "rkey"),
-                                               ("render_problems", "rkey"), ("fragments", "fkey")))
+_LAST_OF_EACH_KEY = "".join(f"DELETE FROM {table} WHERE rowid NOT IN (SELECT max(rowid) FROM {table} GROUP BY "
+                            f"{', '.join(columns)});" for _, table, unique, columns in _INDEXED if unique)
+
+
+def _indexed(db: sqlite3.Connection) -> bool:
+    """Every index ``seal`` makes is there as it made it (its table, unique or not, whole, on its
+    columns): a cache whose unique indexes were dropped or replaced can hold two rows for one key,
+    which no query here expects. Asked of sqlite's own lists, not of the SQL text it kept."""
+    for name, table, unique, columns in _INDEXED:
+        listed = {row[1]: (row[2], row[4]) for row in db.execute(f"PRAGMA index_list({table})")}
+        if listed.get(name) != (int(unique), 0):  # (unique, partial)
+            return False
+        if tuple(row[2] for row in db.execute(f"PRAGMA index_info({name})")) != columns:
+            return False
+    return True
 
 
 def _guarded(default: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -121,7 +136,8 @@ class Cache:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.file)
             rows = dict(db.execute("SELECT name, value FROM meta").fetchall())
-            if rows.get("app") == APP and rows.get("schema") == str(SCHEMA) and rows.get("tool") == __version__:
+            if rows.get("app") == APP and rows.get("schema") == str(SCHEMA) and rows.get("tool") == __version__ \
+                    and _indexed(db):
                 self.trusted = self._scratch is None
                 return self._tune(db, self.file)
         except (sqlite3.Error, OSError):

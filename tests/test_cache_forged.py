@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeds import build, load_config
+from feeds import cache as cache_module
 from feeds.cli import main
 from feeds.config import Config
 from feeds.posts import Post
@@ -312,12 +313,15 @@ def test_a_fragment_row_joined_to_another_posts_body_is_a_miss(site: Path, fresh
     assert problem_lines(feeds_build()) == problem_lines(clean)  # repaired: nothing more to say
 
 
-def test_two_rendered_rows_for_one_post_publish_neither_on_a_fresh_clone(site: Path) -> None:
+def test_two_rendered_rows_for_one_post_publish_neither_on_a_fresh_clone(site: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache whose unique indexes are gone can hold two rendered rows for one post: each of its
     fragment rows then comes from the query twice, once with each body. A forged body that closes
     the content, adds a link to ``javascript:`` and goes on with the genuine body passes alone as
     escaped HTML; the background check of a fresh clone (two jobs) must hand neither over, and the
-    bytes published are a cold build's."""
+    bytes published are a cold build's. Such a cache is not even opened as trusted (the next
+    test); here it is, as if that check missed it: the stages' own checks must hold alone."""
+    monkeypatch.setattr(cache_module, "_indexed", lambda db: True)
     clean = feeds_build()
     db = sqlite3.connect(site / ".feeds-cache" / "config.sqlite3")
     rkey, data, body = db.execute("SELECT rkey, data, body FROM rendered WHERE body IS NOT NULL "
@@ -343,6 +347,32 @@ def test_two_rendered_rows_for_one_post_publish_neither_on_a_fresh_clone(site: P
         assert b"javascript:" not in b"".join(published.values())
         assert published == cold(site)
     db.close()
+
+
+@pytest.mark.parametrize("tamper", [
+    "DROP INDEX rendered_by_rkey",
+    "DROP INDEX posts_by_path; CREATE INDEX posts_by_path ON posts (path, key)",  # the same name, not unique
+    "DROP INDEX fragments_by_fkey; CREATE UNIQUE INDEX fragments_by_fkey ON fragments (fkey) WHERE rkey > ''",
+    "DROP INDEX files_by_path; CREATE UNIQUE INDEX files_by_path ON files (path, size)",  # unique, wider key
+    "DROP INDEX fragments_by_rkey",
+])
+def test_a_cache_without_the_indexes_it_was_sealed_with_is_not_trusted(site: Path, tamper: str) -> None:
+    """Every query that looks a key up expects one row, which only the unique indexes ``seal`` made
+    promise: a cache whose indexes were dropped or replaced is no cache of ours. It is not trusted,
+    the build does the work itself and publishes a cold build's bytes, and the cache it leaves has
+    its indexes again."""
+    path = site / ".feeds-cache" / "config.sqlite3"
+    assert cache_module.Cache(path.parent, "config").trusted  # as the last build left it
+    db = sqlite3.connect(path)
+    db.executescript(tamper)
+    db.close()
+    assert not cache_module.Cache(path.parent, "config").trusted
+    shutil.rmtree(site / ".public.feeds", ignore_errors=True)
+    result = feeds_build()
+    assert result.exit_code == 0, result.output
+    assert WARNING not in result.output
+    assert tree_bytes(site / "public") == cold(site)
+    assert cache_module.Cache(path.parent, "config").trusted
 
 
 def test_every_table_forged_at_once_is_one_warning(site: Path) -> None:
