@@ -75,12 +75,17 @@ _LAST_OF_EACH_KEY = "".join(f"DELETE FROM {table} WHERE rowid NOT IN (SELECT max
 
 
 def _indexed(db: sqlite3.Connection) -> bool:
-    """Every index ``seal`` makes is there as it made it (its table, unique or not, whole, on its
-    columns): a cache whose unique indexes were dropped or replaced can hold two rows for one key,
-    which no query here expects. Asked of sqlite's own lists, not of the SQL text it kept."""
+    """Every index ``seal`` makes is declared as it made it (its table, unique or not, whole, on its
+    columns; others besides may be there: an extra unique index only makes rows misses): a cache
+    whose unique indexes were dropped or replaced can hold two rows for one key, which no query
+    here expects. What sqlite declares is what its schema's text says, which a forger can edit too
+    (``PRAGMA writable_schema``) over rows that break it: the rows' own checks stay the defence;
+    this keeps a cache in which nothing was forged from being trusted with a hole in its keys."""
     for name, table, unique, columns in _INDEXED:
-        listed = {row[1]: (row[2], row[4]) for row in db.execute(f"PRAGMA index_list({table})")}
-        if listed.get(name) != (int(unique), 0):  # (unique, partial)
+        rows = db.execute(f"PRAGMA index_list({table})").fetchall()
+        if any(len(row) < 5 for row in rows):  # no 'partial' column: sqlite before 3.8.9 cannot say
+            return False
+        if {row[1]: (row[2], row[4]) for row in rows}.get(name) != (int(unique), 0):  # (unique, partial)
             return False
         if tuple(row[2] for row in db.execute(f"PRAGMA index_info({name})")) != columns:
             return False

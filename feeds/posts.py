@@ -609,7 +609,7 @@ def _assemble(f: _Fields, file: str, inside: tuple[str, ...], digest: str, cfg: 
     name, stem, suffix = _name_parts(file)
     from_name, name_slug = jekyll.split_filename(name)
     when, used_zone = _post_date(f, from_name, zone)
-    data = f.data  # the keys most posts do not set are looked for here (f.own), not each through f.text
+    data = f.data  # the dates and feed: keys, looked up below
     slug = f.own("slug") or name_slug
     if len(inside) == 2 and inside[0] == "_posts":  # most posts: no folder before _posts, no category from one
         categories = f.names("category", "categories")

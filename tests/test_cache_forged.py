@@ -319,8 +319,9 @@ def test_two_rendered_rows_for_one_post_publish_neither_on_a_fresh_clone(site: P
     fragment rows then comes from the query twice, once with each body. A forged body that closes
     the content, adds a link to ``javascript:`` and goes on with the genuine body passes alone as
     escaped HTML; the background check of a fresh clone (two jobs) must hand neither over, and the
-    bytes published are a cold build's. Such a cache is not even opened as trusted (the next
-    test); here it is, as if that check missed it: the stages' own checks must hold alone."""
+    bytes published are a cold build's. A cache without its unique indexes is not even opened as
+    trusted (the next test), but a forger can make sqlite declare them over such rows (``PRAGMA
+    writable_schema``): here it is trusted as if so, and the stages' own checks must hold alone."""
     monkeypatch.setattr(cache_module, "_indexed", lambda db: True)
     clean = feeds_build()
     db = sqlite3.connect(site / ".feeds-cache" / "config.sqlite3")
@@ -356,23 +357,35 @@ def test_two_rendered_rows_for_one_post_publish_neither_on_a_fresh_clone(site: P
     "DROP INDEX files_by_path; CREATE UNIQUE INDEX files_by_path ON files (path, size)",  # unique, wider key
     "DROP INDEX fragments_by_rkey",
 ])
-def test_a_cache_without_the_indexes_it_was_sealed_with_is_not_trusted(site: Path, tamper: str) -> None:
+def test_a_cache_without_the_indexes_it_was_sealed_with_is_not_trusted(site: Path, tamper: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Every query that looks a key up expects one row, which only the unique indexes ``seal`` made
     promise: a cache whose indexes were dropped or replaced is no cache of ours. It is not trusted,
     the build does the work itself and publishes a cold build's bytes, and the cache it leaves has
     its indexes again."""
     path = site / ".feeds-cache" / "config.sqlite3"
-    assert cache_module.Cache(path.parent, "config").trusted  # as the last build left it
     db = sqlite3.connect(path)
+    assert cache_module._indexed(db)  # as the last build left it
     db.executescript(tamper)
+    assert not cache_module._indexed(db)
     db.close()
-    assert not cache_module.Cache(path.parent, "config").trusted
     shutil.rmtree(site / ".public.feeds", ignore_errors=True)
-    result = feeds_build()
+    opened: list[bool] = []
+    real = cache_module.Cache._open
+
+    def opening(self: cache_module.Cache) -> sqlite3.Connection:
+        db = real(self)
+        opened.append(self.trusted)
+        return db
+    monkeypatch.setattr(cache_module.Cache, "_open", opening)
+    result = feeds_build()  # over the tampered file itself
+    assert opened == [False]
     assert result.exit_code == 0, result.output
     assert WARNING not in result.output
     assert tree_bytes(site / "public") == cold(site)
-    assert cache_module.Cache(path.parent, "config").trusted
+    db = sqlite3.connect(path)
+    assert cache_module._indexed(db)  # the cache left is a sealed one again
+    db.close()
 
 
 def test_every_table_forged_at_once_is_one_warning(site: Path) -> None:
@@ -651,3 +664,13 @@ def test_random_bytes_in_a_fragment_never_crash_the_build_or_reach_readers_unche
         # be published (see test_random_json_in_a_row_never_crashes_the_build), never unsafe or invalid
         checked = CliRunner().invoke(main, ["check"])
         assert checked.exit_code == 0, checked.output
+
+
+def test_an_sqlite_that_cannot_say_whether_an_index_is_partial_trusts_no_cache() -> None:
+    """sqlite before 3.8.9 lists an index without its 'partial' column (Python 3.10-3.12 may be
+    built against one): the cache is then not trusted, rather than the build failing on it."""
+    class OldSqlite:
+        def execute(self, sql: str) -> Any:
+            rows = [(0, "files_by_path", 1, "c")] if "index_list" in sql else [(0, 0, "path")]
+            return type("Cursor", (), {"fetchall": lambda self: rows, "__iter__": lambda self: iter(rows)})()
+    assert cache_module._indexed(OldSqlite()) is False  # type: ignore[arg-type]
