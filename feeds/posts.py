@@ -29,10 +29,9 @@ else:  # pragma: no cover - the backport of the same parser
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path, is_plain_absolute
-from .fastyaml import all_printable
 from .sources import SourceText, read_from, read_from_utf8, read_source
 from .text import clean_name, plain_title, scrub, site_url_of, smartify
-from .yamlload import NOT_YAML, Timestamp, YamlProblem, load_text_yaml
+from .yamlload import NOT_YAML, Timestamp, YamlProblem, first_not_yaml, load_text_yaml
 
 _HANDLER = frontmatter.YAMLHandler()
 
@@ -262,7 +261,7 @@ def _as_text(value: Any) -> Any:
 
 def _drop_control_characters(fm: str, first: int, where: str, problems: list[Problem]) -> tuple[str, int]:
     """Control characters in the front matter: YAML refuses them and XML forbids most; drop them, warn."""
-    found = None if all_printable(fm) else NOT_YAML.search(fm)
+    found = first_not_yaml(fm)
     if not found:
         return fm, 0
     cleaned, removed = NOT_YAML.subn("", fm)
@@ -681,8 +680,7 @@ def _image(f: _Fields, cfg: Config) -> str:
 
 def _author(f: _Fields, cfg: Config) -> str:
     """The post's author by name; a key of the site's _data/authors.yml gives that author's name."""
-    # tests/reading_oracle.py's _Fields, the old one, comes here too: looked for as f.own does
-    name = clean_name(f.clean(*f.text("author", "authors"))) if "author" in f.data or "authors" in f.data else ""
+    name = clean_name(f.own("author", "authors"))
     for key, full, _ in cfg.authors:
         if key == name:
             return clean_name(full)

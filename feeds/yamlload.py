@@ -141,6 +141,13 @@ for _tag in _TYPED:
 # Characters YAML itself refuses in a stream (PyYAML's Reader.NON_PRINTABLE).
 NOT_YAML = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]")
 
+
+def first_not_yaml(text: str) -> re.Match[str] | None:
+    """The first character of ``text`` that YAML refuses (``NOT_YAML``), if any: a text of printable
+    characters and line feeds (nearly every front matter) is told so without the class search."""
+    return None if all_printable(text) else NOT_YAML.search(text)
+
+
 # PyYAML's problem -> (what is wrong; what to do), in the words of someone writing a post.
 _EXPLAINED = (
     ("end of stream", "a quoted value is never closed; add the closing quote, or remove the opening one"),
@@ -209,7 +216,7 @@ def load_text_yaml(text: str, duplicates: list[tuple[int, str]] | None = None, t
     ``rows``: filled with key -> its 0-based line in ``text`` when the fast reader read it (it
     knows them; left empty otherwise).
     """
-    bad = None if all_printable(text) else NOT_YAML.search(text)
+    bad = first_not_yaml(text)
     if bad:  # PyYAML would say "<unicode string>, position N"; say where and what instead
         raise _bad_character(text, bad.start())
     simple = None if typed else read_simple(text, _plain_value, rows)  # most front matter: no parser needed

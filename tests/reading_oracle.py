@@ -21,7 +21,7 @@ from feeds.config import Config
 from feeds.errors import ERROR, WARNING, Problem, display_path
 from feeds.jekyll import _DATE, _PRETTY_KEEP, DateError, _in_range, _offset
 from feeds.posts import (_HANDLER, _KEY, _ONLY_OFFSET, _TOML, _TOML_KEY, EMPTY_FRONT_MATTER, FALSE_WORDS, NO_FRONT_MATTER,
-                         READ_AS_UTC, TRUE_WORDS, USED_SITE_ZONE, FrontMatter, Post, _author, _capped,
+                         READ_AS_UTC, TRUE_WORDS, USED_SITE_ZONE, FrontMatter, Post, _capped,
                          _drop_control_characters, _entry_id, _image, _load_toml, _url_path, _with_liquid,
                          with_defaults)
 from feeds.sources import SourceText, _lf, _resolved, file_digest
@@ -279,6 +279,15 @@ def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, no
     flags = READ_AS_UTC if f.read_as_utc else (USED_SITE_ZONE if naive else 0)
     return post, problems + f.problems, flags
 
+
+
+def _author(f: _Fields, cfg: Config) -> str:
+    """The author as reading found it before ``_Fields.own`` (this oracle's _Fields has none)."""
+    name = clean_name(f.clean(*f.text("author", "authors")))
+    for key, full, _ in cfg.authors:
+        if key == name:
+            return clean_name(full)
+    return name
 
 def _post_date(f: _Fields, path: Path, zone: ZoneInfo | timezone) -> tuple[datetime | None, bool]:
     """The post's date: front matter, else the file name's; warns when the two disagree."""
