@@ -56,6 +56,7 @@ from .errors import ERROR, WARNING, Problem
 from .ledger import ledger_file
 from .posts import LIQUID_TIME, Post, after
 from .rows import Damaged, problem_text, problems_from_rows
+from .sources import stat_line, stat_of
 from .stages import stage_key, tool_key
 
 if TYPE_CHECKING:  # Liquid is imported once the read workers read (pipeline); a replay may never need it
@@ -131,41 +132,6 @@ def config_hash(cfg: Config) -> str:
     return _hash(VERSION, tool_key(), os.getcwd(), keys, dataclasses.replace(cfg, jobs=0), cfg.read, cfg.warnings)
 
 
-def _stat(path: str | Path, follow: bool = True) -> tuple[int, int, int, int, int] | None:
-    """(type and mode, size, mtime, inode, ctime): ctime too, as no one can set it back (an edit
-    whose mtime was put back is still seen), and nothing feeds does to a file it reads changes it."""
-    try:
-        return _fields(os.stat(path) if follow else os.lstat(path))
-    except (OSError, ValueError):
-        return None
-
-
-def _fields(st: os.stat_result) -> tuple[int, int, int, int, int]:
-    return st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
-
-
-def stat_line(path: str, st: os.stat_result | None = None) -> bytes:
-    """A post file's line in ``files_hash``: its path and ``_stat`` (``st``: its ``os.stat``, when the
-    caller has just asked; else asked now)."""
-    return _line(path, _stat(path) if st is None else _fields(st))
-
-
-def read_line(path: str, st: os.stat_result | None) -> bytes:
-    """``stat_line`` of a file whose stat reading asked (``sources.read_post_file``), None when it
-    could not: a file that could not be stat'ed then is signed so, not asked again (it may have
-    come since, and is not what was read)."""
-    if st is None:
-        return _line(path, None)
-    # _line's text of _fields(st), its tuple's repr written out: the read workers sign every file
-    return (f"{path}\0({st.st_mode}, {st.st_size}, {st.st_mtime_ns}, {st.st_ino}, {st.st_ctime_ns})\n"
-            .encode("utf-8", "surrogateescape"))
-
-
-def _line(path: str, seen: tuple[int, int, int, int, int] | None) -> bytes:
-    # read_line writes the same text from a stat's fields itself: change both (tests/test_read10.py)
-    return f"{path}\0{seen}\n".encode("utf-8", "surrogateescape")
-
-
 def files_hash(files: list[str], found: list[Problem], lines: Mapping[str, bytes] | None = None) -> str:
     """The post files found, each as ``stat`` sees it now, and what finding them said. ``lines``:
     the ``stat_line`` of each file as reading saw it (the read workers, each just before reading
@@ -197,7 +163,7 @@ def state_hash(cfg: Config, verify: bool = True) -> str | None:
     book = folder_of(cfg.output)
     if any(os.path.lexists(cfg.output / name) for name in (LEGACY_MANIFEST, LEGACY_LOCK, LEGACY_STAGING)):
         return None
-    folder, root_folder = _stat(book, follow=False), _stat(cfg.output, follow=False)
+    folder, root_folder = stat_of(book, follow=False), stat_of(cfg.output, follow=False)
     if folder is None or not stat.S_ISDIR(folder[0]) or root_folder is None:  # a link where the records go
         return None
     file = manifest_file(book, owner_of(cfg.file))
@@ -211,8 +177,8 @@ def state_hash(cfg: Config, verify: bool = True) -> str | None:
         return None
     cache = cache_file(cfg)
     return _hash(folder, root_folder[0], root_folder[3], listed, hashlib.blake2b(data, digest_size=16).digest(),
-                 [(name, _stat(book / name, follow=False)) for name in names],
-                 _stat(ledger_file(cfg) or ""),
+                 [(name, stat_of(book / name, follow=False)) for name in names],
+                 stat_of(ledger_file(cfg) or ""),
                  _identity(cache))
 
 
@@ -224,7 +190,7 @@ def _listed(cfg: Config, file: Path, data: bytes) -> int | None:
         return None
     root = str(cfg.output)
     for relative, entry in manifest.items():
-        st = _stat(os.path.join(root, relative), follow=False)
+        st = stat_of(os.path.join(root, relative), follow=False)
         if st is None or st[1:3] != tuple(entry[2:]) or not stat.S_ISREG(st[0]):
             return None
     return len(manifest)
@@ -242,7 +208,7 @@ def _count_listed(data: bytes) -> int | None:
 def _identity(file: Path | None) -> tuple[int, int] | None:
     """Which file the cache is, not its bytes: sqlite changes those whenever a connection closes
     (a checkpoint), and what is in it changes no output (its rows are checked when used)."""
-    st = _stat(file, follow=False) if file is not None else None
+    st = stat_of(file, follow=False) if file is not None else None
     return None if st is None else (st[0], st[3])
 
 

@@ -246,7 +246,7 @@ def test_the_record_signs_the_output_as_a_check_of_each_file_would(make_site: Ca
     posts = {f"2022-01-{1 + n % 28:02d}-p{n}.md": {"title": f"P {n}", "tags": [f"t{n}"]} for n in range(40)}
     cfg = load_config(make_site(posts, {"build": {"jobs": 1}}))
     monkeypatch.chdir(cfg.root)
-    stat, remember = shortcut._stat, shortcut.remember
+    stat, remember = shortcut.stat_of, shortcut.remember
     asked: list[str] = []
     remembering: list[bool] = []
 
@@ -261,7 +261,7 @@ def test_the_record_signs_the_output_as_a_check_of_each_file_would(make_site: Ca
             remember(*args)
         finally:
             remembering.clear()
-    monkeypatch.setattr(shortcut, "_stat", stat_noted)
+    monkeypatch.setattr(shortcut, "stat_of", stat_noted)
     monkeypatch.setattr(shortcut, "remember", remember_noted)
     result = pipeline.build(cfg)
     monkeypatch.undo()

@@ -32,8 +32,8 @@ def _events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """("stat", path) for each file signed, ("key", stage) for each stage key asked, ("read", path)
     for each post file read, ("started", "") once the read workers exist (the parent's beside)."""
     events: list[tuple[str, str]] = []
-    stat, read, prepare, line = shortcut._stat, reading.read_post_file, aside.prepare, reading.read_line
-    monkeypatch.setattr(shortcut, "_stat", lambda path, follow=True: (events.append(("stat", str(path))),
+    stat, read, prepare, line = sources.stat_of, reading.read_post_file, aside.prepare, reading.read_line
+    monkeypatch.setattr(sources, "stat_of", lambda path, follow=True: (events.append(("stat", str(path))),
                                                                        stat(path, follow))[1])
     # a read task signs its file with the stat reading asked (read_post_file's fstat, before the read)
     monkeypatch.setattr(reading, "read_line", lambda path, st: (events.append(("stat", str(path))), line(path, st))[1])
@@ -90,8 +90,8 @@ def test_each_file_is_signed_as_it_was_just_before_it_was_read(make_site: Callab
     assert not build(load_config(config)).errors
     assert len(before_read) == 4 and set(signed) == set(before_read)
     for path, seen in before_read.items():
-        assert signed[path] is not None and shortcut._fields(signed[path]) == shortcut._fields(seen)
-        assert shortcut._fields(seen) != shortcut._fields(os.stat(path))
+        assert signed[path] is not None and sources.stat_fields(signed[path]) == sources.stat_fields(seen)
+        assert sources.stat_fields(seen) != sources.stat_fields(os.stat(path))
 
 
 def test_a_read_task_asks_no_second_stat_of_its_file(make_site: Callable[..., Path],
