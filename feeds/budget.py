@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from .config import Config
 from .errors import WARNING, Problem, display_path
 from .fragments import Framed, Newest, Span, make_fragments
-from .group import FeedSpec
 from .render import Rendered
+from .specs import FeedSpec
 
 
 def feed_files(cfg: Config, spec: FeedSpec, fragments: Mapping[str, Sequence[bytes]],

@@ -35,9 +35,9 @@ from .cache import Cache, WorkerCache, fragment_digest, joined, joined_rows
 from .config import Config, default_jobs
 from .fragment_check import Fields, expected_fields, fragment_fields, fragment_format, fragment_ok
 from .fragments import fragment_key
-from .group import FeedSpec
 from .handoff import Entry, Handed, Room, Stream
 from .posts import Post
+from .specs import FeedSpec
 
 BATCH = 64  # posts a check task takes: one query for their fragments
 

@@ -16,10 +16,10 @@ from .config import Config
 from .errors import Problem
 from .formats import BY_NAME
 from .fragment_check import fragment_ok
-from .group import FeedFile, FeedSpec
 from .liquid import LiquidSite
 from .posts import Post, read_body
 from .render import Rendered, render_post
+from .specs import FeedFile, FeedSpec
 
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
 

@@ -1,54 +1,25 @@
-"""Posts -> FeedSpecs: one per format-independent feed (site, each category, each tag).
-
-A FeedSpec says everything a feed is (title, entries in order, where its files go) so that
-``write`` can loop over them once, whatever their kind.
-"""
+"""Posts -> FeedSpecs (``specs``): one per format-independent feed (site, each category, each tag),
+each followed by its archive pages (``archives``)."""
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
-from urllib.parse import quote
 
+from .archives import with_archives
 from .config import Config
 from .errors import WARNING, Problem
 from .posts import Post
 from .schema import PAGES
+from .specs import FeedFile, FeedSpec, feed_url, quoted_path
 
 _KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
 # Windows device names, whatever follows a dot (a slug has none); superscript 1-3 count as digits there
 _RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in "0123456789¹²³")}
 CLASH_EXAMPLES = 2  # posts named per spelling in a slug-clash warning
 _MAX_SLUG_BYTES = 180  # file names stay far below the 255-byte limit with an extension added
-
-
-@dataclass(frozen=True)
-class FeedFile:
-    format: str  # "atom" or "rss"
-    path: str  # relative to the output folder, "/"-separated, UTF-8
-    url: str  # absolute, percent-encoded
-    links: tuple[tuple[str, str], ...] = ()  # (rel, href) besides self and alternate: RFC 5005's (archives)
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    kind: str  # "site", "category" or "tag"
-    name: str  # as the posts spell it (the most common spelling when several fold together)
-    slug: str
-    title: str
-    entries: tuple[Post, ...]  # newest first, at most `limit`
-    total: int  # posts in the group, before the limit
-    files: tuple[FeedFile, ...]  # one per format, plus jekyll-feed's own path when it differs from ours
-    page: int = 0  # an RFC 5005 archive page, 1 for the oldest posts (``archives``); 0: a feed to subscribe to
-
-    @property
-    def what(self) -> str:
-        """The feed, as messages name it."""
-        name = "the site feed" if self.kind == "site" else f"the {self.kind} '{self.name}'"
-        return f"archive page {self.page} of {name}" if self.page else name
 
 
 @lru_cache(maxsize=65536)
@@ -66,15 +37,6 @@ def slugify(name: str) -> str:
         digest = hashlib.blake2b(slug.encode(), digest_size=4).hexdigest()
         slug = slug.encode()[:_MAX_SLUG_BYTES].decode("utf-8", "ignore").rstrip("-") + "-" + digest
     return slug + "-" if slug in _RESERVED else slug
-
-
-_URL_SAFE = "/-._~!$&'()*+,;=:@"
-_AS_IS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _URL_SAFE)  # quote leaves these
-
-
-def feed_url(cfg: Config, path: str) -> str:
-    """A path nearly always needs no quoting (a slug of ASCII letters and digits): then not quoted."""
-    return cfg.site.url + "/" + (path if _AS_IS.issuperset(path) else quote(path, safe=_URL_SAFE))
 
 
 _JEKYLL_FEED_TAG = re.compile(r"[A-Za-z0-9_]+")  # the only tag names jekyll-feed made feeds for
@@ -134,7 +96,7 @@ class FeedFiles:
         per feed: grouping goes by slug)."""
         # quote works byte by byte: a path's quoted form is its pattern's quoted parts joined by
         # the slug quoted once (for every format), not each whole path quoted anew (feed_url)
-        quoted = slug if _AS_IS.issuperset(slug) else quote(slug, safe=_URL_SAFE)
+        quoted = quoted_path(slug)
         site = self.cfg.site.url + "/"
         files = [FeedFile(fmt, pattern.replace("{slug}", slug), site + quoted.join(parts))
                  for fmt, pattern, parts in self._formats(kind)]
@@ -147,7 +109,7 @@ class FeedFiles:
         found = self._patterns.get(kind)
         if found is None:
             patterns = [(fmt, self.cfg.feeds.path(f"{kind}_{fmt}")) for fmt in self.cfg.feeds.formats]
-            found = self._patterns[kind] = [(fmt, pattern, [quote(part, safe=_URL_SAFE) for part in
+            found = self._patterns[kind] = [(fmt, pattern, [quoted_path(part) for part in
                                                             pattern.split("{slug}")]) for fmt, pattern in patterns]
         return found
 
@@ -180,8 +142,6 @@ def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Pr
                                       files(kind, slug, jekyll_path)))
                 members.append(group)
     if cfg.feeds.archive_size:
-        from .archives import with_archives  # archives builds on FeedSpec: imported here, not above
-
         specs, found = with_archives(cfg, specs, members)
         problems += found
     kept, clashes = _one_feed_per_file(cfg, specs)

@@ -14,7 +14,7 @@ import re
 
 from .config import Config
 from .formats import BY_NAME
-from .group import FeedSpec
+from .specs import FeedSpec
 
 SECTIONS = (("site", "Site", "site"), ("category", "Categories", "categories"), ("tag", "Tags", "tags"))
 

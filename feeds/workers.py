@@ -15,13 +15,13 @@ from .config import Config, default_jobs
 from .errors import Problem
 from .formats import load_makers
 from .fragments import entry_fragments, post_fragments
-from .group import FeedSpec
 from .handoff import Entry, Handed, Handoff, Room, hand
 from .liquid import LiquidSite
 from .output import Output
 from .parallel import Progress
 from .posts import Post, read_body, read_body_utf8
 from .render import render_post
+from .specs import FeedSpec
 from .stages import RenderKeys, fingerprint, output_key, render_key, stage_key
 from .xmlfast import content_bytes
 

@@ -19,10 +19,10 @@ from lxml import etree  # type: ignore[import-untyped]
 from .archives import NAMESPACE as HISTORY
 from .config import Config
 from .formats import BY_NAME
-from .group import FeedFile, FeedSpec
 from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
+from .specs import FeedFile, FeedSpec
 from .text import xml_safe
 from .xmlfast import EntryText, Frame, Parts, atom_head, atom_parts, entry_text, rss_head, rss_parts
 

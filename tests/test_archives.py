@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.archives import archive_path
-from feeds.group import FeedSpec, group_posts
+from feeds.group import group_posts
+from feeds.specs import FeedSpec
 from feeds.validate import check_output
 
 START = datetime(2021, 1, 1, 9, 0, tzinfo=CST)

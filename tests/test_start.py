@@ -259,23 +259,23 @@ def test_a_dated_name_is_not_matched_whole(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_feed_url_is_quoted_as_before(path: str) -> None:
     from urllib.parse import quote
 
-    from feeds import group
+    from feeds import specs
 
     class Site:
         class site:  # noqa: N801 - a stand-in for cfg.site
             url = "https://x.test"
-    assert group.feed_url(Site, path) == "https://x.test/" + quote(path, safe="/-._~!$&'()*+,;=:@")  # type: ignore[arg-type]
+    assert specs.feed_url(Site, path) == "https://x.test/" + quote(path, safe="/-._~!$&'()*+,;=:@")  # type: ignore[arg-type]
 
 
 def test_a_plain_feed_path_is_not_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
-    from feeds import group
+    from feeds import specs
 
-    monkeypatch.setattr(group, "quote", lambda *a, **k: pytest.fail("quoted"))
+    monkeypatch.setattr(specs, "quote", lambda *a, **k: pytest.fail("quoted"))
 
     class Site:
         class site:  # noqa: N801 - a stand-in for cfg.site
             url = "https://x.test"
-    assert group.feed_url(Site, "feed/tag/a-b_c.2.xml") == "https://x.test/feed/tag/a-b_c.2.xml"  # type: ignore[arg-type]
+    assert specs.feed_url(Site, "feed/tag/a-b_c.2.xml") == "https://x.test/feed/tag/a-b_c.2.xml"  # type: ignore[arg-type]
 
 
 def test_ids_are_checked_with_one_sort(monkeypatch: pytest.MonkeyPatch, make_site: Callable[..., Path]) -> None:

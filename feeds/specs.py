@@ -1,0 +1,51 @@
+"""What a feed is: a FeedSpec says everything (title, entries in order, where its files go) so that
+``write`` can loop over them once, whatever their kind; ``group`` makes them from the posts,
+``archives`` pages them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .config import Config
+from .posts import Post
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    format: str  # "atom" or "rss"
+    path: str  # relative to the output folder, "/"-separated, UTF-8
+    url: str  # absolute, percent-encoded
+    links: tuple[tuple[str, str], ...] = ()  # (rel, href) besides self and alternate: RFC 5005's (archives)
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    kind: str  # "site", "category" or "tag"
+    name: str  # as the posts spell it (the most common spelling when several fold together)
+    slug: str
+    title: str
+    entries: tuple[Post, ...]  # newest first, at most `limit`
+    total: int  # posts in the group, before the limit
+    files: tuple[FeedFile, ...]  # one per format, plus jekyll-feed's own path when it differs from ours
+    page: int = 0  # an RFC 5005 archive page, 1 for the oldest posts (``archives``); 0: a feed to subscribe to
+
+    @property
+    def what(self) -> str:
+        """The feed, as messages name it."""
+        name = "the site feed" if self.kind == "site" else f"the {self.kind} '{self.name}'"
+        return f"archive page {self.page} of {name}" if self.page else name
+
+
+
+_URL_SAFE = "/-._~!$&'()*+,;=:@"
+_AS_IS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _URL_SAFE)  # quote leaves these
+
+
+def quoted_path(path: str) -> str:
+    """A feed's path (or part of one) as its URL spells it; nearly always a slug of ASCII letters
+    and digits, which quoting would leave as it is: then not quoted."""
+    return path if _AS_IS.issuperset(path) else quote(path, safe=_URL_SAFE)
+
+
+def feed_url(cfg: Config, path: str) -> str:
+    return cfg.site.url + "/" + quoted_path(path)
