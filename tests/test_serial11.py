@@ -55,3 +55,42 @@ def test_an_output_folder_with_its_files_is_still_asked_file_by_file(site: Path)
     build(load_config(site / "config.yaml"))
     again = build(load_config(site / "config.yaml"), replay=False)
     assert not again.written and again.unchanged == len(_records(site)) > 0
+
+
+def test_a_post_naming_a_name_twice_is_in_its_feed_once() -> None:
+    """Reading leaves no name twice in a post, a Post made otherwise may: its feed carries it once,
+    newest first with the others, and a name no post repeats keeps its list as gathered."""
+    from datetime import datetime, timedelta, timezone
+
+    from conftest import make_post, unit_config
+
+    from feeds.group import group_posts
+
+    day = datetime(2022, 3, 4, tzinfo=timezone.utc)
+    posts = [make_post("a", day, tags=("x", "y", "x")), make_post("b", day + timedelta(days=1), tags=("x",)),
+             make_post("c", day - timedelta(days=1), tags=("y", "y"), categories=("k", "k"))]
+    specs, problems = group_posts(unit_config(), posts)
+    entries = {(s.kind, s.name): [p.path for p in s.entries] for s in specs}
+    assert entries[("tag", "x")] == [posts[1].path, posts[0].path]
+    assert entries[("tag", "y")] == [posts[0].path, posts[2].path]
+    assert entries[("category", "k")] == [posts[2].path]
+    assert not problems
+
+
+def test_the_read_posts_come_with_their_stamps(site: Path) -> None:
+    """Every step after reading asks each post's stamp: the read stage worked them out as the
+    posts came, beside the workers, not the parent alone once reading ended."""
+    from feeds import reading
+    from feeds.cache import Cache
+    from feeds.sources import find_post_files
+
+    cfg = load_config(site / "config.yaml")
+    files, _ = find_post_files(cfg)
+    cache = Cache(None)
+    try:
+        results = reading.read_all(cfg, files, cache, None)
+    finally:
+        cache.close()
+    posts = [post for post, _, _ in results if post is not None]
+    assert len(posts) == len(POSTS)
+    assert all(vars(post)["stamp"] == post.date.timestamp() for post in posts)
