@@ -193,12 +193,15 @@ def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
     the names by slug; a slug has one spelling nearly always, and then its posts are the name's."""
     field = attrgetter("categories" if kind == "category" else "tags")
     by_name: dict[str, list[Post]] = {}  # every use of a name, in order (a post naming it twice: twice)
+    twice: set[str] = set()  # the names some post uses twice (reading leaves none: a Post made otherwise)
     for post in ordered:
         for name in field(post):
             found = by_name.get(name)
             if found is None:
                 by_name[name] = [post]
             else:
+                if found[-1] is post:  # a post's uses of a name come one after the other
+                    twice.add(name)
                 found.append(post)
     names: dict[str, list[str]] = {name: [name] for name in exact}  # slug -> its spellings, first seen first
     for name in by_name:
@@ -210,7 +213,7 @@ def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
     for slug, spellings in names.items():
         counts = {n: len(by_name.get(n, ())) for n in spellings}
         name = min(counts, key=lambda n: (-counts[n], n))
-        groups[slug] = (name, _once(spellings, by_name, position))
+        groups[slug] = (name, _once(spellings, by_name, position, twice))
         if len(counts) > 1:
             listed = ", ".join(f"'{n}' ({_posts_named([p.path for p in by_name[n][:CLASH_EXAMPLES]], counts[n])})"
                                for n in sorted(counts))
@@ -219,11 +222,13 @@ def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
     return groups, problems
 
 
-def _once(spellings: list[str], by_name: dict[str, list[Post]], position: dict[int, int]) -> list[Post]:
-    """The posts that use any of the spellings, each once, newest first (``position``: in that order)."""
+def _once(spellings: list[str], by_name: dict[str, list[Post]], position: dict[int, int], twice: set[str]
+          ) -> list[Post]:
+    """The posts that use any of the spellings, each once, newest first (``position``: in that order;
+    ``twice``: the names a post uses more than once, the only ones whose lists hold a post twice)."""
     if len(spellings) == 1:
         posts = by_name.get(spellings[0], [])
-        return posts if len({id(p) for p in posts}) == len(posts) else list({id(p): p for p in posts}.values())
+        return list({id(p): p for p in posts}.values()) if spellings[0] in twice else posts
     union = {id(p): p for n in spellings for p in by_name.get(n, ())}
     return sorted(union.values(), key=lambda p: position[id(p)])
 

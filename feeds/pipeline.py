@@ -202,9 +202,10 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
 def _to_make(key: str, specs: list[FeedSpec], out: Output, site: LiquidSite | None
              ) -> tuple[list[FeedSpec], dict[str, str]]:
     """The feeds to make, and the inputs (fingerprint) of their files; the others' files are kept.
-    With no record of the output folder (a cold build, a fresh clone) every feed is made, and each
+    With no record of the output folder (a fresh clone), or none of its files there (a cold build
+    after ``rm -rf public``: records of 5,000 files, none on disk), every feed is made, and each
     write task works out its files' inputs itself, on every core, not the parent alone here."""
-    if not out.manifest:
+    if not out.manifest or out.holds_nothing():
         return list(specs), {}
     todo, inputs = [], {}
     for spec in specs:

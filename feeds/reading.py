@@ -107,6 +107,8 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
         rows.append((path, size, mtime, digest))
         if result is not None:
             fresh[path] = result
+            if result[0] is not None:  # every step after reading asks it: worked out while the workers read
+                result[0].stamp  # noqa: B018 - kept in the post (posts._Stamp): not asked of the parent alone later
             if digest:
                 new.append((digest, path, result))
                 texts[path] = text

@@ -315,6 +315,11 @@ class Output:
             return False
         return self.manifest[relative][2:] == [st.st_size, st.st_mtime_ns]
 
+    def holds_nothing(self) -> bool:
+        """The output folder is empty (a cold build's, made just now or emptied): no file the
+        records list is there to keep, whatever inputs they recorded."""
+        return _empty(str(self.root))
+
     def same_inputs(self, relative: str, inputs: str) -> bool:
         """The file was made from exactly these inputs last time and is untouched since."""
         entry = self.manifest.get(relative)
