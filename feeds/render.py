@@ -86,7 +86,7 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True, utf8:
     UTF-8 when the caller has it (the file's bytes), given to the renderer if the text goes unchanged."""
     hidden = False
     if smart:
-        text, hidden = hide_typed_quotes(text)
+        text, hidden = hide_typed_quotes(text, utf8)
     kramdown = uses_kramdown(text, utf8)  # the bytes as read: hiding the quotes changed no ASCII
     html = _render(text, auto_ids, smart, kramdown, False, b"" if hidden or kramdown else utf8)
     if needs_raw_blocks(html):
