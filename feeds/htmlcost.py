@@ -162,10 +162,10 @@ def estimate(html: str, max_depth: int, max_nesting: int, max_amp_work: int = -1
     '&' times the whole length is at most ``max_amp_work`` (nearly always), that product is the
     '&' cost given, with the whole text as the run: no run can cost more. ``count_amps`` False: the
     caller knows the '&' cannot matter (the '&' cost is then 0 where the cheap bound holds)."""
-    cost = Cost()
     quick = _quick_bound(html, max_depth, max_nesting, max_amp_work, count_amps)
     if quick is not None:
         return quick
+    cost = Cost()
     stack = _Stack(cost)
     run_start = pos = amps = 0  # amps: '&' in the current run
     while (found := _MARKUP.search(html, pos)) is not None:
