@@ -31,8 +31,8 @@ from dataclasses import replace
 
 from .config import Config
 from .errors import Problem
+from .feedspec import FeedFile, FeedSpec, feed_url
 from .posts import Post
-from .specs import FeedFile, FeedSpec, feed_url
 
 NAMESPACE = "http://purl.org/syndication/history/1.0"  # RFC 5005's fh: prefix
 FORMATS = ("atom", "rss")  # Atom, and RSS 2.0 by atom:link (RFC 5005 appendix B); JSON Feed has no archives

@@ -20,10 +20,10 @@ from pathlib import Path
 from . import parallel
 from .bookkeeping import Entry
 from .config import Config, default_jobs
+from .feedspec import FeedSpec
 from .ledger import ledger_update
 from .output import Output
 from .posts import Post
-from .specs import FeedSpec
 
 Staged = list[tuple[str, Entry, bool]]  # (path, manifest entry, written) of each list file made
 Maker = Callable[[Config, list[FeedSpec]], bytes]

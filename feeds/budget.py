@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 
 from .config import Config
 from .errors import WARNING, Problem, display_path
+from .feedspec import FeedSpec
 from .fragments import Framed, Newest, Span, make_fragments
 from .render import Rendered
-from .specs import FeedSpec
 
 
 def feed_files(cfg: Config, spec: FeedSpec, fragments: Mapping[str, Sequence[bytes]],

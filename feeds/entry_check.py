@@ -33,11 +33,11 @@ from typing import Any
 from . import handoff, parallel
 from .cache import Cache, WorkerCache, fragment_digest, joined, joined_rows
 from .config import Config, default_jobs
+from .feedspec import FeedSpec
 from .fragment_check import Fields, expected_fields, fragment_fields, fragment_format, fragment_ok
 from .fragments import fragment_key
 from .handoff import Entry, Handed, Room, Stream
 from .posts import Post
-from .specs import FeedSpec
 
 BATCH = 64  # posts a check task takes: one query for their fragments
 

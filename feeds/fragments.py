@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from .cache import PartsRow, WorkerCache
 from .config import Config
 from .errors import Problem
+from .feedspec import FeedFile, FeedSpec
 from .formats import BY_NAME
 from .fragment_check import fragment_ok
 from .liquid import LiquidSite
 from .posts import Post, read_body
 from .render import Rendered, render_post
-from .specs import FeedFile, FeedSpec
 
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
 

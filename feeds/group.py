@@ -1,4 +1,4 @@
-"""Posts -> FeedSpecs (``specs``): one per format-independent feed (site, each category, each tag),
+"""Posts -> FeedSpecs (``feedspec``): one per format-independent feed (site, each category, each tag),
 each followed by its archive pages (``archives``)."""
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from operator import attrgetter
 from .archives import with_archives
 from .config import Config
 from .errors import WARNING, Problem
+from .feedspec import FeedFile, FeedSpec, feed_url, quoted_path
 from .posts import Post
 from .schema import PAGES
-from .specs import FeedFile, FeedSpec, feed_url, quoted_path
 
 _KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
 # Windows device names, whatever follows a dot (a slug has none); superscript 1-3 count as digits there

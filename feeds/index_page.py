@@ -13,8 +13,8 @@ import html
 import re
 
 from .config import Config
+from .feedspec import FeedSpec
 from .formats import BY_NAME
-from .specs import FeedSpec
 
 SECTIONS = (("site", "Site", "site"), ("category", "Categories", "categories"), ("tag", "Tags", "tags"))
 

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from .config import Config
+from .feedspec import FeedFile, FeedSpec
 from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
-from .specs import FeedFile, FeedSpec
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

@@ -22,13 +22,13 @@ from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
+from .feedspec import FeedSpec
 from .group import group_posts
 from .ledger import record_ids, watch_ids, write_ledger  # shortcut imports it anyway
 from .liquid import LiquidSite, load_site, one_per_kind
 from .parallel import Progress
 from .posts import Post, build_time, check_ids, finish_reading
 from .sources import find_post_files
-from .specs import FeedSpec
 from .stages import RenderKeys, fingerprint, output_key, stage_key
 
 if TYPE_CHECKING:

@@ -83,6 +83,12 @@ class _Stamp:
         return stamp
 
 
+def stamp_now(post: Post) -> None:
+    """Work out ``post.stamp`` now and keep it (``_Stamp``): the read stage asks it of each post as it
+    arrives, while the workers still read, so that the steps after reading find it made."""
+    post.stamp  # noqa: B018 - asked for what asking keeps
+
+
 def after(post: Post, now: datetime, limit: float) -> bool:
     """``post.date > now`` (``limit``: ``now.timestamp()``), exactly as Python compares them: by
     the clock's reading when both have the same tzinfo, else by the instant. A timestamp is the

@@ -17,9 +17,10 @@ from . import parallel
 from .cache import Cache
 from .config import Config, default_jobs
 from .parallel import Progress
-from .posts import NEVER, read_post, site_zone
+from .posts import NEVER, read_post, site_zone, stamp_now
 from .rows import ReadResult, read_row_bytes
-from .sources import read_line, read_post_file, source_root_text, stat_line
+from .signature import read_line, stat_line
+from .sources import read_post_file, source_root_text
 from .stages import stage_key
 
 STORE_BATCH = 1024  # read results the parent stores at a time, as they come
@@ -34,7 +35,7 @@ class ReadContext:
     files: tuple[str, ...]  # a read task is an index into these
     hits: frozenset[tuple[str, str]]  # (digest, path) whose reading the cache holds
     cwd: str | None = None  # the current folder (the workers' too): paths are shown from it
-    sign: bool = False  # each file's ``sources.stat_line`` too, asked before it is read (the record's)
+    sign: bool = False  # each file's ``signature.stat_line`` too, asked before it is read (the record's)
 
 
 def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes, bytes]:
@@ -64,7 +65,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
     A file whose size and mtime are as last seen here is not even opened; any other file is
     hashed, and parsed only when no cached result has that hash. ``started``: called once the
     read workers exist (``parallel.run``), for the parent's work beside them. ``lines``: filled
-    with each file's ``sources.stat_line``, asked before it is read.
+    with each file's ``signature.stat_line``, asked before it is read.
 
     A new cache (a cold build) holds nothing to look up: the stage's key (the tool's hash) is then
     worked out once the workers read, not by the parent alone before they start."""
@@ -107,8 +108,8 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
         rows.append((path, size, mtime, digest))
         if result is not None:
             fresh[path] = result
-            if result[0] is not None:  # every step after reading asks it: worked out while the workers read
-                result[0].stamp  # noqa: B018 - kept in the post (posts._Stamp): not asked of the parent alone later
+            if result[0] is not None:  # every step after reading asks it: not the parent alone later
+                stamp_now(result[0])
             if digest:
                 new.append((digest, path, result))
                 texts[path] = text

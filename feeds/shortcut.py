@@ -56,7 +56,7 @@ from .errors import ERROR, WARNING, Problem
 from .ledger import ledger_file
 from .posts import LIQUID_TIME, Post, after
 from .rows import Damaged, problem_text, problems_from_rows
-from .sources import stat_line, stat_of
+from .signature import stat_line, stat_of
 from .stages import stage_key, tool_key
 
 if TYPE_CHECKING:  # Liquid is imported once the read workers read (pipeline); a replay may never need it

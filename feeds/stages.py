@@ -26,9 +26,9 @@ from .config import Config
 from .schema import SCHEMA, STAGES
 
 if TYPE_CHECKING:
+    from .feedspec import FeedSpec
     from .liquid import LiquidSite
     from .posts import Post
-    from .specs import FeedSpec
 
 # Config fields that no schema key sets: the stage they shape, or "none"
 DERIVED = {

@@ -34,8 +34,8 @@ from . import __version__
 from .bookkeeping import folder_of, owner_of, read_json, write_json
 from .config import Config
 from .errors import WARNING, Problem, display_path
+from .feedspec import FeedSpec
 from .schema import site_url
-from .specs import FeedSpec
 
 TRIES = 3  # per feed and hub: the first POST and two more
 BACKOFF = (2.0, 8.0)  # seconds to wait before the second and the third try

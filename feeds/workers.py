@@ -13,6 +13,7 @@ from .budget import feed_files
 from .cache import Cache, WorkerCache
 from .config import Config, default_jobs
 from .errors import Problem
+from .feedspec import FeedSpec
 from .formats import load_makers
 from .fragments import entry_fragments, post_fragments
 from .handoff import Entry, Handed, Handoff, Room, hand
@@ -21,7 +22,6 @@ from .output import Output
 from .parallel import Progress
 from .posts import Post, read_body, read_body_utf8
 from .render import render_post
-from .specs import FeedSpec
 from .stages import RenderKeys, fingerprint, output_key, render_key, stage_key
 from .xmlfast import content_bytes
 

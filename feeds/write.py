@@ -18,11 +18,11 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from .archives import NAMESPACE as HISTORY
 from .config import Config
+from .feedspec import FeedFile, FeedSpec
 from .formats import BY_NAME
 from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
-from .specs import FeedFile, FeedSpec
 from .text import xml_safe
 from .xmlfast import EntryText, Frame, Parts, atom_head, atom_parts, entry_text, rss_head, rss_parts
 

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.archives import archive_path
+from feeds.feedspec import FeedSpec
 from feeds.group import group_posts
-from feeds.specs import FeedSpec
 from feeds.validate import check_output
 
 START = datetime(2021, 1, 1, 9, 0, tzinfo=CST)

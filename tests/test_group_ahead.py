@@ -13,9 +13,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from feeds import shortcut
+from feeds.feedspec import feed_url
 from feeds.group import FeedFiles, slugify
 from feeds.posts import Post, after, finish_reading
-from feeds.specs import feed_url
 
 ZONES = st.one_of(st.just(timezone.utc), st.sampled_from([ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"),
                                                           ZoneInfo("Europe/London")]),

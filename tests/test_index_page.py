@@ -20,9 +20,9 @@ import feeds.index_page as index_page
 from feeds import build, load_config
 from feeds.config import Config
 from feeds.errors import ConfigError
+from feeds.feedspec import FeedSpec
 from feeds.group import group_posts
 from feeds.index_page import index_bytes
-from feeds.specs import FeedSpec
 
 NS = "{http://www.w3.org/1999/xhtml}"
 HOSTILE = ("<script>alert(1)</script>", '"onmouseover=alert(1) x="', "'><img src=x onerror=alert(2)>",

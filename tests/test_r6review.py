@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from feeds import pipeline, reading, shortcut
+from feeds import pipeline, reading, shortcut, signature
 from feeds.cache import Cache
 from feeds.config import load_config
 from feeds.pipeline import build
@@ -27,7 +27,7 @@ def test_a_file_reading_did_not_sign_matches_no_stat(make_site: Callable[..., Pa
     config = _site(make_site)
     monkeypatch.chdir(config.parent)
     files, found = pipeline.find_post_files(load_config(config))
-    lines = {path: shortcut.stat_line(path) for path in files}
+    lines = {path: signature.stat_line(path) for path in files}
     assert shortcut.files_hash(files, found, lines) == shortcut.files_hash(files, found)  # signed: as a stat says
     for path in {"first": files[:1], "last": files[-1:], "all": files}[unsigned]:
         del lines[path]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from test_fastyaml import same_as_pyyaml
 from test_read_cheaper5 import outcome, refusing  # the helpers of the earlier rounds' read tests
 
-from feeds import fastyaml, jekyll, parallel, posts, reading, sources, yamlload
+from feeds import fastyaml, jekyll, parallel, posts, reading, signature, yamlload
 from feeds.posts import NEVER, read_post
 
 COMMON = ('---\nlayout: post\ntitle: "扎实新闻 降低学生"\ndate: 2019-01-01 02:30:34\n'
@@ -139,8 +139,9 @@ def test_read_line_is_the_line_of_the_stats_fields(mode: int, size: int, mtime: 
     st_: Any = SimpleNamespace(st_mode=mode, st_size=size, st_mtime_ns=mtime, st_ino=inode, st_ctime_ns=ctime)
     fields = (mode, size, mtime, inode, ctime)
     path = "/s/_posts/" + name
-    assert sources.read_line(path, st_) == sources._line(path, fields) == sources._line(path, sources.stat_fields(st_))
-    assert sources.read_line(path, None) == sources._line(path, None)
+    line = signature._line
+    assert signature.read_line(path, st_) == line(path, fields) == line(path, signature.stat_fields(st_))
+    assert signature.read_line(path, None) == signature._line(path, None)
 
 
 # --- dates: a file name's day, and the commonest shapes by one match ---------------------------

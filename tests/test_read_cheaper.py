@@ -43,7 +43,7 @@ def test_read_post_file_is_read_source(tmp_path: Path, data: bytes, limit: int) 
 
 
 def _signed(st_: os.stat_result) -> tuple[int, ...]:
-    """What the shortcut's record signs of a file's stat (``sources.stat_fields``)."""
+    """What the shortcut's record signs of a file's stat (``signature.stat_fields``)."""
     return st_.st_mode, st_.st_size, st_.st_mtime_ns, st_.st_ino, st_.st_ctime_ns
 
 

@@ -17,7 +17,7 @@ from conftest import HEAVY_EXAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds import aside, pipeline, reading, shortcut, sources, workers
+from feeds import aside, pipeline, reading, shortcut, signature, sources, workers
 from feeds.cache import Cache
 from feeds.config import load_config
 from feeds.pipeline import build
@@ -32,8 +32,8 @@ def _events(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """("stat", path) for each file signed, ("key", stage) for each stage key asked, ("read", path)
     for each post file read, ("started", "") once the read workers exist (the parent's beside)."""
     events: list[tuple[str, str]] = []
-    stat, read, prepare, line = sources.stat_of, reading.read_post_file, aside.prepare, reading.read_line
-    monkeypatch.setattr(sources, "stat_of", lambda path, follow=True: (events.append(("stat", str(path))),
+    stat, read, prepare, line = signature.stat_of, reading.read_post_file, aside.prepare, reading.read_line
+    monkeypatch.setattr(signature, "stat_of", lambda path, follow=True: (events.append(("stat", str(path))),
                                                                        stat(path, follow))[1])
     # a read task signs its file with the stat reading asked (read_post_file's fstat, before the read)
     monkeypatch.setattr(reading, "read_line", lambda path, st: (events.append(("stat", str(path))), line(path, st))[1])
@@ -90,8 +90,8 @@ def test_each_file_is_signed_as_it_was_just_before_it_was_read(make_site: Callab
     assert not build(load_config(config)).errors
     assert len(before_read) == 4 and set(signed) == set(before_read)
     for path, seen in before_read.items():
-        assert signed[path] is not None and sources.stat_fields(signed[path]) == sources.stat_fields(seen)
-        assert sources.stat_fields(seen) != sources.stat_fields(os.stat(path))
+        assert signed[path] is not None and signature.stat_fields(signed[path]) == signature.stat_fields(seen)
+        assert signature.stat_fields(seen) != signature.stat_fields(os.stat(path))
 
 
 def test_a_read_task_asks_no_second_stat_of_its_file(make_site: Callable[..., Path],
@@ -259,23 +259,23 @@ def test_a_dated_name_is_not_matched_whole(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_feed_url_is_quoted_as_before(path: str) -> None:
     from urllib.parse import quote
 
-    from feeds import specs
+    from feeds import feedspec
 
     class Site:
         class site:  # noqa: N801 - a stand-in for cfg.site
             url = "https://x.test"
-    assert specs.feed_url(Site, path) == "https://x.test/" + quote(path, safe="/-._~!$&'()*+,;=:@")  # type: ignore[arg-type]
+    assert feedspec.feed_url(Site, path) == "https://x.test/" + quote(path, safe="/-._~!$&'()*+,;=:@")  # type: ignore[arg-type]
 
 
 def test_a_plain_feed_path_is_not_quoted(monkeypatch: pytest.MonkeyPatch) -> None:
-    from feeds import specs
+    from feeds import feedspec
 
-    monkeypatch.setattr(specs, "quote", lambda *a, **k: pytest.fail("quoted"))
+    monkeypatch.setattr(feedspec, "quote", lambda *a, **k: pytest.fail("quoted"))
 
     class Site:
         class site:  # noqa: N801 - a stand-in for cfg.site
             url = "https://x.test"
-    assert specs.feed_url(Site, "feed/tag/a-b_c.2.xml") == "https://x.test/feed/tag/a-b_c.2.xml"  # type: ignore[arg-type]
+    assert feedspec.feed_url(Site, "feed/tag/a-b_c.2.xml") == "https://x.test/feed/tag/a-b_c.2.xml"  # type: ignore[arg-type]
 
 
 def test_ids_are_checked_with_one_sort(monkeypatch: pytest.MonkeyPatch, make_site: Callable[..., Path]) -> None:

@@ -564,7 +564,7 @@ def test_feeds_check_knows_both_kinds_of_digest(site: Path) -> None:
 
 
 def test_the_websub_record_takes_both_kinds_of_digest(tmp_path: Path) -> None:
-    from feeds.specs import FeedFile, FeedSpec
+    from feeds.feedspec import FeedFile, FeedSpec
     from feeds.websub import read_topics, record_topics, topics_file
 
     spec = FeedSpec("site", "S", "", "S", (), 0, (FeedFile("atom", "a.xml", "https://x.test/a.xml"),

@@ -18,9 +18,9 @@ from conftest import CST, SITE_URL, Built, machine_zone, make_post, unit_config
 
 from feeds import __version__
 from feeds.config import Author, Config
+from feeds.feedspec import FeedSpec
 from feeds.group import group_posts
 from feeds.render import Rendered
-from feeds.specs import FeedSpec
 from feeds.write import feed_bytes, opml_bytes
 
 A = "{http://www.w3.org/2005/Atom}"

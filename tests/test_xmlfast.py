@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from feeds import write, xmlfast
 from feeds.config import Author
+from feeds.feedspec import FeedFile, FeedSpec
 from feeds.render import Rendered
-from feeds.specs import FeedFile, FeedSpec
 from feeds.text import xml_safe
 
 # what needs escaping, in text or attributes, and what lxml refuses (controls reach this stage

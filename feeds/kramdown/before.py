@@ -20,6 +20,9 @@ from .blocks import (
     raw_block,
 )
 
+# single bytes asked for as ints: ``b"{" in data`` first tries the bytes as a number, at twice a search's cost
+_LBRACE, _LBRACKET, _RBRACKET, _CARET, _STAR, _COLON, _DOLLAR, _K = b"{[]^*:$k"
+_SPACE_TAB = (ord(" "), ord("\t"))
 TRIGGERS = ("{:", "[^", "markdown=", "*[", "{#", "\n^", "] [", "]\t[", "$$")
 # a definition (indented too: in a list item)
 _TRIGGER = re.compile(r"\n[ \t]*:[ \t]")
@@ -133,9 +136,6 @@ def _definition_utf8(data: bytes) -> bool:
         at = data.find(_COLON, at + 1)
     return (b": " in data or b":\t" in data) and _TRIGGER_UTF8.search(data) is not None
 
-
-_LBRACE, _LBRACKET, _RBRACKET, _CARET, _STAR, _COLON, _DOLLAR, _K = b"{[]^*:$k"
-_SPACE_TAB = (ord(" "), ord("\t"))
 
 
 def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
