@@ -36,7 +36,6 @@ class FeedSpec:
         return f"archive page {self.page} of {name}" if self.page else name
 
 
-
 _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _AS_IS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _URL_SAFE)  # quote leaves these
 

@@ -137,7 +137,6 @@ def _definition_utf8(data: bytes) -> bool:
     return (b": " in data or b":\t" in data) and _TRIGGER_UTF8.search(data) is not None
 
 
-
 def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
     """``raw_blocks``: HTML blocks end where kramdown ends them, at the element's end tag and not at a
     blank line (see ``needs_raw_blocks``)."""
