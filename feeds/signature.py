@@ -1,7 +1,7 @@
 """A file's signature: what the shortcut's record (``shortcut.files_hash``) signs of a post file,
-and of the output folder's records, as ``stat`` sees them. Apart from ``sources`` and ``shortcut``,
-below both: the read workers sign each post file with the stat its read asked, and the shortcut
-signs the rest, each without importing the other."""
+and of the output folder's records, as ``stat`` sees them. A module of its own, below ``reading``
+and ``shortcut``: the read workers sign each post file with the stat its read asked
+(``sources.read_post_file``), the shortcut signs the rest, and neither imports the other."""
 from __future__ import annotations
 
 import os
@@ -22,14 +22,14 @@ def stat_fields(st: os.stat_result) -> tuple[int, int, int, int, int]:
 
 
 def stat_line(path: str, st: os.stat_result | None = None) -> bytes:
-    """A post file's line in ``shortcut.files_hash``: its path and ``stat_of`` (``st``: its ``os.stat``, when the
-    caller has just asked; else asked now)."""
+    """A post file's line in ``shortcut.files_hash``: its path and ``stat_of`` (``st``: its
+    ``os.stat``, when the caller has just asked; else asked now)."""
     return _line(path, stat_of(path) if st is None else stat_fields(st))
 
 
 def read_line(path: str, st: os.stat_result | None) -> bytes:
-    """``stat_line`` of a file whose stat reading asked (``read_post_file``), None when it
-    could not: a file that could not be stat'ed then is signed so, not asked again (it may have
+    """``stat_line`` of a file whose stat reading asked (``sources.read_post_file``), ``st`` None
+    when it could not: a file that could not be stat'ed then is signed so, not asked again (it may have
     come since, and is not what was read)."""
     if st is None:
         return _line(path, None)
