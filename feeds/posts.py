@@ -320,9 +320,17 @@ class _Fields:
         """``text`` of ``key``, else of ``other``, cleaned; "" with no further call when the front
         matter has neither, as for most keys of most posts (each asked in full cost ~2 % of a read
         task)."""
+        return self.own_keyed(key, other)[1]
+
+    def own_keyed(self, key: str, other: str = "") -> tuple[str, str]:
+        """``own``, with the key its text came from (``key`` when neither is set), for messages."""
         if key in self.data:
-            return self.clean(*(self.text(key, other) if other else self.text(key)))
-        return self.clean(*self.text(other)) if other and other in self.data else ""
+            found, value = self.text(key, other) if other else self.text(key)
+        elif other and other in self.data:
+            found, value = self.text(other)
+        else:
+            return key, ""
+        return found, self.clean(found, value)
 
     def names(self, singular: str, plural: str) -> list[str]:
         """Jekyll's pluralized_array_from_hash: the singular key whole, the plural split on spaces."""
@@ -573,9 +581,8 @@ def _site_url_path(pattern: str, when: datetime, slug: str, categories: list[str
 
 def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str | None:
     """The post's id: its own id:/guid: (an absolute IRI, or a path on the site), else the URL's."""
-    key, own = f.text("id", "guid") if "id" in f.data or "guid" in f.data else ("id", "")
-    base = cfg.site.url
-    own = f.clean(key, own).strip()
+    key, own = f.own_keyed("id", "guid")
+    own, base = own.strip(), cfg.site.url
     if own and _SCHEME.match(own):
         return own if _valid_id(f, key, own) else None
     if own:

@@ -22,8 +22,8 @@ from feeds.errors import ERROR, WARNING, Problem, display_path
 from feeds.jekyll import _DATE, _PRETTY_KEEP, DateError, _in_range, _offset
 from feeds.posts import (_HANDLER, _KEY, _ONLY_OFFSET, _TOML, _TOML_KEY, EMPTY_FRONT_MATTER, FALSE_WORDS, NO_FRONT_MATTER,
                          READ_AS_UTC, TRUE_WORDS, USED_SITE_ZONE, FrontMatter, Post, _capped,
-                         _drop_control_characters, _entry_id, _image, _load_toml, _url_path, _with_liquid,
-                         with_defaults)
+                         _SCHEME, _drop_control_characters, _image, _load_toml, _url_path, _with_liquid,
+                         _valid_id, with_defaults)
 from feeds.sources import SourceText, _lf, _resolved, file_digest
 from feeds.text import clean_name, plain_title, scrub, smartify
 from feeds.yamlload import Timestamp, YamlProblem
@@ -279,6 +279,17 @@ def read_post(path: Path, root: Path, cfg: Config, zone: ZoneInfo | timezone, no
     flags = READ_AS_UTC if f.read_as_utc else (USED_SITE_ZONE if naive else 0)
     return post, problems + f.problems, flags
 
+
+
+def _entry_id(f: _Fields, url_path: str, slug: str, cfg: Config) -> str | None:
+    """The id as reading found it before ``_Fields.own_keyed`` (this oracle's _Fields has none)."""
+    key, own = f.text("id", "guid")
+    own, base = f.clean(key, own).strip(), cfg.site.url
+    if own and _SCHEME.match(own):
+        return own if _valid_id(f, key, own) else None
+    if own:
+        return base + "/" + jekyll.escape_path(own.lstrip("/"))
+    return base + url_path if cfg.feeds.entry_id == "url" else base + jekyll.jekyll_id(url_path, slug)
 
 
 def _author(f: _Fields, cfg: Config) -> str:
