@@ -11,7 +11,7 @@ from . import heap, interrupts, teardown
 def main() -> None:
     interrupts.install()
     teardown.reset()
-    with heap.paused():
+    with heap.paused(keep=True):  # the imports live as long as the process
         from .cli import main as cli
 
     try:

@@ -87,3 +87,18 @@ def test_paused_runs_no_collection_and_leaves_the_collector_as_it_found_it(enabl
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_paused_keeping_leaves_what_it_made_out_of_the_collectors_sight() -> None:
+    """``heap.paused(keep=True)`` (the command's imports): what is alive after the block is frozen,
+    not left in the youngest generation for the first allocation after it to walk."""
+    if gc.get_freeze_count():
+        pytest.skip("something froze objects already: thawing them after would not be this test's to do")
+    try:
+        with heap.paused(keep=True):
+            made = [{"module": n} for n in range(100)]  # what an import leaves alive
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+        assert not any(seen is made for seen in gc.get_objects())
+    finally:
+        gc.unfreeze()
+    assert any(seen is made for seen in gc.get_objects())
