@@ -160,6 +160,7 @@ def build_command(config: str | None, keep_going: bool, strict: bool, quiet: boo
     Example: feeds build --config config.yaml --output public
     """
     cfg = _config(config, "build" if as_json else None, quiet, **_overrides(**options))
+    teardown.ends_after_build()
     try:
         # Ctrl-C, SIGTERM: clean up, say so, exit 130; a process that ends with the command keeps its heap as it is
         with interrupts.cleanup(display_path(cfg.output)), _progress(not quiet) as progress, \

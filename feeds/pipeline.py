@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import parallel, reading, shortcut
+from . import parallel, reading, shortcut, teardown
 from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache
 from .config import Config, default_jobs
@@ -122,6 +122,7 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     # the files as the read workers saw them, each just before reading it (not all by the parent first)
     signed = shortcut.files_hash(files, found, seen.lines) if cfg.cache is not None else ""
     shortcut.remember(cfg, signed, seen, again, site, said)
+    teardown.outlive(posts, files, seen, rkeys)  # not freed one by one on the way out (the process may end now)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -196,6 +197,7 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
     posts, clashes = check_ids(posts)
     problems += found + moved + clashes
     specs, found = group_posts(cfg, posts)
+    teardown.outlive(results)  # what reading gave, each post's tuple: not freed by the parent alone now
     return posts, specs, list(cfg.warnings) + problems + found
 
 
@@ -273,6 +275,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
                 result.problems += record_topics(out.book, out.owner, cfg.feeds.hubs, specs, out.produced)
     except OSError as exc:
         raise staging_error(cfg.output, exc) from None
+    teardown.outlive(out, handed)  # its records of every file; where each entry's fragment lay
     result.written, result.removed, result.wrote = out.written, out.removed, True
     result.problems += out.problems
     result.unchanged = len(out.produced) - len(out.written)

@@ -81,3 +81,60 @@ def test_a_build_that_left_a_finalizer_exits_as_python_does(make_site: Callable[
     done = _feeds(root, "build", extra=extra)
     assert done.returncode == 0, done.stderr
     assert "TEARDOWN RAN" in done.stderr
+
+
+def test_what_a_build_made_outlives_it_only_where_the_process_ends_after_the_build(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``outlive`` keeps objects only in the `feeds` process (``reset``) whose command ends once its
+    build is over (``ends_after_build``: `feeds build`, not `feeds serve`, not an in-process caller)."""
+    from feeds import teardown
+
+    monkeypatch.setattr(teardown, "_kept", [])
+    monkeypatch.setattr(teardown, "_command", False)
+    monkeypatch.setattr(teardown, "_ends_after_build", False)
+    made = object()
+    teardown.ends_after_build()  # an in-process caller: CliRunner, a program calling cli.main
+    teardown.outlive(made)
+    assert teardown._kept == []
+    teardown.reset()  # the command's first lines
+    teardown.outlive(made)  # a command that goes on after its build (serve)
+    assert teardown._kept == []
+    teardown.ends_after_build()
+    teardown.outlive(made)
+    assert teardown._kept == [(made,)]
+    teardown.reset()  # a new command: nothing of the last one's is said to end with it
+    teardown.outlive(made)
+    assert teardown._kept == [(made,)]
+
+
+# the build's posts, as the process is about to end
+COUNTING = """
+from feeds import teardown
+_leave = teardown.leave
+def leave(code):
+    from feeds.posts import Post
+    kept = [o for objects in teardown._kept for part in objects if isinstance(part, list) for o in part]
+    sys.stderr.write(f"KEPT POSTS {sum(isinstance(o, Post) for o in kept)}\\n")
+    return _leave(code)
+teardown.leave = leave
+"""
+
+
+def test_a_finished_build_leaves_its_posts_to_the_process_end(make_site: Callable[..., Path]) -> None:
+    root = _site(make_site)
+    done = _feeds(root, "build", "-q", extra=COUNTING)
+    assert done.returncode == 0, done.stderr
+    assert "KEPT POSTS 3" in done.stderr and "TEARDOWN RAN" not in done.stderr
+    assert (root / "public" / "feed.xml").is_file()
+
+
+def test_an_in_process_build_keeps_nothing(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from feeds import cli, teardown
+
+    monkeypatch.chdir(_site(make_site))
+    before = list(teardown._kept)
+    result = CliRunner().invoke(cli.main, ["build", "-q"])
+    assert result.exit_code == 0, result.output
+    assert teardown._kept == before
