@@ -190,9 +190,10 @@ def load(cfg: Config, now: datetime | None = None, cache: Cache | None = None, p
             parallel.reap()
     now = now or build_time()
     posts, found = finish_reading(cfg, results, now)
+    if seen is not None:  # the posts finish_reading kept are those not after now
+        seen.saw(cfg, (post for post, _, _ in results), now, shown=posts)
     posts, moved = watch_ids(cfg, posts)  # ids that moved since they were published (ledger)
     if seen is not None:
-        seen.saw(cfg, (post for post, _, _ in results), now)
         seen.once = moved
     posts, clashes = check_ids(posts)
     problems += found + moved + clashes

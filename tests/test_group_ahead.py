@@ -69,6 +69,9 @@ def test_finish_reading_and_the_shortcut_window_are_as_by_comparing_dates(dates:
     hidden = [p.date - EPOCH for p in posts if p.date > now]  # the window is kept as instants
     assert _instant(seen.earliest_hidden) == (min(hidden) if hidden else None)
     assert _instant(seen.latest_shown) == (max(p.date - EPOCH for p in shown) if shown else None)
+    told = shortcut.Seen()  # as the build asks it: told which posts finish_reading kept
+    told.saw(cfg, iter([None, *posts]), now, shown=shown)
+    assert (told.earliest_hidden, told.latest_shown) == (seen.earliest_hidden, seen.latest_shown)
 
 
 def _instant(when: datetime | None) -> timedelta | None:
