@@ -16,6 +16,7 @@ from .posts import Post
 from .schema import PAGES
 
 _KEEP = ("L", "N", "M")  # Unicode letters, digits and the marks that letters are built with
+_ASCII_DASHES = {c: "-" for c in range(128) if not chr(c).isalnum()}  # in ASCII, all but letters and digits
 # Windows device names, whatever follows a dot (a slug has none); superscript 1-3 count as digits there
 _RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in "0123456789¹²³")}
 CLASH_EXAMPLES = 2  # posts named per spelling in a slug-clash warning
@@ -28,9 +29,13 @@ def slugify(name: str) -> str:
 
     Never empty, never '.', '..', a leading dot or a '/'; Windows device names get a '-'.
     """
-    text = unicodedata.normalize("NFC", name).lower()
-    chars = [c if unicodedata.category(c)[0] in _KEEP else "-" for c in text]
-    slug = "-".join(part for part in "".join(chars).split("-") if part)
+    if name.isascii():  # nearly every name: NFC leaves it as it is, and only letters and digits are kept
+        text = name.lower()
+        marked = text.translate(_ASCII_DASHES)
+    else:
+        text = unicodedata.normalize("NFC", name).lower()
+        marked = "".join([c if unicodedata.category(c)[0] in _KEEP else "-" for c in text])
+    slug = "-".join(part for part in marked.split("-") if part)
     if not slug:
         return "x" + hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
     if len(slug.encode()) > _MAX_SLUG_BYTES:
