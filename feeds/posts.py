@@ -21,11 +21,6 @@ from zoneinfo import ZoneInfo
 import frontmatter
 from frontmatter.default_handlers import BaseHandler
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the backport of the same parser
-    import tomli as tomllib
-
 from . import jekyll
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path, is_plain_absolute
@@ -235,12 +230,23 @@ def _key_lines(data: dict[Any, Any], fm: str, first: int, handler: BaseHandler) 
     return lines
 
 
+def _toml() -> Any:
+    """The TOML parser, imported with the first TOML front matter (a Hugo or Zola post): a Jekyll
+    site has none, and the import took ~2 ms of every command's start, the parent alone."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - the backport of the same parser
+        import tomli as tomllib
+    return tomllib
+
+
 def _load_toml(fm: str) -> dict[str, Any]:
     """TOML front matter as the YAML reader gives it: text, lists and mappings (a Zola post's
     [taxonomies] categories and tags lifted to the top, where Jekyll's keys are)."""
+    toml = _toml()
     try:
-        data = tomllib.loads(fm)
-    except tomllib.TOMLDecodeError as exc:
+        data = toml.loads(fm)
+    except toml.TOMLDecodeError as exc:
         at = _TOML_AT.search(str(exc))
         line = int(at.group(1)) if at and at.group(1) else fm.count("\n") if at else None
         raise YamlProblem(line, f"TOML: {_TOML_AT.sub('', str(exc)).strip()}; fix that line") from None
