@@ -25,10 +25,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 ALLOCATIONS = 50_000  # between two collections of the youngest generation (Python's default: 700)
+_freezing = False  # inside a build's fewer_collections, where freezing more is the build's to do (keep_made)
 
 
 @contextmanager
 def fewer_collections(undo: bool = True) -> Iterator[None]:
+    global _freezing
     before = gc.get_threshold()
     # frozen already (a program calling the command in-process froze its own objects): left so,
     # as gc.unfreeze would thaw the caller's objects with the build's
@@ -36,13 +38,28 @@ def fewer_collections(undo: bool = True) -> Iterator[None]:
     if ours:
         gc.freeze()
     gc.set_threshold(max(ALLOCATIONS, before[0]), *before[1:])
+    # the build may freeze what it makes where the freeze is undone with its own, or never undone
+    outer, _freezing = _freezing, ours or not undo
     try:
         yield
     finally:
+        _freezing = outer
         if undo:
             gc.set_threshold(*before)
             if ours:
                 gc.unfreeze()
+
+
+def keep_made() -> None:
+    """What is alive now lives to the build's end and holds no garbage cycle (the posts, as the
+    parent gathers what the read workers give): frozen (``gc.freeze``, which also restarts the
+    count towards the next collection), it is never walked. The parent's one collection of a cold
+    10k build's read stage walked ~50,000 such objects for ~150 garbage ones (11-12 ms of its CPU,
+    taken from the read workers: 3 processes on 2 cores). Only inside a build's
+    ``fewer_collections``, where the freeze is undone with the build's or never undone; elsewhere
+    nothing is done."""
+    if _freezing:
+        gc.freeze()
 
 
 @contextmanager

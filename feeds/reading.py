@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import parallel
+from . import heap, parallel
 from .cache import Cache
 from .config import Config, default_jobs
 from .parallel import Progress
@@ -118,6 +118,7 @@ def read_all(cfg: Config, files: list[str], cache: Cache, progress: Progress | N
                 cache.store_read(key(), new, texts)
             cache.remember_files(rows, None)
             rows, new, texts = [], [], {}
+            heap.keep_made()  # the posts so far live to the build's end: never walked by the collector
         if progress and done % 500 == 0:
             progress("read", done, len(misses))
     cache.store_read(key(), new, texts)

@@ -102,3 +102,31 @@ def test_paused_keeping_leaves_what_it_made_out_of_the_collectors_sight() -> Non
     finally:
         gc.unfreeze()
     assert any(seen is made for seen in gc.get_objects())
+
+
+def test_keep_made_freezes_only_where_the_build_owns_the_freeze() -> None:
+    """``heap.keep_made`` (the parent, as reading gives it posts) freezes inside a build's
+    ``fewer_collections`` whose freeze is undone with it, or never undone; never a caller's."""
+    if gc.get_freeze_count():
+        pytest.skip("something froze objects already: thawing them after would not be this test's to do")
+    heap.keep_made()  # no build
+    assert gc.get_freeze_count() == 0
+    with heap.fewer_collections():
+        made = [{"post": n} for n in range(100)]
+        heap.keep_made()
+        assert not any(seen is made for seen in gc.get_objects())
+    assert gc.get_freeze_count() == 0 and any(seen is made for seen in gc.get_objects())  # undone with the build
+    threshold = gc.get_threshold()
+    gc.freeze()  # a caller's own frozen objects
+    try:
+        frozen = gc.get_freeze_count()
+        with heap.fewer_collections():
+            later = [{"post": n} for n in range(100)]
+            heap.keep_made()
+            assert gc.get_freeze_count() == frozen and any(seen is later for seen in gc.get_objects())
+        with heap.fewer_collections(undo=False):  # the process ends with the command: nothing is undone
+            heap.keep_made()
+            assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
