@@ -804,12 +804,12 @@ def _nothing_read(cfg: Config, results: list[tuple[Post | None, list[Problem], i
 def check_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
     """Entry ids must be unique in a build, or readers merge two posts into one: the first post
     (by path) with an id is kept, every later one is left out, even with --keep-going."""
+    if len({post.id for post in posts}) == len(posts):  # every id once (nearly every build): nothing
+        return list(posts), []  # to say, nothing left out, no order by path needed
     first: dict[str, Post] = {}
     by_path = sorted(posts, key=attrgetter("path"))  # once: the ids and then the clashes, in this order
     for post in by_path:
         first.setdefault(post.id, post)
-    if len(first) == len(posts):  # every id once: nothing to say, nothing left out
-        return list(posts), []
     problems = [Problem(post.path, None, f"entry id {post.id} is also the id of {first[post.id].path}; not "
                         "published; give one of them its own permalink: or id:")
                 for post in by_path if first[post.id] is not post]
