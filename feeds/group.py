@@ -216,6 +216,9 @@ def _by_slug(ordered: list[Post], kind: str, exact: dict[str, str]
     position = {id(post): i for i, post in enumerate(ordered)} if any(len(n) > 1 for n in names.values()) else {}
     groups, problems = {}, []
     for slug, spellings in names.items():
+        if len(spellings) == 1:  # one spelling (nearly every slug): its name, its posts, nothing to say
+            groups[slug] = (spellings[0], _once(spellings, by_name, position, twice))
+            continue
         counts = {n: len(by_name.get(n, ())) for n in spellings}
         name = min(counts, key=lambda n: (-counts[n], n))
         groups[slug] = (name, _once(spellings, by_name, position, twice))
