@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from .config import Config
 from .posts import Post
@@ -40,10 +39,19 @@ _URL_SAFE = "/-._~!$&'()*+,;=:@"
 _AS_IS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _URL_SAFE)  # quote leaves these
 
 
+# each byte as quote(..., safe=_URL_SAFE) writes it: itself, or %XX
+_QUOTED_BYTE = tuple(chr(b) if chr(b) in _AS_IS else f"%{b:02X}" for b in range(256))
+
+
 def quoted_path(path: str) -> str:
-    """A feed's path (or part of one) as its URL spells it; nearly always a slug of ASCII letters
-    and digits, which quoting would leave as it is: then not quoted."""
-    return path if _AS_IS.issuperset(path) else quote(path, safe=_URL_SAFE)
+    """A feed's path (or part of one) as its URL spells it (``quote(path, safe=_URL_SAFE)``);
+    nearly always a slug of ASCII letters and digits, which quoting would leave as it is: then
+    not quoted. Any other is quoted byte by byte from a table, with no Python loop per byte
+    (urllib's quote has one: a tenth of grouping's time for the ~860 slugs of the 10k corpus that
+    are not ASCII, the parent alone)."""
+    if _AS_IS.issuperset(path):
+        return path
+    return "".join(map(_QUOTED_BYTE.__getitem__, path.encode("utf-8")))
 
 
 def feed_url(cfg: Config, path: str) -> str:

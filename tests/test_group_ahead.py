@@ -103,6 +103,17 @@ def test_a_feeds_url_is_its_path_quoted(name: str, pattern: str) -> None:
     assert [f.url for f in files] == [feed_url(cfg, f.path) for f in files]
 
 
+@given(st.text(st.characters(blacklist_categories=("Cs",))))
+@example("新闻/标签 x%y#z?.xml")
+def test_a_path_is_quoted_as_urllib_quotes_it(path: str) -> None:
+    """quoted_path's table gives what ``urllib.parse.quote`` with the same safe characters gives."""
+    from urllib.parse import quote
+
+    from feeds.feedspec import _URL_SAFE, quoted_path
+
+    assert quoted_path(path) == quote(path, safe=_URL_SAFE)
+
+
 def test_a_stamp_is_no_field_of_the_post(tmp_path: Path) -> None:
     """Kept beside the fields: not compared, not copied by replace, not pickled."""
     import pickle
