@@ -7,6 +7,9 @@ feed whose inputs did not change (``stages``: the keys).
 The render and write stages' modules (``workers``, ``entry_check``: the renderer, the writers,
 their libraries) are imported once the read workers read (``_beside_reading``), not up front: the
 parent forks the readers sooner, and `feeds check`, `feeds list` and a replayed build never load them.
+So are grouping's (``group``, ``feedspec``, ``archives``) and the Liquid site's (``liquid``), which
+reading does not need (~5 ms of the parent's CPU alone before the read workers fork): `feeds check`
+and `feeds list` import them when they group (``group_posts``).
 """
 from __future__ import annotations
 
@@ -22,10 +25,7 @@ from .bookkeeping import folder_of, manifest_file, owner_of
 from .cache import Cache
 from .config import Config, default_jobs
 from .errors import WARNING, Problem, display_path
-from .feedspec import FeedSpec
-from .group import group_posts
 from .ledger import record_ids, watch_ids, write_ledger  # shortcut imports it anyway
-from .liquid import LiquidSite, load_site, one_per_kind
 from .parallel import Progress
 from .posts import Post, build_time, check_ids, finish_reading
 from .sources import find_post_files
@@ -33,6 +33,8 @@ from .stages import RenderKeys, fingerprint, output_key, stage_key
 
 if TYPE_CHECKING:
     from . import aside, entry_check
+    from .feedspec import FeedSpec
+    from .liquid import LiquidSite
     from .output import Output
 
 
@@ -127,6 +129,27 @@ def build(cfg: Config, keep_going: bool = False, progress: Progress | None = Non
     return result
 
 
+def group_posts(cfg: Config, posts: list[Post]) -> tuple[list[FeedSpec], list[Problem]]:
+    """``group.group_posts``, imported when first asked (a build imports it beside its read workers)."""
+    from .group import group_posts as grouped
+
+    return grouped(cfg, posts)
+
+
+def load_site(cfg: Config, posts: list[Post]) -> tuple[LiquidSite, list[Problem]]:
+    """``liquid.load_site``, imported when first asked (a build imports it beside its read workers)."""
+    from .liquid import load_site as loaded
+
+    return loaded(cfg, posts)
+
+
+def one_per_kind(problems: list[Problem]) -> list[Problem]:
+    """``liquid.one_per_kind``, imported when first asked (a build imports it beside its read workers)."""
+    from .liquid import one_per_kind as once
+
+    return once(problems)
+
+
 def _check_early(cfg: Config, cache: Cache) -> entry_check.Started | None:
     """The cached fragments checked beside the reading (``entry_check``), on a fresh clone (a cache
     earlier runs left intact, no records of the output: every feed will be written) with more than
@@ -145,7 +168,7 @@ def _beside_reading(cfg: Config) -> None:
     """The parent's work while the read workers read: import what the later stages run, which the
     render and write workers, forked after, inherit (``aside.prepare``: the writers). Imported up
     front, the renderer and the stages' runners took 20-30 ms of a cold build's start, one core busy."""
-    from . import aside, entry_check, output, websub, workers  # noqa: F401 - for the stages after reading
+    from . import aside, entry_check, group, liquid, output, websub, workers  # noqa: F401 - for the stages after reading
 
     aside.prepare(cfg)
 
