@@ -231,7 +231,7 @@ def _to_make(key: str, specs: list[FeedSpec], out: Output, site: LiquidSite | No
     With no record of the output folder (a fresh clone), or none of its files there (a cold build
     after ``rm -rf public``: records of 5,000 files, none on disk), every feed is made, and each
     write task works out its files' inputs itself, on every core, not the parent alone here."""
-    if not out.manifest or out.holds_nothing():
+    if out.holds_nothing() or not out.manifest:  # the records are not read for an empty folder
         return list(specs), {}
     todo, inputs = [], {}
     for spec in specs:
@@ -274,6 +274,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             made: list[list[tuple[str, str, str]]] = []
 
             def beside_them() -> None:  # the parent's work that waits for no worker, once they work
+                out.read_records()  # before aside.start's process and the write workers are forked
                 made.append(aside.list_files(cfg, key, listed))
                 started.append(aside.start(cfg, posts, listed, out, made[0]) if posts is not None else None)
                 _known_render_keys(rkeys, specs)

@@ -203,6 +203,28 @@ def test_the_commit_probes_each_folder_that_is_there_once(site: Path, monkeypatc
     assert len(probes) == 1 and os.path.dirname(probes[0]) == str(site / "public")
 
 
+def test_an_empty_output_folder_s_records_are_read_beside_the_render_workers(site: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold build over records (``rm -rf public``): what to make is told without them (every
+    feed), and they are read once the render stage runs, before anything is staged."""
+    import shutil
+
+    from feeds import pipeline, workers
+    from feeds.output import staging
+
+    _build(site)
+    before = _manifest(site)
+    shutil.rmtree(site / "public")
+    events: list[str] = []
+    real_make, real_render, real_read = pipeline._to_make, workers.render_all, staging.read_manifest
+    monkeypatch.setattr(pipeline, "_to_make", lambda *a: (events.append("to_make"), real_make(*a))[1])
+    monkeypatch.setattr(workers, "render_all", lambda *a, **k: (events.append("render"), real_render(*a, **k))[1])
+    monkeypatch.setattr(staging, "read_manifest", lambda *a: (events.append("records"), real_read(*a))[1])
+    result = _build(site)
+    assert events == ["to_make", "render", "records"]
+    assert sorted(result.written) == sorted(before) and _manifest(site).keys() == before.keys()
+
+
 def test_a_staged_file_comes_with_its_modification_time(tmp_path: Path) -> None:
     """The worker that writes a file notes its time: the parent stats no staged file."""
     import os
