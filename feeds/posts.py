@@ -766,13 +766,15 @@ def finish_reading(cfg: Config, results: list[tuple[Post | None, list[Problem], 
     """Posts from read results: future posts dropped (unless configured), one warning for dates that
     took UTC. Kept apart from read_post so that its results do not depend on the clock (cacheable)."""
     posts, problems, naive, as_utc = [], [], 0, 0
-    limit = now.timestamp()
+    limit, future = now.timestamp(), cfg.future
     for post, found, flags in results:
-        problems += found
-        if post is not None and (cfg.future or not after(post, now, limit)):
+        if found:  # nearly every post says nothing, and its date has an offset (no flag)
+            problems += found
+        if post is not None and (future or not after(post, now, limit)):
             posts.append(post)
-            naive += bool(int(flags) & USED_SITE_ZONE)
-            as_utc += bool(int(flags) & READ_AS_UTC)
+            if flags:
+                naive += bool(int(flags) & USED_SITE_ZONE)
+                as_utc += bool(int(flags) & READ_AS_UTC)
     if naive and not cfg.timezone:
         problems.append(Problem(cfg.file, None, f"timezone: not set; {naive} post(s) have dates without "
                                 "an offset and were read as UTC; set timezone: (e.g. Asia/Shanghai)", WARNING))
