@@ -18,7 +18,7 @@ from .feedspec import FeedFile, FeedSpec
 from .formats import BY_NAME
 from .fragment_check import fragment_ok
 from .liquid import LiquidSite
-from .posts import Post, read_body
+from .posts import Post, newest_date, newest_updated, read_body
 from .render import Rendered, render_post
 
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
@@ -96,8 +96,7 @@ class Newest:
         found = self._known.get(n)
         if found is None:
             kept = self.entries[:n]
-            found = self._known[n] = (max((p.updated for p in kept), default=None),
-                                      max((p.date for p in kept), default=None))
+            found = self._known[n] = (newest_updated(kept), newest_date(kept))
         return found
 
 
@@ -142,10 +141,17 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     is made from the post's cached rendered content, and when that is missing or makes no fragment that passes, from the
     post rendered again (stored again). A row is damaged when what replaces it differs."""
     formats = list(dict.fromkeys(f.format for f in spec.files))
-    keys = {(i, fmt): known_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
+    result: dict[str, list[bytes]] = {}
+    bodies: dict[str, list[Span | None]] = {}
+    keys: dict[tuple[int, str], str] = {}  # those not handed over: looked for in the memo and the cache
+    for fmt in formats:
+        fkeys = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
+        # a cold build's every fragment: handed over by the render stage, its own (no check, no memo)
+        result[fmt], bodies[fmt], left = store.handed(fkeys)
+        keys.update(((i, fmt), fkeys[i]) for i in left)
+    if not keys:
+        return result, [], set(), bodies
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
-    result: dict[str, list[bytes]] = {fmt: [b""] * len(rkeys) for fmt in formats}
-    bodies: dict[str, list[Span | None]] = {fmt: [None] * len(rkeys) for fmt in formats}
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
         data = cached.get(fkey)
