@@ -4,7 +4,9 @@ from its entries' lines joined once. Each is the answer of what it replaces, on 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+import pytest
 from conftest import make_post
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -84,3 +86,31 @@ def test_a_feeds_fingerprints_are_each_files_own(paths: list[str], liquid: bool)
         return h.hexdigest()
 
     assert fingerprints("K", spec, files, site) == [old(f) for f in files]  # type: ignore[arg-type]
+
+
+def test_a_build_into_an_emptied_output_folder_looks_for_none_of_its_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rm -rf public`` leaves the records of every file, whose bytes each match: none is looked
+    for on disk (``Output.holds_nothing`` said none is there), every one is written, and the files
+    and records come out as the first build made them."""
+    import shutil
+
+    from conftest import three_format_site, tree_bytes
+    from test_serial11 import POSTS, _records
+
+    from feeds import build, load_config
+    from feeds.output.staging import Output
+
+    site = three_format_site(tmp_path, monkeypatch, POSTS)
+    first = build(load_config(site / "config.yaml"))
+    assert first.written and not first.errors
+    published, recorded = tree_bytes(site / "public"), _records(site)
+    shutil.rmtree(site / "public")
+
+    def refused(self: Output, relative: str) -> bool:
+        raise AssertionError(f"looked for {relative} in an empty output folder")
+    monkeypatch.setattr(Output, "_on_disk", refused)
+    again = build(load_config(site / "config.yaml"), replay=False)
+    assert sorted(again.written) == sorted(first.written) and again.unchanged == 0 and not again.errors
+    assert tree_bytes(site / "public") == published
+    assert _records(site) == recorded
