@@ -143,14 +143,17 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     formats = list(dict.fromkeys(f.format for f in spec.files))
     result: dict[str, list[bytes]] = {}
     bodies: dict[str, list[Span | None]] = {}
-    keys: dict[tuple[int, str], str] = {}  # those not handed over: looked for in the memo and the cache
+    lost: dict[str, tuple[list[str], set[int]]] = {}  # format -> its fkeys, and which were not handed over
     for fmt in formats:
         fkeys = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
         # a cold build's every fragment: handed over by the render stage, its own (no check, no memo)
         result[fmt], bodies[fmt], left = store.handed(fkeys)
-        keys.update(((i, fmt), fkeys[i]) for i in left)
-    if not keys:
+        if left:
+            lost[fmt] = (fkeys, set(left))
+    if not lost:
         return result, [], set(), bodies
+    # the others, looked for in the memo and the cache, post by post (the order problems are said in)
+    keys = {(i, fmt): fkeys[i] for i in range(len(rkeys)) for fmt, (fkeys, left) in lost.items() if i in left}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
