@@ -549,6 +549,9 @@ class WorkerCache:
         # fkey -> where its post's body lies in the bytes ``fragments`` gave for it (head + body + tail):
         # a hint for searches (``fragments.has_image``), which check it, never trust it
         self.spans: dict[str, tuple[int, int]] = {}
+        # fkey -> whether the fragment handed over under it carries media:* (``fragments._media``): the
+        # same bytes in every feed that carries its post, searched once
+        self.media: dict[str, bool] = {}
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():

@@ -47,9 +47,9 @@ class Framed:
     """One feed file: its fragments, and its frame for any number of the newest of them."""
 
     def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes],
-                 newest: Newest | None = None, bodies: Sequence[Span | None] | None = None):
+                 newest: Newest | None = None, media: Sequence[bool] | None = None):
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
-        self.bodies = bodies  # each fragment's body span, where known (``has_image``)
+        self.media = media  # has_image of each fragment, where the caller has it (``entry_fragments``)
         self.format = BY_NAME[file.format]
         self.newest = newest or Newest(spec.entries)  # shared by the files of a feed: the same entries
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
@@ -61,9 +61,11 @@ class Framed:
         if found is not None:
             return found
         if self._first_media is None:  # each fragment searched once, however many sizes are tried
-            spans = self.bodies or [None] * len(self.fragments)
-            self._first_media = next((i for i, (f, b) in enumerate(zip(self.fragments, spans)) if has_image(f, b)),
-                                     len(self.fragments))
+            flags, count = self.media, len(self.fragments)
+            if flags is not None:
+                self._first_media = flags.index(True) if True in flags else count
+            else:
+                self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), count)
         media = self._first_media < n
         # what the frame depends on: the newest dates, namespaces, and whether there are entries
         mark = (*self.newest(n), media, n > 0)
@@ -131,10 +133,11 @@ def known_key(entry_key: str, rkey: str, fmt: str) -> str:
 
 def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key: str, store: WorkerCache,
                     site: LiquidSite | None
-                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[Span | None]]]:
+                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[bool]]]:
     """The fragments of a feed's entries, format by format; what rendering said about the posts
-    rendered here; the keys of the cache rows found damaged or forged; where each fragment holds
-    its post's body, where the cache said so (``store.span``: a hint for ``has_image``).
+    rendered here; the keys of the cache rows found damaged or forged; whether each fragment
+    carries media:* (``has_image``, hinted where the cache or the hand-over says where its post's
+    body lies; asked once per process of a fragment handed over: ``_media``).
 
     A cached fragment is used when this build made it (its post's rkey is in ``store.fresh``: the
     render stage stored it with the rendered content), or when it passes ``fragment_ok``; else it
@@ -143,15 +146,16 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     formats = list(dict.fromkeys(f.format for f in spec.files))
     result: dict[str, list[bytes]] = {}
     bodies: dict[str, list[Span | None]] = {}
+    handed: dict[str, list[str]] = {}  # format -> the fkeys of its fragments
     lost: dict[str, tuple[list[str], set[int]]] = {}  # format -> its fkeys, and which were not handed over
     for fmt in formats:
-        fkeys = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
+        fkeys = handed[fmt] = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
         # a cold build's every fragment: handed over by the render stage, its own (no check, no memo)
         result[fmt], bodies[fmt], left = store.handed(fkeys)
         if left:
             lost[fmt] = (fkeys, set(left))
     if not lost:
-        return result, [], set(), bodies
+        return result, [], set(), _media(store, handed, result, bodies, lost)
     # the others, looked for in the memo and the cache, post by post (the order problems are said in)
     keys = {(i, fmt): fkeys[i] for i in range(len(rkeys)) for fmt, (fkeys, left) in lost.items() if i in left}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
@@ -169,7 +173,29 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     damaged: set[str] = set()
     if redo:
         problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
-    return result, problems, damaged, bodies
+    return result, problems, damaged, _media(store, handed, result, bodies, lost)
+
+
+def _media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
+           bodies: Mapping[str, list[Span | None]], lost: Mapping[str, tuple[list[str], set[int]]]
+           ) -> dict[str, list[bool]]:
+    """``has_image`` of each fragment (format -> one a fragment). A fragment handed over is the same
+    bytes under its key in every feed that carries its post: asked once per process
+    (``store.media``); the others (from the cache or made here) are asked each time."""
+    memo = store.media
+    found: dict[str, list[bool]] = {}
+    for fmt, keys in fkeys.items():
+        others = lost[fmt][1] if fmt in lost else ()
+        flags = found[fmt] = []
+        for i, (fkey, data, span) in enumerate(zip(keys, fragments[fmt], bodies[fmt])):
+            if i in others:
+                flags.append(has_image(data, span))
+                continue
+            media = memo.get(fkey)
+            if media is None:
+                media = memo[fkey] = has_image(data, span)
+            flags.append(media)
+    return found
 
 
 def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, dict[tuple[int, str], str]],

@@ -114,3 +114,44 @@ def test_a_build_into_an_emptied_output_folder_looks_for_none_of_its_files(
     assert sorted(again.written) == sorted(first.written) and again.unchanged == 0 and not again.errors
     assert tree_bytes(site / "public") == published
     assert _records(site) == recorded
+
+
+def test_a_handed_over_fragment_is_searched_for_media_once_in_a_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post is in several feeds (the site's, its category's, each tag's): the fragment the render
+    stage handed over is the same bytes in each, and is searched for media:* once; the feeds are
+    those of a build that searched each time."""
+    import shutil
+    from collections import Counter
+
+    from conftest import post_text, three_format_site, tree_bytes
+
+    from feeds import build, fragments, load_config
+    from feeds.cache import WorkerCache
+
+    posts = {f"2022-03-{d:02d}-post-{d}.md": post_text(
+        {"title": f"Post {d}", "date": f"2022-03-{d:02d} 10:00:00 +0800", "categories": ["news"],
+         "tags": ["a", "b"] if d % 2 else ["a"], **({"image": f"/img/{d}.png"} if d % 3 == 0 else {})},
+        f"Body of *post* {d}.\n") for d in range(1, 9)}
+    site = three_format_site(tmp_path, monkeypatch, posts)
+    one = {"build.jobs": 1}  # one write process: one memo
+    searched: Counter[bytes] = Counter()
+    real = fragments.has_image
+
+    def noted(data: bytes, body: tuple[int, int] | None = None) -> bool:
+        searched[data] += 1
+        return real(data, body)
+    monkeypatch.setattr(fragments, "has_image", noted)
+    assert not build(load_config(site / "config.yaml", one)).errors
+    published = tree_bytes(site / "public")
+    assert searched and max(searched.values()) == 1
+    assert sum(b"<media:" in data for data in searched) > 0  # some posts have an image
+
+    class Forgetful(WorkerCache):  # a memo that keeps nothing: every fragment searched in every feed
+        media = property(lambda self: {}, lambda self, value: None)  # type: ignore[assignment]
+    shutil.rmtree(site / "public")
+    shutil.rmtree(site / ".feeds-cache")
+    searched.clear()
+    monkeypatch.setattr("feeds.cache.WorkerCache", Forgetful)
+    assert not build(load_config(site / "config.yaml", one), replay=False).errors
+    assert max(searched.values()) > 1 and tree_bytes(site / "public") == published
