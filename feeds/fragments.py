@@ -47,25 +47,21 @@ class Framed:
     """One feed file: its fragments, and its frame for any number of the newest of them."""
 
     def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes],
-                 newest: Newest | None = None, media: Sequence[bool] | None = None):
+                 newest: Newest | None = None, first_media: int | None = None):
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
-        self.media = media  # has_image of each fragment, where the caller has it (``entry_fragments``)
         self.format = BY_NAME[file.format]
         self.newest = newest or Newest(spec.entries)  # shared by the files of a feed: the same entries
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
         self._sized: dict[int, tuple[bytes, bytes, bytes]] = {}  # n -> its frame: _fit asks for a size, then its data
-        self._first_media: int | None = None  # the index of the first fragment with media:*
+        # the index of the first fragment with media:* (len: none), where the caller knows (``entry_fragments``)
+        self._first_media = first_media
 
     def frame(self, n: int) -> tuple[bytes, bytes, bytes]:
         found = self._sized.get(n)
         if found is not None:
             return found
         if self._first_media is None:  # each fragment searched once, however many sizes are tried
-            flags, count = self.media, len(self.fragments)
-            if flags is not None:
-                self._first_media = flags.index(True) if True in flags else count
-            else:
-                self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), count)
+            self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), len(self.fragments))
         media = self._first_media < n
         # what the frame depends on: the newest dates, namespaces, and whether there are entries
         mark = (*self.newest(n), media, n > 0)
@@ -133,11 +129,10 @@ def known_key(entry_key: str, rkey: str, fmt: str) -> str:
 
 def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key: str, store: WorkerCache,
                     site: LiquidSite | None
-                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[bool]]]:
+                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, int]]:
     """The fragments of a feed's entries, format by format; what rendering said about the posts
-    rendered here; the keys of the cache rows found damaged or forged; whether each fragment
-    carries media:* (``has_image``, hinted where the cache or the hand-over says where its post's
-    body lies; asked once per process of a fragment handed over: ``_media``).
+    rendered here; the keys of the cache rows found damaged or forged; the index of each format's
+    first fragment that carries media:* (``_first_media``).
 
     A cached fragment is used when this build made it (its post's rkey is in ``store.fresh``: the
     render stage stored it with the rendered content), or when it passes ``fragment_ok``; else it
@@ -155,7 +150,7 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
         if left:
             lost[fmt] = (fkeys, set(left))
     if not lost:
-        return result, [], set(), _media(store, handed, result, bodies, lost)
+        return result, [], set(), _first_media(store, handed, result, bodies, lost)
     # the others, looked for in the memo and the cache, post by post (the order problems are said in)
     keys = {(i, fmt): fkeys[i] for i in range(len(rkeys)) for fmt, (fkeys, left) in lost.items() if i in left}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
@@ -173,28 +168,31 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     damaged: set[str] = set()
     if redo:
         problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
-    return result, problems, damaged, _media(store, handed, result, bodies, lost)
+    return result, problems, damaged, _first_media(store, handed, result, bodies, lost)
 
 
-def _media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
-           bodies: Mapping[str, list[Span | None]], lost: Mapping[str, tuple[list[str], set[int]]]
-           ) -> dict[str, list[bool]]:
-    """``has_image`` of each fragment (format -> one a fragment). A fragment handed over is the same
-    bytes under its key in every feed that carries its post: asked once per process
-    (``store.media``); the others (from the cache or made here) are asked each time."""
+def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
+                 bodies: Mapping[str, list[Span | None]], lost: Mapping[str, tuple[list[str], set[int]]]
+                 ) -> dict[str, int]:
+    """The index of each format's first fragment that carries media:* (``has_image``, hinted where
+    the cache or the hand-over says where its post's body lies), its count when none does: what a
+    file's namespaces depend on (``Framed``). A fragment handed over is the same bytes under its key
+    in every feed that carries its post: asked once per process (``store.media``); the others (from
+    the cache, or made here) each time."""
     memo = store.media
-    found: dict[str, list[bool]] = {}
+    found: dict[str, int] = {}
     for fmt, keys in fkeys.items():
         others = lost[fmt][1] if fmt in lost else ()
-        flags = found[fmt] = []
+        found[fmt] = len(keys)
         for i, (fkey, data, span) in enumerate(zip(keys, fragments[fmt], bodies[fmt])):
             if i in others:
-                flags.append(has_image(data, span))
-                continue
-            media = memo.get(fkey)
-            if media is None:
-                media = memo[fkey] = has_image(data, span)
-            flags.append(media)
+                media = has_image(data, span)
+            else:
+                known = memo.get(fkey)
+                media = memo.setdefault(fkey, has_image(data, span)) if known is None else known
+            if media:
+                found[fmt] = i
+                break
     return found
 
 

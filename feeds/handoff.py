@@ -229,6 +229,8 @@ class Handoff:
         """The bytes of those of these fragments that were handed over (and can be read)."""
         keys = list(fkeys)
         found, _, left = self.take(keys)
+        if len(left) == len(keys):  # none (a build with no hand-over: a warm one)
+            return {}
         if left:
             missing = set(left)
             return {fkey: data for i, (fkey, data) in enumerate(zip(keys, found)) if i not in missing}

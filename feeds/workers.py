@@ -145,9 +145,9 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
     spec = ctx.specs[index]
     rkey = ctx.rkeys or RenderKeys(key, site)  # key: the render stage's
     rkeys = [rkey(p) for p in spec.entries]
-    fragments, problems, damaged, media = entry_fragments(cfg, spec, rkeys, ctx.entry_key or stage_key(cfg, "entry"),
-                                                           store, site)
-    data, over = feed_files(cfg, spec, fragments, media)
+    entry_key = ctx.entry_key or stage_key(cfg, "entry")
+    fragments, problems, damaged, first_media = entry_fragments(cfg, spec, rkeys, entry_key, store, site)
+    data, over = feed_files(cfg, spec, fragments, first_media)
     problems += over
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
     # again and says so again (its bytes are the same: nothing is rewritten)

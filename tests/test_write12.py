@@ -147,7 +147,7 @@ def test_a_handed_over_fragment_is_searched_for_media_once_in_a_process(
     assert searched and max(searched.values()) == 1
     assert sum(b"<media:" in data for data in searched) > 0  # some posts have an image
 
-    class Forgetful(WorkerCache):  # a memo that keeps nothing: every fragment searched in every feed
+    class Forgetful(WorkerCache):  # a memo that keeps nothing: searched again in each feed that carries it
         media = property(lambda self: {}, lambda self, value: None)  # type: ignore[assignment]
     shutil.rmtree(site / "public")
     shutil.rmtree(site / ".feeds-cache")
