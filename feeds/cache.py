@@ -549,7 +549,7 @@ class WorkerCache:
         # fkey -> where its post's body lies in the bytes ``fragments`` gave for it (head + body + tail):
         # a hint for searches (``fragments.has_image``), which check it, never trust it
         self.spans: dict[str, tuple[int, int]] = {}
-        # fkey -> whether the fragment handed over under it carries media:* (``fragments._media``): the
+        # fkey -> whether the fragment handed over under it carries media:* (``fragments._first_media``): the
         # same bytes in every feed that carries its post, searched once
         self.media: dict[str, bool] = {}
 

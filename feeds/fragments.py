@@ -141,16 +141,16 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     formats = list(dict.fromkeys(f.format for f in spec.files))
     result: dict[str, list[bytes]] = {}
     bodies: dict[str, list[Span | None]] = {}
-    handed: dict[str, list[str]] = {}  # format -> the fkeys of its fragments
+    fkeys_of: dict[str, list[str]] = {}  # format -> the fkeys of its fragments
     lost: dict[str, tuple[list[str], set[int]]] = {}  # format -> its fkeys, and which were not handed over
     for fmt in formats:
-        fkeys = handed[fmt] = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
+        fkeys = fkeys_of[fmt] = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
         # a cold build's every fragment: handed over by the render stage, its own (no check, no memo)
         result[fmt], bodies[fmt], left = store.handed(fkeys)
         if left:
             lost[fmt] = (fkeys, set(left))
     if not lost:
-        return result, [], set(), _first_media(store, handed, result, bodies, lost)
+        return result, [], set(), _first_media(store, fkeys_of, result, bodies, lost)
     # the others, looked for in the memo and the cache, post by post (the order problems are said in)
     keys = {(i, fmt): fkeys[i] for i in range(len(rkeys)) for fmt, (fkeys, left) in lost.items() if i in left}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
@@ -168,7 +168,7 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     damaged: set[str] = set()
     if redo:
         problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
-    return result, problems, damaged, _first_media(store, handed, result, bodies, lost)
+    return result, problems, damaged, _first_media(store, fkeys_of, result, bodies, lost)
 
 
 def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
