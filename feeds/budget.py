@@ -15,21 +15,22 @@ from collections.abc import Mapping, Sequence
 from .config import Config
 from .errors import WARNING, Problem, display_path
 from .feedspec import FeedSpec
-from .fragments import Framed, Newest, Span, make_fragments
+from .fragments import Framed, Newest, make_fragments
 from .render import Rendered
 
 
 def feed_files(cfg: Config, spec: FeedSpec, fragments: Mapping[str, Sequence[bytes]],
-               bodies: Mapping[str, Sequence[Span | None]] | None = None) -> tuple[dict[str, bytes], list[Problem]]:
+               first_media: Mapping[str, int] | None = None) -> tuple[dict[str, bytes], list[Problem]]:
     """Every file of one feed from its entries' fragments (format -> one per entry, in order), each
     within ``feeds.max_bytes``; one warning for the feed when any file had to drop entries.
-    ``bodies``: where each fragment holds its post's body, where known (a hint: ``has_image``)."""
+    ``first_media``: the index of each format's first fragment with media:*, where the caller knows."""
     data: dict[str, bytes] = {}
     dropped: list[tuple[str, int]] = []
     over: list[Problem] = []
     newest = Newest(spec.entries)
     for file in spec.files:
-        framed = Framed(cfg, spec, file, fragments[file.format], newest, bodies.get(file.format) if bodies else None)
+        framed = Framed(cfg, spec, file, fragments[file.format], newest,
+                        first_media.get(file.format) if first_media else None)
         if spec.page:  # an archive page is complete or it is no archive: never cut, but said
             data[file.path] = framed.data(len(spec.entries))
             if cfg.feeds.max_bytes and len(data[file.path]) > cfg.feeds.max_bytes:

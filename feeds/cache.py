@@ -23,7 +23,7 @@ import os
 import sqlite3
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -549,6 +549,9 @@ class WorkerCache:
         # fkey -> where its post's body lies in the bytes ``fragments`` gave for it (head + body + tail):
         # a hint for searches (``fragments.has_image``), which check it, never trust it
         self.spans: dict[str, tuple[int, int]] = {}
+        # fkey -> whether the fragment handed over under it carries media:* (``fragments._first_media``): the
+        # same bytes in every feed that carries its post, searched once
+        self.media: dict[str, bool] = {}
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
@@ -662,6 +665,12 @@ class WorkerCache:
                     self._own.discard(gone)
                 elif gone not in self.checked:
                     self._digests[gone] = fragment_digest(data)
+
+    def handed(self, fkeys: Sequence[str]) -> tuple[list[bytes], list[tuple[int, int] | None], list[int]]:
+        """The fragments the render stage handed over, in the order of ``fkeys`` (``Handoff.take``):
+        this build's own, so known as they are (``fragments`` answers them so), and never kept in
+        the memo (``remember``: they are at hand already)."""
+        return self.made.take(fkeys)
 
     def span(self, fkey: str) -> tuple[int, int] | None:
         """Where its post's body lies in the bytes ``fragments`` gave for ``fkey``, where known: a

@@ -18,7 +18,7 @@ from .feedspec import FeedFile, FeedSpec
 from .formats import BY_NAME
 from .fragment_check import fragment_ok
 from .liquid import LiquidSite
-from .posts import Post, read_body
+from .posts import Post, newest_date, newest_updated, read_body
 from .render import Rendered, render_post
 
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
@@ -47,23 +47,21 @@ class Framed:
     """One feed file: its fragments, and its frame for any number of the newest of them."""
 
     def __init__(self, cfg: Config, spec: FeedSpec, file: FeedFile, fragments: Sequence[bytes],
-                 newest: Newest | None = None, bodies: Sequence[Span | None] | None = None):
+                 newest: Newest | None = None, first_media: int | None = None):
         self.cfg, self.spec, self.file, self.fragments = cfg, spec, file, fragments
-        self.bodies = bodies  # each fragment's body span, where known (``has_image``)
         self.format = BY_NAME[file.format]
         self.newest = newest or Newest(spec.entries)  # shared by the files of a feed: the same entries
         self._frames: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
         self._sized: dict[int, tuple[bytes, bytes, bytes]] = {}  # n -> its frame: _fit asks for a size, then its data
-        self._first_media: int | None = None  # the index of the first fragment with media:*
+        # the index of the first fragment with media:* (len: none), where the caller knows (``entry_fragments``)
+        self._first_media = first_media
 
     def frame(self, n: int) -> tuple[bytes, bytes, bytes]:
         found = self._sized.get(n)
         if found is not None:
             return found
         if self._first_media is None:  # each fragment searched once, however many sizes are tried
-            spans = self.bodies or [None] * len(self.fragments)
-            self._first_media = next((i for i, (f, b) in enumerate(zip(self.fragments, spans)) if has_image(f, b)),
-                                     len(self.fragments))
+            self._first_media = next((i for i, f in enumerate(self.fragments) if has_image(f)), len(self.fragments))
         media = self._first_media < n
         # what the frame depends on: the newest dates, namespaces, and whether there are entries
         mark = (*self.newest(n), media, n > 0)
@@ -96,8 +94,7 @@ class Newest:
         found = self._known.get(n)
         if found is None:
             kept = self.entries[:n]
-            found = self._known[n] = (max((p.updated for p in kept), default=None),
-                                      max((p.date for p in kept), default=None))
+            found = self._known[n] = (newest_updated(kept), newest_date(kept))
         return found
 
 
@@ -132,20 +129,31 @@ def known_key(entry_key: str, rkey: str, fmt: str) -> str:
 
 def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key: str, store: WorkerCache,
                     site: LiquidSite | None
-                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, list[Span | None]]]:
+                    ) -> tuple[dict[str, list[bytes]], list[Problem], set[str], dict[str, int]]:
     """The fragments of a feed's entries, format by format; what rendering said about the posts
-    rendered here; the keys of the cache rows found damaged or forged; where each fragment holds
-    its post's body, where the cache said so (``store.span``: a hint for ``has_image``).
+    rendered here; the keys of the cache rows found damaged or forged; the index of each format's
+    first fragment that carries media:* (``_first_media``).
 
     A cached fragment is used when this build made it (its post's rkey is in ``store.fresh``: the
     render stage stored it with the rendered content), or when it passes ``fragment_ok``; else it
     is made from the post's cached rendered content, and when that is missing or makes no fragment that passes, from the
     post rendered again (stored again). A row is damaged when what replaces it differs."""
     formats = list(dict.fromkeys(f.format for f in spec.files))
-    keys = {(i, fmt): known_key(entry_key, rkey, fmt) for i, rkey in enumerate(rkeys) for fmt in formats}
+    result: dict[str, list[bytes]] = {}
+    bodies: dict[str, list[Span | None]] = {}
+    fkeys_of: dict[str, list[str]] = {}  # format -> the fkeys of its fragments
+    lost: dict[str, tuple[list[str], set[int]]] = {}  # format -> its fkeys, and which were not handed over
+    for fmt in formats:
+        fkeys = fkeys_of[fmt] = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
+        # a cold build's every fragment: handed over by the render stage, its own (no check, no memo)
+        result[fmt], bodies[fmt], left = store.handed(fkeys)
+        if left:
+            lost[fmt] = (fkeys, set(left))
+    if not lost:
+        return result, [], set(), _first_media(store, fkeys_of, result, bodies, lost)
+    # the others, looked for in the memo and the cache, post by post (the order problems are said in)
+    keys = {(i, fmt): fkeys[i] for i in range(len(rkeys)) for fmt, (fkeys, left) in lost.items() if i in left}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
-    result: dict[str, list[bytes]] = {fmt: [b""] * len(rkeys) for fmt in formats}
-    bodies: dict[str, list[Span | None]] = {fmt: [None] * len(rkeys) for fmt in formats}
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
         data = cached.get(fkey)
@@ -160,7 +168,32 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     damaged: set[str] = set()
     if redo:
         problems, damaged = _make(cfg, spec, rkeys, (entry_key, keys), redo, cached, result, store, site)
-    return result, problems, damaged, bodies
+    return result, problems, damaged, _first_media(store, fkeys_of, result, bodies, lost)
+
+
+def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
+                 bodies: Mapping[str, list[Span | None]], lost: Mapping[str, tuple[list[str], set[int]]]
+                 ) -> dict[str, int]:
+    """The index of each format's first fragment that carries media:* (``has_image``, hinted where
+    the cache or the hand-over says where its post's body lies), its count when none does: what a
+    file's namespaces depend on (``Framed``). A fragment handed over is the same bytes under its key
+    in every feed that carries its post: asked once per process (``store.media``); the others (from
+    the cache, or made here) each time."""
+    memo = store.media
+    found: dict[str, int] = {}
+    for fmt, keys in fkeys.items():
+        others = lost[fmt][1] if fmt in lost else ()
+        found[fmt] = len(keys)
+        for i, (fkey, data, span) in enumerate(zip(keys, fragments[fmt], bodies[fmt])):
+            if i in others:
+                media = has_image(data, span)
+            else:
+                known = memo.get(fkey)
+                media = memo.setdefault(fkey, has_image(data, span)) if known is None else known
+            if media:
+                found[fmt] = i
+                break
+    return found
 
 
 def _make(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry: tuple[str, dict[tuple[int, str], str]],

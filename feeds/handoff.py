@@ -227,25 +227,43 @@ class Handoff:
 
     def fragments(self, fkeys: Iterable[str]) -> dict[str, bytes]:
         """The bytes of those of these fragments that were handed over (and can be read)."""
-        found: dict[str, bytes] = {}
+        keys = list(fkeys)
+        found, _, left = self.take(keys)
+        if len(left) == len(keys):  # none (a build with no hand-over: a warm one)
+            return {}
+        if left:
+            missing = set(left)
+            return {fkey: data for i, (fkey, data) in enumerate(zip(keys, found)) if i not in missing}
+        return dict(zip(keys, found))
+
+    def take(self, fkeys: Sequence[str]) -> tuple[list[bytes], list[tuple[int, int] | None], list[int]]:
+        """``fragments`` and ``span`` of each of ``fkeys``, in their order and in one pass (a write task
+        asks this of every entry of its feed): their bytes (b"" for one not handed over), where their
+        post's body lies in them (None: not known), and the indices of those not handed over."""
+        count = len(fkeys)
         entries = self.entries
         mapped = self.room.mapped() if self.room is not None and entries else None
         if mapped is None:
-            return found
+            return [b""] * count, [None] * count, list(range(count))
+        found: list[bytes] = []
+        spans: list[tuple[int, int] | None] = []
+        left: list[int] = []
         size = len(mapped)
         with memoryview(mapped) as view:
-            for fkey in fkeys:
+            for i, fkey in enumerate(fkeys):
                 entry = entries.get(fkey)
-                if entry is None:
+                if entry is None or entry[4] + entry[5] > size or entry[2] + entry[3] > size:
+                    found.append(b"")
+                    spans.append(None)
+                    left.append(i)
                     continue
                 h, hn, b, bn, t, tn = entry
-                if t + tn > size or b + bn > size:
-                    continue
                 if b == h + hn and t == b + bn:  # a post's first format (or one with no body): in one piece
-                    found[fkey] = mapped[h:t + tn]
+                    found.append(mapped[h:t + tn])
                 else:
-                    found[fkey] = b"".join((view[h:h + hn], view[b:b + bn], view[t:t + tn]))
-        return found
+                    found.append(b"".join((view[h:h + hn], view[b:b + bn], view[t:t + tn])))
+                spans.append((hn, hn + bn) if bn else None)
+        return found, spans, left
 
     def span(self, fkey: str) -> tuple[int, int] | None:
         """Where its post's body lies in ``fragment(fkey)`` (a hint: ``fragments.has_image``)."""

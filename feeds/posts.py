@@ -9,10 +9,11 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, is_
 from pathlib import Path, PurePath
 from typing import Any, overload
 from urllib.parse import urlsplit
@@ -82,6 +83,32 @@ def stamp_now(post: Post) -> None:
     """Work out ``post.stamp`` now and keep it (``_Stamp``): the read stage asks it of each post as it
     arrives, while the workers still read, so that the steps after reading find it made."""
     post.stamp  # noqa: B018 - asked for what asking keeps
+
+
+_STAMP, _DATE, _UPDATED = attrgetter("stamp"), attrgetter("date"), attrgetter("updated")
+
+
+def newest_date(posts: Sequence[Post]) -> datetime | None:
+    """``max(p.date for p in posts)``, the very object (None for no post), from the posts' stamps
+    where they decide: a stamp is the exact instant rounded once, so a stamp greater than every
+    other is a date later than every other, which ``max`` would answer. Equal top stamps (the same
+    instant, or instants a rounding apart) are left to ``max`` itself (the first of the latest)."""
+    if len(posts) < 2:
+        return posts[0].date if posts else None
+    stamps = list(map(_STAMP, posts))
+    top = max(stamps)
+    if stamps.count(top) == 1:
+        return posts[stamps.index(top)].date
+    return max(map(_DATE, posts))
+
+
+def newest_updated(posts: Sequence[Post]) -> datetime | None:
+    """``max(p.updated for p in posts)``, the very object (None for no post). A post with no date of
+    update of its own has its date as its ``updated``, the same object: when every post does, the
+    two maxima are one (``newest_date``); else the aware datetimes are compared."""
+    if all(map(is_, map(_UPDATED, posts), map(_DATE, posts))):
+        return newest_date(posts)
+    return max(map(_UPDATED, posts))
 
 
 def after(post: Post, now: datetime, limit: float) -> bool:

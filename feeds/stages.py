@@ -18,6 +18,7 @@ import hashlib
 import os
 import sys
 import zoneinfo
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,13 +120,24 @@ def output_key(cfg: Config) -> str:
 def fingerprint(key: str, spec: FeedSpec, path: str, site: LiquidSite | None = None) -> str:
     """A feed file's inputs: when they are the same as last time, so are its bytes (a Liquid
     post's inputs include the site's includes and data: see render_key)."""
+    return fingerprints(key, spec, [path], site)[0]
+
+
+def fingerprints(key: str, spec: FeedSpec, paths: Sequence[str], site: LiquidSite | None = None) -> list[str]:
+    """``fingerprint`` of each of these files of ``spec``: the lines of its entries, which all its
+    files hash alike, are made once for them all."""
     links = [f.links for f in spec.files]  # an archive's links to its other pages (archives)
-    h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n{spec.page}\n{links}\n".encode(), digest_size=16)
     if site is None:  # one update of the same bytes (a line a post): hashed alike, for less Python
-        h.update("".join([f"{post.path}\0{post.digest}\0\n" for post in spec.entries]).encode())
+        entries = "".join([f"{post.path}\0{post.digest}\0\n" for post in spec.entries]).encode()
     else:
-        h.update("".join([f"{post.path}\0{post.digest}\0{site.key(post)}\n" for post in spec.entries]).encode())
-    return h.hexdigest()
+        entries = "".join([f"{post.path}\0{post.digest}\0{site.key(post)}\n" for post in spec.entries]).encode()
+    found = []
+    for path in paths:
+        h = hashlib.blake2b(f"{key}\n{path}\n{spec.kind}\n{spec.title}\n{spec.page}\n{links}\n".encode(),
+                            digest_size=16)
+        h.update(entries)
+        found.append(h.hexdigest())
+    return found
 
 
 def render_key(key: str, post: Post, site: LiquidSite | None = None) -> str:

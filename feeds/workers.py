@@ -22,7 +22,7 @@ from .output import Output
 from .parallel import Progress
 from .posts import Post, read_body, read_body_utf8
 from .render import render_post
-from .stages import RenderKeys, fingerprint, output_key, render_key, stage_key
+from .stages import RenderKeys, fingerprints, output_key, render_key, stage_key
 from .xmlfast import content_bytes
 
 RENDER_BATCH = 32  # posts a render task takes: one cache transaction each
@@ -145,16 +145,18 @@ def _write_task(index: int) -> tuple[list[tuple[str, list[object], bool]], list[
     spec = ctx.specs[index]
     rkey = ctx.rkeys or RenderKeys(key, site)  # key: the render stage's
     rkeys = [rkey(p) for p in spec.entries]
-    fragments, problems, damaged, bodies = entry_fragments(cfg, spec, rkeys, ctx.entry_key or stage_key(cfg, "entry"),
-                                                           store, site)
-    data, over = feed_files(cfg, spec, fragments, bodies)
+    entry_key = ctx.entry_key or stage_key(cfg, "entry")
+    fragments, problems, damaged, first_media = entry_fragments(cfg, spec, rkeys, entry_key, store, site)
+    data, over = feed_files(cfg, spec, fragments, first_media)
     problems += over
     # a feed cut to its budget is recorded as made from other inputs, so the next build makes it
     # again and says so again (its bytes are the same: nothing is rewritten)
     mark = " over feeds.max_bytes" if over else ""
-    staged = [(f.path, *out.stage(f.path, data[f.path], (inputs.get(f.path) or fingerprint(ctx.feed_key, spec, f.path,
-                                                                                          site)) + mark))
-              for f in spec.files]
+    known = {f.path: inputs[f.path] for f in spec.files if inputs.get(f.path)}
+    if len(known) < len(spec.files):  # a cold build's every file: worked out here, on every core (pipeline._to_make)
+        paths = [f.path for f in spec.files if f.path not in known]
+        known.update(zip(paths, fingerprints(ctx.feed_key, spec, paths, site)))
+    staged = [(f.path, *out.stage(f.path, data[f.path], known[f.path] + mark)) for f in spec.files]
     return staged, problems, damaged
 
 

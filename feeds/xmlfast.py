@@ -137,11 +137,22 @@ def _element(pad: str, name: str, value: str) -> str:
     return f"{pad}<{name}>{text(value)}</{name}>\n"
 
 
+_last_iso: tuple[object, str] = (None, "")  # the last date formatted, and its text
+
+
 def iso(when: datetime) -> str:
-    """feedgen's Atom date: ``isoformat()`` of an aware datetime."""
+    """feedgen's Atom date: ``isoformat()`` of an aware datetime. The last date asked is kept (the
+    object itself, alive here, so no other can take its id; one tuple, read and replaced whole): a
+    feed's Atom head and RSS head ask in turn for the date of its newest post, mostly one object."""
+    global _last_iso
+    last = _last_iso
+    if last[0] is when:
+        return last[1]
     if when.utcoffset() is None:
         raise Refused
-    return when.isoformat()
+    stamp = when.isoformat()
+    _last_iso = (when, stamp)
+    return stamp
 
 
 def rfc822(when: datetime, stamp: str = "") -> str:
@@ -368,7 +379,7 @@ def rss_head(f: Frame, last_build: datetime) -> bytes | None:
                          f"      <link>{text(f.site_link)}</link>\n    </image>\n")
         if f.language:
             parts.append(f"    <language>{text(f.language)}</language>\n")
-        parts.append(f"    <lastBuildDate>{rfc822(last_build)}</lastBuildDate>\n")
+        parts.append(f"    <lastBuildDate>{rfc822(last_build, iso(last_build))}</lastBuildDate>\n")
         parts.extend(f'    <atom:link rel="{attr(rel)}" href="{attr(href)}"/>\n' for rel, href in f.links)
         if f.archive:
             parts.append("    <fh:archive/>\n")

@@ -477,7 +477,6 @@ def test_grouping_by_slug_is_what_it_was(kind: str) -> None:
 def test_a_feed_files_frame_is_worked_out_once_per_size(monkeypatch: pytest.MonkeyPatch) -> None:
     """The budget asks for a file's size, then for its bytes at that size: the newest dates that
     make its frame are looked for once, not once per question."""
-    import builtins
     from datetime import timedelta
 
     from conftest import make_post, unit_config
@@ -490,13 +489,10 @@ def test_a_feed_files_frame_is_worked_out_once_per_size(monkeypatch: pytest.Monk
     posts = [make_post(f"p{i}", make_post().date - timedelta(days=i)) for i in range(5)]
     spec = group_posts(cfg, posts)[0][0]
     pieces = {f.format: [f"<entry>{i}</entry>\n".encode() for i in range(5)] for f in spec.files}
-    asked: list[object] = []
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1:  # the newest of the kept posts' dates (not max(n - 1, 0))
-            asked.append(args)
-        return builtins.max(*args, **kwargs)
-    monkeypatch.setattr(fragments, "max", counted, raising=False)
+    asked: list[str] = []
+    for name in ("newest_updated", "newest_date"):  # the newest of the kept posts' dates
+        real = getattr(fragments, name)
+        monkeypatch.setattr(fragments, name, lambda kept, name=name, real=real: asked.append(name) or real(kept))
     data, problems = feed_files(cfg, spec, pieces)
     assert len(asked) == 2 and len(data) == len(spec.files) == 2 and not problems  # once for the feed's files
 
@@ -616,7 +612,7 @@ def test_a_cold_build_leaves_the_feeds_inputs_to_the_write_tasks(site: Path, mon
 
     stage: list[str] = ["before"]
     calls: list[str] = []
-    real_render, real_print = workers.render_all, pipeline.fingerprint
+    real_render, real_print, real_prints = workers.render_all, pipeline.fingerprint, workers.fingerprints
 
     def render(*args: Any, **kwargs: Any) -> Any:
         stage[0] = "rendering"
@@ -625,9 +621,13 @@ def test_a_cold_build_leaves_the_feeds_inputs_to_the_write_tasks(site: Path, mon
     def fingerprint(*args: Any, **kwargs: Any) -> str:
         calls.append(stage[0])
         return real_print(*args, **kwargs)
+
+    def fingerprints(key: str, spec: Any, paths: list[str], *args: Any) -> list[str]:
+        calls.extend(stage[0] for _ in paths)
+        return real_prints(key, spec, paths, *args)
     monkeypatch.setattr(workers, "render_all", render)
-    for where in (pipeline, workers):  # the parent's comparison, and the write tasks
-        monkeypatch.setattr(where, "fingerprint", fingerprint)
+    monkeypatch.setattr(pipeline, "fingerprint", fingerprint)  # the parent's comparison
+    monkeypatch.setattr(workers, "fingerprints", fingerprints)  # the write tasks
     result = _build(site)
     assert calls and set(calls) == {"rendering"} and len(calls) == len(result.written) - 2  # not the OPML, index
     stage[0] = "before"

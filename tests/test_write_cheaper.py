@@ -181,10 +181,12 @@ def test_the_newest_dates_of_a_feed_are_worked_out_once_for_all_its_files(monkey
     cfg = unit_config(formats=("atom", "rss", "json"), limit=0)
     spec = spec_for(cfg, posts)
     plain = feed_bytes_within(cfg, spec, rendered)
-    calls: list[object] = []
-    monkeypatch.setattr(fragments, "max", lambda *a, **k: calls.append(a) or max(*a, **k), raising=False)
+    calls: list[str] = []
+    for name in ("newest_updated", "newest_date"):
+        real = getattr(fragments, name)
+        monkeypatch.setattr(fragments, name, lambda kept, name=name, real=real: calls.append(name) or real(kept))
     assert feed_bytes_within(cfg, spec, rendered) == plain
-    assert len([c for c in calls if len(c) == 1]) == 2  # of the entries' updated and date, for three files
+    assert sorted(calls) == ["newest_date", "newest_updated"]  # once each, for three files
 
 
 def test_a_feed_file_is_joined_in_one_copy() -> None:

@@ -181,6 +181,7 @@ class Output:
         self._locks: list[int] = []
         self._staged_folders: set[str] = set()  # staging folders made so far
         self.new_root = False  # the output folder did not exist before this build (see _move_whole)
+        self.found_empty = False  # holds_nothing answered yes: no file of the records is there (see stage)
 
     def __enter__(self) -> Output:
         self._lock()
@@ -331,12 +332,15 @@ class Output:
 
     def holds_nothing(self) -> bool:
         """The output folder is empty (a cold build's, made just now or emptied): no file the
-        records list is there to keep, whatever inputs they recorded."""
-        return _empty(str(self.root))
+        records list is there to keep, whatever inputs they recorded. A yes is remembered: ``stage``
+        then writes every file without comparing it with its record (a cold build after ``rm -rf
+        public``: 2,700 files whose bytes match their records looked for, none there)."""
+        self.found_empty = _empty(str(self.root))
+        return self.found_empty
 
     def same_inputs(self, relative: str, inputs: str) -> bool:
         """The file was made from exactly these inputs last time and is untouched since."""
-        entry = self.manifest.get(relative)
+        entry = None if self.found_empty else self.manifest.get(relative)
         return entry is not None and entry[1] == inputs and self._on_disk(relative)
 
     def keep(self, relative: str) -> None:
@@ -356,7 +360,9 @@ class Output:
         the staged file's modification time, which the rename into place keeps. Names as text:
         a Path or two per file cost more than writing a small feed."""
         _confine(str(self.root), relative)
-        old = self.manifest.get(relative)
+        # a file put there since holds_nothing looked is written over: the same bytes, as a file the
+        # records do not match would be
+        old = None if self.found_empty else self.manifest.get(relative)
         recorded = str(old[0]) if old is not None else ""
         sha = digest_like(data, recorded)  # of the recorded kind, to compare; SHA-256 for a new file
         if old is not None and sha == recorded and self._on_disk(relative):
