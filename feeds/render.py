@@ -108,16 +108,33 @@ def _markdown_of(body: Body, auto_ids: bool, smart: bool) -> str:
 
 
 def _render(source: Body, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool) -> str:
-    extras = None
-    if kramdown:
-        text, extras = prepare(source.text, raw_blocks)
-        source = Body(text)
+    if not kramdown:
+        return _render_plain(source, auto_ids, smart)
+    text, extras = prepare(source.text, raw_blocks)
     options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
-    raw_headers = auto_ids and (has_raw_headers_utf8(source.utf8) if source.utf8 else has_raw_headers(source.text))
+    raw_headers = auto_ids and has_raw_headers(text)
     if raw_headers:
         options |= SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
-    html = to_html(source.utf8 or source.text, options, _EXTENSIONS)
+    html = to_html(text, options, _EXTENSIONS)
     return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
+
+
+def _render_plain(source: Body, auto_ids: bool, smart: bool) -> str:
+    """``_render`` of a body without kramdown's syntax (no extras). The body is looked at for raw
+    header tags (which get no ids) only when the HTML holds an end tag of a header: without one, no
+    header gets an id, and the HTML with source positions, once ``mark_markdown_headers`` has taken
+    them out, is this HTML (unless the body itself wrote a ``data-sourcepos``, which that takes out
+    too). The search for that end tag is the one ``finish`` makes: the body's search (a regex over
+    every byte of it) is left out of nearly every post."""
+    options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
+    data = source.utf8 or source.text
+    html = to_html(data, options, _EXTENSIONS)
+    if not auto_ids or "</h" not in html and "data-sourcepos" not in html:
+        return html  # what finish makes of it: nothing to give an id
+    raw_headers = has_raw_headers_utf8(source.utf8) if source.utf8 else has_raw_headers(source.text)
+    if raw_headers:
+        html = mark_markdown_headers(to_html(data, options | SOURCEPOS, _EXTENSIONS))
+    return finish(html, None, auto_ids, raw_headers)
 
 
 def _markdown(text: str, cfg: Config) -> str:

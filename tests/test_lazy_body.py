@@ -12,9 +12,9 @@ from conftest import HEAVY_EXAMPLES, make_post, unit_config
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from feeds import kramdown, sources, text
+from feeds import kramdown, render, sources, text
 from feeds.body import Body
-from feeds.commonmark import FOOTNOTES, SMART, UNSAFE, to_html
+from feeds.commonmark import FOOTNOTES, SMART, SOURCEPOS, UNSAFE, to_html
 from feeds.posts import Post, read_body_utf8, read_lazy_body
 from feeds.render import render_post
 
@@ -112,3 +112,35 @@ def test_bytes_that_are_no_longer_utf8_are_rendered_without_a_traceback(tmp_path
         to_html(data, UNSAFE | FOOTNOTES | SMART, ("table", "strikethrough"))
     except UnicodeDecodeError:
         assert rendered == render_post(post, "", unit_config())[0]
+
+
+HEADER_MARKERS = ["# h\n", "## 中文 *x*\n", "<h2>x</h2>", "<H3 id=a>y</H3>", "<h4 ", "`<h1>`", "</h", "</html>", "<h",
+                  ' data-sourcepos="1:1-1:1"', '<p data-sourcepos="9:9-9:9">p</p>', "\n\n", "\n", "    <h1>c\n",
+                  "| a |\n|---|\n| b |\n", "x\n===\n", "- a\n", "> q\n", "[^1]\n\n[^1]: n\n", "<div>\n\n# in\n</div>"]
+HEADERS = st.lists(st.one_of(st.sampled_from(HEADER_MARKERS), st.text(max_size=4)), max_size=25).map(
+    lambda parts: re.sub("[\ud800-\udfff]", "", "".join(parts)))
+
+
+def old_render_plain(value: str, auto_ids: bool) -> str:
+    """``_render`` of a body without kramdown's syntax before render12: the body's raw headers first."""
+    options = UNSAFE | FOOTNOTES | SMART
+    raw = auto_ids and kramdown.has_raw_headers(value)
+    html = to_html(value, options | (SOURCEPOS if raw else 0), ("table", "strikethrough"))
+    return kramdown.finish(kramdown.mark_markdown_headers(html) if raw else html, None, auto_ids, raw)
+
+
+@example('<p data-sourcepos="1:1-1:1">a</p>\n\n<h2>b</h2>', True)
+@example("`<h1>`", True)
+@given(HEADERS, st.booleans())
+def test_headers_get_the_ids_they_got_when_the_body_was_searched_first(value: str, auto_ids: bool) -> None:
+    expected = old_render_plain(value, auto_ids)
+    assert render._render_plain(Body(value), auto_ids, True) == expected
+    assert render._render_plain(Body(None, value.encode()), auto_ids, True) == expected
+
+
+def test_a_body_without_headers_is_not_searched_for_raw_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "has_raw_headers", lambda value: pytest.fail("searched"))
+    monkeypatch.setattr(render, "has_raw_headers_utf8", lambda value: pytest.fail("searched"))
+    value = "中文 `<h1>` <h2 class=x>\n\n*a*"  # raw header tags, no header element
+    assert render.markdown_to_html(value) == render.markdown_to_html(value, utf8=value.encode()) == old_render_plain(
+        value, True)
