@@ -85,8 +85,9 @@ class _Stamp:
 
 def stamp_now(post: Post) -> None:
     """Work out ``post.stamp`` now and keep it (``_Stamp``): the read stage asks it of each post as it
-    arrives, while the workers still read, so that the steps after reading find it made."""
-    post.stamp  # noqa: B018 - asked for what asking keeps
+    arrives, while the workers still read, so that the steps after reading find it made. Kept where
+    ``_Stamp`` keeps it, without the descriptor's call (a Python call, 10,000 times in the parent)."""
+    post.__dict__["stamp"] = post.date.timestamp()
 
 
 def after(post: Post, now: datetime, limit: float) -> bool:
