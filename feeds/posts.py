@@ -339,6 +339,10 @@ class _Fields:
         value = self.data.get(key)
         if value is None:
             return []
+        if type(value) is str and len(value) <= _REMEMBERED_NAMES:  # most posts: one line of names, as others wrote it
+            clean = _names_of_line(value, key == singular)
+            if clean is not None:
+                return list(clean)
         if isinstance(value, str):
             items: list[Any] = [value] if key == singular else value.split()
         elif isinstance(value, list):
@@ -407,6 +411,13 @@ class _Fields:
 
 USED_SITE_ZONE, READ_AS_UTC = 1, 2  # flags: how a date without an offset was read
 _REMEMBERED_NAMES = 1024  # names of up to this many characters in all are remembered (_clean_names)
+
+
+@lru_cache(maxsize=4096)
+def _names_of_line(value: str, whole: bool) -> tuple[str, ...] | None:
+    """``_clean_names`` of a key's text (``whole``: the singular key's, one name; else split on
+    spaces), remembered by the text itself: not split, its names not joined and looked up again."""
+    return _clean_names((value,) if whole else tuple(value.split()))
 
 
 @lru_cache(maxsize=4096)

@@ -69,3 +69,18 @@ def test_flow_lists_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
             "tags": [f"a{n}", "b"], "long": ["x" * 300]}
     assert all(len(seen[2]) <= 3 for seen in fastyaml._SEEN.values())
     assert not any(text.startswith("[x") for seen in fastyaml._SEEN.values() for text in seen[2])
+
+
+def test_a_line_of_names_is_split_and_cleaned_once() -> None:
+    """The same line of names on post after post: split and cleaned once, each post given a list of
+    its own; a line with something to remove still warns, on every post that has it."""
+    from feeds.posts import EMPTY_FRONT_MATTER, _Fields, _names_of_line
+    _names_of_line.cache_clear()
+    lists = [_Fields(EMPTY_FRONT_MATTER, "x.md", data={"categories": "News  tech News"}).names("category", "categories")
+             for _ in range(3)]
+    assert lists == [["News", "tech", "News"]] * 3 and lists[0] is not lists[1]
+    assert _names_of_line.cache_info().misses == 1 and _names_of_line.cache_info().hits == 2
+    assert _Fields(EMPTY_FRONT_MATTER, "x.md", data={"category": "a b"}).names("category", "categories") == ["a b"]
+    for _ in range(2):
+        fields = _Fields(EMPTY_FRONT_MATTER, "x.md", data={"tags": "a\x08 b"})
+        assert fields.names("tag", "tags") == ["a", "b"] and len(fields.problems) == 1
