@@ -441,7 +441,7 @@ def read_post(path: Path | str, root: Path | str, cfg: Config, zone: ZoneInfo | 
         file, top, plain = path, root, True
     else:
         file, top, plain = _plain(path), _plain(root), False
-    where = display_path(file, cwd)  # cwd: the current folder, when the caller knows it
+    where = display_path(file, cwd, plain)  # cwd: the current folder, when the caller knows it
     source = source or read_source(file, cfg.content.max_file_bytes)
     if source.text is None:
         return None, [source.problem] if source.problem else [], 0

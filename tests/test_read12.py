@@ -84,3 +84,13 @@ def test_a_line_of_names_is_split_and_cleaned_once() -> None:
     for _ in range(2):
         fields = _Fields(EMPTY_FRONT_MATTER, "x.md", data={"tags": "a\x08 b"})
         assert fields.names("tag", "tags") == ["a", "b"] and len(fields.problems) == 1
+
+
+@given(st.lists(st.sampled_from(["a", "..", ".", "", "é", "x y", "b.md"]), min_size=1, max_size=5),
+       st.sampled_from(["/site", "/", "/site/a"]))
+def test_a_path_said_plain_is_said_as_before(parts: list[str], cwd: str) -> None:
+    """display_path told that a path is plain (reading checked it once) says what it says unasked."""
+    from feeds.errors import display_path, is_plain_absolute
+    path = "/" + "/".join(parts)
+    if is_plain_absolute(path):
+        assert display_path(path, cwd, plain=True) == display_path(path, cwd)
