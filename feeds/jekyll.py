@@ -216,8 +216,9 @@ def clean_path(path: str) -> str:
 
 def _is_clean(path: str) -> bool:
     """``clean_path(path) == path`` for certain: rooted, no empty, '.' or '..' segment."""
-    return (path[:1] == "/" and "//" not in path and "/./" not in path and "/../" not in path
-            and not path.endswith(("/.", "/..")))
+    # no "/." (nearly every path) rules out a '.' or '..' segment at once: two searches fewer
+    return path[:1] == "/" and "//" not in path and (
+        "/." not in path or ("/./" not in path and "/../" not in path and not path.endswith(("/.", "/.."))))
 
 
 def _categories_part(categories: tuple[str, ...] | list[str]) -> str:

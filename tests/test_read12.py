@@ -94,3 +94,11 @@ def test_a_path_said_plain_is_said_as_before(parts: list[str], cwd: str) -> None
     path = "/" + "/".join(parts)
     if is_plain_absolute(path):
         assert display_path(path, cwd, plain=True) == display_path(path, cwd)
+
+
+@given(st.lists(st.sampled_from(["a", "..", ".", "", ".x", "x.", "é"]), max_size=5), st.booleans())
+def test_a_clean_path_is_told_as_before(parts: list[str], rooted: bool) -> None:
+    path = ("/" if rooted else "") + "/".join(parts)
+    before = (path[:1] == "/" and "//" not in path and "/./" not in path and "/../" not in path
+              and not path.endswith(("/.", "/..")))
+    assert jekyll._is_clean(path) == before
