@@ -148,20 +148,10 @@ def _plain_key(key: str, plain: Plain) -> bool:
 
 
 def _value(text: str, plain: Plain, seen: Seen) -> Any:
-    """A one-line value: a scalar or a flow list of scalars; LookupError when not sure. A short flow
-    list read before (a post's tags, as other posts wrote them) is taken whole from ``seen[2]``, as a
-    new list of the same items (immutable: text, a marked Timestamp, None), not split and read again."""
+    """A one-line value: a scalar or a flow list of scalars; LookupError when not sure."""
     if text[0] == "[" and text[-1] == "]":
-        items = seen[2].get(text)
-        if items is None:
-            inner = text[1:-1].strip(" ")
-            items = tuple([_scalar(part.strip(" "), plain, True, seen[1]) for part in inner.split(",")]) \
-                if inner else ()
-            if len(text) <= MAX_SEEN_LIST:  # a LookupError (not sure) is never remembered
-                if len(seen[2]) >= MAX_SEEN:
-                    seen[2].clear()
-                seen[2][text] = items
-        return list(items)
+        inner = text[1:-1].strip(" ")
+        return [_scalar(part.strip(" "), plain, True, seen[1]) for part in inner.split(",")] if inner else []
     return _scalar(text, plain, False, seen[0])
 
 
@@ -195,13 +185,12 @@ def _read_scalar(text: str, plain: Plain, flow: bool) -> Any:
 
 
 # Scalars read before, per reader (``plain``): (out of a flow list, in one), each text -> its
-# value, and flow lists read before, each text -> its items; emptied when full (a site's own names
-# come back within a few posts)
-Seen = tuple[dict[str, Any], dict[str, Any], dict[str, tuple[Any, ...]]]
+# value; emptied when full (a site's own names come back within a few posts)
+Seen = tuple[dict[str, Any], dict[str, Any]]
 _SEEN: dict[Plain, Seen] = {}
-MAX_SEEN, MAX_SEEN_TEXT, MAX_SEEN_LIST = 4096, 64, 256
+MAX_SEEN, MAX_SEEN_TEXT = 4096, 64
 
 
 def _seen_of(plain: Plain) -> Seen:
     seen = _SEEN.get(plain)
-    return _SEEN.setdefault(plain, ({}, {}, {})) if seen is None else seen
+    return _SEEN.setdefault(plain, ({}, {})) if seen is None else seen

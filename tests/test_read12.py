@@ -6,13 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from test_fastyaml import same_as_pyyaml
 
-from feeds import fastyaml, jekyll, rows, yamlload
-from feeds.fastyaml import read_simple
+from feeds import jekyll, rows
 
 _ZONES = st.sampled_from([ZoneInfo("Asia/Shanghai"), ZoneInfo("America/St_Johns"), ZoneInfo("Africa/Monrovia"),
                           timezone.utc]) | st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23),
@@ -45,30 +42,6 @@ def test_the_categories_placeholder_is_the_same_remembered_or_not(categories: li
     assert jekyll._PLACEHOLDERS["categories"](when, "s", categories, ".html") == expected
     assert jekyll._short(categories) == (len(categories) <= 16 and sum(map(len, categories)) <= 4096)
 
-
-@given(st.lists(st.sampled_from(["a", "成都", "'x y'", "null", "~", "2019-01-01", "b:c", "{", "'a,b'", ""]),
-                max_size=4))
-def test_a_flow_list_remembered_is_what_reading_it_gives(items: list[str]) -> None:
-    """A flow list read again comes from memory whole: the same items, in a list of its own (what the
-    caller does to one post's list is not in the next's); one the reader is not sure of is never kept."""
-    text = f"\ntags: [{', '.join(items)}]\n"
-    first = read_simple(text, yamlload._plain_value)
-    if first is not None:
-        same_as_pyyaml(text)
-    again = read_simple(text, yamlload._plain_value)
-    assert again == first and (again is None or again["tags"] is not first["tags"])
-    if first is None:
-        assert all(f"[{', '.join(items)}]" not in seen[2] for seen in fastyaml._SEEN.values())
-
-
-def test_flow_lists_remembered_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fastyaml, "_SEEN", {})
-    monkeypatch.setattr(fastyaml, "MAX_SEEN", 3)
-    for n in range(10):
-        assert read_simple(f"\ntags: [a{n}, b]\nlong: [{'x' * 300}]\n", yamlload._plain_value) == {
-            "tags": [f"a{n}", "b"], "long": ["x" * 300]}
-    assert all(len(seen[2]) <= 3 for seen in fastyaml._SEEN.values())
-    assert not any(text.startswith("[x") for seen in fastyaml._SEEN.values() for text in seen[2])
 
 
 def test_a_line_of_names_is_split_and_cleaned_once() -> None:
