@@ -31,11 +31,13 @@ class Problem:
         return f"{where}: {prefix}{self.message}" if where else f"{prefix}{self.message}"
 
 
-def display_path(path: Path | str, cwd: str | None = None) -> str:
+def display_path(path: Path | str, cwd: str | None = None, plain: bool = False) -> str:
     """A path as short as it can be said from the current folder (string work only: it is hot);
-    ``cwd``: that folder, when the caller knows it (a getcwd() per post is a system call)."""
+    ``cwd``: that folder, when the caller knows it (a getcwd() per post is a system call); ``plain``:
+    the caller has found ``path`` a str that ``is_plain_absolute`` (reading, of every post file)."""
     # a plain absolute path without '..' is what abspath makes of it: skip its normpath (hot)
-    text = path if type(path) is str and is_plain_absolute(path) and "/.." not in path else os.path.abspath(path)
+    text = path if type(path) is str and (plain or is_plain_absolute(path)) and "/.." not in path \
+        else os.path.abspath(path)
     cwd = os.getcwd() if cwd is None else cwd
     if text.startswith(cwd + os.sep):
         text = text[len(cwd) + 1:]
