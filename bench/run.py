@@ -195,7 +195,11 @@ def run_measured(cmd: list[str], cwd: Path, what: str, log_dir: Path) -> Sample:
 
     The shim does the ``os.wait4`` (see its docstring for why the runner cannot).
     Output goes to temporary files, not pipes, so a chatty child can never block.
+    Every run, ours or Hugo's, starts once what earlier runs wrote is on disk (``os.sync``,
+    not timed): otherwise a run pays, at random, for writing back a few hundred MB an earlier
+    run left in memory (builds stalled for up to 2 s with their CPU time unchanged).
     """
+    os.sync()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="feeds-bench-") as tmp:
         result = Path(tmp) / "measure.json"
