@@ -23,10 +23,9 @@ import frontmatter
 from frontmatter.default_handlers import BaseHandler
 
 from . import jekyll
-from .body import Body
 from .config import Config
 from .errors import ERROR, WARNING, ConfigError, Problem, display_path, is_plain_absolute
-from .sources import SourceText, read_body_at, read_from, read_from_utf8, read_source
+from .sources import SourceText, read_from, read_from_utf8, read_source
 from .text import clean_name, plain_title, scrub, site_url_of, smartify
 from .yamlload import NOT_YAML, Timestamp, YamlProblem, first_not_yaml, load_text_yaml
 
@@ -770,11 +769,6 @@ def read_body(post: Post) -> str:
 def read_body_utf8(post: Post) -> tuple[str, bytes]:
     """``read_body``, and its UTF-8 as read when that is exactly it (``sources.read_from_utf8``)."""
     return read_from_utf8(post.file, post.body_start)
-
-
-def read_lazy_body(post: Post) -> Body:
-    """``read_body_utf8`` as a ``Body``, its text decoded only if the renderer asks for it."""
-    return read_body_at(post.file, post.body_start)
 
 
 def site_zone(cfg: Config) -> ZoneInfo | timezone:

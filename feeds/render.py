@@ -18,7 +18,6 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 
 from . import liquid
-from .body import Body
 from .commonmark import FOOTNOTES, SMART, SOURCEPOS, UNSAFE, to_html
 from .config import Config
 from .errors import WARNING, Problem
@@ -26,15 +25,12 @@ from .htmlcost import estimate
 from .kramdown import (
     finish,
     has_raw_headers,
-    has_raw_headers_utf8,
     hide_typed_quotes,
     mark_markdown_headers,
-    may_hold_typed_quotes,
     needs_raw_blocks,
     prepare,
     requote,
     uses_kramdown,
-    uses_kramdown_utf8,
 )
 from .liquid import LiquidSite
 from .posts import Post
@@ -88,57 +84,30 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True, utf8:
     common ground, typographic quotes and dashes (``smart``) and footnotes; kramdown's own syntax
     around it, paid for only by the posts that carry one of its markers. ``utf8``: ``text``'s
     UTF-8 when the caller has it (the file's bytes), given to the renderer if the text goes unchanged."""
-    return _markdown_of(Body(text, utf8), auto_ids, smart)
-
-
-def _markdown_of(body: Body, auto_ids: bool, smart: bool) -> str:
-    """``markdown_to_html`` of a ``Body``: its text is asked for only where a step needs it (typed
-    quotes to hide, kramdown's syntax, raw blocks); else cmark reads the bytes as they are."""
     hidden = False
-    source = body
-    if smart and (not body.utf8 or may_hold_typed_quotes(body.utf8)):
-        text, hidden = hide_typed_quotes(body.text, body.utf8)
-        source = Body(text) if hidden else body
-    # the bytes as read, when there are any: hiding the quotes changed no ASCII
-    kramdown = uses_kramdown_utf8(body.utf8) if body.utf8 else uses_kramdown(source.text)
-    html = _render(source, auto_ids, smart, kramdown, False)  # (kramdown's syntax: the text is asked for)
+    if smart:
+        text, hidden = hide_typed_quotes(text, utf8)
+    kramdown = uses_kramdown(text, utf8)  # the bytes as read: hiding the quotes changed no ASCII
+    html = _render(text, auto_ids, smart, kramdown, False, b"" if hidden or kramdown else utf8)
     if needs_raw_blocks(html):
-        html = _render(source, auto_ids, smart, True, True)  # HTML blocks as kramdown ends them
+        html = _render(text, auto_ids, smart, True, True)  # HTML blocks as kramdown ends them
     return requote(html, hidden) if smart else html
 
 
-def _render(source: Body, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool) -> str:
-    if not kramdown:
-        return _render_plain(source, auto_ids, smart)
-    text, extras = prepare(source.text, raw_blocks)
+def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool, utf8: bytes = b"") -> str:
+    extras = None
+    if kramdown:
+        text, extras = prepare(text, raw_blocks)
     options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
     raw_headers = auto_ids and has_raw_headers(text)
     if raw_headers:
         options |= SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
-    html = to_html(text, options, _EXTENSIONS)
+    html = to_html(utf8 or text, options, _EXTENSIONS)
     return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
 
 
-def _render_plain(source: Body, auto_ids: bool, smart: bool) -> str:
-    """``_render`` of a body without kramdown's syntax (no extras). The body is looked at for raw
-    header tags (which get no ids) only when the HTML holds an end tag of a header: without one, no
-    header gets an id, and the HTML with source positions, once ``mark_markdown_headers`` has taken
-    them out, is this HTML (unless the body itself wrote a ``data-sourcepos``, which that takes out
-    too). The search for that end tag is the one ``finish`` makes: the body's search (a regex over
-    every byte of it) is left out of nearly every post."""
-    options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
-    data = source.utf8 or source.text
-    html = to_html(data, options, _EXTENSIONS)
-    if not auto_ids or "</h" not in html and "data-sourcepos" not in html:
-        return html  # what finish makes of it: nothing to give an id
-    raw_headers = has_raw_headers_utf8(source.utf8) if source.utf8 else has_raw_headers(source.text)
-    if raw_headers:
-        html = mark_markdown_headers(to_html(data, options | SOURCEPOS, _EXTENSIONS))
-    return finish(html, None, auto_ids, raw_headers)
-
-
-def _markdown(text: str, cfg: Config) -> str:
-    return markdown_to_html(text, cfg.content.auto_ids, cfg.content.typographic)
+def _markdown(text: str, cfg: Config, utf8: bytes = b"") -> str:
+    return markdown_to_html(text, cfg.content.auto_ids, cfg.content.typographic, utf8)
 
 
 def absolute(url: str, base: str, scheme: str) -> str | None:
@@ -389,23 +358,26 @@ def clean_html(fragment: str, base: str, cfg: Config) -> str:
 _LAST_CLEANER: list[Any] = [None, None, None]  # (config, its cleaner, its rewriter)
 
 
-def render_post(post: Post, body: str | Body, cfg: Config, site: LiquidSite | None = None, utf8: bytes = b""
+def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = None, utf8: bytes = b""
                 ) -> tuple[Rendered, list[Problem]]:
     """The entry's content and summary; a warning when characters XML forbids were removed.
 
     ``site``: the site's Liquid inputs (read once per build); None reads them for this post.
-    ``utf8``: ``body`` in UTF-8 when the caller has it (``read_body_utf8``), else b""; or ``body``
-    a ``Body`` (``read_lazy_body``), its text decoded only where a step asks for it."""
-    problems: list[Problem] = []
-    source = _scrubbed(post, body if isinstance(body, Body) else Body(body, utf8), problems)
+    ``utf8``: ``body`` in UTF-8 when the caller has it (``read_body_utf8``), else b""."""
+    problems = []
+    if not utf8 or utf8_has_forbidden(utf8, body):  # bytes are searched at C speed; the text, by a regex
+        body, removed, first, which = scrub(body)
+        utf8 = b"" if removed else utf8
+        if removed:
+            line = post.body_line + body.count("\n", 0, first)  # the first one's line in the file
+            problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
+                                    f"discourages ({which}) removed from the body; delete them from the file",
+                                    WARNING))
     if post.liquid:
-        text, said = liquid.expand(post, source.text, cfg, site, lambda text: _markdown(text, cfg))
+        body, said = liquid.expand(post, body, cfg, site, lambda text: _markdown(text, cfg))
         problems += said
-        source = Body(text)
-    try:
-        html = _markdown_of(source, cfg.content.auto_ids, cfg.content.typographic) if post.markdown else source.text
-    except UnicodeDecodeError:  # cmark handed back bytes that are not UTF-8: the body's were not (``Body``)
-        return render_post(post, "", cfg, site)
+        utf8 = b""
+    html = _markdown(body, cfg, utf8) if post.markdown else body
     limit = cfg.content.max_entry_bytes
     refused = _too_costly(html, limit)
     if refused:
@@ -414,40 +386,18 @@ def render_post(post: Post, body: str | Body, cfg: Config, site: LiquidSite | No
     # character references such as &#1; become the characters themselves on the way through; without
     # one (in the body, or in HTML that Liquid may have made), no character XML forbids can come out
     content, late = clean_html(html, post.url, cfg).strip(), 0
-    if post.liquid or _has_reference(html) or _body_has_reference(source):
+    if post.liquid or _has_reference(html) or _has_reference(body):
         content, late = xml_safe(content)
     if late:
         problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
                                 "&#1;) removed from the body; delete them from the file", WARNING))
-    summary = xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, source, content, cfg))[0]
+    summary = xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg))[0]
     size = _size_over(content, limit)
     if size:
         problems.append(Problem(post.path, None, f"the content is {size:,} bytes, over content.max_entry_bytes "
                                 f"({limit:,}); {_SHORTENED}", WARNING))
         return _short_entry(post, summary), problems
     return Rendered(content, summary, True), problems
-
-
-def _scrubbed(post: Post, body: Body, problems: list[Problem]) -> Body:
-    """``body`` without the characters XML forbids, and a warning in ``problems`` when there were
-    some. Its bytes are searched at C speed, with no text decoded for them; the text, by a regex."""
-    if body.utf8 and not utf8_has_forbidden(body.utf8, body.known_text):
-        return body
-    text, removed, first, which = scrub(body.text)
-    if not removed:
-        return body
-    line = post.body_line + text.count("\n", 0, first)  # the first one's line in the file
-    problems.append(Problem(post.path, line, f"{removed} control character(s) that XML 1.0 forbids or "
-                            f"discourages ({which}) removed from the body; delete them from the file", WARNING))
-    return Body(text)
-
-
-def _body_has_reference(body: Body) -> bool:
-    """``_has_reference`` of the body, in its bytes when they are at hand ('&' and '#' are ASCII)."""
-    return _AMPERSAND in body.utf8 and b"&#" in body.utf8 if body.utf8 else _has_reference(body.text)
-
-
-_AMPERSAND = ord("&")  # an int: a bytes needle is first tried as a number, at twice a search's cost
 
 
 def _has_reference(text: str) -> bool:
@@ -494,13 +444,13 @@ def _short_entry(post: Post, summary: str) -> Rendered:
     return Rendered(text + link, summary)
 
 
-def _excerpt(post: Post, body: Body, content: str, cfg: Config) -> str:
+def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
     """Jekyll's excerpt: the body up to ``excerpt_separator`` (all of it when the post has none),
     as plain text; without a separator set, the first paragraph."""
     separator = cfg.content.excerpt_separator
     if not separator:
         return _first_paragraph(content)
-    head = body.text.split(separator, 1)[0]
+    head = body.split(separator, 1)[0]
     html = _markdown(head, cfg) if post.markdown else head
     return plain_text(clean_html(html, post.url, cfg))
 

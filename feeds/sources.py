@@ -17,7 +17,6 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from .body import Body
 from .config import Config
 from .errors import WARNING, Problem, display_path, is_plain_absolute
 from .jekyll import FILENAME_DATE, FILENAME_DAY
@@ -338,23 +337,12 @@ def read_from_utf8(path: str, offset: int) -> tuple[str, bytes]:
     """``read_from``, and the bytes it was decoded from when they are exactly its UTF-8 (b"" when
     line ends were made LF, or nothing could be read): the render stage checks those for what XML
     forbids at C speed and gives them to the Markdown renderer as they are, with no encoding again."""
-    body = read_body_at(path, offset)
-    return body.text, body.utf8
-
-
-def read_body_at(path: str, offset: int) -> Body:
-    """``read_from_utf8`` as a ``Body``: where the bytes are exactly the text (no CR), not decoded
-    here (the render stage decodes a body only where a step asks for its text)."""
     try:
         data = _read_tail(path, offset)
-    except OSError:
-        return Body("")
-    if b"\r" not in data:
-        return Body(None, data)
-    try:
-        return Body(_lf(data.decode("utf-8")))
-    except UnicodeDecodeError:
-        return Body("")
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "", b""
+    return (_lf(text), b"") if b"\r" in data else (text, data)
 
 
 def _read_tail(path: str, offset: int) -> bytes:

@@ -33,15 +33,15 @@ def has_forbidden(text: str) -> bool:
 # _NOT_XML in UTF-8 bytes: its ASCII part is single bytes (C0 controls but tab/LF/CR, and DEL), its
 # C1 controls and U+FFFE/U+FFFF take two and three bytes, and surrogates are never valid UTF-8
 _NOT_XML_ASCII = bytes((*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
+_NOT_XML_MULTIBYTE = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
 _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
-_NONCHARACTER_UTF8 = re.compile(rb"\xef\xbf[\xbe\xbf]")  # U+FFFE, U+FFFF
 _C2 = 0xC2  # the lead byte of every C1 control in UTF-8
 
 
 def utf8_has_forbidden(data: bytes, text: str | None = None) -> bool:
     """``has_forbidden`` of valid UTF-8 bytes, without decoding them: each forbidden ASCII byte is
-    looked for by memchr (30 scans at C speed, no copy), the C1 controls by a regex only where their
-    first byte occurs, U+FFFE and U+FFFF by a regex.
+    looked for by memchr (30 scans at C speed, no copy), and the multi-byte cases are searched
+    only where their lead bytes occur.
     ``text``: the text ``data`` encodes, when the caller has it: U+FFFE and U+FFFF are then looked
     for there, one character each (two-byte searches in bytes are slow, and Chinese text is full
     of the ``\xef`` that starts full-width punctuation)."""
@@ -50,10 +50,7 @@ def utf8_has_forbidden(data: bytes, text: str | None = None) -> bool:
             return True
     if text is not None:  # 0xC2 as an int: a bytes needle first fails as one, at twice a search's cost
         return _C2 in data and _C1_UTF8.search(data) is not None or "\ufffe" in text or "\uffff" in text
-    # U+FFFE/U+FFFF by a regex: its search for a literal start is one tight loop (7 KB of CJK: 5 µs),
-    # where ``b"\xef\xbf" in data`` stops at every 0xEF of full-width punctuation (9 µs, though in
-    # fewer instructions: callgrind counts 30k against 40k)
-    return _C2 in data and _C1_UTF8.search(data) is not None or _NONCHARACTER_UTF8.search(data) is not None
+    return (_C2 in data or b"\xef\xbf" in data) and _NOT_XML_MULTIBYTE.search(data) is not None
 
 
 def xml_safe(text: str) -> tuple[str, int]:

@@ -20,7 +20,7 @@ from .handoff import Entry, Handed, Handoff, Room, hand
 from .liquid import LiquidSite
 from .output import Output
 from .parallel import Progress
-from .posts import Post, read_body, read_lazy_body
+from .posts import Post, read_body, read_body_utf8
 from .render import render_post
 from .stages import RenderKeys, fingerprints, output_key, render_key, stage_key
 from .xmlfast import content_bytes
@@ -67,7 +67,8 @@ def _render_task(batch: range) -> tuple[int, list[str], Handed]:
     for i in batch:
         post = ctx.posts[i]
         rkey = render_key(ctx.key, post, ctx.site)
-        content, said = render_post(post, read_lazy_body(post), ctx.cfg, ctx.site)
+        body, utf8 = read_body_utf8(post)
+        content, said = render_post(post, body, ctx.cfg, ctx.site, utf8)
         rendered.append((rkey, content, said))
         fragments += post_fragments(ctx.cfg, post, content, rkey, ctx.entry_key, ctx.formats)
         bodies[rkey] = content_bytes(content.content, content.checked)  # made for the fragments just now: free

@@ -113,7 +113,6 @@ def test_a_build_reads_each_post_file_whole_once(make_site: Callable[..., Path],
     monkeypatch.setattr(reading, "read_post_file", counted(sources.read_post_file, whole))
     monkeypatch.setattr(posts, "read_source", counted(sources.read_source, whole))
     monkeypatch.setattr(posts, "read_from_utf8", counted(sources.read_from_utf8, bodies))
-    monkeypatch.setattr(posts, "read_body_at", counted(sources.read_body_at, bodies))  # the render stage's
     assert not pipeline.build(cfg).errors
     assert sorted(whole) == sorted(set(whole)) and len(whole) == 20
     assert len(bodies) == 20

@@ -22,10 +22,6 @@ _TAG_END = (" ", ">", "\n", "\t", "/")
 _SPAN_IAL = re.compile(r"\{:(?!:)\s*([^}]*)\}")
 _ATTR = re.compile(r"""([#.])([\w-]+)|([\w:-]+)=(?:"([^"]*)"|'([^']*)'|(\S+))|([A-Za-z0-9_][\w-]*)""")
 _RAW_HEADER = re.compile(r"<[hH][1-6][\s/>]")
-# _RAW_HEADER in UTF-8: its \s is what str.isspace() is true of, ASCII's and the others' bytes
-_RAW_HEADER_UTF8 = re.compile(rb"<[hH][1-6](?:[\t-\r\x1c-\x20/>]|\xc2[\x85\xa0]|\xe1\x9a\x80"
-                              rb"|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80)")
-_LT, _H = b"<h"  # bytes asked for as ints
 _SOURCEPOS_HEADER = re.compile(r'(<h[1-6]) data-sourcepos="[^"]*"')
 _SOURCEPOS = re.compile(r' data-sourcepos="[^"]*"')
 _HEADER = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
@@ -74,12 +70,6 @@ def has_raw_headers(text: str) -> bool:
     # upper-case tag counts only beside a "<h", as it did
     found = _RAW_HEADER.search(text) if "<" in text else None
     return found is not None and (text[found.start() + 1] == "h" or "<h" in text)
-
-
-def has_raw_headers_utf8(data: bytes) -> bool:
-    """``has_raw_headers`` of the text whose UTF-8 is ``data``, with no text."""
-    found = _RAW_HEADER_UTF8.search(data) if _LT in data else None
-    return found is not None and (data[found.start() + 1] == _H or b"<h" in data)
 
 
 def mark_markdown_headers(text: str) -> str:

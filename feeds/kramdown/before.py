@@ -67,21 +67,15 @@ def uses_kramdown(text: str, utf8: bytes = b"") -> bool:
     with such a byte, high or low, and whole blocks of common CJK ones have one ('第', '等' are
     U+7Bxx, '年', '常' U+5Exx); in the bytes, at memchr's speed whatever the text."""
     if utf8:
-        return uses_kramdown_utf8(utf8)
+        # a byte is asked for as an int: ``b"{" in utf8`` first tries the bytes as a number, and the
+        # TypeError it raises and clears costs twice the search; "markdown=" is looked for where its
+        # rarest letter is (a 'k' is rare in the HTML of Chinese posts, a search for one character cheap)
+        return ((_LBRACE in utf8 and ("{:" in text or "{#" in text)) or _bracket_trigger_utf8(utf8)
+                or (_CARET in utf8 and "\n^" in text) or (_DOLLAR in utf8 and "$$" in text)
+                or (_K in utf8 and "markdown=" in text) or _definition_utf8(utf8))
     return (("{" in text and ("{:" in text or "{#" in text)) or ("[" in text and _bracket_trigger(text))
             or ("^" in text and "\n^" in text) or ("$" in text and "$$" in text) or "markdown=" in text
             or (":" in text and _definition(text)))
-
-
-def uses_kramdown_utf8(data: bytes) -> bool:
-    """``uses_kramdown`` of the text whose UTF-8 is ``data``, with no text: every trigger is ASCII,
-    the same bytes in the text's UTF-8 (the render stage need not decode a body to ask)."""
-    # a byte is asked for as an int: ``b"{" in data`` first tries the bytes as a number, and the
-    # TypeError it raises and clears costs twice the search; "markdown=" is looked for where its
-    # rarest letter is (a 'k' is rare in the HTML of Chinese posts, a search for one character cheap)
-    return ((_LBRACE in data and (b"{:" in data or b"{#" in data)) or _bracket_trigger_utf8(data)
-            or (_CARET in data and b"\n^" in data) or (_DOLLAR in data and b"$$" in data)
-            or (_K in data and b"markdown=" in data) or _definition_utf8(data))
 
 
 _LOOKED_AT = 32  # occurrences of '[' or ':' looked at one by one; past these, searched for (C speed)

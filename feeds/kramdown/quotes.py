@@ -8,7 +8,6 @@ import re
 CODE = re.compile(r"(<(?:pre|code)\b.*?</(?:pre|code)>)", re.S)
 PLAIN_QUOTES = str.maketrans("“”‘’\ufdd2\ufdd3\ufdd0\ufdd1", "\"\"''\"\"''")
 _QUOTE_LEAD = 0xE2  # the first byte of ‘’“” in UTF-8
-_TYPED_QUOTE_UTF8 = re.compile(b"\xe2\x80[\x98\x99\x9c\x9d]")  # ‘’“” in UTF-8
 _HIDDEN = "\ufdd0\ufdd1\ufdd2\ufdd3"  # noncharacters: xml_safe has removed any from the body
 # kramdown's typographic << and >> (the renderer escapes them), a space beside them made non-breaking;
 # not inside a tag (an attribute's value)
@@ -34,13 +33,6 @@ def hide_typed_quotes(text: str, utf8: bytes = b"") -> tuple[str, bool]:
     for curly, hidden in zip("‘’“”", _HIDDEN):
         text = text.replace(curly, hidden)
     return text, True
-
-
-def may_hold_typed_quotes(utf8: bytes) -> bool:
-    """Whether the text whose UTF-8 is ``utf8`` may hold one of ‘’“” (``hide_typed_quotes`` has
-    something to hide): looked for in the bytes, so that a body without any is never decoded for it;
-    0xE2 first (memchr), which also starts the — and … of Chinese text."""
-    return _QUOTE_LEAD in utf8 and _TYPED_QUOTE_UTF8.search(utf8) is not None
 
 
 def requote(html_text: str, hidden: bool) -> str:
