@@ -183,18 +183,6 @@ _KEY_TEXT = dumps_function(ensure_ascii=False)  # json.dumps, made once
 _VALUE_TEXT = dumps_function(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def manifest_text(files: Manifest) -> str:
-    """``json_text({"files": files})`` of a manifest, whose entries are flat lists (a digest, a
-    fingerprint, two numbers): the mapping written by the C encoder in one call, then a line break
-    put after each entry's ``],``. Outside a string, ``],"`` is only ever an entry's end and the
-    next path's opening quote (a string holds no bare ``"``; an entry holds no list). One line per
-    entry written in Python cost 5.5 ms for 5,300 files, the parent alone at the end of a build."""
-    if not files:
-        return json_text({"files": files})
-    entries = _VALUE_TEXT(files).replace('],"', '],\n"')
-    return '{\n"files":{\n' + entries[1:-1] + "\n}\n}\n"
-
-
 def json_lines(data: object, depth: int = 0) -> str:
     """JSON with each key of the two outer objects on a line of its own (a manifest: a file a
     line), each value written by the C encoder (``indent=`` takes the pure-Python one: 0.15 s for

@@ -66,15 +66,3 @@ def test_writing_a_manifest_makes_no_encoder_per_file(encoders: list[int]) -> No
     text = bookkeeping.json_lines(manifest)
     assert len(encoders) == 0
     assert json.loads(text) == manifest
-
-
-TRICKY = st.sampled_from(['],"', '"],"x', "\\", "\n\"", "\u00e9", "\u2028", "}", "]"])
-
-
-@given(st.dictionaries(st.text() | TRICKY, st.tuples(st.text(alphabet="0123456789abcdef") | TRICKY, st.text() | TRICKY,
-                                                    st.integers(min_value=0), st.integers()).map(list), max_size=12))
-def test_a_manifest_text_is_its_json_text(files: dict[str, list[object]]) -> None:
-    """manifest_text (the files' mapping encoded in one call, then a line per entry) is the text
-    json_text writes a line at a time, whatever the paths and fingerprints hold (quotes, "],\\"")."""
-    assert bookkeeping.manifest_text(files) == bookkeeping.json_text({"files": files})
-    assert json.loads(bookkeeping.manifest_text(files)) == {"files": files}

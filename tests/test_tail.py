@@ -240,7 +240,7 @@ def test_the_commit_makes_the_manifest_text_once(site: Path, monkeypatch: pytest
     """The staged manifest and the one put in place are the same text: made once."""
     from feeds.output import staging
 
-    made = _calls(monkeypatch, staging, "manifest_text")
+    made = _calls(monkeypatch, staging, "json_text")
     _build(site)
     assert len(made) == 1
 

@@ -48,8 +48,8 @@ from ..bookkeeping import (
     Entry,
     Manifest,
     folder_of,
+    json_text,
     manifest_file,
-    manifest_text,
     other_owners,
     owner_of,
     plain_relative,
@@ -401,7 +401,7 @@ class Output:
                     self._write_manifest(self.produced)
                 return
             plan: dict[str, object] = {"owner": self.owner, "written": sorted(self.written), "removed": stale}
-            produced = manifest_text(self.produced)  # written twice: made once
+            produced = json_text({"files": self.produced})  # written twice: made once
             try:
                 self.staging.mkdir(exist_ok=True)
                 self._probe_folders(self.written, stale)
@@ -413,7 +413,7 @@ class Output:
                 self._move_whole(files)
                 kept, self.removed = self._apply(self.staging, plan, self.manifest, self.produced, self.others)
                 replace_text(manifest_file(self.book, self.owner),
-                             produced if kept == self.produced else manifest_text(kept))
+                             produced if kept == self.produced else json_text({"files": kept}))
                 os.unlink(self.staging / COMMIT)
             except OSError as exc:
                 raise OutputError(f"{display_path(self.root)}: cannot finish moving the new feeds into place "
