@@ -89,13 +89,25 @@ def stamp_now(post: Post) -> None:
 _STAMP, _DATE, _UPDATED = attrgetter("stamp"), attrgetter("date"), attrgetter("updated")
 
 
+def _orders_by_instant(posts: Sequence[Post]) -> bool:
+    """Any two of these dates compare as their instants do. Python compares two dates of one
+    tzinfo object by their clock readings: for a fixed offset (a date written with its own, or
+    UTC) that is their instants' order; for a zone's (a date without an offset, in the site's
+    ``timezone``) only while their offsets agree: in a daylight-saving gap or fold
+    (America/New_York, 02:30 on the day clocks skip to 03:00) readings and instants disagree."""
+    return len({p.date.utcoffset() for p in posts if type(p.date.tzinfo) is not timezone}) <= 1
+
+
 def newest_date(posts: Sequence[Post]) -> datetime | None:
     """``max(p.date for p in posts)``, the very object (None for no post), from the posts' stamps
     where they decide: a stamp is the exact instant rounded once, so a stamp greater than every
-    other is a date later than every other, which ``max`` would answer. Equal top stamps (the same
-    instant, or instants a rounding apart) are left to ``max`` itself (the first of the latest)."""
+    other is a date later than every other, which ``max`` would answer where the dates compare
+    as their instants do (``_orders_by_instant``; else ``max`` itself). Equal top stamps (the same
+    instant, or instants a rounding apart) are left to ``max`` too (the first of the latest)."""
     if len(posts) < 2:
         return posts[0].date if posts else None
+    if not _orders_by_instant(posts):
+        return max(map(_DATE, posts))
     stamps = list(map(_STAMP, posts))
     top = max(stamps)
     if stamps.count(top) == 1:

@@ -3,8 +3,9 @@ a feed's entries read from the render stage's hand-over in one pass, a feed's fi
 from its entries' lines joined once. Each is the answer of what it replaces, on arbitrary input."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import make_post
@@ -23,6 +24,14 @@ moments = st.builds(lambda base, us, zone: (base + timedelta(microseconds=us)).a
                     st.integers(0, 3), st.sampled_from(ZONES))
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+# dates as reading gives a date without an offset: the site's zone on the clock's reading, in and
+# around the hour clocks skip (2024-03-10 02:00-03:00) and the hour they repeat (2024-11-03 01:00-02:00)
+zoned = st.builds(lambda day, minutes, fold: datetime.combine(day, time(0), NEW_YORK).replace(fold=fold)
+                  + timedelta(minutes=minutes),
+                  st.sampled_from([date(2024, 3, 10), date(2024, 11, 3)]), st.integers(60, 200), st.integers(0, 1))
+
+
 def _posts(dates: list[tuple[datetime, datetime | None]]) -> list[Post]:
     """Posts of these dates (``updated``: None for the date itself, the same object, as reading
     gives a post without a date of update of its own)."""
@@ -30,8 +39,9 @@ def _posts(dates: list[tuple[datetime, datetime | None]]) -> list[Post]:
             for i, (when, updated) in enumerate(dates)]
 
 
-@given(st.lists(st.tuples(moments, st.none() | moments), max_size=8))
+@given(st.lists(st.tuples(moments | zoned, st.none() | moments | zoned), max_size=8))
 @example([])
+@example([(datetime(2024, 3, 10, 2, 30, tzinfo=NEW_YORK), None), (datetime(2024, 3, 10, 3, 10, tzinfo=NEW_YORK), None)])
 @example([(datetime(2022, 1, 1, 8, tzinfo=ZONES[1]), None), (datetime(2022, 1, 1, tzinfo=timezone.utc), None)])
 def test_the_newest_dates_are_the_very_objects_max_answers(dates: list[tuple[datetime, datetime | None]]) -> None:
     """In any order (a feed's is newest first, but the answer does not lean on it), ties included:
