@@ -554,7 +554,7 @@ class WorkerCache:
         # a hint for searches (``fragments.has_image``), which check it, never trust it
         self.spans: dict[str, tuple[int, int]] = {}
         # fkey -> whether the fragment handed over under it carries media:* (``fragments._first_media``): the
-        # same bytes in every feed that carries its post, searched once
+        # same bytes in every feed that carries its post, searched once (at most fragments.MEDIA_MEMO keys)
         self.media: dict[str, bool] = {}
 
     def _connection(self) -> sqlite3.Connection:

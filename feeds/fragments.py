@@ -171,6 +171,9 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     return result, problems, damaged, _first_media(store, fkeys_of, result, bodies, lost)
 
 
+MEDIA_MEMO = 1 << 15  # fragment keys whose media:* answer a write worker keeps: ~4 MB, as known_key's
+
+
 def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
                  bodies: Mapping[str, list[Span | None]], lost: Mapping[str, tuple[list[str], set[int]]]
                  ) -> dict[str, int]:
@@ -185,11 +188,13 @@ def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: 
         others = lost[fmt][1] if fmt in lost else ()
         found[fmt] = len(keys)
         for i, (fkey, data, span) in enumerate(zip(keys, fragments[fmt], bodies[fmt])):
-            if i in others:
+            known = None if i in others else memo.get(fkey)
+            if known is None:
                 media = has_image(data, span)
+                if i not in others and len(memo) < MEDIA_MEMO:
+                    memo[fkey] = media
             else:
-                known = memo.get(fkey)
-                media = memo.setdefault(fkey, has_image(data, span)) if known is None else known
+                media = known
             if media:
                 found[fmt] = i
                 break

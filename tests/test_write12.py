@@ -165,3 +165,12 @@ def test_a_handed_over_fragment_is_searched_for_media_once_in_a_process(
     monkeypatch.setattr("feeds.cache.WorkerCache", Forgetful)
     assert not build(load_config(site / "config.yaml", one), replay=False).errors
     assert max(searched.values()) > 1 and tree_bytes(site / "public") == published
+
+    # a full memo keeps no more keys (fragments.MEDIA_MEMO): the others are searched each time, alike
+    monkeypatch.setattr("feeds.cache.WorkerCache", WorkerCache)
+    monkeypatch.setattr(fragments, "MEDIA_MEMO", 2)
+    shutil.rmtree(site / "public")
+    shutil.rmtree(site / ".feeds-cache")
+    searched.clear()
+    assert not build(load_config(site / "config.yaml", one), replay=False).errors
+    assert max(searched.values()) > 1 and tree_bytes(site / "public") == published
