@@ -274,7 +274,7 @@ def _publish(cfg: Config, specs: list[FeedSpec], cache: Cache, result: BuildResu
             made: list[list[tuple[str, str, str]]] = []
 
             def beside_them() -> None:  # the parent's work that waits for no worker, once they work
-                out.read_records()  # before aside.start's process and the write workers are forked
+                out.read_records()  # here, not by the parent alone at the commit
                 made.append(aside.list_files(cfg, key, listed))
                 started.append(aside.start(cfg, posts, listed, out, made[0]) if posts is not None else None)
                 _known_render_keys(rkeys, specs)

@@ -206,7 +206,7 @@ def test_the_commit_probes_each_folder_that_is_there_once(site: Path, monkeypatc
 def test_an_empty_output_folder_s_records_are_read_beside_the_render_workers(site: Path,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """A cold build over records (``rm -rf public``): what to make is told without them (every
-    feed), and they are read once the render stage runs, before anything is staged."""
+    feed), and they are read once the render stage runs, beside its workers, not at the commit."""
     import shutil
 
     from feeds import pipeline, workers
@@ -220,8 +220,10 @@ def test_an_empty_output_folder_s_records_are_read_beside_the_render_workers(sit
     monkeypatch.setattr(pipeline, "_to_make", lambda *a: (events.append("to_make"), real_make(*a))[1])
     monkeypatch.setattr(workers, "render_all", lambda *a, **k: (events.append("render"), real_render(*a, **k))[1])
     monkeypatch.setattr(staging, "read_manifest", lambda *a: (events.append("records"), real_read(*a))[1])
+    real_write = workers.write_all
+    monkeypatch.setattr(workers, "write_all", lambda *a, **k: (events.append("write"), real_write(*a, **k))[1])
     result = _build(site)
-    assert events == ["to_make", "render", "records"]
+    assert events == ["to_make", "render", "records", "write"]
     assert sorted(result.written) == sorted(before) and _manifest(site).keys() == before.keys()
 
 

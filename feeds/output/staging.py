@@ -212,8 +212,10 @@ class Output:
         return self._manifest
 
     def read_records(self) -> None:
-        """Read the record of the files feeds wrote now, if it was not yet: before forking processes
-        that stage files (they look their files up in it)."""
+        """Read the record of the files feeds wrote now, if it was not yet. A build that makes every
+        feed into an empty folder (``found_empty``) has not asked for it: read here, beside the
+        render workers, it is not read at the commit by the parent alone (its stale files and the
+        records kept come from it). A build that compared its feeds with the records has read them."""
         _ = self.manifest
 
     def _lock(self) -> None:
