@@ -296,7 +296,7 @@ class Cache:
         # UTF-8 as a bytearray: the sqlite module binds bytes only after asking the adapter protocol
         # (a failed lookup, two missing attributes), a bytearray at once: 3.3k instructions less a
         # row, for 1.3k the copy costs (10,000 rows in the parent beside the read workers)
-        rows = [(path, key, digest, bytearray(text) if type(text := texts.get(path)) is bytes
+        rows = [(path, key, digest, bytearray(text) if type(text := texts.get(path)) is bytes and text
                  else text or read_row((post, problems, naive)))
                 for digest, path, (post, problems, naive) in items if post is not None]
         # CAST: sqlite takes UTF-8 bytes as the text they are (a str is bound as TEXT already)

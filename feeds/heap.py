@@ -32,8 +32,8 @@ _freezing = False  # inside a build's fewer_collections, where freezing more is 
 def fewer_collections(undo: bool = True) -> Iterator[None]:
     global _freezing
     before = gc.get_threshold()
-    # frozen already (a program calling the command in-process froze its own objects): left so,
-    # as gc.unfreeze would thaw the caller's objects with the build's
+    # frozen already (the command's imports, frozen by ``paused(keep=True)``; or a program calling
+    # the command in-process froze its own objects): left so, as gc.unfreeze would thaw them too
     ours = gc.get_freeze_count() == 0
     if ours:
         gc.freeze()
@@ -70,9 +70,9 @@ def paused(keep: bool = False) -> Iterator[None]:
     command's instructions before the read workers start (one core alone then).
 
     ``keep``: everything alive after the block is moved out of the collector's sight for good
-    (``gc.freeze``), as ``fewer_collections`` would do a moment later: left in the youngest
-    generation, the first allocation after the block walked all ~23,000 of them (6-7 ms of the
-    parent's CPU before the read workers fork, for ~400 garbage objects that then live on)."""
+    (``gc.freeze``) as the block ends: left in the youngest generation, the first allocation after
+    the block walked all ~23,000 of them (6-7 ms of the parent's CPU before the read workers fork,
+    for ~400 garbage objects that then live on)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -74,16 +74,17 @@ class _Stamp:
     def __get__(self, post: Post | None, owner: type | None = None) -> float | _Stamp:
         if post is None:  # asked of the class
             return self
-        stamp: float = post.date.timestamp()
-        post.__dict__["stamp"] = stamp  # found there from now on, before this (non-data) descriptor
-        return stamp
+        return stamp_now(post)
 
 
-def stamp_now(post: Post) -> None:
-    """Work out ``post.stamp`` now and keep it (``_Stamp``): the read stage asks it of each post as it
-    arrives, while the workers still read, so that the steps after reading find it made. Kept where
-    ``_Stamp`` keeps it, without the descriptor's call (a Python call, 10,000 times in the parent)."""
-    post.__dict__["stamp"] = post.date.timestamp()
+def stamp_now(post: Post) -> float:
+    """Work out ``post.stamp`` now and keep it where ``_Stamp`` finds it from then on (the post's
+    ``__dict__``, before this non-data descriptor): the read stage asks it of each post as it
+    arrives, while the workers still read, so that the steps after reading find it made, with no
+    call of the descriptor (a Python call, 10,000 times in the parent)."""
+    stamp: float = post.date.timestamp()
+    post.__dict__["stamp"] = stamp
+    return stamp
 
 
 _STAMP, _DATE, _UPDATED = attrgetter("stamp"), attrgetter("date"), attrgetter("updated")
