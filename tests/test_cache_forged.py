@@ -29,7 +29,7 @@ from conftest import (
     unit_config,
     write_site,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from feeds import build, load_config
@@ -502,15 +502,10 @@ HTML = st.lists(st.sampled_from(["<p>", "</p>", "<b>", "<script>", "</script>", 
 
 
 @given(fragment=HTML | st.text(max_size=40))
-def test_cleaning_twice_is_cleaning_once(fragment: str) -> None:
-    """Sanitised HTML is a fixed point of the sanitiser, so cached HTML that the sanitiser changes
-    cannot be what rendering wrote (cache.publishable); rendering it again is the answer."""
-    cfg = _cfg()
-    once = clean_html(fragment, "https://x.test/a/b.html", cfg)
-    assert clean_html(once, "https://x.test/a/b.html", cfg) == once
-
-
-@given(fragment=HTML | st.text(max_size=40))
+# a link in a table in a link: the sanitiser's parser nests the second <a> in the first, as HTML's
+# adoption agency does, and parsing that output again unnests it; cleaning is not idempotent there,
+# which no check relies on (cached entries are checked by their structure, not cleaned again)
+@example(fragment="<a href='x.html'><table><a href='x.html'>")
 def test_what_the_sanitiser_writes_passes_the_fragment_check(fragment: str) -> None:
     """The check of cached fragments admits everything rendering makes (else every rebuild would
     render such posts again), and what it admits, a real HTML parser finds safe."""
