@@ -142,17 +142,17 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     result: dict[str, list[bytes]] = {}
     bodies: dict[str, list[Span | None]] = {}
     fkeys_of: dict[str, list[str]] = {}  # format -> the fkeys of its fragments
-    lost: dict[str, tuple[list[str], set[int]]] = {}  # format -> its fkeys, and which were not handed over
+    lost: dict[str, set[int]] = {}  # format -> the indices of its fragments not handed over
     for fmt in formats:
         fkeys = fkeys_of[fmt] = [known_key(entry_key, rkey, fmt) for rkey in rkeys]
         # a cold build's every fragment: handed over by the render stage, its own (no check, no memo)
         result[fmt], bodies[fmt], left = store.handed(fkeys)
         if left:
-            lost[fmt] = (fkeys, set(left))
+            lost[fmt] = set(left)
     if not lost:
         return result, [], set(), _first_media(store, fkeys_of, result, bodies, lost)
     # the others, looked for in the memo and the cache, post by post (the order problems are said in)
-    keys = {(i, fmt): fkeys[i] for i in range(len(rkeys)) for fmt, (fkeys, left) in lost.items() if i in left}
+    keys = {(i, fmt): fkeys_of[fmt][i] for i in range(len(rkeys)) for fmt, left in lost.items() if i in left}
     cached, known = store.fragments({fkey: rkeys[i] for (i, _), fkey in keys.items()})
     redo: dict[int, list[str]] = {}
     for (i, fmt), fkey in keys.items():
@@ -175,7 +175,7 @@ MEDIA_MEMO = 1 << 15  # fragment keys whose media:* answer a write worker keeps:
 
 
 def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
-                 bodies: Mapping[str, list[Span | None]], lost: Mapping[str, tuple[list[str], set[int]]]
+                 bodies: Mapping[str, list[Span | None]], lost: Mapping[str, set[int]]
                  ) -> dict[str, int]:
     """The index of each format's first fragment that carries media:* (``has_image``, hinted where
     the cache or the hand-over says where its post's body lies), its count when none does: what a
@@ -185,7 +185,7 @@ def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: 
     memo = store.media
     found: dict[str, int] = {}
     for fmt, keys in fkeys.items():
-        others = lost[fmt][1] if fmt in lost else ()
+        others = lost.get(fmt, ())
         found[fmt] = len(keys)
         for i, (fkey, data, span) in enumerate(zip(keys, fragments[fmt], bodies[fmt])):
             known = None if i in others else memo.get(fkey)

@@ -217,6 +217,12 @@ def _write(fd: int, parts: list[bytes], at: int) -> None:
         at += want
 
 
+def _body_span(entry: Entry) -> tuple[int, int] | None:
+    """Where the body lies in the fragment an entry joins (its head, body and tail, each (offset,
+    length)), counted from the fragment's start: after the head; None for a fragment with no body."""
+    return (entry[1], entry[1] + entry[3]) if entry[3] else None
+
+
 @dataclass(frozen=True)
 class Handoff:
     """What the render stage gives the write stage: the rkeys whose rows this build stored (its
@@ -262,15 +268,13 @@ class Handoff:
                     found.append(mapped[h:t + tn])
                 else:
                     found.append(b"".join((view[h:h + hn], view[b:b + bn], view[t:t + tn])))
-                spans.append((hn, hn + bn) if bn else None)
+                spans.append(_body_span(entry))
         return found, spans, left
 
     def span(self, fkey: str) -> tuple[int, int] | None:
         """Where its post's body lies in ``fragment(fkey)`` (a hint: ``fragments.has_image``)."""
         entry = self.entries.get(fkey)
-        if entry is None or not entry[3]:
-            return None
-        return entry[1], entry[1] + entry[3]
+        return None if entry is None else _body_span(entry)
 
     def close(self) -> None:
         """Let the file go (the write stage is over)."""
