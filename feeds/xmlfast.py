@@ -48,6 +48,9 @@ def text(value: str) -> str:
 
 
 _last: tuple[str, bytes] = ("", b"")  # the last content escaped, and its escape
+# the bytes ``_content`` escapes, asked for as ints: ``b"&" in data`` first tries its operand as a
+# number, and the TypeError it formats and drops costs four times the search (1.3k instructions)
+_AMP, _LT, _GT, _CR = b"&<>\r"
 
 
 def _content(value: str, checked: bool = False) -> bytes:
@@ -73,13 +76,13 @@ def _content(value: str, checked: bool = False) -> bytes:
         raise Refused from None
     if not checked and utf8_has_forbidden(data, value):
         raise Refused
-    if b"&" in data:
+    if _AMP in data:
         data = data.replace(b"&", b"&amp;")
-    if b"<" in data:
+    if _LT in data:
         data = data.replace(b"<", b"&lt;")
-    if b">" in data:
+    if _GT in data:
         data = data.replace(b">", b"&gt;")
-    if b"\r" in data:
+    if _CR in data:
         data = data.replace(b"\r", b"&#13;")
     _last = (value, data)
     return data
