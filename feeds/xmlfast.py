@@ -286,7 +286,8 @@ def atom_parts(e: EntryText) -> Parts | None:
 
 _RSS_HEAD = b"    <item>\n      <title>%s</title>\n      <link>%s</link>\n"
 _RSS_SUMMARY = b"      <description>%s</description>\n"
-_RSS_GUID = (b'      <guid isPermaLink="false">%s</guid>\n', b'      <guid isPermaLink="true">%s</guid>\n')
+_RSS_GUID = b'      <guid isPermaLink="false">%s</guid>\n'
+_RSS_PERMALINK = b'      <guid isPermaLink="true">%s</guid>\n'
 _RSS_DATE = b"      <pubDate>%s</pubDate>\n"
 _RSS_AUTHOR = b"      <dc:creator>%s</dc:creator>\n"
 # feedgen: the summary is the description, the content content:encoded; without a summary the
@@ -304,7 +305,7 @@ def rss_parts(e: EntryText, permalink: bool) -> Parts | None:
     head = _RSS_HEAD % (e.title, e.link)
     if e.summary:
         head += _RSS_SUMMARY % e.summary
-    rest = b"".join((_RSS_GUID[permalink] % e.id, names, _RSS_DATE % e.pub_date.encode(),
+    rest = b"".join(((_RSS_PERMALINK if permalink else _RSS_GUID) % e.id, names, _RSS_DATE % e.pub_date.encode(),
                      _RSS_AUTHOR % e.author if e.author else b"", _media(b"      ", e.image), b"    </item>\n"))
     if e.content is not None:
         opening, closing = _RSS_CONTENT[bool(e.summary)]
