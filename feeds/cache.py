@@ -39,9 +39,11 @@ from .xmlfast import content_bytes, content_from_bytes
 # ``__conform__``: an AttributeError's message formatted and dropped). ``bytes`` of bytes is the
 # same object: the rows stored are the same, and each parameter's look-up finds its answer at once.
 # The registry is the whole process's: a program that uses feeds as a library and set an adapter of
-# its own for bytes keeps it (and its sqlite3 calls see no other change).
+# its own for bytes keeps it (and its sqlite3 calls see no other change). The adapter is the method
+# ``bytes.__bytes__`` (Python 3.11: the object itself), called straight, where calling the type
+# ``bytes`` went through its constructor's argument parsing and a look-up of that same method.
 if (bytes, sqlite3.PrepareProtocol) not in sqlite3.adapters:
-    sqlite3.register_adapter(bytes, bytes)
+    sqlite3.register_adapter(bytes, getattr(bytes, "__bytes__", bytes))
 
 SCHEMA = 11  # 11: the keys' indexes made apart from their tables (a new cache's, once its rows are in)
 APP = "feeds-cache"

@@ -151,23 +151,26 @@ class Stream:
     def add(self, fkey: str, rkey: str, head: bytes, body: bytes, tail: bytes) -> None:
         if self._full:
             return
-        at = self._size
+        at, hn = self._size, len(head)
+        t = at + hn  # where the tail goes: after the head, or after the body written here
         if not body:  # one piece, no body to share
             self._parts += (head, tail)
-            self._pending.append((fkey, at, len(head), at + len(head), True, 0, at + len(head), len(tail)))
-            self._size += len(head) + len(tail)
-        elif (written := self._written(rkey, body)) is not None:  # head and tail around the body written
-            b, inside = written
-            self._parts += (head, tail)
-            self._pending.append((fkey, at, len(head), b, inside, len(body), at + len(head), len(tail)))
-            self._size += len(head) + len(tail)
-        else:  # its post's first (or another body): in one piece, the body written here
-            self._parts += (head, body, tail)
-            b = at + len(head)
-            if rkey not in self._bodies and rkey not in self._batch:
-                self._batch[rkey] = (b, body)
-            self._pending.append((fkey, at, len(head), b, True, len(body), b + len(body), len(tail)))
-            self._size += len(head) + len(body) + len(tail)
+            self._pending.append((fkey, at, hn, t, True, 0, t, len(tail)))
+        else:
+            seen = self._batch.get(rkey)
+            # the post's other formats, as a render task makes them: the very body object written in
+            # this batch, the same bytes without comparing them (else ``_written`` compares)
+            written = (seen[0], True) if seen is not None and seen[1] is body else self._written(rkey, body)
+            if written is not None:  # head and tail around the body written
+                self._parts += (head, tail)
+                self._pending.append((fkey, at, hn, written[0], written[1], len(body), t, len(tail)))
+            else:  # its post's first (or another body): in one piece, the body written here
+                self._parts += (head, body, tail)
+                if seen is None and rkey not in self._bodies:
+                    self._batch[rkey] = (t, body)
+                self._pending.append((fkey, at, hn, t, True, len(body), t + len(body), len(tail)))
+                t += len(body)
+        self._size = t + len(tail)
         if self._size >= self.batch_bytes:
             self._flush()
 

@@ -261,6 +261,22 @@ def test_a_body_shared_by_a_posts_formats_is_written_once() -> None:
     room.close()
 
 
+@pytest.mark.parametrize("same_object", [True, False])
+def test_a_posts_other_format_shares_its_body_by_the_bytes_not_the_object(same_object: bool) -> None:
+    """A render task's formats of a post carry the very body object (found without comparing); the
+    same bytes in another object are compared and shared too, other bytes are written whole."""
+    room = Room(1 << 20)
+    body = b"b" * 1000
+    other = body if same_object else bytearray(body).decode().encode()  # equal bytes, another object
+    assert (other is body) == same_object
+    rows = [("a", "r", "e", b"<a>", body, b"</a>"), ("r", "r", "e", b"<r>", other, b"</r>"),
+            ("x", "r", "e", b"<x>", b"c" * 1000, b"</x>")]
+    made = Handoff(frozenset(), dict(hand(rows, room)), room)
+    assert made.fragments(["a", "r", "x"]) == {fkey: head + b + tail for fkey, _, _, head, b, tail in rows}
+    assert os.fstat(room.fd).st_size == 2000 + len(b"<a></a><r></r><x></x>")
+    made.close()
+
+
 def test_the_room_is_shared_by_forked_processes() -> None:
     """Two processes taking room at once never get the same bytes, nor more than the bound."""
     room = Room(10_000)
