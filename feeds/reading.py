@@ -50,7 +50,7 @@ def _read_task(index: int) -> tuple[int, int, str, ReadResult | None, bytes, byt
     st, source = read_post_file(path, cfg.content.max_file_bytes, known)
     line = read_line(path, st) if ctx.sign else b""
     size, mtime = (st.st_size, st.st_mtime_ns) if st is not None else (-1, -1)
-    if source.digest and (source.digest, path) in ctx.hits:
+    if ctx.hits and source.digest and (source.digest, path) in ctx.hits:  # (a cold build's: none to look up)
         return size, mtime, source.digest, None, b"", line
     result = read_post(path, source_root_text(path, cfg), cfg, site_zone(cfg), NEVER, source, ctx.cwd)
     return size, mtime, source.digest, result, read_row_bytes(result) if result[0] is not None and source.digest \

@@ -194,9 +194,9 @@ def _post_text(post: Post) -> str:
     the encoder's generic walk of 19 fields cost more than the fields (tests/test_read8.py holds
     the two equal on arbitrary posts)."""
     q = _quote
-    date = iso_text(post.date)
+    date = iso_text(post.date)  # digits and "-:T+." alone, which the encoder writes as they are: not quoted by it
     updated = date if post.updated is post.date else iso_text(post.updated)
-    return (f"[{q(post.path)}, {q(post.file)}, {q(post.digest)}, {q(post.title)}, {q(date)}, {q(updated)}, "
+    return (f"[{q(post.path)}, {q(post.file)}, {q(post.digest)}, {q(post.title)}, \"{date}\", \"{updated}\", "
             f"[{', '.join(map(q, post.categories))}], [{', '.join(map(q, post.tags))}], {q(post.url)}, "
             f"{q(post.id)}, {q(post.author)}, {q(post.summary)}, {_TRUE_FALSE[post.markdown]}, "
             f"{post.body_start:d}, {post.body_line:d}, {q(post.lang)}, {_TRUE_FALSE[post.excerpt_only]}, "
