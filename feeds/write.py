@@ -8,7 +8,7 @@ no version in <generator> so an upgrade does not change every feed.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -18,10 +18,10 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from .archives import NAMESPACE as HISTORY
 from .config import Config
-from .feedspec import FeedFile, FeedSpec
+from .feedspec import FeedFile, FeedSpec, FrameInputs
 from .formats import BY_NAME
 from .images import entry_image, site_images
-from .posts import Post, newest_date, newest_updated
+from .posts import Post
 from .render import Rendered
 from .text import xml_safe
 from .xmlfast import EntryText, Frame, Parts, atom_head, atom_parts, entry_text, rss_head, rss_parts
@@ -357,39 +357,40 @@ def _frame_fields(cfg: Config, spec: FeedSpec, file: FeedFile, media: bool) -> F
                  archive=spec.page > 0, media=media)
 
 
-def atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-               ) -> tuple[bytes, bytes, bytes]:
-    """(head, separator, tail) of an Atom file carrying ``kept`` (``media``: one of them has an image):
-    ``xmlfast``'s head, feedgen's (``feedgen_atom_frame``) when ``xmlfast`` leaves it to feedgen."""
-    head = atom_head(_frame_fields(cfg, spec, file, media), _second(newest_updated(kept) or EPOCH))
+def atom_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    """(head, separator, tail) of an Atom file carrying ``frame.kept`` (``frame.media``: one of them
+    has an image): ``xmlfast``'s head, feedgen's (``feedgen_atom_frame``) when ``xmlfast`` leaves it
+    to feedgen."""
+    cfg = frame.cfg
+    head = atom_head(_frame_fields(cfg, frame.spec, frame.file, frame.media), _second(frame.updated or EPOCH))
     if head is None:
-        return feedgen_atom_frame(cfg, spec, file, kept, media)
+        return feedgen_atom_frame(frame)
     return _with_stylesheet(head, cfg), b"", ATOM_END
 
 
-def rss_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-              ) -> tuple[bytes, bytes, bytes]:
-    head = rss_head(_frame_fields(cfg, spec, file, media), _second(newest_date(kept) or EPOCH))
+def rss_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    head = rss_head(_frame_fields(frame.cfg, frame.spec, frame.file, frame.media), _second(frame.date or EPOCH))
     if head is None:
-        return feedgen_rss_frame(cfg, spec, file, kept, media)
+        return feedgen_rss_frame(frame)
     return head, b"", RSS_END
 
 
-def feedgen_atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-                       ) -> tuple[bytes, bytes, bytes]:
-    """``atom_frame`` as feedgen writes it: the oracle of ``xmlfast`` in the tests."""
-    fg = _frame_generator(cfg, spec, media)
-    _point(cfg, fg, spec, file)
-    fg.updated(_second(max((p.updated for p in kept), default=EPOCH)))  # the oracle: compared as written
+def feedgen_atom_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    """``atom_frame`` as feedgen writes it: the oracle of ``xmlfast`` in the tests, with the newest
+    date worked out here from the posts kept (``max``), not taken from ``frame.updated``."""
+    cfg, spec = frame.cfg, frame.spec
+    fg = _frame_generator(cfg, spec, frame.media)
+    _point(cfg, fg, spec, frame.file)
+    fg.updated(_second(max((p.updated for p in frame.kept), default=EPOCH)))  # the oracle: compared as written
     data = _with_stylesheet(fg.atom_str(pretty=True), cfg)
     return data[:-len(ATOM_END)], b"", ATOM_END
 
 
-def feedgen_rss_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-                      ) -> tuple[bytes, bytes, bytes]:
-    fg = _frame_generator(cfg, spec, media)
-    _point(cfg, fg, spec, file)
-    fg.updated(_second(max((p.date for p in kept), default=EPOCH)))
+def feedgen_rss_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    cfg, spec = frame.cfg, frame.spec
+    fg = _frame_generator(cfg, spec, frame.media)
+    _point(cfg, fg, spec, frame.file)
+    fg.updated(_second(max((p.date for p in frame.kept), default=EPOCH)))
     data: bytes = fg.rss_str(pretty=True)
     return data[:-len(RSS_END)], b"", RSS_END
 
