@@ -371,8 +371,10 @@ class Output:
             return [sha, inputs, *old[2:]], False
         if len(sha) != 64:  # a file written now is recorded with SHA-256
             sha = digest(data)
-        target = os.path.join(self.staging, "files", relative)
-        folder = os.path.dirname(target)
+        # as os.path.join and os.path.dirname would say, for a name plain_relative passed (no empty
+        # part, no trailing "/"), without their Python per file
+        target = f"{self.staging}/files/{relative}"
+        folder = target.rpartition("/")[0]
         if folder not in self._staged_folders:  # once per folder (and process)
             os.makedirs(folder, exist_ok=True)
             self._staged_folders.add(folder)
