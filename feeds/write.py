@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from feedgen.feed import FeedGenerator
@@ -346,14 +346,40 @@ def _frame_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
     return found[1]
 
 
+class _SiteFields(NamedTuple):
+    """The fields of a frame that the site alone sets: the same in every file."""
+    description: str | None  # None: the site has none (a feed's title stands for it)
+    author: str
+    email: str
+    language: str
+    icon: str
+    logo: str
+    site_link: str
+
+
+_SITE_FIELDS: dict[int, tuple[Config, _SiteFields]] = {}
+
+
+def _site_frame_fields(cfg: Config) -> _SiteFields:
+    """``_SiteFields`` once per config and process, not once per file (2 of them per feed)."""
+    found = _SITE_FIELDS.get(id(cfg))
+    if found is None or found[0] is not cfg:
+        site = cfg.site
+        icon, logo = site_images(cfg)
+        fields = _SiteFields(_safe(site.description) if site.description else None,
+                             _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
+                             site.author.email or "", site.language or "", icon or "", logo or "", site.url + "/")
+        found = _SITE_FIELDS[id(cfg)] = (cfg, fields)
+    return found[1]
+
+
 def _frame_fields(cfg: Config, spec: FeedSpec, file: FeedFile, media: bool) -> Frame:
     """What ``_site_fields``, ``_feed_fields`` and ``_point`` give feedgen, for ``xmlfast``."""
-    site = cfg.site
-    icon, logo = site_images(cfg)
-    return Frame(title=_safe(spec.title), description=_safe(site.description or spec.title),
-                 author=_safe(site.author.name or site.title or site.url.split("//", 1)[1]),
-                 email=site.author.email or "", language=site.language or "", icon=icon or "", logo=logo or "",
-                 site_link=site.url + "/", self_url=file.url, hubs=cfg.feeds.hubs, links=file.links,
+    site = _site_frame_fields(cfg)
+    title = _safe(spec.title)
+    return Frame(title=title, description=title if site.description is None else site.description,
+                 author=site.author, email=site.email, language=site.language, icon=site.icon, logo=site.logo,
+                 site_link=site.site_link, self_url=file.url, hubs=cfg.feeds.hubs, links=file.links,
                  archive=spec.page > 0, media=media)
 
 
