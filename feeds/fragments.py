@@ -118,8 +118,18 @@ def post_fragments(cfg: Config, post: Post, rendered: Rendered, rkey: str, entry
 
 def fragment_key(entry_key: str, rkey: str, fmt: str) -> str:
     """A fragment is known by its post's rendered content (``rkey``), the config that shapes entries
-    (``entry_key``) and its format."""
-    return hashlib.blake2b(f"{entry_key}\0{rkey}\0{fmt}".encode(), digest_size=16).hexdigest()
+    (``entry_key``) and its format: the BLAKE2b-128 of ``entry_key\0rkey\0fmt``, in hex, as a copy
+    of the hash of ``entry_key\0`` (one per build) given the rest: building a hash object with its
+    keyword arguments cost more than hashing the 70 bytes (2.5 -> 1.6 us a key)."""
+    h = _entry_hash(entry_key).copy()
+    h.update(f"{rkey}\0{fmt}".encode())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _entry_hash(entry_key: str) -> hashlib.blake2b:
+    """The hash of ``entry_key\0``, to be copied (never updated itself)."""
+    return hashlib.blake2b(f"{entry_key}\0".encode(), digest_size=16)
 
 
 @functools.lru_cache(maxsize=1 << 15)  # 32,768 keys: 4 MB
