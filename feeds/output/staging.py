@@ -558,9 +558,11 @@ def write_file(path: str, data: bytes) -> int:
     are whole already, and a buffered file object per feed cost a tenth of writing it."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:
-        view = memoryview(data)
-        while view:  # a regular file takes all at once, unless a signal or a full disk cuts it short
-            view = view[os.write(fd, view):]
+        done = os.write(fd, data)  # a regular file takes all at once, unless a signal or a full disk
+        if done < len(data):  # cuts it short: the rest, as often as it takes
+            view = memoryview(data)[done:]
+            while view:
+                view = view[os.write(fd, view):]
         return os.fstat(fd).st_mtime_ns
     finally:
         os.close(fd)
