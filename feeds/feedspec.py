@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from .config import Config
 from .posts import Post
@@ -33,6 +34,22 @@ class FeedSpec:
         """The feed, as messages name it."""
         name = "the site feed" if self.kind == "site" else f"the {self.kind} '{self.name}'"
         return f"archive page {self.page} of {name}" if self.page else name
+
+
+@dataclass(frozen=True)
+class FrameInputs:
+    """What one file's frame (its head, separator and tail around its entries' fragments) depends
+    on, as every format's frame maker takes it (``Format.make_frame``): the feed, the file, the
+    newest of its entries that it carries (``kept``), whether one of them carries media:*, and
+    their newest ``updated`` and ``date``, worked out once for all the files of the feed
+    (``fragments.Newest``; None when it carries no entry)."""
+    cfg: Config
+    spec: FeedSpec
+    file: FeedFile
+    kept: tuple[Post, ...]
+    media: bool
+    updated: datetime | None
+    date: datetime | None
 
 
 _URL_SAFE = "/-._~!$&'()*+,;=:@"

@@ -40,7 +40,7 @@ class Format:
     root: str
     feed: bool = True  # False for the OPML list: not a feed, never in feeds.formats
     fragment: str = ""  # (cfg, post, rendered) -> one entry's bytes, the same in every feed (see fragments)
-    frame: str = ""  # (cfg, spec, file, kept posts, media) -> (head, separator, tail) around the fragments
+    frame: str = ""  # (FrameInputs) -> (head, separator, tail) around the fragments
     parts: str = ""  # ``fragment`` as (head, content bytes, tail), where the format can say (see cache.put)
 
     def serialize(self, *args: Any) -> bytes:
@@ -61,8 +61,10 @@ class Format:
         result: tuple[bytes, bytes, bytes] = _load(self.parts)(*args)
         return result
 
-    def make_frame(self, *args: Any) -> tuple[bytes, bytes, bytes]:
-        result: tuple[bytes, bytes, bytes] = _load(self.frame)(*args)
+    def make_frame(self, inputs: Any) -> tuple[bytes, bytes, bytes]:
+        """(head, separator, tail) of one file around its entries' fragments; ``inputs``: one
+        ``feedspec.FrameInputs`` (not imported: this module imports none of the package's)."""
+        result: tuple[bytes, bytes, bytes] = _load(self.frame)(inputs)
         return result
 
 

@@ -6,12 +6,12 @@ and indent, one newline at the end. Dates are RFC 3339 with the post's own offse
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from .config import Config
-from .feedspec import FeedFile, FeedSpec
+from .feedspec import FeedFile, FeedSpec, FrameInputs
 from .images import entry_image, site_images
 from .posts import Post
 from .render import Rendered
@@ -42,13 +42,13 @@ def json_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
     return ("  " + text.replace("\n", "\n  ")).encode("utf-8", "replace")  # JSON text holds no raw newline
 
 
-def json_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-               ) -> tuple[bytes, bytes, bytes]:
-    """(head, separator, tail) of a JSON Feed carrying ``kept``."""
-    feed = _feed(cfg, spec, file)
+def json_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    """(head, separator, tail) of a JSON Feed carrying ``frame.kept`` (no date, no namespace: the
+    rest of ``frame`` shapes no byte of it)."""
+    feed = _feed(frame.cfg, frame.spec, frame.file)
     feed["items"] = []
     head = _dump(feed).encode("utf-8", "replace")[:-len(b"]\n}")]  # ends with '"items": ['
-    if not kept:
+    if not frame.kept:
         return head, b"", b"]\n}\n"
     return head + b"\n", b",\n", b"\n ]\n}\n"
 

@@ -8,9 +8,9 @@ no version in <generator> so an upgrade does not change every feed.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from xml.etree import ElementTree as ET
 
 from feedgen.feed import FeedGenerator
@@ -18,10 +18,10 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from .archives import NAMESPACE as HISTORY
 from .config import Config
-from .feedspec import FeedFile, FeedSpec
+from .feedspec import FeedFile, FeedSpec, FrameInputs
 from .formats import BY_NAME
 from .images import entry_image, site_images
-from .posts import Post, newest_date, newest_updated
+from .posts import Post
 from .render import Rendered
 from .text import xml_safe
 from .xmlfast import EntryText, Frame, Parts, atom_head, atom_parts, entry_text, rss_head, rss_parts
@@ -346,50 +346,77 @@ def _frame_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
     return found[1]
 
 
+class _SiteFields(NamedTuple):
+    """The fields of a frame that the site alone sets: the same in every file."""
+    description: str | None  # None: the site has none (a feed's title stands for it)
+    author: str
+    email: str
+    language: str
+    icon: str
+    logo: str
+    site_link: str
+
+
+_SITE_FIELDS: dict[int, tuple[Config, _SiteFields]] = {}
+
+
+def _site_frame_fields(cfg: Config) -> _SiteFields:
+    """``_SiteFields`` once per config and process, not once per file (2 of them per feed)."""
+    found = _SITE_FIELDS.get(id(cfg))
+    if found is None or found[0] is not cfg:
+        site = cfg.site
+        icon, logo = site_images(cfg)
+        fields = _SiteFields(_safe(site.description) if site.description else None,
+                             _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
+                             site.author.email or "", site.language or "", icon or "", logo or "", site.url + "/")
+        found = _SITE_FIELDS[id(cfg)] = (cfg, fields)
+    return found[1]
+
+
 def _frame_fields(cfg: Config, spec: FeedSpec, file: FeedFile, media: bool) -> Frame:
     """What ``_site_fields``, ``_feed_fields`` and ``_point`` give feedgen, for ``xmlfast``."""
-    site = cfg.site
-    icon, logo = site_images(cfg)
-    return Frame(title=_safe(spec.title), description=_safe(site.description or spec.title),
-                 author=_safe(site.author.name or site.title or site.url.split("//", 1)[1]),
-                 email=site.author.email or "", language=site.language or "", icon=icon or "", logo=logo or "",
-                 site_link=site.url + "/", self_url=file.url, hubs=cfg.feeds.hubs, links=file.links,
+    site = _site_frame_fields(cfg)
+    title = _safe(spec.title)
+    return Frame(title=title, description=title if site.description is None else site.description,
+                 author=site.author, email=site.email, language=site.language, icon=site.icon, logo=site.logo,
+                 site_link=site.site_link, self_url=file.url, hubs=cfg.feeds.hubs, links=file.links,
                  archive=spec.page > 0, media=media)
 
 
-def atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-               ) -> tuple[bytes, bytes, bytes]:
-    """(head, separator, tail) of an Atom file carrying ``kept`` (``media``: one of them has an image):
-    ``xmlfast``'s head, feedgen's (``feedgen_atom_frame``) when ``xmlfast`` leaves it to feedgen."""
-    head = atom_head(_frame_fields(cfg, spec, file, media), _second(newest_updated(kept) or EPOCH))
+def atom_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    """(head, separator, tail) of an Atom file carrying ``frame.kept`` (``frame.media``: one of them
+    has an image): ``xmlfast``'s head, feedgen's (``feedgen_atom_frame``) when ``xmlfast`` leaves it
+    to feedgen."""
+    cfg = frame.cfg
+    head = atom_head(_frame_fields(cfg, frame.spec, frame.file, frame.media), _second(frame.updated or EPOCH))
     if head is None:
-        return feedgen_atom_frame(cfg, spec, file, kept, media)
+        return feedgen_atom_frame(frame)
     return _with_stylesheet(head, cfg), b"", ATOM_END
 
 
-def rss_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-              ) -> tuple[bytes, bytes, bytes]:
-    head = rss_head(_frame_fields(cfg, spec, file, media), _second(newest_date(kept) or EPOCH))
+def rss_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    head = rss_head(_frame_fields(frame.cfg, frame.spec, frame.file, frame.media), _second(frame.date or EPOCH))
     if head is None:
-        return feedgen_rss_frame(cfg, spec, file, kept, media)
+        return feedgen_rss_frame(frame)
     return head, b"", RSS_END
 
 
-def feedgen_atom_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-                       ) -> tuple[bytes, bytes, bytes]:
-    """``atom_frame`` as feedgen writes it: the oracle of ``xmlfast`` in the tests."""
-    fg = _frame_generator(cfg, spec, media)
-    _point(cfg, fg, spec, file)
-    fg.updated(_second(max((p.updated for p in kept), default=EPOCH)))  # the oracle: compared as written
+def feedgen_atom_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    """``atom_frame`` as feedgen writes it: the oracle of ``xmlfast`` in the tests, with the newest
+    date worked out here from the posts kept (``max``), not taken from ``frame.updated``."""
+    cfg, spec = frame.cfg, frame.spec
+    fg = _frame_generator(cfg, spec, frame.media)
+    _point(cfg, fg, spec, frame.file)
+    fg.updated(_second(max((p.updated for p in frame.kept), default=EPOCH)))  # the oracle: compared as written
     data = _with_stylesheet(fg.atom_str(pretty=True), cfg)
     return data[:-len(ATOM_END)], b"", ATOM_END
 
 
-def feedgen_rss_frame(cfg: Config, spec: FeedSpec, file: FeedFile, kept: Sequence[Post], media: bool
-                      ) -> tuple[bytes, bytes, bytes]:
-    fg = _frame_generator(cfg, spec, media)
-    _point(cfg, fg, spec, file)
-    fg.updated(_second(max((p.date for p in kept), default=EPOCH)))
+def feedgen_rss_frame(frame: FrameInputs) -> tuple[bytes, bytes, bytes]:
+    cfg, spec = frame.cfg, frame.spec
+    fg = _frame_generator(cfg, spec, frame.media)
+    _point(cfg, fg, spec, frame.file)
+    fg.updated(_second(max((p.date for p in frame.kept), default=EPOCH)))
     data: bytes = fg.rss_str(pretty=True)
     return data[:-len(RSS_END)], b"", RSS_END
 

@@ -491,12 +491,11 @@ def test_a_feed_files_frame_is_worked_out_once_per_size(monkeypatch: pytest.Monk
     posts = [make_post(f"p{i}", make_post().date - timedelta(days=i)) for i in range(5)]
     spec = group_posts(cfg, posts)[0][0]
     pieces = {f.format: [f"<entry>{i}</entry>\n".encode() for i in range(5)] for f in spec.files}
-    asked: list[str] = []
-    for name in ("newest_updated", "newest_date"):  # the newest of the kept posts' dates
-        real = getattr(fragments, name)
-        monkeypatch.setattr(fragments, name, lambda kept, name=name, real=real: asked.append(name) or real(kept))
+    asked: list[int] = []
+    real = fragments.newest_dates  # the newest of the kept posts' dates
+    monkeypatch.setattr(fragments, "newest_dates", lambda kept: asked.append(len(kept)) or real(kept))
     data, problems = feed_files(cfg, spec, pieces)
-    assert len(asked) == 2 and len(data) == len(spec.files) == 2 and not problems  # once for the feed's files
+    assert len(asked) == 1 and len(data) == len(spec.files) == 2 and not problems  # once for the feed's files
 
 
 # --- the output digest: SHA-256, and the BLAKE2b of manifests written before it ------------

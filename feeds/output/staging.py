@@ -371,8 +371,10 @@ class Output:
             return [sha, inputs, *old[2:]], False
         if len(sha) != 64:  # a file written now is recorded with SHA-256
             sha = digest(data)
-        target = os.path.join(self.staging, "files", relative)
-        folder = os.path.dirname(target)
+        # as os.path.join and os.path.dirname would say, for a name plain_relative passed (no empty
+        # part, no trailing "/"), without their Python per file
+        target = f"{self.staging}/files/{relative}"
+        folder = target.rpartition("/")[0]
         if folder not in self._staged_folders:  # once per folder (and process)
             os.makedirs(folder, exist_ok=True)
             self._staged_folders.add(folder)
@@ -556,9 +558,11 @@ def write_file(path: str, data: bytes) -> int:
     are whole already, and a buffered file object per feed cost a tenth of writing it."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     try:
-        view = memoryview(data)
-        while view:  # a regular file takes all at once, unless a signal or a full disk cuts it short
-            view = view[os.write(fd, view):]
+        done = os.write(fd, data)  # a regular file takes all at once, unless a signal or a full disk
+        if done < len(data):  # cuts it short: the rest, as often as it takes
+            view = memoryview(data)[done:]
+            while view:
+                view = view[os.write(fd, view):]
         return os.fstat(fd).st_mtime_ns
     finally:
         os.close(fd)
