@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds import kramdown, render
+from feeds import htmlcost, kramdown, render
 from feeds.commonmark import FOOTNOTES, SMART, SOURCEPOS, UNSAFE, to_html
 
 HEADER_MARKERS = ["# h\n", "## 中文 *x*\n", "<h2>x</h2>", "<H3 id=a>y</H3>", "<h4 ", "`<h1>`", "</h", "</html>", "<h",
@@ -45,3 +45,30 @@ def test_a_body_without_headers_is_not_searched_for_raw_ones(monkeypatch: pytest
     expected = old_render_plain(value, True, True)
     monkeypatch.setattr(render, "has_raw_headers", lambda value: pytest.fail("searched"))
     assert render.markdown_to_html(value) == render.markdown_to_html(value, utf8=value.encode()) == expected
+
+
+# --- the nesting bound: its cheap answer without the Cost ----------------------------------------------
+
+def old_too_costly(html: str, limit: int) -> str:
+    """``_too_costly`` as it was: every post's HTML through ``estimate`` and its ``Cost``."""
+    real = htmlcost.quickly_within
+    try:
+        htmlcost.quickly_within = lambda *args: False  # type: ignore[assignment]
+        render.quickly_within = htmlcost.quickly_within  # type: ignore[attr-defined]
+        return render._too_costly(html, limit)
+    finally:
+        htmlcost.quickly_within = real
+        render.quickly_within = real  # type: ignore[attr-defined]
+
+
+@example("<p>a</p>" * 300, 1_000_000)  # past the cheap bound: the pairs removed
+@example("<!-- <p>x</p>", 1_000_000)  # a comment never closed
+@given(st.lists(st.sampled_from(["&", "&amp;", "«", "<p>", "</p>", "<b>", "<div>" * 40, "<!--", "-->", "x", "中", "!"]),
+                max_size=80).map("".join), st.sampled_from([10, 1_000, 1_000_000]))
+def test_the_cost_check_answers_as_estimate_does(html: str, limit: int) -> None:
+    assert render._too_costly(html, limit) == old_too_costly(html, limit)
+
+
+def test_most_html_is_let_through_without_a_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "estimate", lambda *a, **k: pytest.fail("estimated"))
+    assert render._too_costly("<p>中文 <a href='x'>y</a></p>\n<!-- c -->\n" * 50, 1_000_000) == ""
