@@ -174,10 +174,12 @@ def plain_absolute(url: str, base: str, scheme: str) -> str | None:
 
 def _plain_path(url: str, base: str) -> str | None:
     """``plain_absolute`` of a URL that is no plain http(s) URL (the caller has matched it already)."""
-    if url[:1] == "/" and url[1:2] == "/" or not _PLAIN_PATH.match(url):
-        return None
-    parts = _base_parts(base)
-    if parts is None:
+    return _plain_path_in(url, _base_parts(base))
+
+
+def _plain_path_in(url: str, parts: _Base | None) -> str | None:
+    """``_plain_path`` against a base's ``_base_parts``."""
+    if parts is None or url[:2] == "//" or not _PLAIN_PATH.match(url):
         return None
     # a path from the root without a "." or ".." segment (each would follow a "/") is joined as it is
     return parts[0] + (url if url[:1] == "/" and "/." not in url else _join_path(parts, url))
@@ -291,7 +293,18 @@ class _UrlRewriter:
     """
 
     def __init__(self, scheme: str, sanitize: bool = True):
-        self.scheme, self.base, self.sanitize = scheme, "", sanitize
+        self.scheme, self.sanitize = scheme, sanitize
+        self.base = ""
+
+    @property
+    def base(self) -> str:
+        return self._base
+
+    @base.setter
+    def base(self, base: str) -> None:
+        # the post's origin and folder found once for all its relative URLs (an lru_cache lookup each,
+        # and a call, were a tenth of a relative URL's cost)
+        self._base, self._parts = base, _base_parts(base)
 
     def __call__(self, tag: str, attr: str, value: str) -> str | None:
         kind = _URL_KIND.get(attr)  # one lookup for the attributes that are no URL (class, alt: half of them)
@@ -299,30 +312,25 @@ class _UrlRewriter:
             return value
         if kind:
             return _srcset(tag, value, self.url)
-        # self.url's commonest case, without the calls: an http(s) URL with a plain host (plain_absolute);
+        if "{" in value or "%" in value:
+            return self.url(tag, value)  # Liquid left in it, or escapes: the whole way
+        # self.url's commonest cases, without its calls: an http(s) URL with a plain host (plain_absolute);
         # a value that does not start as one ("//" or "http") cannot match: a relative path asks no regex
         # (a regex call costs ~2,000 instructions before it reads a character; startswith a tuple, 1,000)
-        if (value[:1] == "h" or value[:2] == "//") and _PLAIN_WEB.match(value):
-            if "{" not in value and "%" not in value:
-                return value if value[0] != "/" else f"{self.scheme}:{value}"
-            return self.url(tag, value)
-        return self._not_web(tag, value)  # matched once here, not again in plain_absolute
+        first = value[:1]
+        if (first == "h" or first == "/" and value[1:2] == "/") and _PLAIN_WEB.match(value):
+            return value if first == "h" else f"{self.scheme}:{value}"
+        plain = _plain_path_in(value, self._parts)  # matched once above, not again in plain_absolute
+        return plain if plain is not None else self._absolute(tag, value)
 
     def url(self, tag: str, value: str) -> str | None:
         if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
             return None  # a Liquid error left the post as written: the link is text, not a broken URL
-        plain = plain_absolute(value, self.base, self.scheme)
+        plain = plain_absolute(value, self._base, self.scheme)
         return plain if plain is not None else self._absolute(tag, value)  # plain: an http(s) URL, harmless
 
-    def _not_web(self, tag: str, value: str) -> str | None:
-        """``url`` of a value that is no plain http(s) URL (``_PLAIN_WEB`` said so)."""
-        if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
-            return None
-        plain = _plain_path(value, self.base)
-        return plain if plain is not None else self._absolute(tag, value)
-
     def _absolute(self, tag: str, value: str) -> str | None:
-        url = absolute(value, self.base, self.scheme)
+        url = absolute(value, self._base, self.scheme)
         return url if url is None or not self.sanitize or _harmless(tag, url) else None
 
 

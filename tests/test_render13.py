@@ -72,3 +72,29 @@ def test_the_cost_check_answers_as_estimate_does(html: str, limit: int) -> None:
 def test_most_html_is_let_through_without_a_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render, "estimate", lambda *a, **k: pytest.fail("estimated"))
     assert render._too_costly("<p>中文 <a href='x'>y</a></p>\n<!-- c -->\n" * 50, 1_000_000) == ""
+
+
+# --- the URL filter: a post's origin and folder found once -----------------------------------------------
+
+@given(st.lists(st.sampled_from(["/", "//", ".", "..", "../", "a", "h", "http:", "https://x.test", "{", "%7B", "%",
+                                 " ", "\\", "?", "#", "img.png", "中"]), max_size=10).map("".join),
+       st.sampled_from(["https://x.test/2022/03/04/post.html", "https://x.test/", "https://x.test/a/./b/../c",
+                        "http://x.test/p", "https://x.test/a b/"]),
+       st.sampled_from(["a", "img", "span"]), st.sampled_from(["href", "src", "class", "cite"]))
+def test_the_filter_answers_as_the_long_way(value: str, base: str, tag: str, attr: str) -> None:
+    rewriter = render._UrlRewriter(base.split(":")[0])
+    rewriter.base = base
+    expected = value if attr == "class" else rewriter.url(tag, value)
+    assert rewriter(tag, attr, value) == expected
+
+
+def test_a_posts_folder_is_found_once_for_its_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    render._base_parts.cache_clear()
+    rewriter = render._UrlRewriter("https")
+    found: list[str] = []
+    real = render._base_parts
+    monkeypatch.setattr(render, "_base_parts", lambda base: found.append(base) or real(base))
+    rewriter.base = "https://x.test/2022/03/04/post.html"
+    for value in ("../news/", "/news/1.html", "img/a.png", "//x.test/"):
+        assert rewriter("a", "href", value) == render.absolute(value, rewriter.base, "https")
+    assert found == ["https://x.test/2022/03/04/post.html"]
