@@ -53,11 +53,15 @@ def to_html(text: str | bytes, options: int, extensions: tuple[str, ...]) -> str
 def _decoded(html: bytes) -> str:
     """The HTML cmark wrote, as text. cmark writes U+FFFE and U+FFFF (from ``&#xFFFE;``,
     ``&#65535;``) as the single bytes 0xFE and 0xFF, which are never UTF-8: read as those
-    characters (what XML forbids is removed later, with a warning), not a UnicodeDecodeError."""
+    characters (what XML forbids is removed later, with a warning), not a UnicodeDecodeError.
+    And it cuts a character in two where a footnote reference without its note spans lines
+    (``[^乛`` and a line break come out as ``[^`` and the character's first byte): what is left of
+    it is read as U+FFFD, as a browser reads it."""
     try:
         return html.decode("utf-8")
     except UnicodeDecodeError:
-        return html.replace(b"\xfe", "\ufffe".encode()).replace(b"\xff", "\uffff".encode()).decode("utf-8")
+        return html.replace(b"\xfe", "\ufffe".encode()).replace(b"\xff", "\uffff".encode()).decode(
+            "utf-8", "replace")
 
 
 @lru_cache(maxsize=8)

@@ -4,13 +4,16 @@ way is shown taken (the test fails on the code before)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from conftest import make_post, unit_config
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from feeds import htmlcost, kramdown, render
 from feeds.commonmark import FOOTNOTES, SMART, SOURCEPOS, UNSAFE, to_html
+from feeds.posts import read_body_utf8
 
 HEADER_MARKERS = ["# h\n", "## 中文 *x*\n", "<h2>x</h2>", "<H3 id=a>y</H3>", "<h4 ", "`<h1>`", "</h", "</html>", "<h",
                   ' data-sourcepos="1:1-1:1"', '<p data-sourcepos="9:9-9:9">p</p>', "data-sourcepos", "\n\n", "\n",
@@ -98,3 +101,21 @@ def test_a_posts_folder_is_found_once_for_its_urls(monkeypatch: pytest.MonkeyPat
     for value in ("../news/", "/news/1.html", "img/a.png", "//x.test/"):
         assert rewriter("a", "href", value) == render.absolute(value, rewriter.base, "https")
     assert found == ["https://x.test/2022/03/04/post.html"]
+
+
+# --- what cmark writes that is not UTF-8 ------------------------------------------------------------------
+
+@pytest.mark.parametrize("body", ["[^乛\nࠀ]", "a [^中文\nb] c", "[^é\n]"])
+def test_a_footnote_reference_cmark_cuts_in_a_character_is_no_traceback(tmp_path: Path, body: str) -> None:
+    """cmark-gfm writes the label of a footnote reference without its note, spanning lines, cut after
+    its first byte (``[^\\xe4]``): a UnicodeDecodeError out of every build holding one (hypothesis
+    found it in test_markdown_fast). What is left of the character is U+FFFD."""
+    html = render.markdown_to_html(body)
+    assert html == render.markdown_to_html(body, utf8=body.encode())
+    head = "---\ntitle: T\n---\n"
+    path = tmp_path / "p.md"
+    path.write_text(head + body + "\n", encoding="utf-8")
+    post = make_post(file=path, body_start=len(head), body_line=4)
+    text, utf8 = read_body_utf8(post)
+    rendered, problems = render.render_post(post, text, unit_config(), None, utf8)
+    assert problems == [] and rendered.content.startswith("<p>")
