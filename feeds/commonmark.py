@@ -20,7 +20,7 @@ from cmarkgfm.cmark import Options
 
 UNSAFE, FOOTNOTES, SMART, SOURCEPOS = (Options.CMARK_OPT_UNSAFE, Options.CMARK_OPT_FOOTNOTES, Options.CMARK_OPT_SMART,
                                        Options.CMARK_OPT_SOURCEPOS)
-_Frees = tuple[Callable[[int], None], Callable[[int], None]]  # cmark_node_free, and the allocator's free
+_Frees = tuple[Callable[[Any], None], Callable[[Any], None]]  # cmark_node_free, and the allocator's free
 
 
 def to_html(text: str | bytes, options: int, extensions: tuple[str, ...]) -> str:
@@ -45,19 +45,23 @@ def to_html(text: str | bytes, options: int, extensions: tuple[str, ...]) -> str
         if frees is not None:  # else both are left, as cmarkgfm's own call leaves them
             node_free, free = frees
             if raw != ffi.NULL:
-                free(int(ffi.cast("uintptr_t", raw)))
+                free(raw)
             if root != ffi.NULL:
-                node_free(int(ffi.cast("uintptr_t", root)))
+                node_free(root)
 
 
 def _decoded(html: bytes) -> str:
     """The HTML cmark wrote, as text. cmark writes U+FFFE and U+FFFF (from ``&#xFFFE;``,
     ``&#65535;``) as the single bytes 0xFE and 0xFF, which are never UTF-8: read as those
-    characters (what XML forbids is removed later, with a warning), not a UnicodeDecodeError."""
+    characters (what XML forbids is removed later, with a warning), not a UnicodeDecodeError.
+    And it cuts a character in two where a footnote reference without its note spans lines
+    (``[^乛`` and a line break come out as ``[^`` and the character's first byte): what is left of
+    it is read as U+FFFD, as a browser reads it."""
     try:
         return html.decode("utf-8")
     except UnicodeDecodeError:
-        return html.replace(b"\xfe", "\ufffe".encode()).replace(b"\xff", "\uffff".encode()).decode("utf-8")
+        return html.replace(b"\xfe", "\ufffe".encode()).replace(b"\xff", "\uffff".encode()).decode(
+            "utf-8", "replace")
 
 
 @lru_cache(maxsize=8)
@@ -70,20 +74,18 @@ def _direct(extensions: tuple[str, ...]) -> tuple[list[Any], _Frees | None]:
     return found, _frees()
 
 
-class _Allocator(ctypes.Structure):
-    """cmark's ``cmark_mem``: the functions the library allocates and frees with."""
-    _fields_ = [("calloc", ctypes.c_void_p), ("realloc", ctypes.c_void_p),
-                ("free", ctypes.CFUNCTYPE(None, ctypes.c_void_p))]
-
-
 def _frees() -> _Frees | None:
     """``cmark_node_free``, and the ``free`` of the allocator the parser and the renderer used (the
-    library's default, which holds the C library's own ``free``: no other C library's is taken)."""
+    library's default, which holds the C library's own ``free``: no other C library's is taken).
+    ctypes finds them (cmarkgfm's cffi module declares neither); they are called as cffi function
+    pointers, which take cmark's pointers as they come (ctypes' call, and the integer each pointer
+    had to become for it, cost 4,000 instructions a post more)."""
     try:
         library = ctypes.CDLL(_cmark.__file__)
         node_free, allocator = library.cmark_node_free, library.cmark_get_default_mem_allocator
     except (OSError, AttributeError):  # pragma: no cover - not a shared object, or no such symbol
         return None
-    node_free.argtypes, node_free.restype = [ctypes.c_void_p], None
-    allocator.argtypes, allocator.restype = [], ctypes.POINTER(_Allocator)
-    return node_free, allocator().contents.free
+    allocator.argtypes, allocator.restype = [], ctypes.c_void_p
+    ffi = _cmark.ffi
+    return (ffi.cast("void (*)(cmark_node *)", ctypes.cast(node_free, ctypes.c_void_p).value),
+            ffi.cast("cmark_mem *", allocator()).free)

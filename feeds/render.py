@@ -21,7 +21,7 @@ from . import liquid
 from .commonmark import FOOTNOTES, SMART, SOURCEPOS, UNSAFE, to_html
 from .config import Config
 from .errors import WARNING, Problem
-from .htmlcost import estimate
+from .htmlcost import estimate, quickly_within
 from .kramdown import (
     finish,
     has_raw_headers,
@@ -95,15 +95,33 @@ def markdown_to_html(text: str, auto_ids: bool = True, smart: bool = True, utf8:
 
 
 def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: bool, utf8: bytes = b"") -> str:
-    extras = None
-    if kramdown:
-        text, extras = prepare(text, raw_blocks)
+    if not kramdown:
+        return _render_plain(text, auto_ids, smart, utf8)
+    text, extras = prepare(text, raw_blocks)
     options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
     raw_headers = auto_ids and has_raw_headers(text)
     if raw_headers:
         options |= SOURCEPOS  # tells the Markdown headers (which get ids) from raw HTML ones
-    html = to_html(utf8 or text, options, _EXTENSIONS)
+    html = to_html(text, options, _EXTENSIONS)
     return finish(mark_markdown_headers(html) if raw_headers else html, extras, auto_ids, raw_headers)
+
+
+def _render_plain(text: str, auto_ids: bool, smart: bool, utf8: bytes = b"") -> str:
+    """``_render`` of a body without kramdown's syntax (no extras). The body is searched for raw
+    header tags (which get no ids) only when the HTML holds a header's end tag: without one no
+    header gets an id, and the HTML rendered with source positions is, once
+    ``mark_markdown_headers`` has taken them out, this HTML (unless the body wrote a
+    ``data-sourcepos`` of its own, which that takes out too: such HTML takes the long way). The
+    search for the end tag is the one ``finish`` made; the body's (a regex over every character of
+    it: 2 % of rendering a post) is left out of nearly every post."""
+    options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
+    html = to_html(utf8 or text, options, _EXTENSIONS)
+    if not auto_ids or "</h" not in html and "data-sourcepos" not in html:
+        return html  # what finish makes of it: no header to give an id
+    raw_headers = has_raw_headers(text)
+    if raw_headers:
+        html = mark_markdown_headers(to_html(utf8 or text, options | SOURCEPOS, _EXTENSIONS))
+    return finish(html, None, auto_ids, raw_headers)
 
 
 def _markdown(text: str, cfg: Config, utf8: bytes = b"") -> str:
@@ -156,10 +174,12 @@ def plain_absolute(url: str, base: str, scheme: str) -> str | None:
 
 def _plain_path(url: str, base: str) -> str | None:
     """``plain_absolute`` of a URL that is no plain http(s) URL (the caller has matched it already)."""
-    if url[:1] == "/" and url[1:2] == "/" or not _PLAIN_PATH.match(url):
-        return None
-    parts = _base_parts(base)
-    if parts is None:
+    return _plain_path_in(url, _base_parts(base))
+
+
+def _plain_path_in(url: str, parts: _Base | None) -> str | None:
+    """``_plain_path`` against a base's ``_base_parts``."""
+    if parts is None or url[:2] == "//" or not _PLAIN_PATH.match(url):
         return None
     # a path from the root without a "." or ".." segment (each would follow a "/") is joined as it is
     return parts[0] + (url if url[:1] == "/" and "/." not in url else _join_path(parts, url))
@@ -273,7 +293,18 @@ class _UrlRewriter:
     """
 
     def __init__(self, scheme: str, sanitize: bool = True):
-        self.scheme, self.base, self.sanitize = scheme, "", sanitize
+        self.scheme, self.sanitize = scheme, sanitize
+        self.base = ""
+
+    @property
+    def base(self) -> str:
+        return self._base
+
+    @base.setter
+    def base(self, base: str) -> None:
+        # the post's origin and folder found once for all its relative URLs (an lru_cache lookup each,
+        # and a call, were a tenth of a relative URL's cost)
+        self._base, self._parts = base, _base_parts(base)
 
     def __call__(self, tag: str, attr: str, value: str) -> str | None:
         kind = _URL_KIND.get(attr)  # one lookup for the attributes that are no URL (class, alt: half of them)
@@ -281,30 +312,25 @@ class _UrlRewriter:
             return value
         if kind:
             return _srcset(tag, value, self.url)
-        # self.url's commonest case, without the calls: an http(s) URL with a plain host (plain_absolute);
+        if "{" in value or "%" in value:
+            return self.url(tag, value)  # Liquid left in it, or escapes: the whole way
+        # self.url's commonest cases, without its calls: an http(s) URL with a plain host (plain_absolute);
         # a value that does not start as one ("//" or "http") cannot match: a relative path asks no regex
         # (a regex call costs ~2,000 instructions before it reads a character; startswith a tuple, 1,000)
-        if (value[:1] == "h" or value[:2] == "//") and _PLAIN_WEB.match(value):
-            if "{" not in value and "%" not in value:
-                return value if value[0] != "/" else f"{self.scheme}:{value}"
-            return self.url(tag, value)
-        return self._not_web(tag, value)  # matched once here, not again in plain_absolute
+        first = value[:1]
+        if (first == "h" or first == "/" and value[1:2] == "/") and _PLAIN_WEB.match(value):
+            return value if first == "h" else f"{self.scheme}:{value}"
+        plain = _plain_path_in(value, self._parts)  # matched once above, not again in plain_absolute
+        return plain if plain is not None else self._absolute(tag, value)
 
     def url(self, tag: str, value: str) -> str | None:
         if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
             return None  # a Liquid error left the post as written: the link is text, not a broken URL
-        plain = plain_absolute(value, self.base, self.scheme)
+        plain = plain_absolute(value, self._base, self.scheme)
         return plain if plain is not None else self._absolute(tag, value)  # plain: an http(s) URL, harmless
 
-    def _not_web(self, tag: str, value: str) -> str | None:
-        """``url`` of a value that is no plain http(s) URL (``_PLAIN_WEB`` said so)."""
-        if ("{" in value or "%" in value) and _TEMPLATE_IN_URL.search(value):
-            return None
-        plain = _plain_path(value, self.base)
-        return plain if plain is not None else self._absolute(tag, value)
-
     def _absolute(self, tag: str, value: str) -> str | None:
-        url = absolute(value, self.base, self.scheme)
+        url = absolute(value, self._base, self.scheme)
         return url if url is None or not self.sanitize or _harmless(tag, url) else None
 
 
@@ -423,8 +449,10 @@ def _too_costly(html: str, limit: int) -> str:
     if len(html) > 2 * limit:  # cleaning never shrinks HTML this much; it takes a while on this much
         return f"the content is over {2 * limit:,} bytes after rendering, twice content.max_entry_bytes ({limit:,})"
     # each '&' costs at most the text's length, and there are fewer than that: no need to count them
-    cost = estimate(html, MAX_DEPTH, MAX_NESTING, MAX_AMPERSAND_WORK,
-                    count_amps=len(html) ** 2 > MAX_AMPERSAND_WORK)
+    count_amps = len(html) ** 2 > MAX_AMPERSAND_WORK
+    if not count_amps and quickly_within(html, MAX_DEPTH, MAX_NESTING):
+        return ""  # estimate's answer for nearly every post, without its Cost
+    cost = estimate(html, MAX_DEPTH, MAX_NESTING, MAX_AMPERSAND_WORK, count_amps=count_amps)
     if cost.depth > MAX_DEPTH:
         return (f"the HTML is nested more than {MAX_DEPTH} levels deep (readers show no more, and cleaning "
                 "it would take minutes); flatten the nesting")
