@@ -141,6 +141,8 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
     """``raw_blocks``: HTML blocks end where kramdown ends them, at the element's end tag and not at a
     blank line (see ``needs_raw_blocks``)."""
     extras = Extras(spans="{:" in text, headers="{#" in text)
+    if "[^" in text:
+        text = _split_labels_as_text(text)
     labels = {link_label(m) for m in _LINK_DEF.findall(text)} if "] [" in text or "]\t[" in text else None
     if "{::" in text:
         text = _take_extensions(text, extras)
@@ -237,6 +239,26 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
                 continue
         out.append(line)
     return "\n".join(out), extras
+
+
+_SPLIT_LABEL = re.compile(r"\[\^(?=[^\]\n]*\n)")  # a '[^' whose label meets a line break before any ']'
+
+
+def _split_labels_as_text(text: str) -> str:
+    """kramdown reads ``[^`` as a footnote only before a name and its ``]`` on one line; ``[^ab`` and
+    ``cd]`` on the next are text to it. cmark-gfm reads such a label as a reference to a missing note
+    and writes it without the label (github/cmark-gfm#282): ``x [^] y``, cut inside a character when
+    the label is not ASCII. Such a '[' is escaped, so that cmark writes the text as kramdown does; in
+    code (a span, a fenced block, an indented line) it stays as written."""
+    in_code = _InCode(text)
+
+    def escaped(m: re.Match[str]) -> str:
+        start = m.start()
+        if in_code(start) or text.startswith(("    ", "\t"), in_code.line):
+            return m.group(0)
+        return "\\[^"
+
+    return _SPLIT_LABEL.sub(escaped, text)
 
 
 def _take_extensions(text: str, extras: Extras) -> str:
