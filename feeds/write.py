@@ -331,17 +331,18 @@ def _feedgen_rss_fragment(post: Post, content: Rendered, image: str) -> bytes:
     return data[data.index(b"<channel>\n") + len(b"<channel>\n"):-len(RSS_END)]
 
 
-_FRAMES: dict[tuple[int, bool], tuple[Config, FeedGenerator]] = {}
+_FRAMES: dict[bool, tuple[Config, FeedGenerator]] = {}  # media -> the last config's generator
 
 
 def _frame_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
     """The feed without entries, from one generator per config and process: building a
-    FeedGenerator and loading its extensions costs more than writing the head."""
-    found = _FRAMES.get((id(cfg), media))
+    FeedGenerator and loading its extensions costs more than writing the head. Only the last
+    config's are kept (a build has one; a program that builds in a loop keeps no old one alive)."""
+    found = _FRAMES.get(media)
     if found is None or found[0] is not cfg:
         fg = _bare_generator(media)
         _site_fields(cfg, fg)
-        found = _FRAMES[(id(cfg), media)] = (cfg, fg)
+        found = _FRAMES[media] = (cfg, fg)
     _feed_fields(cfg, found[1], spec)
     return found[1]
 
@@ -357,19 +358,21 @@ class _SiteFields(NamedTuple):
     site_link: str
 
 
-_SITE_FIELDS: dict[int, tuple[Config, _SiteFields]] = {}
+_SITE_FIELDS: list[tuple[Config, _SiteFields]] = []  # the last config's, alone
 
 
 def _site_frame_fields(cfg: Config) -> _SiteFields:
-    """``_SiteFields`` once per config and process, not once per file (2 of them per feed)."""
-    found = _SITE_FIELDS.get(id(cfg))
+    """``_SiteFields`` once per config and process, not once per file (2 of them per feed); only
+    the last config's are kept, as ``_frame_generator`` keeps its generators."""
+    found = _SITE_FIELDS[0] if _SITE_FIELDS else None
     if found is None or found[0] is not cfg:
         site = cfg.site
         icon, logo = site_images(cfg)
         fields = _SiteFields(_safe(site.description) if site.description else None,
                              _safe(site.author.name or site.title or site.url.split("//", 1)[1]),
                              site.author.email or "", site.language or "", icon or "", logo or "", site.url + "/")
-        found = _SITE_FIELDS[id(cfg)] = (cfg, fields)
+        found = (cfg, fields)
+        _SITE_FIELDS[:] = [found]
     return found[1]
 
 

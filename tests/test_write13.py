@@ -61,3 +61,16 @@ def test_a_staged_file_lands_where_os_path_join_puts_it(tmp_path: Path) -> None:
             entry, written = out.stage(relative, b"<x/>", "inputs")
             staged = os.path.join(out.staging, "files", relative)
             assert written and Path(staged).read_bytes() == b"<x/>" and entry[3] == os.stat(staged).st_mtime_ns
+
+
+def test_the_frames_memos_keep_the_last_config_alone() -> None:
+    """A program that builds in a loop (a watcher, the tests) keeps no config of an earlier build
+    alive through the frames' memos, and each config's frame shows its own site."""
+    configs = [unit_config(site_fields={"description": f"Site {i}"}) for i in range(5)]
+    for cfg in [*configs, configs[0], configs[3]]:
+        spec = spec_for(cfg, (make_post("a"),))
+        fields = write._frame_fields(cfg, spec, spec.files[0], False)
+        assert fields.description == cfg.site.description
+        assert write._frame_generator(cfg, spec, False).description() == cfg.site.description
+    assert len(write._SITE_FIELDS) == 1 and write._SITE_FIELDS[0][0] is configs[3]
+    assert all(kept is configs[3] for kept, _ in write._FRAMES.values())
