@@ -116,16 +116,11 @@ def newest_date(posts: Sequence[Post]) -> datetime | None:
     return max(map(_DATE, posts))
 
 
-def newest_updated(posts: Sequence[Post]) -> datetime | None:
-    """``max(p.updated for p in posts)``, the very object (None for no post). A post with no date of
-    update of its own has its date as its ``updated``, the same object: when every post does, the
-    two maxima are one (``newest_date``); else the aware datetimes are compared."""
-    return newest_dates(posts)[0]
-
-
 def newest_dates(posts: Sequence[Post]) -> tuple[datetime | None, datetime | None]:
-    """(``newest_updated``, ``newest_date``) of these posts, the dates' maximum worked out once for
-    both: a feed's Atom file shows the one, its RSS file the other."""
+    """(``max(p.updated for p in posts)``, ``newest_date``) of these posts, the very objects (None for
+    no post), worked out once for both: a feed's Atom file shows the one, its RSS file the other. A
+    post with no date of update of its own has its date as its ``updated``, the same object: when
+    every post does, the two maxima are one; else the aware datetimes are compared."""
     date = newest_date(posts)
     if all(map(is_, map(_UPDATED, posts), map(_DATE, posts))):
         return date, date

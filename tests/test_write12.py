@@ -12,7 +12,7 @@ from conftest import make_post
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feeds.posts import Post, newest_date, newest_updated
+from feeds.posts import Post, newest_date, newest_dates
 
 ZONES = [timezone.utc, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]
 # instants a microsecond apart, the same instant in other offsets, and years whose stamps round
@@ -48,7 +48,7 @@ def test_the_newest_dates_are_the_very_objects_max_answers(dates: list[tuple[dat
     the same object as ``max``, so its offset and text are the same too."""
     posts = _posts(dates)
     assert newest_date(posts) is max((p.date for p in posts), default=None)
-    assert newest_updated(posts) is max((p.updated for p in posts), default=None)
+    assert newest_dates(posts)[0] is max((p.updated for p in posts), default=None)
 
 
 def test_a_unique_newest_stamp_compares_no_dates() -> None:
@@ -65,7 +65,7 @@ def test_a_unique_newest_stamp_compares_no_dates() -> None:
     posts = _posts([(Uncomparable.fromtimestamp((base - timedelta(hours=i)).timestamp(), timezone.utc), None)
                     for i in range(5)])
     assert newest_date(posts) is posts[0].date
-    assert newest_updated(posts) is posts[0].date
+    assert newest_dates(posts) == (posts[0].date, posts[0].date) and newest_dates(posts)[0] is posts[0].date
 
 
 @given(st.lists(st.sampled_from(["a.md", "b c.md", "ü.md"]), max_size=4), st.booleans())
