@@ -81,12 +81,13 @@ def _frees() -> _Frees | None:
     ctypes finds them (cmarkgfm's cffi module declares neither); they are called as cffi function
     pointers, which take cmark's pointers as they come (ctypes' call, and the integer each pointer
     had to become for it, cost 4,000 instructions a post more)."""
+    ffi = _cmark.ffi
     try:
         library = ctypes.CDLL(_cmark.__file__)
         node_free, allocator = library.cmark_node_free, library.cmark_get_default_mem_allocator
-    except (OSError, AttributeError):  # pragma: no cover - not a shared object, or no such symbol
+        allocator.argtypes, allocator.restype = [], ctypes.c_void_p
+        return (ffi.cast("void (*)(cmark_node *)", ctypes.cast(node_free, ctypes.c_void_p).value),
+                ffi.cast("cmark_mem *", allocator()).free)
+    # not a shared object, no such symbol, or a cmarkgfm whose declarations lack cmark_node or cmark_mem
+    except (OSError, AttributeError, TypeError, ffi.error):  # pragma: no cover
         return None
-    allocator.argtypes, allocator.restype = [], ctypes.c_void_p
-    ffi = _cmark.ffi
-    return (ffi.cast("void (*)(cmark_node *)", ctypes.cast(node_free, ctypes.c_void_p).value),
-            ffi.cast("cmark_mem *", allocator()).free)

@@ -136,3 +136,22 @@ def test_no_footnote_label_comes_out_cut(parts: list[str]) -> None:
     html = render.markdown_to_html(body, utf8=body.encode())
     assert "\ufffd" not in html
     assert html.count("中") == body.count("中") and html.count("é") == body.count("é")
+
+
+def test_a_cmarkgfm_without_the_declarations_leaves_cmarks_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cmarkgfm whose cffi declarations lack cmark_node or cmark_mem: nothing freed, as cmarkgfm's
+    own call frees nothing, and no error out of every render."""
+    from types import SimpleNamespace
+
+    from feeds import commonmark
+
+    class Undeclared(Exception):
+        pass
+
+    def cast(kind: str, value: object) -> object:
+        raise Undeclared(f"unknown type {kind!r}")
+
+    real = commonmark._cmark
+    monkeypatch.setattr(commonmark, "_cmark", SimpleNamespace(__file__=real.__file__, lib=real.lib,
+                                                              ffi=SimpleNamespace(cast=cast, error=Undeclared)))
+    assert commonmark._frees() is None
