@@ -27,6 +27,7 @@ from .kramdown import (
     has_raw_headers,
     hide_typed_quotes,
     mark_markdown_headers,
+    may_hold_raw_headers,
     needs_raw_blocks,
     prepare,
     requote,
@@ -107,21 +108,20 @@ def _render(text: str, auto_ids: bool, smart: bool, kramdown: bool, raw_blocks: 
 
 
 def _render_plain(text: str, auto_ids: bool, smart: bool, utf8: bytes = b"") -> str:
-    """``_render`` of a body without kramdown's syntax (no extras). The body is searched for raw
-    header tags (which get no ids) only when the HTML holds a header's end tag: without one no
-    header gets an id, and the HTML rendered with source positions is, once
-    ``mark_markdown_headers`` has taken them out, this HTML (unless the body wrote a
-    ``data-sourcepos`` of its own, which that takes out too: such HTML takes the long way). The
-    search for the end tag is the one ``finish`` made; the body's (a regex over every character of
-    it: 2 % of rendering a post) is left out of nearly every post."""
+    """``_render`` of a body without kramdown's syntax (no extras), rendered once. The body is
+    searched for raw header tags (which get no ids: the Markdown headers are told from them by
+    their source positions) only when it may hold one (``may_hold_raw_headers``: a few searches,
+    where the regex reads every character, 2 % of rendering a post). Without one, the HTML is
+    what ``finish`` makes of it when it holds no header's end tag (nor a ``data-sourcepos`` the
+    body wrote, which ``finish`` would take out): nearly every post."""
     options = UNSAFE | FOOTNOTES | (SMART if smart else 0)
+    if auto_ids and may_hold_raw_headers(text, utf8) and has_raw_headers(text):
+        html = mark_markdown_headers(to_html(utf8 or text, options | SOURCEPOS, _EXTENSIONS))
+        return finish(html, None, auto_ids, True)
     html = to_html(utf8 or text, options, _EXTENSIONS)
     if not auto_ids or "</h" not in html and "data-sourcepos" not in html:
-        return html  # what finish makes of it: no header to give an id
-    raw_headers = has_raw_headers(text)
-    if raw_headers:
-        html = mark_markdown_headers(to_html(utf8 or text, options | SOURCEPOS, _EXTENSIONS))
-    return finish(html, None, auto_ids, raw_headers)
+        return html
+    return finish(html, None, auto_ids, False)
 
 
 def _markdown(text: str, cfg: Config, utf8: bytes = b"") -> str:

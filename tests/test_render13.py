@@ -43,11 +43,28 @@ def test_headers_get_the_ids_they_got_when_the_body_was_searched_first(value: st
     assert render._render_plain(value, auto_ids, smart, value.encode()) == expected
 
 
-def test_a_body_without_headers_is_not_searched_for_raw_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    value = "中文 `<h1>` <h2 class=x>\n\n*a*"  # raw header tags, no header element
+def test_a_body_without_header_tags_is_not_searched_for_raw_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = "中文 <http://x.test/h1> `<hr>` <H> <h\n\n# *a*"  # "<h" and "<H", never before a digit
     expected = old_render_plain(value, True, True)
     monkeypatch.setattr(render, "has_raw_headers", lambda value: pytest.fail("searched"))
     assert render.markdown_to_html(value) == render.markdown_to_html(value, utf8=value.encode()) == expected
+
+
+@pytest.mark.parametrize("value", ["# a\n\n<h2>b</h2>\n", "## 中文\n\n<H3 id=x>y</H3> <h1>\n", "<h2>b</h2>\n"])
+def test_a_body_with_raw_headers_is_rendered_once(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    """Searched for raw headers first, then rendered once with the source positions that tell the
+    Markdown headers from them (not rendered plain first, then again)."""
+    calls: list[int] = []
+    real = render.to_html
+    monkeypatch.setattr(render, "to_html", lambda *args: calls.append(1) or real(*args))
+    assert render.markdown_to_html(value) == old_render_plain(value, True, True)
+    assert calls == [1]
+
+
+@given(st.text(st.sampled_from("<hH12367 >/\n中")), st.booleans())
+def test_a_body_may_hold_raw_headers_wherever_the_regex_finds_one(value: str, utf8: bool) -> None:
+    if kramdown.has_raw_headers(value):
+        assert kramdown.may_hold_raw_headers(value, value.encode() if utf8 else b"")
 
 
 # --- the nesting bound: its cheap answer without the Cost ----------------------------------------------
@@ -105,7 +122,8 @@ def test_a_posts_folder_is_found_once_for_its_urls(monkeypatch: pytest.MonkeyPat
 
 # --- what cmark writes that is not UTF-8 ------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", ["[^乛\nࠀ]", "a [^中文\nb] c", "[^é\n]", "x [^ab\ncd] y"])
+@pytest.mark.parametrize("body", ["[^乛\nࠀ]", "a [^中文\nb] c", "[^é\n]", "x [^ab\ncd] y", "[^[^[^]\n中]",
+                                  "[^x\ny](http://a.test/)"])
 def test_a_footnote_label_across_lines_is_text_as_kramdown_reads_it(tmp_path: Path, body: str) -> None:
     """kramdown reads ``[^`` and a label that meets a line break as text; cmark-gfm wrote such a
     label as nothing (github/cmark-gfm#282: ``x [^] y``), cut after a character's first byte when
@@ -125,6 +143,12 @@ def test_a_footnote_label_across_lines_is_text_as_kramdown_reads_it(tmp_path: Pa
 @pytest.mark.parametrize("body", ["`[^ab\ncd]` z", "```\n[^a\nb]\n```\n", "    [^ab\n    cd]\n"])
 def test_a_footnote_label_across_lines_in_code_is_left_as_written(body: str) -> None:
     assert "\\[" not in render.markdown_to_html(body)
+
+
+def test_a_link_around_a_footnote_label_across_lines_stays_a_link() -> None:
+    """Both brackets of the label escaped: the link's own still match (kramdown: the same link)."""
+    html = render.markdown_to_html("[a [^b\nc] d](http://e.test/)")
+    assert html == '<p><a href="http://e.test/">a [^b\nc] d</a></p>\n'
 
 
 @example(["a ", "[^", "中", "\n", "]"])

@@ -24,9 +24,9 @@ where the renderer pairs quotes: ``` `Box`'tır ``` -> ‘, ``：“A`` -> ”, 
 """
 from __future__ import annotations
 
-from .after import finish, has_raw_headers, mark_markdown_headers, needs_raw_blocks
+from .after import finish, has_raw_headers, mark_markdown_headers, may_hold_raw_headers, needs_raw_blocks
 from .before import TRIGGERS, Extras, prepare, uses_kramdown
 from .quotes import hide_typed_quotes, requote
 
 __all__ = ["TRIGGERS", "Extras", "finish", "has_raw_headers", "hide_typed_quotes", "mark_markdown_headers",
-           "needs_raw_blocks", "prepare", "requote", "uses_kramdown"]
+           "may_hold_raw_headers", "needs_raw_blocks", "prepare", "requote", "uses_kramdown"]

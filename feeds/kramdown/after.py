@@ -72,6 +72,26 @@ def has_raw_headers(text: str) -> bool:
     return found is not None and (text[found.start() + 1] == "h" or "<h" in text)
 
 
+_TAG_DIGITS = frozenset("123456")
+_TAG_DIGIT_BYTES = frozenset(bytes([b]) for b in b"123456")
+
+
+def may_hold_raw_headers(text: str, utf8: bytes = b"") -> bool:
+    """False where ``has_raw_headers`` is false for sure: no "<h" or "<H" right before a digit 1-6
+    (the start of every tag its regex matches). A few searches at C speed, in the UTF-8 when the
+    caller has it, where the regex reads every character; a post's "<h" is mostly an autolink's
+    ``<http``."""
+    data: str | bytes = utf8 or text
+    marks, digits = ((b"<h", b"<H"), _TAG_DIGIT_BYTES) if utf8 else (("<h", "<H"), _TAG_DIGITS)
+    for mark in marks:
+        at = data.find(mark)  # type: ignore[arg-type]
+        while at >= 0:
+            if data[at + 2:at + 3] in digits:
+                return True
+            at = data.find(mark, at + 2)  # type: ignore[arg-type]
+    return False
+
+
 def mark_markdown_headers(text: str) -> str:
     """HTML rendered with source positions -> without them, the Markdown headers marked ``data-kd``."""
     return _SOURCEPOS.sub("", _SOURCEPOS_HEADER.sub(r"\1 data-kd", text))

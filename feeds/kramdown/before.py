@@ -241,24 +241,39 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
     return "\n".join(out), extras
 
 
-_SPLIT_LABEL = re.compile(r"\[\^(?=[^\]\n]*\n)")  # a '[^' whose label meets a line break before any ']'
+_BRACKET_EVENTS = re.compile(r"\\.|[\[\]\n]", re.S)  # what matching brackets across lines looks at
 
 
 def _split_labels_as_text(text: str) -> str:
     """kramdown reads ``[^`` as a footnote only before a name and its ``]`` on one line; ``[^ab`` and
-    ``cd]`` on the next are text to it. cmark-gfm reads such a label as a reference to a missing note
-    and writes it without the label (github/cmark-gfm#282): ``x [^] y``, cut inside a character when
-    the label is not ASCII. Such a '[' is escaped, so that cmark writes the text as kramdown does; in
-    code (a span, a fenced block, an indented line) it stays as written."""
+    ``cd]`` on the next are text to it (and no link either). cmark-gfm reads a label across lines
+    (brackets inside it nested, as it matches them) as a reference to a missing note and writes it
+    without the label (github/cmark-gfm#282): ``x [^] y``, cut inside a character when the label is
+    not ASCII. Both brackets of such a label are escaped, so that cmark writes the text as kramdown
+    does (and a link around it stays a link); in code (a span, a fenced block, an indented line)
+    they stay as written. One pass over the brackets, line breaks and backslashes."""
     in_code = _InCode(text)
-
-    def escaped(m: re.Match[str]) -> str:
-        start = m.start()
-        if in_code(start) or text.startswith(("    ", "\t"), in_code.line):
-            return m.group(0)
-        return "\\[^"
-
-    return _SPLIT_LABEL.sub(escaped, text)
+    opened: list[tuple[int, bool]] = []  # each '[' still open: where, and whether a '^' follows it
+    escaped: list[int] = []
+    newline = -1
+    for m in _BRACKET_EVENTS.finditer(text):
+        at = m.start()
+        c = text[at]
+        if c == "\n":
+            newline = at
+        elif c == "\\" or in_code(at) or text.startswith(("    ", "\t"), in_code.line):
+            continue
+        elif c == "[":
+            opened.append((at, text.startswith("^", at + 1)))
+        elif opened:
+            start, caret = opened.pop()
+            if caret and newline > start:
+                escaped += (start, at)
+    if not escaped:
+        return text
+    escaped.sort()
+    cuts = zip([0, *escaped], [*escaped, len(text)])
+    return "\\".join(text[a:b] for a, b in cuts)
 
 
 def _take_extensions(text: str, extras: Extras) -> str:
