@@ -201,3 +201,28 @@ def test_a_library_found_in_no_folder_is_asked_of_importlib_metadata(monkeypatch
     monkeypatch.setattr(sys, "path", [])
     monkeypatch.setattr(importlib.metadata, "version", version)
     assert stages.installed(("nh3", "lxml")) == {"nh3": "1.2.3", "lxml": ""}
+
+
+def test_zone_rules_come_from_tzdata_when_no_tzpath_folder_has_the_zone(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As zoneinfo looks: the TZPATH folders first, the tzdata package (asked only then) after."""
+    import hashlib
+    import zoneinfo
+    from importlib import resources
+
+    from feeds import stages
+
+    tzdata = Path(str(resources.files("tzdata.zoneinfo").joinpath("Asia/Shanghai")))
+    ours = tmp_path / "zones" / "Asia"
+    ours.mkdir(parents=True)
+    (ours / "Shanghai").write_bytes(b"other rules")
+    try:
+        monkeypatch.setattr(zoneinfo, "TZPATH", (str(tmp_path / "none"), str(tmp_path / "zones")))
+        stages.zone_rules.cache_clear()
+        assert stages.zone_rules("Asia/Shanghai") == hashlib.blake2b(b"other rules", digest_size=16).hexdigest()
+        monkeypatch.setattr(zoneinfo, "TZPATH", (str(tmp_path / "none"),))
+        stages.zone_rules.cache_clear()
+        assert stages.zone_rules("Asia/Shanghai") == hashlib.blake2b(tzdata.read_bytes(), digest_size=16).hexdigest()
+        assert stages.zone_rules("Nowhere/Atlantis") == ""
+    finally:
+        stages.zone_rules.cache_clear()
