@@ -4,17 +4,18 @@ Pure: bytes out, nothing written here (``output`` puts bytes on disk). feedgen's
 (FIELD-NOTES) are handled here: every date set and aware, entries appended in our order, the
 self link first and the site link last, type="html" content, dc:creator for author names,
 no version in <generator> so an upgrade does not change every feed.
+
+feedgen and lxml are imported on first use, by the functions that call them: a build writes every
+fragment and frame through ``xmlfast`` and needs them only for a value ``xmlfast`` leaves to them
+(and for the whole-feed oracles of the tests), so no build pays their import (13 ms) up front.
 """
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.etree import ElementTree as ET
-
-from feedgen.feed import FeedGenerator
-from lxml import etree  # type: ignore[import-untyped]
 
 from .archives import NAMESPACE as HISTORY
 from .config import Config
@@ -25,6 +26,9 @@ from .posts import Post
 from .render import Rendered
 from .text import xml_safe
 from .xmlfast import EntryText, Frame, Parts, atom_head, atom_parts, entry_text, rss_head, rss_parts
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 GENERATOR = "feeds"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -104,6 +108,8 @@ class _RssHubs:
         return {}
 
     def extend_rss(self, feed: Any) -> Any:
+        from lxml import etree  # type: ignore[import-untyped]
+
         channel = feed.find("channel")
         anchor = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
         for hub in reversed(self.hubs):
@@ -198,6 +204,8 @@ def _feed_fields(cfg: Config, fg: FeedGenerator, spec: FeedSpec) -> None:
 
 
 def _bare_generator(media: bool) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     if media:
@@ -317,6 +325,8 @@ def feedgen_rss_fragment(cfg: Config, post: Post, content: Rendered) -> bytes:
 
 
 def _feedgen_atom_fragment(post: Post, content: Rendered, image: str) -> bytes:
+    from lxml import etree
+
     root = etree.Element("feed", xmlns=ATOM_NS, nsmap={"media": MEDIA_NS} if image else {})
     root.append(_entry_element(post, content, image, atom=True))
     data: bytes = etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=False)
@@ -324,6 +334,8 @@ def _feedgen_atom_fragment(post: Post, content: Rendered, image: str) -> bytes:
 
 
 def _feedgen_rss_fragment(post: Post, content: Rendered, image: str) -> bytes:
+    from lxml import etree
+
     nsmap = {"dc": DC_NS, **({"media": MEDIA_NS} if image else {}), "atom": ATOM_NS, "content": CONTENT_NS}
     root = etree.Element("rss", version="2.0", nsmap=nsmap)
     etree.SubElement(root, "channel").append(_entry_element(post, content, image, atom=False))

@@ -147,3 +147,82 @@ def test_the_zone_rules_and_the_python_version_are_in_every_stage_key(
     monkeypatch.setattr(sys, "version", version)
     (zones / "Asia" / "Shanghai").write_bytes(rules.read_bytes())
     assert keys() == before
+
+
+def test_the_tool_key_changes_with_an_installed_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library that shapes output is known by its installed metadata, found on ``sys.path`` as the
+    packaging spec names its folder: another version (or the same version rebuilt, another file
+    list) changes the tool's key, as ``importlib.metadata.version`` did; so does a second copy."""
+    import importlib.metadata
+    import sys
+
+    from feeds import stages
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    info = first / "python_liquid-9.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: python-liquid\nVersion: 9.1\n")
+    (info / "RECORD").write_text("liquid/__init__.py,sha256=abc,10\n")
+    later.mkdir()
+    monkeypatch.setattr(sys, "path", [str(first), str(later), *sys.path])
+
+    def key() -> str:
+        stages.tool_key.cache_clear()
+        return stages.tool_key()
+
+    try:
+        before = key()
+        assert importlib.metadata.version("python-liquid") == "9.1"  # the folder is the one it finds first
+        assert key() == before
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: python-liquid\nVersion: 9.2\n")
+        assert importlib.metadata.version("python-liquid") == "9.2"
+        other_version = key()
+        (info / "RECORD").write_text("liquid/__init__.py,sha256=abd,10\n")
+        rebuilt = key()
+        (later / "Python_Liquid-9.0.egg-info").write_text("Metadata-Version: 1.0\nName: python-liquid\nVersion: 9.0\n")
+        two_copies = key()
+        assert len({before, other_version, rebuilt, two_copies}) == 4
+    finally:
+        stages.tool_key.cache_clear()
+
+
+def test_a_library_found_in_no_folder_is_asked_of_importlib_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution in a zip on the path (no folder to list) is still known by its version."""
+    import importlib.metadata
+    import sys
+
+    from feeds import stages
+
+    def version(dist: str) -> str:
+        if dist != "nh3":
+            raise importlib.metadata.PackageNotFoundError(dist)
+        return "1.2.3"
+
+    monkeypatch.setattr(sys, "path", [])
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    assert stages.installed(("nh3", "lxml")) == {"nh3": "1.2.3", "lxml": ""}
+
+
+def test_zone_rules_come_from_tzdata_when_no_tzpath_folder_has_the_zone(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As zoneinfo looks: the TZPATH folders first, the tzdata package (asked only then) after."""
+    import hashlib
+    import zoneinfo
+    from importlib import resources
+
+    from feeds import stages
+
+    tzdata = Path(str(resources.files("tzdata.zoneinfo").joinpath("Asia/Shanghai")))
+    ours = tmp_path / "zones" / "Asia"
+    ours.mkdir(parents=True)
+    (ours / "Shanghai").write_bytes(b"other rules")
+    try:
+        monkeypatch.setattr(zoneinfo, "TZPATH", (str(tmp_path / "none"), str(tmp_path / "zones")))
+        stages.zone_rules.cache_clear()
+        assert stages.zone_rules("Asia/Shanghai") == hashlib.blake2b(b"other rules", digest_size=16).hexdigest()
+        monkeypatch.setattr(zoneinfo, "TZPATH", (str(tmp_path / "none"),))
+        stages.zone_rules.cache_clear()
+        assert stages.zone_rules("Asia/Shanghai") == hashlib.blake2b(tzdata.read_bytes(), digest_size=16).hexdigest()
+        assert stages.zone_rules("Nowhere/Atlantis") == ""
+    finally:
+        stages.zone_rules.cache_clear()
