@@ -553,11 +553,8 @@ class WorkerCache:
         self._digests: dict[str, bytes] = {}
         self._own: set[str] = set()  # fkeys in the memo made from content this build rendered (``remember``)
         # fkey -> where its post's body lies in the bytes ``fragments`` gave for it (head + body + tail):
-        # a hint for searches (``fragments.has_image``), which check it, never trust it
+        # a hint for searches (``media.has_image``), which check it, never trust it
         self.spans: dict[str, tuple[int, int]] = {}
-        # fkey -> whether the fragment handed over under it carries media:* (``fragments._first_media``): the
-        # same bytes in every feed that carries its post, searched once (at most fragments.MEDIA_MEMO keys)
-        self.media: dict[str, bool] = {}
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None or self._pid != os.getpid():
@@ -680,7 +677,7 @@ class WorkerCache:
 
     def span(self, fkey: str) -> tuple[int, int] | None:
         """Where its post's body lies in the bytes ``fragments`` gave for ``fkey``, where known: a
-        hint for searches (``fragments.has_image``), which check it, never trust it."""
+        hint for searches (``media.has_image``), which check it, never trust it."""
         return self.made.span(fkey) if fkey in self.made.entries else self.spans.get(fkey)
 
     def put_fragments(self, rows: list[tuple[str, str, str, bytes]]) -> None:

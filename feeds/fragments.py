@@ -19,29 +19,11 @@ from .feedspec import FeedFile, FeedSpec, FrameInputs
 from .formats import BY_NAME
 from .fragment_check import fragment_ok
 from .liquid import LiquidSite
+from .media import Span, has_image
 from .posts import Post, newest_dates, read_body
 from .render import Rendered, render_post
 
 Fragments = Mapping[str, Sequence[bytes]]  # format -> the fragments of a feed's entries, in its order
-
-
-MEDIA = b"<media:"
-Span = tuple[int, int]  # where a post's body lies in a fragment: a hint (``has_image``)
-
-
-def has_image(fragment: bytes, body: Span | None = None) -> bool:
-    """The entry carries media:* (Atom and RSS: markup, since an entry's text holds no raw ``<``;
-    a JSON Feed item never holds it, and its frame has no namespaces).
-
-    ``body``: where the post's content (escaped: no ``<``) is said to lie in ``fragment``; when
-    no ``<`` is there indeed (one memchr), nothing that starts there can match, and only the
-    bytes around it are searched (a tenth of the fragment). Whatever the hint, the answer is
-    the same as searching the whole."""
-    if body is not None:
-        start, end = body
-        if 0 <= start <= end and fragment.find(b"<", start, end) < 0:  # (a negative index counts from the end)
-            return fragment.find(MEDIA, 0, start + len(MEDIA) - 1) >= 0 or fragment.find(MEDIA, end) >= 0
-    return MEDIA in fragment
 
 
 class Framed:
@@ -183,31 +165,24 @@ def entry_fragments(cfg: Config, spec: FeedSpec, rkeys: Sequence[str], entry_key
     return result, problems, damaged, _first_media(store, fkeys_of, result, bodies, lost)
 
 
-MEDIA_MEMO = 1 << 15  # fragment keys whose media:* answer a write worker keeps: ~4 MB, as known_key's
-
-
 def _first_media(store: WorkerCache, fkeys: Mapping[str, list[str]], fragments: Mapping[str, list[bytes]],
                  bodies: Mapping[str, list[Span | None]], lost: Mapping[str, set[int]]
                  ) -> dict[str, int]:
-    """The index of each format's first fragment that carries media:* (``has_image``, hinted where
-    the cache or the hand-over says where its post's body lies), its count when none does: what a
-    file's namespaces depend on (``Framed``). A fragment handed over is the same bytes under its key
-    in every feed that carries its post: asked once per process (``store.media``); the others (from
-    the cache, or made here) each time."""
-    memo = store.media
+    """The index of each format's first fragment that carries media:*, its count when none does:
+    what a file's namespaces depend on (``Framed``). A fragment handed over says so itself (its
+    ``handoff.Entry``, told from the bytes as they were written: ``Handoff.media``), so a feed whose
+    every fragment was handed over and none carries media:* is told by one set operation; the others
+    (from the cache, or made here) are searched (``has_image``, hinted where the cache says where
+    its post's body lies), each time."""
+    media = store.made.media
     found: dict[str, int] = {}
     for fmt, keys in fkeys.items():
         others = lost.get(fmt, ())
         found[fmt] = len(keys)
+        if not others and media.isdisjoint(keys):  # a cold build of a site without images: every feed
+            continue
         for i, (fkey, data, span) in enumerate(zip(keys, fragments[fmt], bodies[fmt])):
-            known = None if i in others else memo.get(fkey)
-            if known is None:
-                media = has_image(data, span)
-                if i not in others and len(memo) < MEDIA_MEMO:
-                    memo[fkey] = media
-            else:
-                media = known
-            if media:
+            if has_image(data, span) if i in others else fkey in media:
                 found[fmt] = i
                 break
     return found

@@ -26,10 +26,15 @@ import tempfile
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from .media import parts_have_image
+
 Made = tuple[str, str, str, bytes, bytes, bytes]  # (fkey, rkey, ekey, head, body, tail): cache.PartsRow
-Entry = tuple[int, int, int, int, int, int]  # where a fragment's head, body and tail lie: (offset, length) each
+# where a fragment's head, body and tail lie, (offset, length) each, and whether its bytes carry media:*
+# (``media.parts_have_image``, told from the very bytes written: the write stage need not search them)
+Entry = tuple[int, int, int, int, int, int, bool]
 Handed = list[tuple[str, Entry]]  # what a render task sends back: fkey -> where its fragment lies
 
 MAX_BYTES = 128 * 1024 * 1024  # 10,000 posts: 63 MB of fragments (51 of them bodies)
@@ -145,17 +150,19 @@ class Stream:
         self._batch: dict[str, tuple[int, bytes]] = {}  # rkey -> its body's offset in the batch being made, the body
         self._parts: list[bytes] = []
         self._size = 0
-        # (fkey, head's offset in the batch and length, body's offset, in the batch?, length, tail's offset, length)
-        self._pending: list[tuple[str, int, int, int, bool, int, int, int]] = []
+        # (fkey, head's offset in the batch and length, body's offset, in the batch?, length, tail's offset, length,
+        # whether the fragment carries media:*)
+        self._pending: list[tuple[str, int, int, int, bool, int, int, int, bool]] = []
 
     def add(self, fkey: str, rkey: str, head: bytes, body: bytes, tail: bytes) -> None:
         if self._full:
             return
         at, hn = self._size, len(head)
+        media = parts_have_image(head, body, tail)
         t = at + hn  # where the tail goes: after the head, or after the body written here
         if not body:  # one piece, no body to share
             self._parts += (head, tail)
-            self._pending.append((fkey, at, hn, t, True, 0, t, len(tail)))
+            self._pending.append((fkey, at, hn, t, True, 0, t, len(tail), media))
         else:
             seen = self._batch.get(rkey)
             # the post's other formats, as a render task makes them: the very body object written in
@@ -163,12 +170,12 @@ class Stream:
             written = (seen[0], True) if seen is not None and seen[1] is body else self._written(rkey, body)
             if written is not None:  # head and tail around the body written
                 self._parts += (head, tail)
-                self._pending.append((fkey, at, hn, written[0], written[1], len(body), t, len(tail)))
+                self._pending.append((fkey, at, hn, written[0], written[1], len(body), t, len(tail), media))
             else:  # its post's first (or another body): in one piece, the body written here
                 self._parts += (head, body, tail)
                 if seen is None and rkey not in self._bodies:
                     self._batch[rkey] = (t, body)
-                self._pending.append((fkey, at, hn, t, True, len(body), t + len(body), len(tail)))
+                self._pending.append((fkey, at, hn, t, True, len(body), t + len(body), len(tail), media))
                 t += len(body)
         self._size = t + len(tail)
         if self._size >= self.batch_bytes:
@@ -207,8 +214,8 @@ class Stream:
             self._full = True  # what comes after is not handed over either: the cache has it
             return
         self._bodies.update((rkey, (b + at, len(body))) for rkey, (b, body) in batch.items())
-        self.handed += [(fkey, (h + at, hn, b + at if inside else b, bn, t + at, tn))
-                        for fkey, h, hn, b, inside, bn, t, tn in pending]
+        self.handed += [(fkey, (h + at, hn, b + at if inside else b, bn, t + at, tn, media))
+                        for fkey, h, hn, b, inside, bn, t, tn, media in pending]
 
 
 def _write(fd: int, parts: list[bytes], at: int) -> None:
@@ -265,7 +272,7 @@ class Handoff:
                     spans.append(None)
                     left.append(i)
                     continue
-                h, hn, b, bn, t, tn = entry
+                h, hn, b, bn, t, tn, _ = entry
                 end = t + tn
                 if end > size or b + bn > size:
                     found.append(b"")
@@ -279,8 +286,15 @@ class Handoff:
                     spans.append(_body_span(entry))
         return found, spans, left
 
+    @cached_property
+    def media(self) -> frozenset[str]:
+        """The fkeys of the fragments handed over that carry media:* (none, on a site without images):
+        a feed's entries are told apart from them at C speed (``fragments._first_media``). Worked out
+        in each write worker, as it first asks."""
+        return frozenset(fkey for fkey, entry in self.entries.items() if entry[6])
+
     def span(self, fkey: str) -> tuple[int, int] | None:
-        """Where its post's body lies in ``fragment(fkey)`` (a hint: ``fragments.has_image``)."""
+        """Where its post's body lies in ``fragment(fkey)`` (a hint: ``media.has_image``)."""
         entry = self.entries.get(fkey)
         return None if entry is None else _body_span(entry)
 

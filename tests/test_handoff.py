@@ -304,3 +304,38 @@ def test_a_system_without_memfd_nor_pwritev_leaves_it_to_the_cache(monkeypatch: 
     room = Room(1 << 20)
     assert hand([("a", "r", "e", b"<a>", b"body", b"</a>")], room) == []
     room.close()
+
+
+@given(st.binary(max_size=40), st.binary(max_size=40), st.binary(max_size=40), st.integers(0, 7), st.integers(0, 2))
+@example(b"<med", b"ia:x", b"", 0, 0)  # a match begun in the head, ended in the body
+@example(b"x<", b"media:" + b"y" * 10, b"", 0, 0)
+@example(b"", b"abc", b"<media:", 0, 0)
+def test_parts_say_whether_they_carry_media_as_a_search_of_their_bytes_would(
+        head: bytes, body: bytes, tail: bytes, cut: int, where: int) -> None:
+    """``parts_have_image`` answers as ``has_image`` of the joined bytes, whatever the parts, with
+    media:* wholly in one of them or split across two."""
+    from feeds.media import MEDIA, has_image, parts_have_image
+
+    assert parts_have_image(head, body, tail) == has_image(head + body + tail)
+    parts = [head, body, tail]
+    parts[where] += MEDIA[:cut]
+    parts[where + 1 if where < 2 else where] = MEDIA[cut:] + parts[where + 1 if where < 2 else where]
+    assert parts_have_image(*parts) == has_image(b"".join(parts)) == (MEDIA in b"".join(parts))
+
+
+def test_a_handed_fragment_says_whether_it_carries_media() -> None:
+    """Each fragment's entry tells whether its bytes carry media:*, its post's body shared or not;
+    ``Handoff.media`` is the fkeys of those that do."""
+    room = Room(1 << 20)
+    body = b"escaped &lt;p&gt; content " * 4
+    rows = [("a1", "r1", "e", b"<entry>", body, b"</entry>\n"),
+            ("a2", "r1", "e", b"<item>", body, b'<media:content url="x"/></item>\n'),
+            ("b1", "r2", "e", b"<entry>", body + b"<media:x/>", b"</entry>\n"),
+            ("c1", "r3", "e", b'{"id": "<media:"}', b"", b"")]
+    entries = dict(hand(rows, room))
+    assert {fkey: entry[6] for fkey, entry in entries.items()} == {"a1": False, "a2": True, "b1": True, "c1": True}
+    made = Handoff(frozenset(), entries, room)
+    assert made.media == {"a2", "b1", "c1"}
+    got = made.fragments(entries)
+    assert {k for k, data in got.items() if b"<media:" in data} == made.media
+    room.close()
