@@ -417,7 +417,7 @@ def render_post(post: Post, body: str, cfg: Config, site: LiquidSite | None = No
     if late:
         problems.append(Problem(post.path, None, f"{late} character reference(s) to control characters (such as "
                                 "&#1;) removed from the body; delete them from the file", WARNING))
-    summary = xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg))[0]
+    summary = _summary(post, body, content, cfg)
     size = _size_over(content, limit)
     if size:
         problems.append(Problem(post.path, None, f"the content is {size:,} bytes, over content.max_entry_bytes "
@@ -470,6 +470,19 @@ def _short_entry(post: Post, summary: str) -> Rendered:
     text = f"<p>{_html.escape(summary, quote=False)}</p>" if summary else ""
     link = f'<p><a href="{_html.escape(post.url)}">{_html.escape(post.title, quote=False)}</a></p>'
     return Rendered(text + link, summary)
+
+
+def _summary(post: Post, body: str, content: str, cfg: Config) -> str:
+    """The entry's summary: the post's own, else its excerpt, without what XML forbids."""
+    if post.summary or cfg.content.excerpt_separator:
+        return xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg))[0]
+    paragraph = first_paragraph(content) or content
+    summary = plain_text(paragraph, SUMMARY_CHARS)
+    # content holds nothing XML forbids (render_post made sure); plain_text adds spaces, an ellipsis
+    # and what html.unescape makes of references, of which only a numeric one (&#12;) can be such a
+    # character (no named one is, and unescape gives "" or U+FFFD for most): without "&#" the
+    # search would find nothing (a summary's xml_safe cost ~5,000 instructions)
+    return summary if "&#" not in paragraph else xml_safe(summary)[0]
 
 
 def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:

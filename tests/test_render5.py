@@ -99,8 +99,9 @@ def test_a_body_read_as_bytes_renders_as_read_as_text(tmp_path: Path, body: str,
 
 def test_a_clean_body_is_neither_scrubbed_nor_encoded_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                              ) -> None:
-    """The regex scans of the body (``scrub``) and of the clean HTML (``xml_safe``) are not run when
-    the file's bytes hold nothing XML forbids and no character reference; cmark gets the bytes."""
+    """The regex scans of the body (``scrub``), of the clean HTML and of its summary (``xml_safe``)
+    are not run when the file's bytes hold nothing XML forbids and no character reference; cmark
+    gets the bytes."""
     post = _post_file(tmp_path, "<p>“中文” text</p>\n\n[link](/x) and *more*\n")
     body, utf8 = read_body_utf8(post)
     given_to_cmark: list[object] = []
@@ -110,7 +111,7 @@ def test_a_clean_body_is_neither_scrubbed_nor_encoded_again(tmp_path: Path, monk
     monkeypatch.setattr(render, "scrub", lambda *a: pytest.fail("scrub called"))
     monkeypatch.setattr(render, "xml_safe", lambda value: scanned.append(value) or text.xml_safe(value))
     assert render_post(post, body, unit_config(), None, utf8)[0].content.startswith("<p>“中文” text</p>")
-    assert scanned == ["“中文” text"]  # the summary alone
+    assert scanned == []  # nor the summary: the clean content's, with no "&#" (test_render13b: the same text)
     post = _post_file(tmp_path, "[link](/x) and *more*\n")
     render_post(post, *read_body_utf8(post)[:1], unit_config(), None, read_body_utf8(post)[1])
     assert isinstance(given_to_cmark[-1], bytes)
