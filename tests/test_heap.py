@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,29 +106,35 @@ def test_paused_keeping_leaves_what_it_made_out_of_the_collectors_sight() -> Non
     assert any(seen is made for seen in gc.get_objects())
 
 
+# in a fresh interpreter: the collector's frozen generation is the whole process's, and a test run
+# beside others in one (pytest-xdist) inherits what they froze or left behind (it failed once so)
+KEEP_MADE = """
+import gc
+from feeds import heap
+assert gc.get_freeze_count() == 0
+heap.keep_made()  # no build
+assert gc.get_freeze_count() == 0
+with heap.fewer_collections():
+    made = [{"post": n} for n in range(100)]
+    heap.keep_made()
+    assert not any(seen is made for seen in gc.get_objects())
+assert gc.get_freeze_count() == 0 and any(seen is made for seen in gc.get_objects())  # undone with the build
+gc.freeze()  # a caller's own frozen objects
+frozen = gc.get_freeze_count()
+with heap.fewer_collections():
+    later = [{"post": n} for n in range(100)]
+    heap.keep_made()
+    assert gc.get_freeze_count() == frozen and any(seen is later for seen in gc.get_objects())
+with heap.fewer_collections(undo=False):  # the process ends with the command: nothing is undone
+    heap.keep_made()
+    assert gc.get_freeze_count() > frozen
+print("ok")
+"""
+
+
 def test_keep_made_freezes_only_where_the_build_owns_the_freeze() -> None:
     """``heap.keep_made`` (the parent, as reading gives it posts) freezes inside a build's
     ``fewer_collections`` whose freeze is undone with it, or never undone; never a caller's."""
-    if gc.get_freeze_count():
-        pytest.skip("something froze objects already: thawing them after would not be this test's to do")
-    heap.keep_made()  # no build
-    assert gc.get_freeze_count() == 0
-    with heap.fewer_collections():
-        made = [{"post": n} for n in range(100)]
-        heap.keep_made()
-        assert not any(seen is made for seen in gc.get_objects())
-    assert gc.get_freeze_count() == 0 and any(seen is made for seen in gc.get_objects())  # undone with the build
-    threshold = gc.get_threshold()
-    gc.freeze()  # a caller's own frozen objects
-    try:
-        frozen = gc.get_freeze_count()
-        with heap.fewer_collections():
-            later = [{"post": n} for n in range(100)]
-            heap.keep_made()
-            assert gc.get_freeze_count() == frozen and any(seen is later for seen in gc.get_objects())
-        with heap.fewer_collections(undo=False):  # the process ends with the command: nothing is undone
-            heap.keep_made()
-            assert gc.get_freeze_count() > frozen
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*threshold)
+    out = subprocess.run([sys.executable, "-c", KEEP_MADE], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0 and out.stdout == "ok\n", out.stderr
