@@ -54,10 +54,9 @@ def _decoded(html: bytes) -> str:
     """The HTML cmark wrote, as text. cmark writes U+FFFE and U+FFFF (from ``&#xFFFE;``,
     ``&#65535;``) as the single bytes 0xFE and 0xFF, which are never UTF-8: read as those
     characters (what XML forbids is removed later, with a warning), not a UnicodeDecodeError.
-    And it once cut a character in two where a footnote label spans lines (``[^乛`` and a line
-    break came out as ``[^`` and the character's first byte; ``kramdown.before`` now escapes such a
-    '[', as kramdown reads it as text): should cmark cut one again, what is left of it is read as
-    U+FFFD, as a browser reads it, not a traceback out of the build."""
+    And it cuts a character in two where a footnote label spans lines (github/cmark-gfm#282: the
+    label of ``[^ab`` and ``cd]`` on the next line is dropped, ``[^乛`` keeps its first byte): what is
+    left of it is read as U+FFFD, as a browser reads it, not a traceback out of the build."""
     try:
         return html.decode("utf-8")
     except UnicodeDecodeError:

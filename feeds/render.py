@@ -473,9 +473,10 @@ def _short_entry(post: Post, summary: str) -> Rendered:
 
 
 def _summary(post: Post, body: str, content: str, cfg: Config) -> str:
-    """The entry's summary: the post's own, else its excerpt, without what XML forbids."""
+    """The entry's summary, without what XML forbids: the post's own, else its excerpt (Jekyll's:
+    the body up to ``excerpt_separator`` where one is set, else the first paragraph)."""
     if post.summary or cfg.content.excerpt_separator:
-        return xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, body, content, cfg))[0]
+        return xml_safe(plain_text(post.summary) if post.summary else _excerpt(post, body, cfg))[0]
     paragraph = first_paragraph(content) or content
     summary = plain_text(paragraph, SUMMARY_CHARS)
     # content holds nothing XML forbids (render_post made sure); plain_text adds spaces, an ellipsis
@@ -485,19 +486,12 @@ def _summary(post: Post, body: str, content: str, cfg: Config) -> str:
     return summary if "&#" not in paragraph else xml_safe(summary)[0]
 
 
-def _excerpt(post: Post, body: str, content: str, cfg: Config) -> str:
-    """Jekyll's excerpt: the body up to ``excerpt_separator`` (all of it when the post has none),
-    as plain text; without a separator set, the first paragraph."""
-    separator = cfg.content.excerpt_separator
-    if not separator:
-        return _first_paragraph(content)
-    head = body.split(separator, 1)[0]
+def _excerpt(post: Post, body: str, cfg: Config) -> str:
+    """Jekyll's excerpt where ``excerpt_separator`` is set: the body up to it (all of it when the
+    post has none), as plain text."""
+    head = body.split(cfg.content.excerpt_separator, 1)[0]
     html = _markdown(head, cfg) if post.markdown else head
     return plain_text(clean_html(html, post.url, cfg))
-
-
-def _first_paragraph(content: str) -> str:
-    return plain_text(first_paragraph(content) or content, SUMMARY_CHARS)
 
 
 def first_paragraph(html: str) -> str:

@@ -348,8 +348,9 @@ _FRAMES: dict[bool, tuple[Config, FeedGenerator]] = {}  # media -> the last conf
 
 def _frame_generator(cfg: Config, spec: FeedSpec, media: bool) -> FeedGenerator:
     """The feed without entries, from one generator per config and process: building a
-    FeedGenerator and loading its extensions costs more than writing the head. Only the last
-    config's are kept (a build has one; a program that builds in a loop keeps no old one alive)."""
+    FeedGenerator and loading its extensions costs more than writing the head. One generator is
+    kept with media and one without, each its last config's (a build has one config; a program
+    that builds in a loop keeps at most one old one alive, not every one)."""
     found = _FRAMES.get(media)
     if found is None or found[0] is not cfg:
         fg = _bare_generator(media)

@@ -141,8 +141,6 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
     """``raw_blocks``: HTML blocks end where kramdown ends them, at the element's end tag and not at a
     blank line (see ``needs_raw_blocks``)."""
     extras = Extras(spans="{:" in text, headers="{#" in text)
-    if "[^" in text:
-        text = _split_labels_as_text(text)
     labels = {link_label(m) for m in _LINK_DEF.findall(text)} if "] [" in text or "]\t[" in text else None
     if "{::" in text:
         text = _take_extensions(text, extras)
@@ -239,41 +237,6 @@ def prepare(text: str, raw_blocks: bool = False) -> tuple[str, Extras]:
                 continue
         out.append(line)
     return "\n".join(out), extras
-
-
-_BRACKET_EVENTS = re.compile(r"\\.|[\[\]\n]", re.S)  # what matching brackets across lines looks at
-
-
-def _split_labels_as_text(text: str) -> str:
-    """kramdown reads ``[^`` as a footnote only before a name and its ``]`` on one line; ``[^ab`` and
-    ``cd]`` on the next are text to it (and no link either). cmark-gfm reads a label across lines
-    (brackets inside it nested, as it matches them) as a reference to a missing note and writes it
-    without the label (github/cmark-gfm#282): ``x [^] y``, cut inside a character when the label is
-    not ASCII. Both brackets of such a label are escaped, so that cmark writes the text as kramdown
-    does (and a link around it stays a link); in code (a span, a fenced block, an indented line)
-    they stay as written. One pass over the brackets, line breaks and backslashes."""
-    in_code = _InCode(text)
-    opened: list[tuple[int, bool]] = []  # each '[' still open: where, and whether a '^' follows it
-    escaped: list[int] = []
-    newline = -1
-    for m in _BRACKET_EVENTS.finditer(text):
-        at = m.start()
-        c = text[at]
-        if c == "\n":
-            newline = at
-        elif c == "\\" or in_code(at) or text.startswith(("    ", "\t"), in_code.line):
-            continue
-        elif c == "[":
-            opened.append((at, text.startswith("^", at + 1)))
-        elif opened:
-            start, caret = opened.pop()
-            if caret and newline > start:
-                escaped += (start, at)
-    if not escaped:
-        return text
-    escaped.sort()
-    cuts = zip([0, *escaped], [*escaped, len(text)])
-    return "\\".join(text[a:b] for a, b in cuts)
 
 
 def _take_extensions(text: str, extras: Extras) -> str:
