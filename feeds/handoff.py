@@ -267,23 +267,17 @@ class Handoff:
         size = len(mapped)
         with memoryview(mapped) as view:
             for i, entry in enumerate(map(entries.get, fkeys)):  # the lookups at C speed
-                if entry is None:
+                if entry is None or entry[4] + entry[5] > size or entry[2] + entry[3] > size:
                     found.append(b"")
                     spans.append(None)
                     left.append(i)
                     continue
                 h, hn, b, bn, t, tn, _ = entry
-                end = t + tn
-                if end > size or b + bn > size:
-                    found.append(b"")
-                    spans.append(None)
-                    left.append(i)
+                if b == h + hn and t == b + bn:  # a post's first format (or one with no body): in one piece
+                    found.append(mapped[h:t + tn])
                 else:
-                    if b == h + hn and t == b + bn:  # a post's first format (or one with no body): in one piece
-                        found.append(mapped[h:end])
-                    else:
-                        found.append(b"".join((view[h:h + hn], view[b:b + bn], view[t:end])))
-                    spans.append(_body_span(entry))
+                    found.append(b"".join((view[h:h + hn], view[b:b + bn], view[t:t + tn])))
+                spans.append(_body_span(entry))
         return found, spans, left
 
     @cached_property
